@@ -1,0 +1,49 @@
+# Keel's tasks. `make synth` and `make test` install what they need themselves (venv, npm ci).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Node 22 from package.json goes first on PATH: jsii and the CDK CLI then run on a supported Node.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+PLATFORM ?= platform.yaml
+
+.PHONY: setup synth test lint typecheck validate diff clean bench
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## The main job: validate the spec, synthesize every stack into cdk.out (nag + CloudFormation
+## validation on), then print the summary table.
+synth: setup
+	$(PY) -m keel validate $(PLATFORM) --quiet
+	rm -rf cdk.out
+	KEEL_PLATFORM=$(PLATFORM) npx cdk synth --quiet || { $(PY) -m keel report cdk.out; exit 1; }
+	$(PY) -m keel report cdk.out
+
+## The whole test suite (what CI runs).
+test: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy keel app.py
+
+validate: setup
+	$(PY) -m keel validate $(PLATFORM)
+
+bench: setup
+	$(PY) bench/synth.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,150 @@
+"""The `keel` command. Spec verbs never import aws_cdk, so they answer in well under a second."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+from pathlib import Path
+
+from keel.report import render_report, render_table
+from keel.spec import SpecError, load_platform
+from keel.spec.schema import iter_properties
+from keel.templates.registry import RegistryError, TemplateRef, Version, default_registry
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        model = load_platform(args.platform)
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    if args.quiet:
+        return 0
+    rows = [[e.stack_name, "environment", e.name, e.template.label, str(e.pinned), e.region or "(agnostic)"]
+            for e in model.environments]
+    rows += [[i.stack_name, "service", f"{i.service}/{i.name}", i.template.label,
+              str(model.service(i.service).pinned), i.environment] for i in model.instances]
+    print(render_table(["stack", "kind", "name", "template", "pinned", "region / environment"], rows))
+    print(f"\n{model.source}: valid ({len(model.environments)} environment(s), {len(model.services)} "
+          f"service(s), {len(model.instances)} instance(s)).")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    if args.action == "show":
+        return _show(args.name)
+    rows = []
+    for version in registry.all_versions():
+        template = registry.templates[version.name]
+        recommended = template.recommended(version.version.major) is version
+        rows.append([version.name, version.kind, str(version.version) + (" (recommended)" if recommended else ""),
+                     ", ".join(f"{n}:{m}" for n, m in version.compatible_environments) or "-"])
+    print(render_table(["name", "kind", "version", "compatible environments"], rows))
+    return 0
+
+
+def _show(text: str | None) -> int:
+    if not text:
+        print("keel templates show: give NAME or NAME:VERSION", file=sys.stderr)
+        return 2
+    registry = default_registry()
+    name, _, version_text = text.partition(":")
+    template = registry.templates.get(name)
+    if template is None:
+        print(f"keel: unknown template \"{name}\" (known: {', '.join(sorted(registry.templates))})", file=sys.stderr)
+        return 2
+    try:
+        version = (template.versions[-1] if not version_text else
+                   registry.resolve(TemplateRef(name, Version.parse(version_text).major,
+                                                Version.parse(version_text).minor) if "." in version_text
+                                    else TemplateRef(name, int(version_text))))
+    except (LookupError, ValueError) as exc:
+        print(f"keel: {exc}", file=sys.stderr)
+        return 2
+    print(f"{version.label} ({version.kind})\n{version.description}\n")
+    if version.compatible_environments:
+        print("compatible environments: " + ", ".join(f"{n}:{m}" for n, m in version.compatible_environments))
+    for kind, schema in version.schemas.items():
+        rows = []
+        for path, prop, required in iter_properties(schema):
+            rows.append([path, _type(prop), "required" if required else _default(prop), _constraints(prop),
+                         str(prop.get("description", ""))])
+        print(f"\n{kind} inputs ({schema.root}):")
+        print(render_table(["input", "type", "default", "constraints", "description"], rows))
+    return 0
+
+
+def _type(prop: Mapping[str, Any]) -> str:
+    t = str(prop.get("type", "?"))
+    if t == "array" and isinstance(prop.get("items"), dict):
+        return f"list of {prop['items'].get('type', '?')}"
+    return t
+
+
+def _default(prop: Mapping[str, Any]) -> str:
+    if "default" not in prop:
+        return "-"
+    d = prop["default"]
+    return ", ".join(map(str, d)) if isinstance(d, list) else str(d).lower() if isinstance(d, bool) else str(d)
+
+
+def _constraints(prop: Mapping[str, Any]) -> str:
+    parts = []
+    names = {"minimum": ">=", "maximum": "<=", "minLength": "len>=", "maxLength": "len<=",
+             "minItems": "items>=", "maxItems": "items<="}
+    for key, sym in names.items():
+        if key in prop:
+            parts.append(f"{sym}{prop[key]}")
+    enum = prop.get("enum") or (prop.get("items") or {}).get("enum")
+    if enum:
+        parts.append("one of " + "|".join(map(str, enum)))
+    if prop.get("format"):
+        parts.append(str(prop["format"]))
+    elif prop.get("pattern"):
+        parts.append(f"/{prop['pattern']}/")
+    return " ".join(parts) or "-"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    outdir = Path(args.outdir)
+    if not (outdir / "manifest.json").exists():
+        print(f"keel: {outdir}/manifest.json not found: synthesize first (make synth)", file=sys.stderr)
+        return 2
+    text, clean = render_report(outdir)
+    print(text)
+    return 0 if clean else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="keel", description="Keel: Proton-style templates in AWS CDK.")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)")
+    v.add_argument("platform", nargs="?", default="platform.yaml")
+    v.add_argument("--quiet", action="store_true", help="print only problems")
+    v.set_defaults(func=cmd_validate)
+    t = sub.add_parser("templates", help="list templates, or `templates show NAME[:VERSION]`")
+    t.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    t.add_argument("name", nargs="?")
+    t.set_defaults(func=cmd_templates)
+    r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
+    r.add_argument("outdir", nargs="?", default="cdk.out")
+    r.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RegistryError as exc:
+        print(f"keel: broken template definition: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""L3 constructs for the whitepaper patterns. Each takes typed, keyword-only inputs and reads nothing else."""

@@ -1,0 +1,79 @@
+"""The synth summary: one row per stack from cdk.out (template, resources, compliance findings)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StackRow:
+    stack: str
+    template: str
+    resources: int
+    size_kb: float
+    findings: int
+    acknowledged: int
+
+
+def findings_by_stack(outdir: Path) -> tuple[Counter[str], Counter[str], list[str]]:
+    """(unacknowledged, acknowledged, messages) from validation-report.json, counted per stack."""
+    report_file = outdir / "validation-report.json"
+    open_, acked = Counter[str](), Counter[str]()
+    messages: list[str] = []
+    if not report_file.exists():
+        return open_, acked, messages
+    report = json.loads(report_file.read_text())
+    for plugin in report.get("pluginReports", []):
+        for key, counter in (("violations", open_), ("suppressedViolations", acked)):
+            for violation in plugin.get(key, []):
+                for construct in violation.get("violatingConstructs", []):
+                    stack = construct.get("constructPath", "?").split("/", 1)[0]
+                    counter[stack] += 1
+                    if key == "violations" and violation.get("severity") == "error":
+                        messages.append(f"{construct.get('constructPath')}: {violation['ruleName']} "
+                                        f"{violation.get('description', '')}")
+    return open_, acked, messages
+
+
+def stack_rows(outdir: Path) -> list[StackRow]:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    open_, acked, _ = findings_by_stack(outdir)
+    rows = []
+    for name, artifact in manifest["artifacts"].items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template_file = outdir / artifact["properties"]["templateFile"]
+        template = json.loads(template_file.read_text())
+        tags = {t["Key"]: t["Value"] for t in artifact["properties"].get("tags", [])} \
+            if isinstance(artifact["properties"].get("tags"), list) else artifact["properties"].get("tags") or {}
+        rows.append(StackRow(
+            stack=name, template=tags.get("keel:template", "-"),
+            resources=len(template.get("Resources", {})),
+            size_kb=round(template_file.stat().st_size / 1024, 1),
+            findings=open_.get(name, 0), acknowledged=acked.get(name, 0)))
+    return rows
+
+
+def render_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def render_report(outdir: Path) -> tuple[str, bool]:
+    """(text, clean): clean when no stack has an unacknowledged finding."""
+    rows = stack_rows(outdir)
+    _, _, messages = findings_by_stack(outdir)
+    table = render_table(
+        ["stack", "template", "resources", "size (KB)", "findings", "acknowledged"],
+        [[r.stack, r.template, str(r.resources), f"{r.size_kb}", str(r.findings), str(r.acknowledged)]
+         for r in rows])
+    clean = not any(r.findings for r in rows) and not messages
+    tail = [f"\n{len(messages)} unacknowledged finding(s):", *messages] if messages else \
+        [f"\n{len(rows)} stack(s) in {outdir}; compliance: AwsSolutions + Serverless packs, 0 unacknowledged findings."]
+    return table + "\n" + "\n".join(tail), clean

@@ -1,0 +1,351 @@
+"""platform.yaml (+ Proton spec files) -> PlatformModel, or one SpecError listing every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from keel.spec.errors import MISSING, Problems, join_path
+from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
+from keel.spec.schema import InputSchema, describe
+from keel.spec.typed import to_dataclass
+from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
+
+_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
+_TAGS = {
+    "type": "object",
+    "propertyNames": {"pattern": "^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$"},
+    "additionalProperties": {"type": "string", "maxLength": 256},
+}
+_INSTANCE = {
+    "type": "object", "additionalProperties": False, "required": ["name", "environment"],
+    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"}},
+}
+PLATFORM_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["environments"],
+    "properties": {
+        "name": _NAME,
+        "description": {"type": "string"},
+        "environments": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "template"],
+            "properties": {
+                "name": _NAME,
+                "description": {"type": "string"},
+                "template": {"type": "string"},
+                "account": {"type": "string", "pattern": "^[0-9]{12}$"},
+                "region": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$"},
+                "availability_zones": {"type": "array", "minItems": 1, "maxItems": 6, "uniqueItems": True,
+                                       "items": {"type": "string",
+                                                 "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$"}},
+                "production": {"type": "boolean"},
+                "tags": _TAGS,
+                "spec": {"type": "object"},
+                "spec_file": {"type": "string", "minLength": 1},
+            },
+        }},
+        "services": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "template"],
+            "properties": {
+                "name": _NAME,
+                "description": {"type": "string"},
+                "template": {"type": "string"},
+                "tags": _TAGS,
+                "pipeline": {"type": "object"},
+                "instances": {"type": "array", "items": _INSTANCE},
+                "spec_file": {"type": "string", "minLength": 1},
+            },
+        }},
+    },
+}
+_ENV_SPEC_FILE = {
+    "type": "object", "additionalProperties": False, "required": ["proton"],
+    "properties": {"proton": {"enum": ["EnvironmentSpec"]}, "spec": {"type": "object"}},
+}
+_SVC_SPEC_FILE = {
+    "type": "object", "additionalProperties": False, "required": ["proton", "instances"],
+    "properties": {"proton": {"enum": ["ServiceSpec"]}, "pipeline": {"type": "object"},
+                   "instances": {"type": "array", "items": _INSTANCE}},
+}
+
+
+def load_platform(path: str | Path, *, registry: Registry | None = None) -> PlatformModel:
+    """Read and validate a platform; raises SpecError with every problem, or returns the model."""
+    return _Loader(Path(path), registry or default_registry()).load()
+
+
+class _Loader:
+    def __init__(self, path: Path, registry: Registry) -> None:
+        self.path = path
+        self.base = path.parent
+        self.file = _display(path)
+        self.registry = registry
+        self.problems = Problems()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
+        """Structural validation; returns the display paths of the entries that had problems."""
+        bad: set[str] = set()
+        for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
+            path, message, got, expected = describe(err)
+            shown = _named_path(doc, list(err.absolute_path))
+            if err.validator in ("additionalProperties", "required"):
+                shown = join_path(shown, path.rsplit(".", 1)[-1]) if shown else path
+            if err.validator == "propertyNames":
+                message, got, expected = "is not a valid tag key", err.instance, \
+                    "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+            self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
+            parts = list(err.absolute_path)
+            if len(parts) >= 2:
+                bad.add(_named_path(doc, parts[:2]))
+        return bad
+
+    def _read(self, relative: str, where: str) -> tuple[Any, str] | None:
+        path = (self.base / relative).resolve()
+        shown = _display(path)
+        try:
+            return read_yaml(path, display=shown), shown
+        except YamlReadError as exc:
+            self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
+            return None
+
+    def _template(self, text: Any, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
+        try:
+            ref = TemplateRef.parse(str(text))
+        except ValueError:
+            self.problems.add(file, path, "is not a template reference", text,
+                              "name:major or name:major.minor, e.g. vpc-env:1")
+            return None
+        try:
+            found = self.registry.resolve(ref)
+        except LookupError as exc:
+            self.problems.add(file, path, str(exc), str(text))
+            return None
+        if found.kind != kind:
+            self.problems.add(file, path, f"template \"{found.name}\" is a {found.kind} template", str(text),
+                              f"a {kind} template")
+            return None
+        return ref, found
+
+    def _inputs(self, schema: InputSchema, raw: Mapping[str, Any], file: str, prefix: str,
+                cls: type) -> Any:
+        values = schema.with_defaults(raw)
+        problems = schema.validate(values)
+        for path, message, got, expected in problems:
+            self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
+        return None if problems else to_dataclass(cls, values)
+
+    def _checks(self, template: TemplateVersion, inputs: Any, env: Environment, file: str, prefix: str) -> None:
+        check = template.checks()
+        if check is None or inputs is None:
+            return
+        for path, message, got, expected in check(inputs, env):
+            self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
+
+    # -- the whole document -------------------------------------------------------------------
+    def load(self) -> PlatformModel:
+        try:
+            doc = read_yaml(self.path, display=self.file)
+        except YamlReadError as exc:
+            self.problems.add(exc.file, "", exc.message)
+            self.problems.raise_if_any()
+        if not isinstance(doc, Mapping):
+            self.problems.add(self.file, "", "the platform file must be a mapping", type(doc).__name__,
+                              "keys name, environments, services")
+            self.problems.raise_if_any()
+        bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
+
+        environments: list[Environment] = []
+        for i, raw in enumerate(doc.get("environments") or []):
+            where = _named_path(doc, ["environments", i])
+            if where in bad or not isinstance(raw, Mapping):
+                continue
+            env = self._environment(raw, where)
+            if env is not None:
+                environments.append(env)
+        self._unique([(e.name, "") for e in environments], "environments", "environment")
+        by_name = {e.name: e for e in environments}
+        declared_envs = [str(e.get("name")) for e in doc.get("environments") or [] if isinstance(e, Mapping)]
+
+        services: list[Service] = []
+        for i, raw in enumerate(doc.get("services") or []):
+            where = _named_path(doc, ["services", i])
+            if where in bad or not isinstance(raw, Mapping):
+                continue
+            svc = self._service(raw, where, by_name, declared_envs)
+            if svc is not None:
+                services.append(svc)
+        self._unique([(s.name, "") for s in services], "services", "service")
+        self._stack_names(environments, services)
+        self.problems.raise_if_any()
+        return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
+                             environments=tuple(environments), services=tuple(services))
+
+    def _unique(self, names: Sequence[tuple[str, str]], where: str, what: str) -> None:
+        seen: set[str] = set()
+        for name, _ in names:
+            if name in seen:
+                self.problems.add(self.file, f"{where}[{name}].name", f"duplicate {what} name", name,
+                                  f"each {what} name once")
+            seen.add(name)
+
+    def _stack_names(self, environments: Sequence[Environment], services: Sequence[Service]) -> None:
+        owners: dict[str, str] = {}
+        entries = [(e.stack_name, f"environments[{e.name}]") for e in environments]
+        entries += [(i.stack_name, f"services[{s.name}].instances[{n}]")
+                    for s in services for n, i in enumerate(s.instances)]
+        for name, where in entries:
+            key = name.lower()
+            if key in owners and owners[key] != where:
+                self.problems.add(self.file, f"{where}.name", f"stack name \"{name}\" collides with {owners[key]}",
+                                  name, "names that give distinct stack names (keel-<env>, keel-<service>-<instance>)")
+            owners.setdefault(key, where)
+
+    # -- environments -------------------------------------------------------------------------
+    def _environment(self, raw: Mapping[str, Any], where: str) -> Environment | None:
+        resolved = self._template(raw["template"], "environment", self.file, f"{where}.template")
+        region = raw.get("region")
+        azs = tuple(raw.get("availability_zones") or ())
+        ok = True
+        if raw.get("account") and not region:
+            self.problems.add(self.file, f"{where}.region", "is required when account is set", MISSING,
+                              "a region such as eu-west-1")
+            ok = False
+        if region and not azs:
+            self.problems.add(self.file, f"{where}.availability_zones",
+                              "is required when region is set (synth never looks AZs up)", MISSING,
+                              f"a list such as [{region}a, {region}b]")
+            ok = False
+        for n, az in enumerate(azs):
+            if region and not az.startswith(region):
+                self.problems.add(self.file, f"{where}.availability_zones[{n}]",
+                                  f"is not in region {region}", az, f"{region} followed by a letter")
+                ok = False
+        source = self._spec(raw, where, "EnvironmentSpec")
+        if resolved is None or source is None:
+            return None
+        ref, template = resolved
+        spec, file, prefix = source
+        inputs = self._inputs(template.input_schema, spec, file, prefix, template.inputs_type())
+        if inputs is None or not ok:
+            return None
+        env = Environment(
+            name=raw["name"], template=template, pinned=ref, inputs=inputs,
+            account=raw.get("account"), region=region, availability_zones=azs,
+            production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
+        self._checks(template, inputs, env, file, prefix)
+        return env
+
+    def _spec(self, raw: Mapping[str, Any], where: str, kind: str) -> tuple[dict[str, Any], str, str] | None:
+        """(inputs, file, path prefix) from an inline `spec` or a Proton `spec_file`."""
+        if "spec" in raw and "spec_file" in raw:
+            self.problems.add(self.file, f"{where}.spec_file", "cannot be combined with an inline spec",
+                              raw["spec_file"], "either spec or spec_file")
+            return None
+        if "spec_file" not in raw:
+            return dict(raw.get("spec") or {}), self.file, f"{where}.spec"
+        read = self._read(raw["spec_file"], f"{where}.spec_file")
+        if read is None:
+            return None
+        doc, shown = read
+        if self._structure(doc, _ENV_SPEC_FILE, shown) or not isinstance(doc, Mapping):
+            return None
+        return dict(doc.get("spec") or {}), shown, "spec"
+
+    # -- services -----------------------------------------------------------------------------
+    def _service(self, raw: Mapping[str, Any], where: str, envs: Mapping[str, Environment],
+                 declared: Sequence[str]) -> Service | None:
+        resolved = self._template(raw["template"], "service", self.file, f"{where}.template")
+        if "spec_file" in raw:
+            clash = [k for k in ("pipeline", "instances") if k in raw]
+            if clash:
+                self.problems.add(self.file, f"{where}.{clash[0]}", "cannot be combined with spec_file",
+                                  MISSING, "pipeline and instances in the spec file only")
+                return None
+            read = self._read(raw["spec_file"], f"{where}.spec_file")
+            if read is None:
+                return None
+            doc, file = read
+            if self._structure(doc, _SVC_SPEC_FILE, file) or not isinstance(doc, Mapping):
+                return None
+            pipeline_raw, instances_raw, prefix = doc.get("pipeline"), doc.get("instances") or [], ""
+        else:
+            file, prefix = self.file, where
+            pipeline_raw, instances_raw = raw.get("pipeline"), raw.get("instances") or []
+        if resolved is None:
+            return None
+        ref, template = resolved
+        pipeline = self._pipeline(template, pipeline_raw, file, join_path(prefix, "pipeline"))
+        instances: list[ServiceInstance] = []
+        seen: set[str] = set()
+        for n, inst in enumerate(instances_raw):
+            ipath = join_path(prefix, "instances", n)
+            name = inst["name"]
+            if name in seen:
+                self.problems.add(file, f"{ipath}.name", "duplicate instance name", name,
+                                  "each instance name once per service")
+            seen.add(name)
+            env = envs.get(inst["environment"])
+            if env is None:
+                if inst["environment"] not in declared:
+                    self.problems.add(file, f"{ipath}.environment", f"unknown environment \"{inst['environment']}\"",
+                                      MISSING, "one of: " + ", ".join(declared))
+                continue  # a broken environment is reported where it is declared
+            if not template.accepts_environment(env.template):
+                allowed = ", ".join(f"{n}:{m}" for n, m in template.compatible_environments)
+                self.problems.add(file, f"{ipath}.environment",
+                                  f"environment \"{env.name}\" uses {env.template.name}:{env.template.version.major}, "
+                                  f"which {template.label} does not support", env.name,
+                                  f"an environment of template {allowed}")
+                continue
+            inputs = self._inputs(template.input_schema, dict(inst.get("spec") or {}), file,
+                                  f"{ipath}.spec", template.inputs_type())
+            if inputs is None:
+                continue
+            self._checks(template, inputs, env, file, f"{ipath}.spec")
+            instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
+                                             template=template, inputs=inputs, source=file))
+        return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
+                       instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
+
+    def _pipeline(self, template: TemplateVersion, raw: Any, file: str, path: str) -> Any:
+        schema, cls = template.pipeline_schema, template.pipeline_type()
+        if schema is None or cls is None:
+            if raw:
+                self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
+            return None
+        return self._inputs(schema, dict(raw or {}), file, path, cls)
+
+
+def _named_path(doc: Any, parts: Sequence[Any]) -> str:
+    """['environments', 0, 'region'] -> 'environments[dev].region' (names read better than indexes)."""
+    out = ""
+    node = doc
+    for n, part in enumerate(parts):
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            parent = parts[n - 1] if n else None
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if parent in ("environments", "services") and isinstance(name, str) and name:
+                out += f"[{name}]"
+            else:
+                out += f"[{part}]"
+            node = item
+        else:
+            out = join_path(out, str(part)) if out else str(part)
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return out
+
+
+def _display(path: Path) -> str:
+    """Paths relative to the working directory when they are under it: what a user typed."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+

@@ -1,0 +1,80 @@
+"""The validated platform: frozen, typed, free of CDK. Everything downstream reads only this."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keel.templates.registry import TemplateRef, TemplateVersion
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    template: TemplateVersion
+    pinned: TemplateRef
+    inputs: Any  # the template's frozen inputs dataclass
+    account: str | None
+    region: str | None
+    availability_zones: tuple[str, ...]
+    production: bool
+    tags: Mapping[str, str]
+    source: str  # the file the inputs came from, for messages
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.name)
+
+    @property
+    def az_count(self) -> int:
+        """Explicit AZs, or the two `Fn::GetAZs` gives an environment-agnostic stack."""
+        return len(self.availability_zones) or 2
+
+
+@dataclass(frozen=True)
+class ServiceInstance:
+    name: str
+    service: str
+    environment: str
+    template: TemplateVersion
+    inputs: Any
+    source: str
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.service, self.name)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    template: TemplateVersion
+    pinned: TemplateRef
+    pipeline: Any  # the template's pipeline inputs dataclass, or None
+    instances: tuple[ServiceInstance, ...]
+    tags: Mapping[str, str]
+    source: str
+
+
+@dataclass(frozen=True)
+class PlatformModel:
+    name: str
+    source: str
+    environments: tuple[Environment, ...]
+    services: tuple[Service, ...]
+
+    def environment(self, name: str) -> Environment:
+        return next(e for e in self.environments if e.name == name)
+
+    @property
+    def instances(self) -> tuple[ServiceInstance, ...]:
+        return tuple(i for s in self.services for i in s.instances)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+def stack_name(*parts: str) -> str:
+    """`keel-<environment>` and `keel-<service>-<instance>`: stable, derived only from spec names."""
+    return "-".join(("keel", *parts))

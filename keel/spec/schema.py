@@ -1,0 +1,267 @@
+"""Proton-format input schemas (`schema.yaml`) turned into JSON Schema and checked with jsonschema.
+
+Proton's schema is an OpenAPI 3 data-model subset: `types` holds named object types, and the template
+names its root type with `environment_input_type` or `service_input_type` / `pipeline_input_type`.
+Keel adds `additionalProperties: false` to every object so a mistyped input is an error, not a no-op.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft7Validator, FormatChecker
+
+from keel.spec.errors import MISSING, join_path
+
+# The keywords Keel supports (Proton's documented subset plus arrays and nested objects).
+SUPPORTED_KEYWORDS = frozenset({
+    "type", "default", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "minLength", "maxLength", "pattern", "required", "description", "title", "properties",
+    "items", "minItems", "maxItems", "uniqueItems", "$ref", "additionalProperties", "format",
+    "multipleOf",
+})
+_REF = re.compile(r"^#/types/([A-Za-z0-9_]+)$")
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("ipv4-cidr", raises=ValueError)
+def _is_ipv4_cidr(value: object) -> bool:
+    """`format: ipv4-cidr`: a real network address (Proton's regex patterns accept 999.0.0.0/16)."""
+    if isinstance(value, str):
+        ipaddress.IPv4Network(value, strict=True)
+    return True
+
+
+class SchemaDefinitionError(Exception):
+    """A template's own schema is broken: a platform-team bug, reported with the schema's path."""
+
+
+@dataclass(frozen=True)
+class InputSchema:
+    """One root input type (environment, service instance or pipeline) as a JSON Schema."""
+
+    root: str
+    json_schema: Mapping[str, Any]
+    validator: Draft7Validator = field(compare=False, repr=False)
+
+    def properties(self) -> Mapping[str, Any]:
+        return resolve(self.json_schema, self.json_schema).get("properties", {})
+
+    def validate(self, instance: Any) -> list[tuple[str, str, Any, str | None]]:
+        """Apply defaults then validate; returns (path, message, got, expected) for each problem."""
+        return [describe(err) for err in _sorted_errors(self.validator, instance)]
+
+    def with_defaults(self, instance: Mapping[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(dict(instance))
+        apply_defaults(self.json_schema, self.json_schema, out)
+        return out
+
+
+def _sorted_errors(validator: Draft7Validator, instance: Any) -> list[jsonschema.ValidationError]:
+    errors: list[jsonschema.ValidationError] = []
+    for err in validator.iter_errors(instance):
+        # anyOf/oneOf are not used by Proton schemas; flatten contexts defensively all the same.
+        errors.extend(err.context or [err])
+    return sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+
+
+def load_proton_schema(document: Mapping[str, Any], *, source: str) -> dict[str, InputSchema]:
+    """`schema.yaml` -> {"environment" | "service" | "pipeline": InputSchema}."""
+    body = document.get("schema") if isinstance(document, Mapping) else None
+    if not isinstance(body, Mapping):
+        raise SchemaDefinitionError(f"{source}: expected a top-level `schema:` mapping")
+    fmt = (body.get("format") or {}).get("openapi")
+    if str(fmt) != "3.0.0":
+        raise SchemaDefinitionError(f"{source}:schema.format.openapi: expected \"3.0.0\", got {fmt!r}")
+    types = body.get("types")
+    if not isinstance(types, Mapping) or not types:
+        raise SchemaDefinitionError(f"{source}:schema.types: expected a mapping of named types")
+    for name, t in types.items():
+        _check_keywords(t, f"{source}:schema.types.{name}")
+    roots = {
+        "environment": body.get("environment_input_type"),
+        "service": body.get("service_input_type"),
+        "pipeline": body.get("pipeline_input_type"),
+    }
+    out: dict[str, InputSchema] = {}
+    definitions = {name: _strict(_rewrite_refs(t)) for name, t in types.items()}
+    for kind, root in roots.items():
+        if root is None:
+            continue
+        if root not in types:
+            raise SchemaDefinitionError(f"{source}:schema.{kind}_input_type: unknown type {root!r}")
+        js = dict(copy.deepcopy(definitions[root]))
+        js["definitions"] = definitions
+        Draft7Validator.check_schema(js)
+        out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS))
+    if not out:
+        raise SchemaDefinitionError(f"{source}:schema: names no environment_input_type or service_input_type")
+    return out
+
+
+def _check_keywords(node: Any, where: str) -> None:
+    if not isinstance(node, Mapping):
+        raise SchemaDefinitionError(f"{where}: expected a mapping")
+    unknown = set(node) - SUPPORTED_KEYWORDS
+    if unknown:
+        raise SchemaDefinitionError(f"{where}: unsupported schema keyword(s) {sorted(unknown)}")
+    for key, sub in (node.get("properties") or {}).items():
+        _check_keywords(sub, f"{where}.properties.{key}")
+    if isinstance(node.get("items"), Mapping):
+        _check_keywords(node["items"], f"{where}.items")
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref":
+                match = _REF.match(str(value))
+                if not match:
+                    raise SchemaDefinitionError(f"$ref {value!r}: expected '#/types/<Name>'")
+                out[key] = f"#/definitions/{match.group(1)}"
+            else:
+                out[key] = _rewrite_refs(value)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def _strict(node: Any) -> Any:
+    """Close every object type: unknown keys are errors (a typo must never be silently ignored)."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for key in ("properties",):
+            for sub in (node.get(key) or {}).values():
+                _strict(sub)
+        if isinstance(node.get("items"), dict):
+            _strict(node["items"])
+    return node
+
+
+def resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/definitions/"):
+        return resolve(root["definitions"][ref.rsplit("/", 1)[1]], root)
+    return node
+
+
+def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: Any) -> None:
+    """Fill schema defaults into `instance` in place, recursing into objects and arrays of objects.
+
+    An object input with no default of its own but defaults inside is created, so nested groups
+    (`anywhere: {enabled: false, ...}`) get their defaults even when the user omits the group.
+    """
+    node = resolve(node, root)
+    if isinstance(instance, dict) and node.get("type") == "object":
+        for key, sub in (node.get("properties") or {}).items():
+            sub_r = resolve(sub, root)
+            if key not in instance:
+                if "default" in sub_r:
+                    instance[key] = copy.deepcopy(sub_r["default"])
+                elif sub_r.get("type") == "object" and _has_defaults(sub_r, root):
+                    instance[key] = {}
+            if key in instance:
+                apply_defaults(sub_r, root, instance[key])
+    elif isinstance(instance, list) and isinstance(node.get("items"), Mapping):
+        for item in instance:
+            apply_defaults(node["items"], root, item)
+
+
+def _has_defaults(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
+    for sub in (node.get("properties") or {}).values():
+        sub = resolve(sub, root)
+        if "default" in sub or (sub.get("type") == "object" and _has_defaults(sub, root)):
+            return True
+    return False
+
+
+def iter_properties(schema: InputSchema) -> Iterator[tuple[str, Mapping[str, Any], bool]]:
+    """(dotted path, property schema, required) for every input, depth first; for docs and checks."""
+    yield from _walk(schema.json_schema, schema.json_schema, "")
+
+
+def _walk(node: Mapping[str, Any], root: Mapping[str, Any], prefix: str
+          ) -> Iterator[tuple[str, Mapping[str, Any], bool]]:
+    node = resolve(node, root)
+    required = set(node.get("required") or ())
+    for key, sub in (node.get("properties") or {}).items():
+        sub_r = resolve(sub, root)
+        path = f"{prefix}.{key}" if prefix else key
+        yield path, sub_r, key in required
+        if sub_r.get("type") == "object":
+            yield from _walk(sub_r, root, path)
+        elif sub_r.get("type") == "array" and isinstance(sub_r.get("items"), Mapping):
+            items = resolve(sub_r["items"], root)
+            if items.get("type") == "object":
+                yield from _walk(items, root, f"{path}[]")
+
+
+def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None]:
+    """A jsonschema error in words a developer can act on: (path, message, got, expected)."""
+    path = join_path(*err.absolute_path) if err.absolute_path else ""
+    v, sch = err.validator, err.validator_value
+    inst = err.instance
+    if v == "additionalProperties":
+        allowed = sorted((err.schema.get("properties") or {}).keys())
+        extra = sorted(set(inst) - set(allowed)) if isinstance(inst, Mapping) else []
+        key = extra[0] if extra else "?"
+        return (join_path(path, key) if path else key, "unknown input",
+                MISSING, "one of: " + ", ".join(allowed) if allowed else "no inputs here")
+    if v == "required":
+        missing = next((k for k in sch if not isinstance(inst, Mapping) or k not in inst), "?")
+        return (join_path(path, missing) if path else missing, "required input is missing",
+                MISSING, _type_words(err.schema.get("properties", {}).get(missing, {})))
+    if v == "type":
+        return path, "has the wrong type", inst, _type_words({"type": sch})
+    if v == "enum":
+        return path, "is not an allowed value", inst, "one of " + ", ".join(map(_lit, sch))
+    if v == "minimum":
+        return path, f"is less than the minimum {sch}", inst, f"at least {sch}"
+    if v == "maximum":
+        return path, f"is greater than the maximum {sch}", inst, f"at most {sch}"
+    if v == "exclusiveMinimum":
+        return path, "is too small", inst, f"more than {sch}"
+    if v == "exclusiveMaximum":
+        return path, "is too large", inst, f"less than {sch}"
+    if v == "minLength":
+        return path, "is too short", inst, f"at least {sch} character{'s' if sch != 1 else ''}"
+    if v == "maxLength":
+        return path, "is too long", inst, f"at most {sch} characters"
+    if v == "pattern":
+        return path, "does not match the required pattern", inst, f"a match for /{sch}/"
+    if v == "minItems":
+        return path, "has too few items", inst, f"at least {sch}"
+    if v == "maxItems":
+        return path, "has too many items", inst, f"at most {sch}"
+    if v == "uniqueItems":
+        return path, "has duplicate items", inst, "each item once"
+    if v == "format" and sch == "ipv4-cidr":
+        cause = err.cause if err.cause else None
+        why = f": {cause}" if cause else ""
+        return path, f"is not a valid CIDR block{why}", inst, "an IPv4 network such as 10.0.0.0/16"
+    if v == "multipleOf":
+        return path, f"is not a multiple of {sch}", inst, f"a multiple of {sch}"
+    return path, err.message, inst, None
+
+
+def _lit(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def _type_words(node: Mapping[str, Any]) -> str:
+    t = node.get("type")
+    names = {"string": "a string", "number": "a number", "integer": "an integer",
+             "boolean": "true or false", "object": "a mapping", "array": "a list"}
+    if isinstance(t, list):
+        return " or ".join(names.get(str(x), str(x)) for x in t)
+    return names.get(str(t), "a value") if t else "a value"

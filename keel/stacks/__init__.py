@@ -1,0 +1,1 @@
+"""Stacks compose constructs; the app builder wires one stack per environment and per service instance."""

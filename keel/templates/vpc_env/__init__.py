@@ -1,0 +1,1 @@
+"""vpc-env: the network every other environment template builds on."""

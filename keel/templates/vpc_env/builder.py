@@ -1,0 +1,53 @@
+"""vpc-env 1.x builder: the environment key and the network, and what services get from them."""
+
+from __future__ import annotations
+
+from aws_cdk import Fn
+from constructs import Construct
+
+from keel.constructs.common import RETENTION
+from keel.constructs.keys import EnvironmentKey
+from keel.constructs.network import Network
+from keel.spec.model import Environment
+from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates.vpc_env.inputs import VpcEnvInputs
+
+
+def build_network(scope: Construct, *, environment: Environment,
+                  inputs: VpcEnvInputs) -> tuple[EnvironmentKey, Network]:
+    """Shared by every environment template that composes vpc-env (ecs-env, eks-env)."""
+    policy = removal_policy(environment)
+    key = EnvironmentKey(scope, "Key", environment=environment.name, removal_policy=policy)
+    network = Network(
+        scope, "Network",
+        plan=inputs.subnet_plan(environment.az_count),
+        availability_zones=environment.availability_zones,
+        nat_gateways=inputs.nat_gateways,
+        flow_log_key=key.key,
+        flow_log_retention=RETENTION[inputs.flow_log_retention_days],
+        flow_log_traffic=inputs.flow_log_traffic,
+        gateway_endpoints=inputs.gateway_endpoints,
+        interface_endpoints=inputs.interface_endpoints,
+        removal_policy=policy,
+    )
+    return key, network
+
+
+def network_discovery(network: Network) -> dict[str, str]:
+    vpc = network.vpc
+    values = {
+        "vpc/id": vpc.vpc_id,
+        "vpc/cidr": vpc.vpc_cidr_block,
+        "vpc/public-subnet-ids": Fn.join(",", [s.subnet_id for s in vpc.public_subnets]),
+        "vpc/private-subnet-ids": Fn.join(",", [s.subnet_id for s in vpc.private_subnets]),
+    }
+    if vpc.isolated_subnets:
+        values["vpc/isolated-subnet-ids"] = Fn.join(",", [s.subnet_id for s in vpc.isolated_subnets])
+    return values
+
+
+def build(scope: Construct, *, environment: Environment, inputs: VpcEnvInputs) -> EnvironmentOutputs:
+    key, network = build_network(scope, environment=environment, inputs=inputs)
+    discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn}
+    return EnvironmentOutputs(environment=environment, vpc=network.vpc, key=key.key, discovery=discovery)
+
