@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Tags
 from constructs import Construct
 
 from keel.constructs.discovery import DiscoveryParameters
@@ -22,9 +22,17 @@ class EnvironmentStack(Stack):
             tags=keel_tags(environment=environment.name, template=environment.template.label,
                            extra=environment.tags), **kwargs)
         self.keel_environment = environment
+        tag_resources(self)
         build = environment.template.load_builder()
         self.outputs: EnvironmentOutputs = build(self, environment=environment, inputs=environment.inputs)
         DiscoveryParameters(self, "Discovery", prefix=f"/keel/{environment.name}", values=self.outputs.discovery)
+
+
+def tag_resources(stack: Stack) -> None:
+    """Stack tags reach resources only at deploy time; put them in the template too, where tests and
+    reviewers (and tag policies run against templates) can see them."""
+    for key, value in stack.tags.tag_values().items():
+        Tags.of(stack).add(key, value)
 
 
 def keel_tags(*, environment: str, template: str, extra: Mapping[str, str],

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from keel.constructs.discovery import DiscoveryParameters
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.environment import EnvironmentStack, keel_tags
+from keel.stacks.environment import EnvironmentStack, keel_tags, tag_resources
 
 
 class ServiceInstanceStack(Stack):
@@ -24,6 +24,7 @@ class ServiceInstanceStack(Stack):
                            extra={**environment.keel_environment.tags, **service.tags}, service=service.name),
             **kwargs)
         self.add_dependency(environment)
+        tag_resources(self)
         build = instance.template.load_builder()
         self.outputs: dict[str, str] = build(
             self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,

@@ -1,0 +1,78 @@
+"""The default platform as a whole: stacks, compliance, snapshots, cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keel.cdk_context import ROOT
+from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+
+
+def test_one_stack_per_environment_named_after_it(platform: Synthesized) -> None:
+    assert sorted(platform.templates) == sorted(f"keel-{e.name}" for e in platform.model.environments)
+
+
+def test_no_unacknowledged_compliance_findings(platform: Synthesized) -> None:
+    report = platform.outdir / "validation-report.json"
+    if report.exists():
+        data = json.loads(report.read_text())
+        open_findings = [v for p in data["pluginReports"] for v in p.get("violations", [])]
+        assert open_findings == []
+    # the synth itself raises on any unacknowledged error; reaching here means it passed
+
+
+def test_stacks_carry_account_region_and_need_no_lookups(platform: Synthesized) -> None:
+    manifest = json.loads((platform.outdir / "manifest.json").read_text())
+    for env in platform.model.environments:
+        artifact = manifest["artifacts"][env.stack_name]
+        assert artifact["environment"].endswith(f"/{env.region}")
+        assert "missing" not in json.dumps(artifact.get("metadata", {})).lower()
+    assert not (ROOT / "cdk.context.json").exists() or json.loads((ROOT / "cdk.context.json").read_text()) == {}
+
+
+def test_every_taggable_resource_has_keel_tags(platform: Synthesized) -> None:
+    for stack, template in platform.templates.items():
+        env = stack.removeprefix("keel-")
+        for logical_id, resource in template.to_json()["Resources"].items():
+            tags = resource.get("Properties", {}).get("Tags")
+            if isinstance(tags, list) and tags and isinstance(tags[0], dict) and "Key" in tags[0]:
+                keys = {t["Key"]: t["Value"] for t in tags}
+                assert keys.get("keel:environment") == env, logical_id
+                assert keys.get("keel:template") == "vpc-env@1.0", logical_id
+                assert keys.get("cost-center") == "platform", logical_id
+
+
+def test_templates_match_snapshots(platform: Synthesized, snapshot) -> None:  # type: ignore[no-untyped-def]
+    for stack in sorted(platform.templates):
+        assert mask_hashes(platform.json(stack)) == snapshot(name=stack)
+
+
+def test_cfn_lint_finds_nothing(platform: Synthesized) -> None:
+    files = sorted(str(p) for p in platform.outdir.glob("*.template.json"))
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_cloudformation_validation_passes_on_every_template(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """CDK's built-in CloudFormation validation, on as in `make synth` (the other tests turn it off)."""
+    synthesized = synthesize(ROOT / "platform.yaml", tmp_path, validation=True)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    plugins = {p["pluginName"]: p for p in report["pluginReports"]}
+    assert plugins["CloudFormation Validate"]["conclusion"] == "success"
+    assert synthesized.templates
+
+
+def test_constructs_is_the_installed_library() -> None:
+    """A top-level constructs/ package would shadow the library aws-cdk-lib imports (aws-cdk#19301)."""
+    import constructs
+
+    assert "site-packages" in (constructs.__file__ or "")
+    assert hasattr(constructs, "Construct")
