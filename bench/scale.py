@@ -55,8 +55,8 @@ def generate(n: int) -> dict[str, Any]:
             continue
         env = envs[k % len(envs)]
         svc_name = f"s{k // 3:03d}-{template.name}"[:40].rstrip("-")
-        svc = by_service.setdefault(svc_name, {"name": svc_name, "template": f"{template.name}:{template.version.major}",
-                                               "instances": []})
+        ref = f"{template.name}:{template.version.major}"
+        svc = by_service.setdefault(svc_name, {"name": svc_name, "template": ref, "instances": []})
         svc["instances"].append({"name": f"i{k:03d}", "environment": env["name"]})
     doc["services"] = list(by_service.values())
     return doc
