@@ -23,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from keel.constructs.function import KeelFunction
@@ -102,7 +103,8 @@ class ControlPlaneEvents(Construct):
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=log_group_name, retention=log_retention,
                                        encryption_key=key, removal_policy=removal_policy)
         self.log_group_policy = logs.ResourcePolicy(self, "LogsPolicy", policy_statements=[iam.PolicyStatement(
-            principals=[iam.ServicePrincipal("events.amazonaws.com"), iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+            principals=[iam.ServicePrincipal("events.amazonaws.com"),
+                        iam.ServicePrincipal("delivery.logs.amazonaws.com")],
             actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn],
             conditions={"StringEquals": {"aws:SourceAccount": stack.account}})])
 
@@ -152,7 +154,7 @@ class _LogGroupTarget:
         self._log_group = log_group
         self._dead_letters = dead_letter_queue
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:  # noqa: A002
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         stack = Stack.of(self._log_group)
         arn = (f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
                f"{self._log_group.log_group_name}")

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from keel.cdk_context import ROOT
-from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "ecs.yaml"
 
@@ -63,10 +61,7 @@ def test_no_unacknowledged_compliance_findings(ecs: Synthesized) -> None:
 
 
 def test_cfn_lint_finds_nothing(ecs: Synthesized) -> None:
-    files = sorted(str(p) for p in ecs.outdir.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = cfn_lint(ecs.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
