@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,13 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False) -> Syn
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
+
+
+def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint over every template of a cloud assembly, with the repository's configuration."""
+    files = sorted(str(p) for p in outdir.glob("*.template.json"))
+    return subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
+                           str(ROOT / ".cfnlintrc.yaml"), "--", *files], capture_output=True, text=True, cwd=ROOT)
 
 
 def mask_hashes(value: Any) -> Any:
