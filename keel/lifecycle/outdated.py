@@ -73,7 +73,7 @@ def read_pins(platform: Path) -> list[Pin]:
             if not isinstance(entry, Mapping) or "template" not in entry:
                 continue
             name = str(entry.get("name", i))
-            line, column = entry.lc.value("template")
+            line, column = entry.lc.value("template")  # type: ignore[attr-defined]
             instances, error = _instances(platform, entry) if kind == "service" else ((), None)
             pins.append(Pin(kind=kind, owner=name, text=str(entry["template"]), file=platform,  # type: ignore[arg-type]
                             path=f"{section}[{name}].template", line=line, column=column,
