@@ -277,6 +277,7 @@ def _problems(root: Path, doc: Mapping[str, Any]) -> list[str]:
 def dump_yaml(doc: Any) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096  # never fold long strings (descriptions, policies)
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     out = io.StringIO()
     yaml.dump(doc, out)
