@@ -17,14 +17,17 @@ import difflib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from keel.lifecycle.compat import Change, compare_versions
 from keel.lifecycle.outdated import LifecycleError, Pin, read_pins
-from keel.spec import SpecError, load_platform
+from keel.spec import PlatformModel, SpecError, load_platform
+from keel.spec.errors import Problem, join_path
 from keel.spec.loader import _display
+from keel.spec.yamlio import read_yaml
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion
 
 _SCALAR = re.compile(r"""'[^']*'|"[^"]*"|[^\s,\]}#'"]+""")
@@ -79,7 +82,7 @@ def plan_upgrade(platform: Path, to: str, registry: Registry, *, only: Sequence[
     except LookupError as exc:
         raise LifecycleError(f"--to {to}: {exc}") from None
     try:
-        load_platform(platform, registry=registry)
+        model = load_platform(platform, registry=registry)
     except SpecError as exc:
         raise LifecycleError(f"{_display(platform)} has problems already; fix them before upgrading:\n"
                              + exc.render()) from None
@@ -105,7 +108,58 @@ def plan_upgrade(platform: Path, to: str, registry: Registry, *, only: Sequence[
         load_platform(platform, registry=registry, texts=plan.texts)
     except SpecError as exc:
         plan.problems = [p.render() for p in exc.problems]
+    # The loader stops at the first problem of an entry (a broken environment hides its instances, an
+    # unsupported environment hides the instance's inputs); list the rest too, so one pass fixes all.
+    for extra in [*_instance_inputs(plan), *_stranded_instances(plan, model)]:
+        if extra not in plan.problems:
+            plan.problems.append(extra)
     return plan
+
+
+def _instance_inputs(plan: Plan) -> list[str]:
+    """Each moved service's instance inputs against the target schema (the loader's own wording)."""
+    out = []
+    for move in plan.moves:
+        if move.pin.kind != "service":
+            continue
+        raw, file, prefix = _raw_instances(move.pin)
+        schema = move.target.input_schema
+        for n, inst in enumerate(raw):
+            spec = dict(inst.get("spec") or {}) if isinstance(inst, Mapping) else {}
+            for path, message, got, expected in schema.validate(schema.with_defaults(spec)):
+                where = join_path(prefix, "instances", n, "spec", *([path] if path else []))
+                out.append(Problem(file, where, message, got, expected).render())
+    return out
+
+
+def _raw_instances(pin: Pin) -> tuple[list[Any], str, str]:
+    doc = read_yaml(pin.file)
+    entry = next(s for s in doc.get("services") or [] if isinstance(s, Mapping) and s.get("name") == pin.owner)
+    if "spec_file" in entry:
+        path = (pin.file.parent / str(entry["spec_file"])).resolve()
+        return list(read_yaml(path).get("instances") or []), _display(path), ""
+    return list(entry.get("instances") or []), _display(pin.file), f"services[{pin.owner}]"
+
+
+def _stranded_instances(plan: Plan, model: PlatformModel) -> list[str]:
+    """Instances left in a moved environment by a service template that does not support the target."""
+    moved = {m.pin.owner: m.target for m in plan.moves if m.pin.kind == "environment"}
+    services = {m.pin.owner: m.target for m in plan.moves if m.pin.kind == "service"}
+    out = []
+    for service in model.services:
+        template = services.get(service.name, service.template)
+        for inst in service.instances:
+            target = moved.get(inst.environment)
+            if target is None or template.accepts_environment(target):
+                continue
+            if any(f'environment "{inst.environment}" uses' in p and template.label in p for p in plan.problems):
+                continue
+            allowed = ", ".join(f"{n}:{m}" for n, m in template.compatible_environments)
+            out.append(f"{service.source}:services[{service.name}]: instance {inst.name} runs in environment "
+                       f"{inst.environment}, which would use {target.name}:{target.version.major}; "
+                       f"{template.label} supports {allowed} only: move the service to a version that supports "
+                       f"it first (keel upgrade --to {template.name}:X.Y --instance {service.name})")
+    return out
 
 
 def _select(pins: list[Pin], only: Sequence[str], template: str) -> list[Pin]:
