@@ -112,7 +112,9 @@ def _platform(version: TemplateVersion, registry: Registry, tmp: Path, spec_file
     ref = f"{version.name}:{version.version}"
     doc_out: dict[str, Any]
     if version.kind == "environment":
-        doc_out = {"environments": [{"name": BUNDLE_ENVIRONMENT, "template": ref, "spec": env_spec}]}
+        # the user's EnvironmentSpec by reference, so problems are reported in that file
+        source = {"spec_file": str(spec_file.resolve())} if spec_file is not None else {"spec": env_spec}
+        doc_out = {"environments": [{"name": BUNDLE_ENVIRONMENT, "template": ref, **source}]}
         inputs: dict[str, Any] = {"spec": env_spec}
     else:
         env_template = next((registry.resolve(TemplateRef(n, m)) for n, m in version.compatible_environments

@@ -120,7 +120,8 @@ def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[s
 
 
 def match_template(proton: ProtonTemplate, registry: Registry) -> Match:
-    """The Keel template (recommended version of each major) sharing the most inputs; same name first."""
+    """The Keel template (recommended version of each major) sharing the most inputs, same name first;
+    none when fewer than half of the Proton template's inputs have a namesake in Keel's."""
     best: tuple[tuple[bool, float, int], Match] | None = None
     for template in registry.templates.values():
         if template.kind != proton.kind:
@@ -130,7 +131,8 @@ def match_template(proton: ProtonTemplate, registry: Registry) -> Match:
             assert keel is not None
             match = _compare(proton, keel)
             union = len(match.shared) + len(match.proton_only) + len(match.keel_only)
-            if not match.shared:
+            # at least half of the Proton template's inputs must exist in Keel's under the same name
+            if len(match.shared) * 2 < len(match.shared) + len(match.proton_only):
                 continue
             score = (template.name == proton.name, len(match.shared) / union,
                      -sum(c.blocking for c in match.changes))
@@ -196,7 +198,7 @@ def import_proton(root: Path, registry: Registry) -> ImportResult:
         for name in names:
             entry = {"name": name, "template": f"{match.keel.name}:{match.keel.version.major}",
                      "spec": dict(spec.doc.get("spec") or {})}
-            problems = _problems(root, {"environments": [entry]})
+            problems = _problems(root, {"environments": [entry]}, registry)
             if problems:
                 result.unmapped.append(f"{shown} as environment {name} ({match.keel.label}): "
                                        + "; ".join(problems))
@@ -205,7 +207,7 @@ def import_proton(root: Path, registry: Registry) -> ImportResult:
             result.sources[("environments", name)] = spec.file
             result.mapped.append(f"{shown} -> environment {name} ({entry['template']})")
     for spec in svc_specs:
-        _service(spec, owners[spec.file], by_template, result, root)
+        _service(spec, owners[spec.file], by_template, result, root, registry)
     return result
 
 
@@ -226,7 +228,7 @@ def _environment_names(svc_specs: Sequence[ProtonSpec],
 
 
 def _service(spec: ProtonSpec, owner: ProtonTemplate | None, by_template: Mapping[Path, Match],
-             result: ImportResult, root: Path) -> None:
+             result: ImportResult, root: Path, registry: Registry) -> None:
     shown = _rel(spec.file, root)
     match = by_template.get(owner.folder) if owner else None
     if owner is None or match is None or match.keel is None:
@@ -253,7 +255,7 @@ def _service(spec: ProtonSpec, owner: ProtonTemplate | None, by_template: Mappin
                                "configured per service template)")
     entry["instances"] = instances
     used = [envs[i["environment"]] for i in instances]
-    problems = _problems(root, {"environments": used, "services": [entry]})
+    problems = _problems(root, {"environments": used, "services": [entry]}, registry)
     if problems:
         result.unmapped.append(f"{shown} as service {entry['name']} ({keel.label}): " + "; ".join(problems))
         return
@@ -263,11 +265,11 @@ def _service(spec: ProtonSpec, owner: ProtonTemplate | None, by_template: Mappin
                          f"{len(instances)} instance(s))")
 
 
-def _problems(root: Path, doc: Mapping[str, Any]) -> list[str]:
+def _problems(root: Path, doc: Mapping[str, Any], registry: Registry) -> list[str]:
     """Validate a fragment in memory, exactly as `keel validate` would."""
     virtual = (root / "keel-import-check.yaml").resolve()
     try:
-        load_platform(virtual, texts={virtual: dump_yaml(doc)})
+        load_platform(virtual, registry=registry, texts={virtual: dump_yaml(doc)})
     except SpecError as exc:
         return [f"{p.path}: {p.message}" + (f" (expected {p.expected})" if p.expected else "")
                 for p in exc.problems]
