@@ -45,12 +45,17 @@ def test_upgrade_without_instance_moves_every_user_of_the_template(platform: Pat
     assert (platform.parent / "specs" / "api.yaml").read_text() == (FIXTURES / "mixed/specs/api.yaml").read_text()
 
 
-def test_major_upgrade_that_needs_hand_edits_writes_nothing(platform: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def failed_upgrade(capsys, platform: Path, *args: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Runs an upgrade that must fail its check: exit 1, every file byte-identical; returns stderr lines."""
     before = snapshot(platform.parent)
-    run = upgrade(capsys, "--to", "net-env:2.0", "--instance", "staging")
+    run = upgrade(capsys, *args)
     assert run.code == 1
     assert snapshot(platform.parent) == before
-    lines = run.err.splitlines()
+    return run.err.splitlines()
+
+
+def test_major_upgrade_that_needs_hand_edits_writes_nothing(platform: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    lines = failed_upgrade(capsys, platform, "--to", "net-env:2.0", "--instance", "staging")
     assert "The upgrade check failed; nothing was written. Change these by hand first (3):" in lines
     assert "  platform.yaml:environments[staging].spec.owner: required input is missing (expected a string)" in lines
     assert any(line.startswith("  platform.yaml:environments[staging].spec.retention: unknown input") for line in lines)
@@ -67,11 +72,7 @@ def test_major_upgrade_lists_inputs_removed_or_now_required(platform: Path, caps
 
 
 def test_problems_in_a_proton_spec_file_are_reported_there(platform: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    before = snapshot(platform.parent)
-    run = upgrade(capsys, "--to", "web-svc:2.0", "--instance", "api")
-    assert run.code == 1
-    assert snapshot(platform.parent) == before
-    lines = run.err.splitlines()
+    lines = failed_upgrade(capsys, platform, "--to", "web-svc:2.0", "--instance", "api")
     assert "  specs/api.yaml:instances[0].spec.port: is less than the minimum 1024 (got 80, expected at least 1024)" \
         in lines
     assert ('  specs/api.yaml:instances[0].environment: environment "dev" uses net-env:1, which web-svc@2.0 does not '
