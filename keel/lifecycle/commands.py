@@ -10,17 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from keel.templates.registry import Registry
+from keel.templates.registry import Registry, default_registry, load_registry
 
 
 def _registry(args: argparse.Namespace) -> Registry:
-    # imported here: keel.spec must be imported before the registry (they import each other)
-    from keel.spec import load_platform  # noqa: F401
-    from keel.templates.registry import default_registry, load_registry
-
     root = getattr(args, "registry", None)
     return load_registry(Path(root)) if root else default_registry()
 
