@@ -152,22 +152,34 @@ class ContainerTask(Construct):
                                   "statement names each secret the task reads, nothing else."))
 
     def allow_exec(self, *, key: kms.IKey, log_group: logs.ILogGroup | None) -> None:
-        """ECS Exec: the SSM channel (no resource-level permissions), the environment key, session logs."""
+        """ECS Exec for this task's role: the SSM channel, the environment key, the session log group.
+
+        Services switch exec on with `exec_on` rather than CDK's `enable_execute_command`, which would add
+        the same grants again with the log group's ARN rebuilt around a cross-stack name (a wildcard
+        cdk-nag cannot be told about without an ID that embeds the export).
+        """
         self.task_role.add_to_principal_policy(iam.PolicyStatement(
             sid="ExecSessionChannel", resources=["*"],
             actions=["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]))
+                     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "logs:DescribeLogGroups"]))
         self.task_role.add_to_principal_policy(iam.PolicyStatement(
             sid="ExecSessionEncryption", actions=["kms:Decrypt"], resources=[key.key_arn]))
         if log_group is not None:
             self.task_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="ExecSessionLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents",
-                                                "logs:DescribeLogStreams", "logs:DescribeLogGroups"],
+                                                "logs:DescribeLogStreams"],
                 resources=[log_group.log_group_arn]))
         Validations.of(self.task_role).acknowledge(Acknowledgment(
             id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            reason="ECS Exec (enable_exec in the spec): ssmmessages channel actions have no resource-level "
-                   "permissions."))
+            reason="ECS Exec (enable_exec in the spec): the ssmmessages channel actions and "
+                   "logs:DescribeLogGroups have no resource-level permissions."))
+
+
+def exec_on(service: ecs.BaseService) -> None:
+    """ECS Exec on the service itself; the task role's grants come from `ContainerTask.allow_exec`."""
+    cfn = service.node.default_child
+    assert isinstance(cfn, ecs.CfnService)
+    cfn.enable_execute_command = True
 
 
 class ServiceRepository(Construct):

@@ -23,6 +23,7 @@ from keel.constructs.container_service import (
     ServiceRepository,
     circuit_breaker,
     cloud_map,
+    exec_on,
     rollback_on,
     service_connect,
 )
@@ -135,13 +136,15 @@ def fargate_service(scope: Construct, ctx: ServiceContext, inputs: FargateServic
         circuit_breaker=circuit_breaker(),
         min_healthy_percent=inputs.deployment.min_healthy_percent,
         max_healthy_percent=inputs.deployment.max_healthy_percent,
-        enable_execute_command=inputs.enable_exec, health_check_grace_period=health_check_grace,
+        health_check_grace_period=health_check_grace,
         propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True,
         service_connect_configuration=service_connect(
             namespace=require(namespace, "namespace", ctx.environment), discovery_name=ctx.name, port=port,
             log_group=task.log_group) if discovery == "service-connect" else None,
         cloud_map_options=cloud_map(namespace=require(namespace, "namespace", ctx.environment), name=ctx.name,
                                     port=port) if discovery == "cloud-map" and port else None)
+    if inputs.enable_exec:
+        exec_on(service)
     return service
 
 

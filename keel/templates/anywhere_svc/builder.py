@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from keel.constructs.container_service import ContainerTask, circuit_breaker
+from keel.constructs.container_service import ContainerTask, circuit_breaker, exec_on
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.outputs import EnvironmentOutputs
 from keel.templates.anywhere_svc.inputs import AnywhereInputs
@@ -50,6 +50,8 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         desired_count=inputs.desired_count, circuit_breaker=circuit_breaker(),
         min_healthy_percent=inputs.deployment.min_healthy_percent,
         max_healthy_percent=inputs.deployment.max_healthy_percent,
-        enable_execute_command=inputs.enable_exec, propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        propagate_tags=ecs.PropagatedTagSource.SERVICE,
         enable_ecs_managed_tags=True)
+    if inputs.enable_exec:
+        exec_on(svc)
     return published(ctx, svc, pipeline, outputs, {"log-group": log_group.log_group_name})

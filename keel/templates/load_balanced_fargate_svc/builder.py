@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zlib
 
-from aws_cdk import Duration
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -73,6 +73,12 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         if inputs.target_requests_per_task:
             scaling.scale_on_request_count("Requests", requests_per_target=inputs.target_requests_per_task,
                                            target_group=target_group)
+            # The resource label from the ALB's full name, not split out of the listener ARN (same value).
+            cfn = scaling.node.find_child("Target").node.find_child("Requests").node.default_child
+            assert isinstance(cfn, CfnResource)
+            cfn.add_property_override(
+                "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.ResourceLabel",
+                f"{alb.load_balancer_full_name}/{target_group.target_group_full_name}")
         # Dimensions from the ALB's full name (a plain cross-stack value), not split out of the listener ARN.
         dimensions = {"LoadBalancer": alb.load_balancer_full_name, "TargetGroup": target_group.target_group_full_name}
         alarms = [
