@@ -155,9 +155,14 @@ def check_container(inputs: ContainerInputs) -> Iterator[Problem]:
                 "source: secret, or no json_key"
 
 
+def _shown(value: float) -> float | int:
+    """Proton's `number` inputs arrive as floats; show 80.0 as the 80 the user wrote."""
+    return int(value) if value == int(value) else value
+
+
 def check_port(value: float, path: str = "port") -> Iterator[Problem]:
     if value != int(value) or not 1 <= value <= 65535:
-        yield path, "is not a usable port", value, "a whole number from 1 to 65535"
+        yield path, "is not a usable port", _shown(value), "a whole number from 1 to 65535"
 
 
 def check_count(value: float, path: str) -> Iterator[Problem]:
@@ -183,7 +188,7 @@ def check_scaling(scaling: ScalingInputs | QueueScalingInputs, desired_count: fl
         yield f"{prefix}.min_tasks", f"is greater than {prefix}.max_tasks", scaling.min_tasks, \
             f"at most {scaling.max_tasks}"
     elif not scaling.min_tasks <= desired_count <= scaling.max_tasks:
-        yield "desired_count", f"is outside {prefix}.min_tasks..{prefix}.max_tasks", desired_count, \
+        yield "desired_count", f"is outside {prefix}.min_tasks..{prefix}.max_tasks", _shown(desired_count), \
             f"from {scaling.min_tasks} to {scaling.max_tasks} (autoscaling would move it there at once)"
 
 
