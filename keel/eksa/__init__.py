@@ -36,6 +36,7 @@ def to_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.Representer = _Representer
     yaml.default_flow_style = False
+    yaml.width = 4096  # never fold a long value (ARNs, CDK tokens) across lines
     out = io.StringIO()
     yaml.dump_all([_plain(d) for d in documents], out)
     return out.getvalue()

@@ -142,6 +142,7 @@ class Anywhere:
     service_cidr: str
     metallb_addresses: str | None
     register_connector: bool
+    connector_epoch: int
     vsphere: VSphere
     tinkerbell: Tinkerbell
     oidc: Oidc
@@ -157,12 +158,17 @@ class EksEnvInputs:
     endpoint_access: str
     public_access_cidrs: tuple[str, ...]
     control_plane_logs: tuple[str, ...]
+    control_plane_log_retention_days: int
     capacity: str
     node_groups: tuple[NodeGroup, ...]
     fargate_namespaces: tuple[str, ...]
     access_entries: tuple[AccessEntry, ...]
     hybrid_nodes: HybridNodes
     anywhere: Anywhere
+
+    @property
+    def has_cluster_admin(self) -> bool:
+        return any(p.policy == "cluster_admin" and not p.namespaces for e in self.access_entries for p in e.policies)
 
 
 def check(inputs: EksEnvInputs, env: Any) -> Iterator[Problem]:
