@@ -36,6 +36,7 @@ def test_stacks_carry_account_region_and_need_no_lookups(platform: Synthesized) 
 
 
 def test_every_taggable_resource_has_keel_tags(platform: Synthesized) -> None:
+    labels = {e.stack_name: e.template.label for e in platform.model.environments}
     for stack, template in platform.templates.items():
         env = stack.removeprefix("keel-")
         for logical_id, resource in template.to_json()["Resources"].items():
@@ -43,7 +44,7 @@ def test_every_taggable_resource_has_keel_tags(platform: Synthesized) -> None:
             if isinstance(tags, list) and tags and isinstance(tags[0], dict) and "Key" in tags[0]:
                 keys = {t["Key"]: t["Value"] for t in tags}
                 assert keys.get("keel:environment") == env, logical_id
-                assert keys.get("keel:template") == "vpc-env@1.0", logical_id
+                assert keys.get("keel:template") == labels[stack], logical_id
                 assert keys.get("cost-center") == "platform", logical_id
 
 
