@@ -101,11 +101,11 @@ class EksCluster(Construct):
             removal_policy=removal_policy,
         )
         self.cluster.node.add_dependency(self.log_group)
-        # Envelope encryption: EKS uses the key as the cluster role (aws_eks_v2 leaves this to the deployer).
-        key.grant(self.cluster.role, "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey",
-                  "kms:ListGrants").apply_before(self.cluster)
         cfn = self.cluster.node.default_child
         assert isinstance(cfn, eks.CfnCluster)
+        # Envelope encryption: EKS uses the key as the cluster role (aws_eks_v2 leaves this to the deployer).
+        key.grant(self.cluster.role, "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey",
+                  "kms:ListGrants").apply_before(cfn)
         if authentication_mode != "API":
             cfn.add_property_override("AccessConfig.AuthenticationMode", authentication_mode)
         acknowledge_managed_policies(
