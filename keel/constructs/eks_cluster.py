@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
@@ -32,6 +33,12 @@ LOG_TYPES = {
     "scheduler": eks.ClusterLoggingTypes.SCHEDULER,
 }
 _PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+
+
+def as_icluster(cluster: eks.Cluster) -> eks.ICluster:
+    """jsii's Python stubs leave `kubectl_provider_options` off Cluster, so mypy cannot see that a Cluster
+    is an ICluster; it is (aws-cdk-lib 2.275)."""
+    return cast(eks.ICluster, cluster)
 
 
 def managed(name: str) -> iam.IManagedPolicy:
@@ -162,7 +169,7 @@ class EksCluster(Construct):
                 p.policy_name,
                 access_scope_type=eks.AccessScopeType.NAMESPACE if p.namespaces else eks.AccessScopeType.CLUSTER,
                 namespaces=list(p.namespaces) or None) for p in entry.policies]
-            resource = eks.AccessEntry(self, access_entry_id(entry.principal_arn), cluster=self.cluster,
+            resource = eks.AccessEntry(self, access_entry_id(entry.principal_arn), cluster=as_icluster(self.cluster),
                                        principal=entry.principal_arn, access_policies=policies,
                                        access_entry_type=eks.AccessEntryType.STANDARD)
             cfn = resource.node.default_child

@@ -190,7 +190,8 @@ def test_hybrid_role_is_assumed_by_ssm_of_this_account_only(eks: Synthesized) ->
 def test_hybrid_role_has_the_documented_permissions(eks: Synthesized) -> None:
     role_id, role = hybrid_role(eks, "keel-edge")
     managed = [a["Fn::Join"][1][-1] for a in role["ManagedPolicyArns"]]
-    assert managed == [":iam::aws:policy/AmazonSSMManagedInstanceCore", ":iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"]
+    assert managed == [":iam::aws:policy/AmazonSSMManagedInstanceCore",
+                       ":iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"]
     policy = next(p["Properties"] for p in resources(eks, "keel-edge", "AWS::IAM::Policy").values()
                   if p["Properties"]["Roles"] == [{"Ref": role_id}])
     cluster_id = next(iter(resources(eks, "keel-edge", "AWS::EKS::Cluster")))

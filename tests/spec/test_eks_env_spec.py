@@ -11,7 +11,6 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from keel.cdk_context import ROOT
-
 from keel.spec import load_platform
 from keel.spec.errors import SpecError
 from keel.templates.registry import default_registry
@@ -158,7 +157,8 @@ def test_roles_anywhere_needs_a_ca_certificate(tmp_path: Path) -> None:
 
 
 def test_metallb_pool_must_sit_inside_the_node_network(tmp_path: Path) -> None:
-    spec = {"anywhere": {"enabled": True, "node_network": "172.18.0.0/16", "metallb_addresses": "172.19.0.1-172.19.0.9"}}
+    spec = {"anywhere": {"enabled": True, "node_network": "172.18.0.0/16",
+                         "metallb_addresses": "172.19.0.1-172.19.0.9"}}
     assert problems(tmp_path, spec) == [
         "p.yaml:environments[edge].spec.anywhere.metallb_addresses: 172.19.0.1-172.19.0.9 is outside "
         "anywhere.node_network (172.18.0.0/16) (got \"172.19.0.1-172.19.0.9\", expected a range inside 172.18.0.0/16)"]

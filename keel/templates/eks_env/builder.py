@@ -7,7 +7,7 @@ from constructs import Construct
 
 from keel.constructs.artifacts import AssemblyFiles
 from keel.constructs.common import RETENTION
-from keel.constructs.eks_cluster import EksCluster
+from keel.constructs.eks_cluster import EksCluster, as_icluster
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
 from keel.eksa import documents, to_yaml
@@ -99,5 +99,5 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         AssemblyFiles(scope, "Artifacts", folder=ARTIFACTS.format(stack=environment.stack_name), files=artifacts)
     return EnvironmentOutputs(
         environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
-        eks_cluster=eks_cluster, eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
+        eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
         eks_security_group=eks_cluster.cluster_security_group)
