@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from keel.constructs.function import KeelFunction
+from keel.constructs.provider import BASIC_EXECUTION, provider_resource, secret_and_provider
 
 # What the operator has after deployment: the activation expires 3 days after registration.
 ACTIVATION_DAYS = 3
@@ -44,18 +42,13 @@ class EksConnectorRegistration(Construct):
             id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             reason="The EKS Connector agent policy AWS documents: SSM data channels have no resource-level "
                    "permissions; the control channel is scoped to this cluster."))
-        self.secret = secretsmanager.Secret(
-            self, "Activation", encryption_key=key, removal_policy=removal_policy,
-            description=f"EKS Connector activation of {cluster_name} (written by the registration resource)")
-        Validations.of(self.secret).acknowledge(Acknowledgment(
-            id="AwsSolutions::AwsSolutions-SMG4",
-            reason="The value is an EKS Connector activation, valid 3 days and single-purpose; a new one is "
-                   "issued by re-registering (change the registration's inputs), not by rotation."))
-        self.provider = KeelFunction(
-            self, "Provider", source="eks_connector", key=key,
-            description=f"Registers {cluster_name} with the EKS Connector and deregisters it",
-            log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=removal_policy,
-            timeout=Duration.minutes(5), memory_size=256, dead_letter_queue=True)
+        self.secret, self.provider = secret_and_provider(
+            self, secret_id="Activation", key=key, removal_policy=removal_policy,
+            secret_description=f"EKS Connector activation of {cluster_name} (written by the registration resource)",
+            not_rotated_because="The value is an EKS Connector activation, valid 3 days and single-purpose; a new "
+                                "one is issued by re-registering (bump the connector epoch), not by rotation.",
+            source="eks_connector", description=f"Registers {cluster_name} with the EKS Connector and deregisters it",
+            timeout=Duration.minutes(5))
         fn = self.provider.function
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["eks:RegisterCluster", "eks:DeregisterCluster", "eks:DescribeCluster", "eks:TagResource"],
@@ -76,13 +69,10 @@ class EksConnectorRegistration(Construct):
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="eks:RegisterCluster creates an SSM activation as the caller; SSM activations and managed "
                        "instances support no resource-level permissions before they exist."),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                   "service-role/AWSLambdaBasicExecutionRole]",
-                reason="Basic execution role: write to its own log group only; AWS-maintained."),
+            BASIC_EXECUTION,
         )
-        self.resource = CustomResource(
-            self, "Resource", service_token=fn.function_arn, resource_type="Custom::KeelEksConnector",
+        self.resource = provider_resource(
+            self, provider=self.provider, secret=self.secret, resource_type="Custom::KeelEksConnector",
             properties={
                 "ClusterName": cluster_name,
                 "Provider": provider,
@@ -91,10 +81,7 @@ class EksConnectorRegistration(Construct):
                 "SecretArn": self.secret.secret_arn,
                 "Region": stack.region,
                 "Epoch": epoch,
-            },
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.resource.node.add_dependency(self.secret)
+            })
         self.cluster_name = self.resource.get_att_string("ClusterName")
 
     def operator_steps(self) -> str:
