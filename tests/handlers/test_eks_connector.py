@@ -7,12 +7,10 @@ import json
 import logging
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
-from tests.handlers.conftest import load_handler
+from tests.handlers.conftest import provider_under_test
 
 CODE = "connector-activation-code-DO-NOT-LEAK"
 EXPIRY = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
@@ -20,18 +18,8 @@ EXPIRY = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
 @pytest.fixture
 def mod(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    with mock_aws():
-        module = load_handler("eks_connector")
-        eks = boto3.client("eks", region_name="eu-west-1")
-        secrets = boto3.client("secretsmanager", region_name="eu-west-1")
-        arn = secrets.create_secret(Name="keel/edge/connector", SecretString="{}")["ARN"]
-        module._clients.clear()
-        module._clients.update({"eks": eks, "secretsmanager": secrets})
-        sent: list[dict[str, Any]] = []
-        monkeypatch.setattr(module, "send", lambda event, status, physical, data, reason="": sent.append(
-            {"Status": status, "PhysicalResourceId": physical, "Data": data, "Reason": reason}))
-        with Stubber(eks) as stub:
-            yield module, stub, secrets, arn, sent
+    with provider_under_test(monkeypatch, "eks_connector", "eks", "keel/edge/connector") as ctx:
+        yield ctx
 
 
 def props(arn: str, **over: Any) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,21 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False) -> Syn
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
+
+
+def open_findings(outdir: Path) -> list[Any]:
+    """Compliance findings nobody acknowledged (the synth raises on errors; this also catches warnings)."""
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return []
+    return [v for p in json.loads(report.read_text())["pluginReports"] for v in p.get("violations", [])]
+
+
+def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
+    files = sorted(str(p) for p in outdir.glob("*.template.json"))
+    linter = Path(sys.executable).parent / "cfn-lint"
+    return subprocess.run([str(linter), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
+                          capture_output=True, text=True, cwd=ROOT)
 
 
 def mask_hashes(value: Any) -> Any:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from keel.cdk_context import ROOT
-from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 
 def test_one_stack_per_environment_named_after_it(platform: Synthesized) -> None:
@@ -18,11 +15,7 @@ def test_one_stack_per_environment_named_after_it(platform: Synthesized) -> None
 
 
 def test_no_unacknowledged_compliance_findings(platform: Synthesized) -> None:
-    report = platform.outdir / "validation-report.json"
-    if report.exists():
-        data = json.loads(report.read_text())
-        open_findings = [v for p in data["pluginReports"] for v in p.get("violations", [])]
-        assert open_findings == []
+    assert open_findings(platform.outdir) == []
     # the synth itself raises on any unacknowledged error; reaching here means it passed
 
 
@@ -54,10 +47,7 @@ def test_templates_match_snapshots(platform: Synthesized, snapshot) -> None:  # 
 
 
 def test_cfn_lint_finds_nothing(platform: Synthesized) -> None:
-    files = sorted(str(p) for p in platform.outdir.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = cfn_lint(platform.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +18,7 @@ from aws_cdk.assertions import Match, Template
 from keel.cdk_context import ROOT
 from keel.eksa.crds import Crd, all_problems
 from tests.eksa.conftest import crd_folder
-from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 PLATFORM = ROOT / "tests" / "infra" / "platforms" / "eks.yaml"
 
@@ -367,17 +364,11 @@ def test_production_environment_retains_its_stateful_resources(eks: Synthesized)
 
 
 def test_nag_finds_nothing_unacknowledged(eks: Synthesized) -> None:
-    report = eks.outdir / "validation-report.json"
-    if report.exists():
-        data = json.loads(report.read_text())
-        assert [v for p in data["pluginReports"] for v in p.get("violations", [])] == []
+    assert open_findings(eks.outdir) == []
 
 
 def test_cfn_lint_finds_nothing(eks: Synthesized) -> None:
-    files = sorted(str(p) for p in eks.outdir.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = cfn_lint(eks.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
