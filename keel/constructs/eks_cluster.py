@@ -76,7 +76,9 @@ class EksCluster(Construct):
             self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{cluster_name}/cluster", retention=log_retention,
             encryption_key=key, removal_policy=removal_policy)
         # Attached to the control-plane ENIs next to the security group EKS manages; it carries only the
-        # hybrid-node rules (added by HybridNodes), so nothing here is open by default.
+        # hybrid-node rules (added by HybridNodes), so nothing here is open by default. Rules of the two
+        # groups add up: the ingress rules here are what let remote networks in; the egress rules document
+        # what the control plane needs (EKS's own group already allows all egress).
         self.security_group = ec2.SecurityGroup(
             self, "ControlPlaneSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"EKS {cluster_name} control plane: traffic to and from remote (hybrid) networks")
