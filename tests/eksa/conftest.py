@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from keel.cdk_context import ROOT
 from keel.eksa.crds import Crd, load_crds
-
-CRD_FOLDER = Path("shared/data/eks-anywhere-crds")
+from tests.spec.conftest import SHARED
 
 
 def crd_folder() -> Path:
-    """$KEEL_EKSA_CRDS, else the nearest `shared/data/eks-anywhere-crds` above the repository."""
-    if os.environ.get("KEEL_EKSA_CRDS"):
-        return Path(os.environ["KEEL_EKSA_CRDS"])
-    for parent in ROOT.parents:
-        if (parent / CRD_FOLDER).is_dir():
-            return parent / CRD_FOLDER
-    raise FileNotFoundError(f"no {CRD_FOLDER} above {ROOT}: the EKS Anywhere documents cannot be validated")
+    """$KEEL_EKSA_CRDS, else shared/data/eks-anywhere-crds; missing CRDs fail the tests, never skip them."""
+    folder = Path(os.environ.get("KEEL_EKSA_CRDS") or SHARED / "data" / "eks-anywhere-crds")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: the EKS Anywhere documents cannot be validated without the CRDs")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,3 @@ def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
                        "AWS_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(key, value)
-
-
-def test_handler_tests_do_not_import_aws_cdk() -> None:
-    assert "aws_cdk" not in sys.modules

@@ -59,10 +59,10 @@ def open_findings(outdir: Path) -> list[Any]:
 
 
 def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint over every template of a cloud assembly, with the repository's configuration."""
     files = sorted(str(p) for p in outdir.glob("*.template.json"))
-    linter = Path(sys.executable).parent / "cfn-lint"
-    return subprocess.run([str(linter), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
+                           str(ROOT / ".cfnlintrc.yaml"), "--", *files], capture_output=True, text=True, cwd=ROOT)
 
 
 def mask_hashes(value: Any) -> Any:

@@ -245,7 +245,7 @@ def test_roles_anywhere_credentials_trust_only_the_trust_anchor(eks: Synthesized
 
 
 def test_nodeadm_node_config_is_written_to_the_assembly(eks: Synthesized) -> None:
-    text = (eks.outdir / "keel-edge.artifacts" / "eks-hybrid" / "nodeconfig.yaml").read_text()
+    text = (eks.outdir / "keel-edge.eks-hybrid-nodeconfig.yaml").read_text()
     assert text == ("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: keel-edge\n"
                     "    region: eu-west-1\n  hybrid:\n    ssm:\n      activationCode: ${ACTIVATION_CODE}\n"
                     "      activationId: ${ACTIVATION_ID}\n")
@@ -260,13 +260,13 @@ def test_node_config_with_deployed_arns_is_published_for_servers(eks: Synthesize
 
 # -- EKS Anywhere ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("stack", "files"), [
-    ("keel-edge", ["cluster.yaml", "metallb.yaml", "rbac.yaml"]),
-    ("keel-lab", ["cluster.yaml"]),
-    ("keel-serverless", ["cluster.yaml", "metallb.yaml"]),
+    ("keel-edge", ["cluster", "metallb", "rbac"]),
+    ("keel-lab", ["cluster"]),
+    ("keel-serverless", ["cluster", "metallb"]),
 ])
 def test_eks_anywhere_artifacts_are_in_the_cloud_assembly(eks: Synthesized, stack: str, files: list[str]) -> None:
-    folder = eks.outdir / f"{stack}.artifacts" / "eks-anywhere"
-    assert sorted(p.name for p in folder.iterdir()) == files
+    found = sorted(p.name for p in eks.outdir.glob(f"{stack}.eks-anywhere-*.yaml"))
+    assert found == [f"{stack}.eks-anywhere-{f}.yaml" for f in files]
 
 
 @pytest.mark.parametrize("stack", ["keel-edge", "keel-lab", "keel-serverless"])
@@ -274,7 +274,7 @@ def test_eks_anywhere_artifacts_in_the_assembly_validate_against_the_crds(
         eks: Synthesized, crds: dict[tuple[str, str], Crd], stack: str) -> None:
     from ruamel.yaml import YAML
 
-    text = (eks.outdir / f"{stack}.artifacts" / "eks-anywhere" / "cluster.yaml").read_text()
+    text = (eks.outdir / f"{stack}.eks-anywhere-cluster.yaml").read_text()
     docs = list(YAML(typ="safe", pure=True).load_all(text))
     assert docs and all_problems(docs, crds) == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from constructs import Construct
 
-from keel.constructs.artifacts import AssemblyFiles
+from keel.constructs.assembly_file import AssemblyFile
 from keel.constructs.common import RETENTION
 from keel.constructs.eks_cluster import EksCluster, as_icluster
 from keel.constructs.eks_connector import EksConnectorRegistration
@@ -16,8 +16,6 @@ from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.eks_env.inputs import EksEnvInputs
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.vpc_env.builder import build_network, network_discovery
-
-ARTIFACTS = "{stack}.artifacts"  # under the cloud assembly: <outdir>/keel-<env>.artifacts/...
 
 
 def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EnvironmentOutputs:
@@ -72,7 +70,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             discovery["eks/hybrid/profile-arn"] = deployed["profile_arn"]
         discovery["eks/hybrid/nodeconfig"] = to_yaml([node_config(
             cluster_name=environment.stack_name, region=stack.region, credentials=hybrid.credentials, **deployed)])
-        artifacts["eks-hybrid/nodeconfig.yaml"] = to_yaml([node_config(
+        artifacts["eks-hybrid-nodeconfig.yaml"] = to_yaml([node_config(
             cluster_name=environment.stack_name, region=environment.region or "${AWS_REGION}",
             credentials=hybrid.credentials)])
     anywhere = inputs.anywhere
@@ -80,13 +78,13 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         name = anywhere.cluster_name or f"{environment.name}-anywhere"
         ctx = documents.ClusterContext(name=name, kubernetes_version=inputs.kubernetes_version,
                                        region=environment.region or "${AWS_REGION}")
-        artifacts["eks-anywhere/cluster.yaml"] = to_yaml(
+        artifacts["eks-anywhere-cluster.yaml"] = to_yaml(
             documents.cluster_config(anywhere, ctx, inputs.access_entries))
         bindings = documents.rbac(inputs.access_entries)
         if bindings:
-            artifacts["eks-anywhere/rbac.yaml"] = to_yaml(bindings)
+            artifacts["eks-anywhere-rbac.yaml"] = to_yaml(bindings)
         if anywhere.metallb_addresses:
-            artifacts["eks-anywhere/metallb.yaml"] = to_yaml(documents.metallb(anywhere.metallb_addresses))
+            artifacts["eks-anywhere-metallb.yaml"] = to_yaml(documents.metallb(anywhere.metallb_addresses))
         discovery["eks-anywhere/cluster-name"] = name
         if anywhere.register_connector:
             connector = EksConnectorRegistration(
@@ -95,8 +93,10 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
-    if artifacts:
-        AssemblyFiles(scope, "Artifacts", folder=ARTIFACTS.format(stack=environment.stack_name), files=artifacts)
+    # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
+    for name, text in sorted(artifacts.items()):
+        AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
+                     content=text)
     return EnvironmentOutputs(
         environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
         eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
