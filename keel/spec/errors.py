@@ -22,7 +22,8 @@ def render_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
+# Also lets an already-joined path through unchanged (`a["x\u0020y"]` is not quoted twice).
+_SAFE_KEY = re.compile(r'^[\w.:/@+=\-\[\]"\\]+$')
 
 
 def join_path(*parts: str | int) -> str:
@@ -35,7 +36,7 @@ def join_path(*parts: str | int) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif not _SAFE_KEY.match(part):
-            out += f"[{json.dumps(part)}]"
+            out += "[" + json.dumps(part).replace(" ", "\\u0020") + "]"  # no space: one token a path
         elif part.startswith("["):
             out += part
         elif out:
