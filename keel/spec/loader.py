@@ -10,7 +10,7 @@ from jsonschema import Draft7Validator
 
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
-from keel.spec.schema import InputSchema, describe
+from keel.spec.schema import InputSchema, describe, leaf_key
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
@@ -101,7 +101,7 @@ class _Loader:
             path, message, got, expected = describe(err)
             shown = _named_path(doc, list(err.absolute_path))
             if err.validator in ("additionalProperties", "required"):
-                shown = join_path(shown, path.rsplit(".", 1)[-1]) if shown else path
+                shown = join_path(shown, leaf_key(err))
             if "propertyNames" in err.schema_path:
                 message, got, expected = "is not a valid tag key", err.instance, \
                     "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
