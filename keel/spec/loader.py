@@ -98,7 +98,7 @@ class _Loader:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
-            path, message, got, expected = describe(err)
+            _, message, got, expected = describe(err)
             shown = _named_path(doc, list(err.absolute_path))
             if err.validator in ("additionalProperties", "required"):
                 shown = join_path(shown, leaf_key(err))
