@@ -132,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
     r.add_argument("outdir", nargs="?", default="cdk.out")
     r.set_defaults(func=cmd_report)
+    from keel.delivery.command import register as register_diff
+
+    register_diff(sub)
     return p
 
 

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _deployed(args)
     try:
         allow = [*_spec_allow_list(args), *args.allow]
-        with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool:
             work = Path(tmp)
-            head_dir, head_label = _head(args, work)
+            head_job = pool.submit(_head, args, work)  # two independent synths: run them side by side
             base_dir, base_label = _base(args, work)
+            head_dir, head_label = head_job.result()
             base, head = read_assembly(base_dir), read_assembly(head_dir)
     except (SynthError, AssemblyError) as exc:
         print(f"keel diff: could not compute the diff: {exc}", file=sys.stderr)

@@ -9,7 +9,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from keel.spec.errors import MISSING, Problems
-from keel.spec.model import DeployPipeline, Delivery, Environment, Service, ServicePipeline, SourceRepository
+from keel.spec.model import (
+    DeployPipeline,
+    Delivery,
+    Environment,
+    Service,
+    ServicePipeline,
+    SourceRepository,
+    stack_name,
+)
 
 _CONNECTION = {"type": "string",
                "pattern": "^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:"
@@ -94,9 +102,19 @@ def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
         approvals = _approvals(entry, stages, production, where, file, problems)
         service_pipelines.append(ServicePipeline(service=service.name, source=repo, stages=stages,
                                                  approvals=approvals))
+    taken = {e.stack_name for e in environments} | {i.stack_name for s in services for i in s.instances}
+    for n, sp in enumerate(service_pipelines):
+        if stack_name(sp.service, "pipeline") in taken:
+            problems.add(file, f"delivery.service_pipelines[{n}].service",
+                         f"the pipeline stack name \"{stack_name(sp.service, 'pipeline')}\" is taken by an instance",
+                         sp.service, "no service instance named \"pipeline\"")
     if len(problems.items) > before:
         return None
-    return Delivery(account=raw.get("account"), region=raw.get("region"), source=source, pipeline=pipeline,
+    # Pipelines live where the platform's connection lives unless the spec says otherwise.
+    home = source.connection_arn.split(":") if source else [""] * 5
+    account = raw.get("account") or (home[4] or None)
+    region = raw.get("region") or (home[3] or None)
+    return Delivery(account=account, region=region, source=source, pipeline=pipeline,
                     service_pipelines=tuple(service_pipelines),
                     allow_destructive=tuple(raw.get("allow_destructive") or ()))
 
