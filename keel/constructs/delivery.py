@@ -15,6 +15,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from keel.delivery import commands
+
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 # CDK bootstrap roles a deploy assumes in the target account (default qualifier).
 BOOTSTRAP_ROLES = ("deploy", "file-publishing", "image-publishing", "lookup")
@@ -110,7 +112,7 @@ class ContainerServicePipeline(Construct):
             build_spec=codebuild.BuildSpec.from_object({
                 "version": "0.2",
                 "phases": {"build": {"commands": [
-                    "make setup",
+                    commands.SETUP,
                     f"npx cdk deploy $STACKS --exclusively --require-approval never "
                     f"-c keel:platform={platform_file} -c keel:image:{service}=$IMAGE_URI",
                 ]}},

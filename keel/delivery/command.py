@@ -91,10 +91,10 @@ def _base(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
         return Path(args.base_assembly), args.base_assembly
     root = Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
     prefix = git(Path.cwd(), "rev-parse", "--show-prefix")
-    ref = args.base or default_base(root)
+    ref, name = (args.base, args.base) if args.base else default_base(root)
     commit = export_ref(root, ref, work / "base")
     tree = work / "base" / prefix
-    label = f"{ref} ({commit[:8]})" if ref != commit else commit[:12]
+    label = f"{name} ({commit[:8]})"
     if not (tree / args.platform).exists():
         return empty_assembly(work / "base.out"), f"{label}, no {args.platform}"
     return synthesize_tree(tree, work / "base.out", args.platform), label

@@ -16,5 +16,8 @@ def synth(platform: str) -> str:
     return "make synth" if platform == "platform.yaml" else f"make synth PLATFORM={platform}"
 
 
+# The CDK CLI the pipelines' self-mutation installs: the version package.json pins (a test holds them equal).
+CDK_CLI_VERSION = "2.1148.1"
+
 # What the service pipelines' deploy step runs in a checkout of the platform repository.
 SETUP = "make setup"

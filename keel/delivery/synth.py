@@ -26,14 +26,14 @@ def git(root: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def default_base(root: Path) -> str:
-    """The merge base with main (origin/main first: what a CI checkout has), else main itself."""
+def default_base(root: Path) -> tuple[str, str]:
+    """(commit, label): the merge base with main (origin/main first: what a CI checkout has)."""
     for candidate in ("origin/main", "main"):
         try:
             git(root, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
         except SynthError:
             continue
-        return git(root, "merge-base", "HEAD", candidate)
+        return git(root, "merge-base", "HEAD", candidate), f"merge base with {candidate}"
     raise SynthError("no base given and neither origin/main nor main exists: pass --base REF")
 
 
