@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import Acknowledgment, Aws, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -170,14 +170,20 @@ def acknowledge_pipeline_grants(scope: Construct, *, store: ArtifactStore, proje
     reasons = {f"Action::{a}": "CDK's artifact grants use wildcard actions (read/write/abort objects, "
                "re-encrypt and data keys) scoped to this pipeline's own artifact bucket and key"
                for a in _GRANT_ACTIONS}
-    reasons[f"Resource::<{stack.get_logical_id(store.bucket.node.default_child)}.Arn>/*"] = \
+    reasons[f"Resource::<{_logical_id(store.bucket)}.Arn>/*"] = \
         "Objects of this pipeline's own artifact bucket: artifact names are generated per execution"
     reasons["Resource::*"] = wildcard_reason
     for project in projects:
-        name = stack.get_logical_id(project.node.default_child)
+        name = _logical_id(project)
         reasons[f"Resource::{arn.format(service='logs')}:log-group:/aws/codebuild/<{name}>:*"] = \
             "The log streams of this CodeBuild project's own log group (stream names are per build)"
         reasons[f"Resource::{arn.format(service='codebuild')}:report-group/<{name}>-*"] = \
             "The test report groups of this CodeBuild project (names are prefixed with the project's)"
     for finding, reason in reasons.items():
         acknowledge(scope, f"AwsSolutions-IAM5[{finding}]", reason)
+
+
+def _logical_id(construct: Construct) -> str:
+    cfn = construct.node.default_child
+    assert isinstance(cfn, CfnElement)
+    return Stack.of(construct).get_logical_id(cfn)

@@ -97,6 +97,7 @@ def diff_stack(name: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] 
     for logical_id in [*new_resources, *(r for r in old_resources if r not in new_resources)]:
         before, after = old_resources.get(logical_id), new_resources.get(logical_id)
         if before is None:
+            assert after is not None
             changes.append(ResourceChange(name, logical_id, after["Type"], "add", new=after))
         elif after is None:
             changes.append(ResourceChange(name, logical_id, before["Type"], "remove",
@@ -123,6 +124,7 @@ def diff_stack(name: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] 
     order = {lid: n for n, lid in enumerate([*new_resources, *old_resources])}
     changes.sort(key=lambda c: order[c.logical_id])
     outputs = _outputs((old or {}).get("Outputs") or {}, (new or {}).get("Outputs") or {})
+    status: Literal["added", "removed", "changed", "unchanged"]
     if old is None:
         status = "added"
     elif new is None:

@@ -91,13 +91,7 @@ def evaluate(diffs: Iterable[StackDiff], allow: Sequence[str] = ()) -> GateResul
 
 
 def _allowed(patterns: Sequence[str], stack: str, logical_id: str, type_: str) -> str | None:
-    """The first allow-list entry that matches: a stack name, a type, a logical id, or stack/logical-id."""
-    for pattern in patterns:
-        if "/" in pattern and "::" not in pattern:
-            if fnmatchcase(f"{stack}/{logical_id}", pattern):
-                return pattern
-        elif logical_id == "*" and fnmatchcase(stack, pattern):
-            return pattern
-        elif fnmatchcase(type_, pattern) or (logical_id != "*" and fnmatchcase(logical_id, pattern)):
-            return pattern
-    return None
+    """The first allow-list entry that matches: a type, a logical id, stack/logical-id, or (for a removed
+    stack) the stack name."""
+    candidates = (f"{stack}/{logical_id}", type_, stack if logical_id == "*" else logical_id)
+    return next((p for p in patterns if any(fnmatchcase(c, p) for c in candidates)), None)

@@ -87,7 +87,8 @@ def render_markdown(report: DiffReport) -> str:
     for d in changed:
         out += ["", f"### `{d.stack}` ({d.status})", ""]
         out += _table(["", "resource", "type", "change"],
-                      [[_SIGN[c.action], f"`{c.logical_id}`", f"`{c.type}`", _describe(c.action, c.reasons, c.properties)]
+                      [[_SIGN[c.action], f"`{c.logical_id}`", f"`{c.type}`",
+                        _describe(c.action, c.reasons, c.properties)]
                        for c in d.changes])
         iam, sgs = report.iam(d), report.security_groups(d)
         if iam:

@@ -10,8 +10,8 @@ from typing import Any
 
 from keel.spec.errors import MISSING, Problems
 from keel.spec.model import (
-    DeployPipeline,
     Delivery,
+    DeployPipeline,
     Environment,
     Service,
     ServicePipeline,

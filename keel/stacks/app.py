@@ -35,7 +35,8 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True) -> Bui
         for inst in service.instances:
             env_stack = environments[inst.environment]
             instances[inst.stack_name] = ServiceInstanceStack(
-                stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst, environment=env_stack,
+                stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst,
+                environment=env_stack,
                 env=deployment_target(env_stack.keel_environment))
     delivery = build_delivery(app, model, stages)
     if compliance:

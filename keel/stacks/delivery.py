@@ -56,7 +56,8 @@ class PipelineStack(Stack):
             self, "Resource", pipeline_name=f"keel-{model.name}", artifact_bucket=store.bucket,
             synth=pipelines.ShellStep("Synth", input=source, commands=self.synth_commands,
                                       primary_output_directory="cdk.out"),
-            self_mutation=True, cli_version=commands.CDK_CLI_VERSION, cross_account_keys=bool(accounts - {delivery.account}), enable_key_rotation=True,
+            self_mutation=True, cli_version=commands.CDK_CLI_VERSION,
+            cross_account_keys=bool(accounts - {delivery.account}), enable_key_rotation=True,
             pipeline_type=codepipeline.PipelineType.V2, docker_enabled_for_synth=False,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE)))
