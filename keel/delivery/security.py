@@ -8,7 +8,7 @@ ingress/egress lists and standalone rule resources).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,20 +29,21 @@ class SecurityChange:
 
 
 def iam_changes(changes: Iterable[ResourceChange]) -> list[SecurityChange]:
-    out = []
-    for change in changes:
-        old, new = set(_statements(change.old)), set(_statements(change.new))
-        out += [SecurityChange(change.stack, change.logical_id, change.type, "-", s) for s in sorted(old - new)]
-        out += [SecurityChange(change.stack, change.logical_id, change.type, "+", s) for s in sorted(new - old)]
-    return out
+    return _compare(changes, _statements)
 
 
 def security_group_changes(changes: Iterable[ResourceChange]) -> list[SecurityChange]:
+    return _compare(changes, _rules)
+
+
+def _compare(changes: Iterable[ResourceChange],
+             extract: Callable[[Mapping[str, Any] | None], Iterator[str]]) -> list[SecurityChange]:
+    """What each change takes away (-) and adds (+), as sets of rendered statements or rules."""
     out = []
     for change in changes:
-        old, new = set(_rules(change.old)), set(_rules(change.new))
-        out += [SecurityChange(change.stack, change.logical_id, change.type, "-", r) for r in sorted(old - new)]
-        out += [SecurityChange(change.stack, change.logical_id, change.type, "+", r) for r in sorted(new - old)]
+        old, new = set(extract(change.old)), set(extract(change.new))
+        for sign, items in (("-", old - new), ("+", new - old)):
+            out += [SecurityChange(change.stack, change.logical_id, change.type, sign, i) for i in sorted(items)]
     return out
 
 

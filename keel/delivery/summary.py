@@ -12,7 +12,8 @@ from keel.delivery.security import SecurityChange, iam_changes, security_group_c
 from keel.report import render_table
 
 _SIGN = {"add": "+", "remove": "-", "update": "~", "replace": "!"}
-MAX_ROWS = 40  # per stack and section in Markdown: a PR comment stays readable (and under 64 KB)
+MAX_ROWS = 40  # per stack and section in Markdown: a PR comment stays readable
+MAX_CHARS = 60_000
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,11 @@ def render_markdown(report: DiffReport) -> str:
     masked = sum(len(d.asset_only) for d in report.stacks)
     if masked:
         out += ["", f"<sub>{masked} resource(s) changed only by an asset hash (code or image): not listed.</sub>"]
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    if len(text) > MAX_CHARS:  # GitHub refuses comments over 65,536 characters
+        cut = text.rfind("\n", 0, MAX_CHARS)
+        text = text[:cut] + "\n\n… truncated: run `make diff` or read the JSON output for the rest.\n"
+    return text
 
 
 def _describe(action: str, reasons: Sequence[str], properties: Sequence[str]) -> str:

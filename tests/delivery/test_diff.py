@@ -171,3 +171,10 @@ def test_text_output_ends_with_the_gate_table_and_how_to_accept() -> None:
     assert "keel-dev  AppLogs   AWS::Logs::LogGroup  remove  BLOCKED" in text
     assert "Destructive-change gate: FAILED: 1 destructive change(s) not allowed." in text
     assert "--allow STACK/LOGICAL_ID" in text
+
+
+def test_markdown_summary_stays_under_the_pull_request_comment_limit() -> None:
+    diffs = tuple(diff_stack(f"keel-env{n}", base_template(), None) for n in range(400))
+    text = render_markdown(_report(*diffs))
+    assert len(text) < 65_536
+    assert text.rstrip().endswith("read the JSON output for the rest.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,14 @@ def test_an_invalid_spec_is_a_failure_not_a_verdict(assemblies: tuple[Path, Path
     assert main(["diff", "--base-assembly", str(base), "--head-assembly", str(head),
                  "--platform", str(platform)]) == 2
     assert "delivery.allow_destructive" in capsys.readouterr().err
+
+
+def test_deployed_mode_runs_plain_cdk_diff_and_passes_its_exit_code_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "bin" / "cdk"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'args'}\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    assert main(["diff", "--deployed", "--platform", "platform.yaml"]) == 1
+    assert (tmp_path / "args").read_text().split() == ["diff", "--fail", "-c", "keel:platform=platform.yaml"]

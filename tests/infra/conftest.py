@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,9 @@ import pytest
 from aws_cdk.assertions import Template
 
 from keel.cdk_context import ROOT, cli_context
+from keel.delivery.diff import mask_hashes as mask_hashes  # re-exported: snapshots mask asset hashes
 from keel.spec import PlatformModel, load_platform
 from keel.stacks.app import BuiltPlatform, build
-
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -46,14 +44,3 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False) -> Syn
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
-
-
-def mask_hashes(value: Any) -> Any:
-    """Asset hashes differ with the machine's Python/Node bytes; snapshots pin everything else."""
-    if isinstance(value, dict):
-        return {k: mask_hashes(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_hashes(v) for v in value]
-    if isinstance(value, str):
-        return _HASH.sub("<asset-hash>", value)
-    return value
