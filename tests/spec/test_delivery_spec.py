@@ -109,3 +109,16 @@ def test_account_without_region_is_an_error(tmp_path: Path) -> None:
 def test_the_delivery_test_platform_validates() -> None:
     model = load_platform(PLATFORMS / "delivery.yaml", registry=registry())
     assert model.delivery is not None and model.delivery.pipeline is not None
+
+
+def test_a_service_pipeline_for_a_template_without_container_inputs_is_an_error(tmp_path: Path) -> None:
+    file = tmp_path / "platform.yaml"
+    file.write_text(_ENVS + "  - {name: plain, template: 'plain-svc:1', instances: [{name: a, environment: dev}]}\n"
+                    f"delivery:\n  source: {{connection_arn: '{CONNECTION}', repository: acme/p}}\n"
+                    "  service_pipelines: [{service: plain, repository: acme/plain}]\n")
+    with pytest.raises(SpecError) as exc:
+        load_platform(file, registry=registry())
+    assert exc.value.problems[0].render().endswith(
+        'platform.yaml:delivery.service_pipelines[0].service: service "plain" (plain-svc@1.0) has no container '
+        'pipeline inputs (got "plain", expected a service template whose pipeline inputs include dockerfile '
+        'and unit_test_command)')
