@@ -98,7 +98,7 @@ class _Loader:
             shown = _named_path(doc, list(err.absolute_path))
             if err.validator in ("additionalProperties", "required"):
                 shown = join_path(shown, path.rsplit(".", 1)[-1]) if shown else path
-            if err.validator == "propertyNames":
+            if "propertyNames" in err.schema_path:
                 message, got, expected = "is not a valid tag key", err.instance, \
                     "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
             self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
@@ -129,8 +129,8 @@ class _Loader:
             self.problems.add(file, path, str(exc), str(text))
             return None
         if found.kind != kind:
-            self.problems.add(file, path, f"template \"{found.name}\" is a {found.kind} template", str(text),
-                              f"a {kind} template")
+            self.problems.add(file, path, f"template \"{found.name}\" is {_a(found.kind)} template", str(text),
+                              f"{_a(kind)} template")
             return None
         return ref, found
 
@@ -163,7 +163,7 @@ class _Loader:
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
 
         environments: list[Environment] = []
-        for i, raw in enumerate(doc.get("environments") or []):
+        for i, raw in enumerate(_list(doc.get("environments"))):
             where = _named_path(doc, ["environments", i])
             if where in bad or not isinstance(raw, Mapping):
                 continue
@@ -172,10 +172,10 @@ class _Loader:
                 environments.append(env)
         self._unique([(e.name, "") for e in environments], "environments", "environment")
         by_name = {e.name: e for e in environments}
-        declared_envs = [str(e.get("name")) for e in doc.get("environments") or [] if isinstance(e, Mapping)]
+        declared_envs = [str(e.get("name")) for e in _list(doc.get("environments")) if isinstance(e, Mapping)]
 
         services: list[Service] = []
-        for i, raw in enumerate(doc.get("services") or []):
+        for i, raw in enumerate(_list(doc.get("services"))):
             where = _named_path(doc, ["services", i])
             if where in bad or not isinstance(raw, Mapping):
                 continue
@@ -327,6 +327,14 @@ class _Loader:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
         return self._inputs(schema, dict(raw or {}), file, path, cls)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _named_path(doc: Any, parts: Sequence[Any]) -> str:

@@ -28,6 +28,9 @@ SUPPORTED_KEYWORDS = frozenset({
 })
 _REF = re.compile(r"^#/types/([A-Za-z0-9_]+)$")
 
+# When one value breaks several rules, report the most basic: a wrong type before a wrong pattern.
+_PRIORITY = {"type": 0, "required": 1, "additionalProperties": 1, "enum": 2, "format": 3}
+
 FORMATS = FormatChecker(formats=())
 
 
@@ -56,7 +59,11 @@ class InputSchema:
 
     def validate(self, instance: Any) -> list[tuple[str, str, Any, str | None]]:
         """Apply defaults then validate; returns (path, message, got, expected) for each problem."""
-        return [describe(err) for err in _sorted_errors(self.validator, instance)]
+        seen: dict[str, tuple[str, str, Any, str | None]] = {}
+        for err in sorted(_sorted_errors(self.validator, instance), key=lambda e: _PRIORITY.get(str(e.validator), 9)):
+            problem = describe(err)
+            seen.setdefault(problem[0], problem)  # one problem per field: the most basic one
+        return [seen[k] for k in sorted(seen)]
 
     def with_defaults(self, instance: Mapping[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(dict(instance))
