@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,3 +46,12 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False) -> Syn
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
+
+
+def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint over every template of a cloud assembly (pipeline stages' nested assemblies included),
+    with the repository's configuration."""
+    files = sorted(str(p) for p in outdir.rglob("*.template.json"))
+    return subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
+                           str(ROOT / ".cfnlintrc.yaml"), "--", *files], capture_output=True, text=True, cwd=ROOT)
+

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +17,7 @@ from keel.delivery import commands
 from keel.delivery.assembly import StackTemplate, read_assembly
 from keel.spec import load_platform
 from keel.stacks.app import build
-from tests.infra.conftest import mask_hashes
+from tests.infra.conftest import cfn_lint, mask_hashes
 from tests.infra.templates import registry
 
 PLATFORM = Path("tests/infra/platforms/delivery.yaml")
@@ -161,11 +159,8 @@ def test_no_unacknowledged_compliance_findings(assembly: tuple[Path, dict[str, S
 
 
 def test_cfn_lint_finds_nothing(assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
-    files = sorted(str(p) for p in assembly[0].rglob("*.template.json"))
-    assert len(files) == 7
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    assert len(list(assembly[0].rglob("*.template.json"))) == 7
+    result = cfn_lint(assembly[0])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
