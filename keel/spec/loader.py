@@ -13,7 +13,7 @@ from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.schema import InputSchema, describe
 from keel.spec.typed import to_dataclass
-from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
@@ -76,13 +76,19 @@ _SVC_SPEC_FILE = {
 }
 
 
-def load_platform(path: str | Path, *, registry: Registry | None = None) -> PlatformModel:
-    """Read and validate a platform; raises SpecError with every problem, or returns the model."""
-    return _Loader(Path(path), registry or default_registry()).load()
+def load_platform(path: str | Path, *, registry: Registry | None = None,
+                  texts: Mapping[Path, str] | None = None) -> PlatformModel:
+    """Read and validate a platform; raises SpecError with every problem, or returns the model.
+
+    `texts` maps resolved file paths to contents that replace what is on disk: `keel upgrade` checks a
+    rewritten platform this way before it writes anything.
+    """
+    return _Loader(Path(path), registry or default_registry(), texts or {}).load()
 
 
 class _Loader:
-    def __init__(self, path: Path, registry: Registry) -> None:
+    def __init__(self, path: Path, registry: Registry, texts: Mapping[Path, str] | None = None) -> None:
+        self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}
         self.path = path
         self.base = path.parent
         self.file = _display(path)
@@ -107,11 +113,15 @@ class _Loader:
                 bad.add(_named_path(doc, parts[:2]))
         return bad
 
+    def _yaml(self, path: Path, shown: str) -> Any:
+        text = self.texts.get(path.resolve())
+        return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
+
     def _read(self, relative: str, where: str) -> tuple[Any, str] | None:
         path = (self.base / relative).resolve()
         shown = _display(path)
         try:
-            return read_yaml(path, display=shown), shown
+            return self._yaml(path, shown), shown
         except YamlReadError as exc:
             self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
             return None
@@ -152,7 +162,7 @@ class _Loader:
     # -- the whole document -------------------------------------------------------------------
     def load(self) -> PlatformModel:
         try:
-            doc = read_yaml(self.path, display=self.file)
+            doc = self._yaml(self.path, self.file)
         except YamlReadError as exc:
             self.problems.add(exc.file, "", exc.message)
             self.problems.raise_if_any()

@@ -50,8 +50,11 @@ def test_spec_validation_does_not_import_aws_cdk(tmp_path: Path) -> None:
 
 
 def test_network_inputs_are_exactly_vpc_env_inputs() -> None:
+    """ecs-env 1.0 composes the network of vpc-env 1.0 (the version its inputs class extends)."""
+    from keel.templates.registry import Version
+
     registry = default_registry()
-    vpc = registry.templates["vpc-env"].recommended(1).input_schema.properties()  # type: ignore[union-attr]
+    vpc = registry.templates["vpc-env"].get(Version(1, 0)).input_schema.properties()  # type: ignore[union-attr]
     ecs = registry.templates["ecs-env"].recommended(1).input_schema.properties()  # type: ignore[union-attr]
     assert {k: ecs[k] for k in vpc} == dict(vpc)
 

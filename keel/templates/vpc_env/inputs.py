@@ -42,6 +42,18 @@ class VpcEnvInputs:
             field_names=fields)
 
 
+@dataclass(frozen=True)
+class VpcEnvInputsV11(VpcEnvInputs):
+    """vpc-env 1.1: 1.0's inputs plus one optional input; the same builder serves both."""
+
+    flow_log_max_aggregation_seconds: int | None
+
+
+def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
+    """The 1.1 input, or None (AWS's default) for 1.0 inputs and templates composing 1.0's."""
+    return getattr(inputs, "flow_log_max_aggregation_seconds", None)
+
+
 def check(inputs: VpcEnvInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
 
