@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,10 +58,6 @@ class ResourceChange:
     retained: bool = False  # the old resource's policy keeps it (orphaned, not deleted)
     old: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     new: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def path(self) -> str:
-        return f"{self.stack}/{self.logical_id}"
 
 
 @dataclass(frozen=True)
@@ -252,6 +248,3 @@ def render(value: Any) -> str:
         return value
     return json.dumps(mask_hashes(value), sort_keys=True, default=str)
 
-
-def flatten(items: Iterable[StackDiff]) -> list[ResourceChange]:
-    return [c for d in items for c in d.changes]
