@@ -8,6 +8,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.schema import InputSchema, describe, leaf_key
@@ -61,6 +62,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "spec_file": {"type": "string", "minLength": 1},
             },
         }},
+        "delivery": DELIVERY_SCHEMA,
     },
 }
 _ENV_SPEC_FILE = {
@@ -192,9 +194,14 @@ class _Loader:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
         self._stack_names(environments, services)
+        delivery = None
+        if isinstance(doc.get("delivery"), Mapping) and not any(p.startswith("delivery") for p in bad):
+            delivery = parse_delivery(doc["delivery"], file=self.file, problems=self.problems,
+                                      environments=environments, services=services,
+                                      declared_environments=declared_envs)
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
-                             environments=tuple(environments), services=tuple(services))
+                             environments=tuple(environments), services=tuple(services), delivery=delivery)
 
     def _unique(self, names: Sequence[tuple[str, str]], where: str, what: str) -> None:
         seen: set[str] = set()
