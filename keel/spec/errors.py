@@ -22,8 +22,7 @@ def render_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-# Also lets an already-joined path through unchanged (`a["x\u0020y"]` is not quoted twice).
-_SAFE_KEY = re.compile(r'^[\w.:/@+=\-\[\]"\\]+$')
+_SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
 
 
 def join_path(*parts: str | int) -> str:
@@ -36,7 +35,7 @@ def join_path(*parts: str | int) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif not _SAFE_KEY.match(part):
-            out += "[" + json.dumps(part).replace(" ", "\\u0020") + "]"  # no space: one token a path
+            out += f"[{json.dumps(part)}]"
         elif part.startswith("["):
             out += part
         elif out:
