@@ -42,6 +42,14 @@ def _is_ipv4_cidr(value: object) -> bool:
     return True
 
 
+@FORMATS.checks("ipv4", raises=ValueError)
+def _is_ipv4(value: object) -> bool:
+    """`format: ipv4`: one IPv4 address (a virtual IP, a server)."""
+    if isinstance(value, str):
+        ipaddress.IPv4Address(value)
+    return True
+
+
 class SchemaDefinitionError(Exception):
     """A template's own schema is broken: a platform-team bug, reported with the schema's path."""
 
@@ -254,6 +262,8 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
         cause = err.cause if err.cause else None
         why = f": {cause}" if cause else ""
         return path, f"is not a valid CIDR block{why}", inst, "an IPv4 network such as 10.0.0.0/16"
+    if v == "format" and sch == "ipv4":
+        return path, "is not a valid IPv4 address", inst, "an address such as 10.0.0.10"
     if v == "multipleOf":
         return path, f"is not a multiple of {sch}", inst, f"a multiple of {sch}"
     return path, err.message, inst, None

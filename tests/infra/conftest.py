@@ -48,6 +48,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
 
 
+def open_findings(outdir: Path) -> list[Any]:
+    """Compliance findings nobody acknowledged (the synth raises on errors; this also catches warnings)."""
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return []
+    return [v for p in json.loads(report.read_text())["pluginReports"] for v in p.get("violations", [])]
+
+
 def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
     """cfn-lint over every template of a cloud assembly (pipeline stages' nested assemblies included),
     with the repository's configuration."""
