@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from keel.delivery.command import register as add_delivery_commands
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
@@ -103,6 +104,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("outdir", nargs="?", default="cdk.out")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
+    add_delivery_commands(sub)
     return p
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SymlinkFollowMode, Validations
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,7 +19,9 @@ ASSET_EXCLUDES = ["__pycache__", "*.pyc", "*.pyo", "tests", "test_*.py", "*.md",
 
 
 def code_for(function: str) -> lambda_.Code:
-    return lambda_.Code.from_asset(str(LAMBDA_SRC / function), exclude=ASSET_EXCLUDES)
+    """The function's folder; links (to lambda_src/_shared modules) are packaged as the files they name."""
+    return lambda_.Code.from_asset(str(LAMBDA_SRC / function), exclude=ASSET_EXCLUDES,
+                                   follow_symlinks=SymlinkFollowMode.ALWAYS)
 
 
 class KeelFunction(Construct):

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from keel.constructs.function import KeelFunction
+from keel.constructs.provider import BASIC_EXECUTION, provider_resource, secret_and_provider
 
 
 class HybridActivation(Construct):
@@ -28,19 +26,14 @@ class HybridActivation(Construct):
                  removal_policy: RemovalPolicy, description: str) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
-        self.secret = secretsmanager.Secret(
-            self, "Credentials", encryption_key=key, removal_policy=removal_policy,
-            description=f"{description}: SSM activation id and code (written by the activation resource)")
-        Validations.of(self.secret).acknowledge(Acknowledgment(
-            id="AwsSolutions::AwsSolutions-SMG4",
-            reason="The value is an SSM activation, not a password: a new activation (and value) is issued "
-                   "whenever the activation inputs or epoch change, and SSM expires each one within 30 days."))
-
-        self.provider = KeelFunction(
-            self, "Provider", source="hybrid_activation", key=key,
-            description=f"{description}: creates and deletes the SSM hybrid activation",
-            log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=removal_policy,
-            timeout=Duration.minutes(2), memory_size=256, dead_letter_queue=True)
+        self.secret, self.provider = secret_and_provider(
+            self, secret_id="Credentials", key=key, removal_policy=removal_policy,
+            secret_description=f"{description}: SSM activation id and code (written by the activation resource)",
+            not_rotated_because="The value is an SSM activation, not a password: a new activation (and value) is "
+                                "issued whenever the activation inputs or epoch change, and SSM expires each one "
+                                "within 30 days.",
+            source="hybrid_activation", description=f"{description}: creates and deletes the SSM hybrid activation",
+            timeout=Duration.minutes(2))
         fn = self.provider.function
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["ssm:CreateActivation", "ssm:DeleteActivation", "ssm:AddTagsToResource"],
@@ -54,14 +47,11 @@ class HybridActivation(Construct):
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="ssm:CreateActivation/DeleteActivation/AddTagsToResource on activations support no "
                        "resource-level permissions (the activation id does not exist before the call)."),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                   "service-role/AWSLambdaBasicExecutionRole]",
-                reason="Basic execution role: write to its own log group only; AWS-maintained."),
+            BASIC_EXECUTION,
         )
 
-        self.resource = CustomResource(
-            self, "Resource", service_token=fn.function_arn, resource_type="Custom::KeelHybridActivation",
+        self.resource = provider_resource(
+            self, provider=self.provider, secret=self.secret, resource_type="Custom::KeelHybridActivation",
             properties={
                 "RoleName": role.role_name,
                 "InstanceNamePrefix": instance_name_prefix,
@@ -72,8 +62,5 @@ class HybridActivation(Construct):
                 "SecretArn": self.secret.secret_arn,
                 "Region": stack.region,
                 "Description": description,
-            },
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.resource.node.add_dependency(self.secret)
+            })
         self.activation_id = self.resource.get_att_string("ActivationId")

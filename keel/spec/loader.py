@@ -8,9 +8,10 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
-from keel.spec.schema import InputSchema, describe
+from keel.spec.schema import InputSchema, describe, leaf_key
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
@@ -61,6 +62,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "spec_file": {"type": "string", "minLength": 1},
             },
         }},
+        "delivery": DELIVERY_SCHEMA,
     },
 }
 _ENV_SPEC_FILE = {
@@ -98,10 +100,10 @@ class _Loader:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
-            path, message, got, expected = describe(err)
+            _, message, got, expected = describe(err)
             shown = _named_path(doc, list(err.absolute_path))
             if err.validator in ("additionalProperties", "required"):
-                shown = join_path(shown, path.rsplit(".", 1)[-1]) if shown else path
+                shown = join_path(shown, leaf_key(err))
             if "propertyNames" in err.schema_path:
                 message, got, expected = "is not a valid tag key", err.instance, \
                     "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
@@ -192,9 +194,14 @@ class _Loader:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
         self._stack_names(environments, services)
+        delivery = None
+        if isinstance(doc.get("delivery"), Mapping) and not any(p.startswith("delivery") for p in bad):
+            delivery = parse_delivery(doc["delivery"], file=self.file, problems=self.problems,
+                                      environments=environments, services=services,
+                                      declared_environments=declared_envs)
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
-                             environments=tuple(environments), services=tuple(services))
+                             environments=tuple(environments), services=tuple(services), delivery=delivery)
 
     def _unique(self, names: Sequence[tuple[str, str]], where: str, what: str) -> None:
         seen: set[str] = set()

@@ -42,6 +42,14 @@ def _is_ipv4_cidr(value: object) -> bool:
     return True
 
 
+@FORMATS.checks("ipv4", raises=ValueError)
+def _is_ipv4(value: object) -> bool:
+    """`format: ipv4`: one IPv4 address (a virtual IP, a server)."""
+    if isinstance(value, str):
+        ipaddress.IPv4Address(value)
+    return True
+
+
 class SchemaDefinitionError(Exception):
     """A template's own schema is broken: a platform-team bug, reported with the schema's path."""
 
@@ -220,13 +228,11 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
     inst = err.instance
     if v == "additionalProperties":
         allowed = sorted((err.schema.get("properties") or {}).keys())
-        extra = sorted(set(inst) - set(allowed)) if isinstance(inst, Mapping) else []
-        key = extra[0] if extra else "?"
-        return (join_path(path, key) if path else key, "unknown input",
+        return (join_path(path, leaf_key(err)), "unknown input",
                 MISSING, "one of: " + ", ".join(allowed) if allowed else "no inputs here")
     if v == "required":
-        missing = next((k for k in sch if not isinstance(inst, Mapping) or k not in inst), "?")
-        return (join_path(path, missing) if path else missing, "required input is missing",
+        missing = leaf_key(err)
+        return (join_path(path, missing), "required input is missing",
                 MISSING, _type_words(err.schema.get("properties", {}).get(missing, {})))
     if v == "type":
         return path, "has the wrong type", inst, _type_words({"type": sch})
@@ -256,9 +262,23 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
         cause = err.cause if err.cause else None
         why = f": {cause}" if cause else ""
         return path, f"is not a valid CIDR block{why}", inst, "an IPv4 network such as 10.0.0.0/16"
+    if v == "format" and sch == "ipv4":
+        return path, "is not a valid IPv4 address", inst, "an address such as 10.0.0.10"
     if v == "multipleOf":
         return path, f"is not a multiple of {sch}", inst, f"a multiple of {sch}"
     return path, err.message, inst, None
+
+
+def leaf_key(err: jsonschema.ValidationError) -> str:
+    """The key an additionalProperties or required error is about (the path stops at its parent)."""
+    inst = err.instance
+    if err.validator == "additionalProperties":
+        allowed = set((err.schema.get("properties") or {}).keys())
+        extra = sorted(map(str, set(inst) - allowed)) if isinstance(inst, Mapping) else []
+        return extra[0] if extra else "?"
+    if err.validator == "required":
+        return next((str(k) for k in err.validator_value if not isinstance(inst, Mapping) or k not in inst), "?")
+    return ""
 
 
 def _lit(value: Any) -> str:

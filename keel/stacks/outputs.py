@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -25,6 +26,11 @@ class EnvironmentOutputs:
     key: kms.IKey
     # Published as SSM parameters under /keel/<environment>/ for discovery at run time.
     discovery: Mapping[str, str] = field(default_factory=dict)
+    # eks-env: the cluster and what a Kubernetes service needs from it (IRSA, node identity, pod traffic).
+    eks_cluster: eks.ICluster | None = None
+    eks_oidc_provider: iam.IOpenIdConnectProvider | None = None
+    eks_node_role: iam.IRole | None = None
+    eks_security_group: ec2.ISecurityGroup | None = None  # the EKS-managed cluster security group
 
     # --- ECS environments (ecs-env); None elsewhere. Service templates check what they need. ---
     #: The cluster (Fargate and Fargate Spot capacity providers, default strategy set; external

@@ -2,7 +2,8 @@
 
 Create issues an activation and writes {ActivationId, ActivationCode} to the secret; Update with
 changed inputs issues a new one (CloudFormation then deletes the old physical id); Delete removes it.
-The code is never returned to CloudFormation, never logged. No dependencies beyond the runtime's boto3.
+The code is never returned to CloudFormation, never logged. No dependencies beyond the runtime's boto3;
+`cfn_response` is the providers' shared plumbing (lambda_src/_shared, linked into this folder).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import urllib.request
 from typing import Any
+
+from cfn_response import inputs, respond, send
 
 logger = logging.getLogger("keel.hybrid_activation")
 logger.setLevel(logging.INFO)
@@ -62,10 +64,6 @@ def delete_activation(activation_id: str) -> None:
         logger.info("activation id %s not valid (never created); nothing to delete", activation_id)
 
 
-def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != "ServiceToken"}
-
-
 def process(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """(physical id, data) for one custom-resource event; raises on failure."""
     kind = event["RequestType"]
@@ -75,7 +73,7 @@ def process(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
         return activation_id, {"ActivationId": activation_id}
     physical = event["PhysicalResourceId"]
     if kind == "Update":
-        if _inputs(props) == _inputs(event.get("OldResourceProperties", {})):
+        if inputs(props) == inputs(event.get("OldResourceProperties", {})):
             return physical, {"ActivationId": physical}
         activation_id = create_activation(props)  # CloudFormation deletes `physical` after success
         return activation_id, {"ActivationId": activation_id}
@@ -87,25 +85,5 @@ def process(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
     raise ValueError(f"unknown RequestType {kind!r}")
 
 
-def send(event: dict[str, Any], status: str, physical_id: str, data: dict[str, str], reason: str = "") -> None:
-    body = json.dumps({
-        "Status": status, "Reason": reason[:1000] or "see the function's log group",
-        "PhysicalResourceId": physical_id, "StackId": event["StackId"], "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"], "NoEcho": True, "Data": data,
-    }).encode()
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
-                                     headers={"content-type": "", "content-length": str(len(body))})
-    with urllib.request.urlopen(request, timeout=30) as response:  # CloudFormation's pre-signed URL
-        response.read()
-
-
 def handler(event: dict[str, Any], context: Any) -> None:
-    logger.info("%s %s", event.get("RequestType"), event.get("LogicalResourceId"))
-    try:
-        physical, data = process(event)
-    except Exception as exc:  # every failure must still answer CloudFormation, or the stack hangs
-        logger.exception("activation %s failed", event.get("RequestType"))
-        physical = event.get("PhysicalResourceId") or f"failed-{event['RequestId']}"
-        send(event, "FAILED", physical, {}, f"{type(exc).__name__}: {exc}")
-        return
-    send(event, "SUCCESS", physical, data)
+    respond(event, process, send=send, logger=logger)

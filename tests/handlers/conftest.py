@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
 
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 
@@ -25,6 +31,25 @@ def load_handler(function: str, module: str = "handler") -> ModuleType:
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+@contextlib.contextmanager
+def provider_under_test(monkeypatch: pytest.MonkeyPatch, function: str, service: str,
+                        secret_name: str) -> Iterator[tuple[Any, Stubber, Any, str, list[dict[str, Any]]]]:
+    """A custom-resource provider with Secrets Manager in moto, `service` stubbed (moto lacks it) and the
+    CloudFormation response captured: (module, stub, secrets client, secret ARN, sent responses)."""
+    with mock_aws():
+        module = load_handler(function)
+        client = boto3.client(service, region_name="eu-west-1")
+        secrets = boto3.client("secretsmanager", region_name="eu-west-1")
+        arn = secrets.create_secret(Name=secret_name, SecretString="{}")["ARN"]
+        module._clients.clear()
+        module._clients.update({service: client, "secretsmanager": secrets})
+        sent: list[dict[str, Any]] = []
+        monkeypatch.setattr(module, "send", lambda event, status, physical, data, reason="": sent.append(
+            {"Status": status, "PhysicalResourceId": physical, "Data": data, "Reason": reason}))
+        with Stubber(client) as stub:
+            yield module, stub, secrets, arn, sent
 
 
 @pytest.fixture(autouse=True)

@@ -7,30 +7,18 @@ import json
 import logging
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
-from tests.handlers.conftest import load_handler
+from tests.handlers.conftest import provider_under_test
 
 CODE = "s3cr3t-activation-code-DO-NOT-LEAK"
 
 
 @pytest.fixture
 def mod(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    with mock_aws():
-        module = load_handler("hybrid_activation")
-        ssm = boto3.client("ssm", region_name="eu-west-1")
-        secrets = boto3.client("secretsmanager", region_name="eu-west-1")
-        arn = secrets.create_secret(Name="keel/dev/activation", SecretString="{}")["ARN"]
-        module._clients.clear()
-        module._clients.update({"ssm": ssm, "secretsmanager": secrets})
-        sent: list[dict[str, Any]] = []
-        monkeypatch.setattr(module, "send", lambda event, status, physical, data, reason="": sent.append(
-            {"Status": status, "PhysicalResourceId": physical, "Data": data, "Reason": reason}))
-        with Stubber(ssm) as stub:
-            yield module, stub, secrets, arn, sent
+    with provider_under_test(monkeypatch, "hybrid_activation", "ssm", "keel/dev/activation") as ctx:
+        yield ctx
 
 
 def props(arn: str, **over: Any) -> dict[str, Any]:

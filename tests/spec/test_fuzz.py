@@ -28,7 +28,7 @@ BASE: dict[str, Any] = {
 }
 # Mapping nodes whose schema is closed: an unknown key there must always be an error.
 CLOSED = [(), ("environments", 0), ("environments", 1), ("environments", 0, "spec"), ("environments", 1, "spec")]
-LINE = re.compile(r"^\S+\.yaml(:\S+)?: .+$")
+LINE = re.compile(r"^\S+\.yaml(:[^\n]+?)?: \S.*$")
 
 junk = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12),
