@@ -89,13 +89,12 @@ class ContainerTask(Construct):
                                                      operating_system_family=ecs.OperatingSystemFamily.LINUX))
 
         if firelens:
-            router = self.task_definition.add_firelens_log_router(
+            self.task_definition.add_firelens_log_router(
                 "LogRouter", container_name="log-router", image=ecs.ContainerImage.from_registry(FLUENT_BIT_IMAGE),
                 essential=True, memory_reservation_mib=50,
                 firelens_config=ecs.FirelensConfig(type=ecs.FirelensLogRouterType.FLUENTBIT,
                                                    options=ecs.FirelensOptions(enable_ecs_log_metadata=True)),
                 logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{log_stream_prefix}-firelens", log_group=log_group))
-            del router
             logging: ecs.LogDriver = ecs.LogDrivers.firelens(options=firelens_cloudwatch_options(
                 log_group=log_group.log_group_name, region=Stack.of(self).region,
                 stream_prefix=f"{log_stream_prefix}/"))

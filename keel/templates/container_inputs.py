@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,7 +263,8 @@ def schedule_problem(expression: str) -> str | None:
 
 def _cron_field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> str | None:
     if text == "?":
-        return None if name in ("day-of-month", "day-of-week") else f"? is only for day-of-month or day-of-week, not {name}"
+        return None if name in ("day-of-month", "day-of-week") else \
+            f"? is only for day-of-month or day-of-week, not {name}"
     if name == "day-of-month" and re.fullmatch(r"L|[0-9]{1,2}W", text):
         number = re.sub(r"\D", "", text)
         return None if not number or 1 <= int(number) <= 31 else f"{text} is outside {name} 1-31"
@@ -285,13 +286,13 @@ def _cron_field(text: str, name: str, low: int, high: int, names: dict[str, int]
             return f"{part} is not a value or range of {name}"
         values = []
         for bound in bounds:
-            value = names.get(bound.upper()) if bound.upper() in names else (int(bound) if bound.isdigit() else None)
-            if value is None:
+            found: int | None = names.get(bound.upper(), int(bound) if bound.isdigit() else None)
+            if found is None:
                 return f"{bound} is not a value of {name} ({low}-{high}" + (
                     f" or {'-'.join((next(iter(names)), list(names)[-1]))})" if names else ")")
-            if not low <= value <= high:
+            if not low <= found <= high:
                 return f"{bound} is outside {name} {low}-{high}"
-            values.append(value)
+            values.append(found)
         if len(values) == 2 and values[0] > values[1] and name not in ("day-of-week", "month"):
             return f"{base}: a range of {name} runs from low to high"
     return None
@@ -345,8 +346,3 @@ def check_placement(constraints: Sequence[str], path: str = "placement_constrain
         if expression is None:
             yield f"{path}[{n}]", f"is not a placement constraint: {why}", text, \
                 "such as gpu == true, site == plant-3, site in [plant-3, plant-4], ecs.os-type == linux"
-
-
-def all_problems(*groups: Iterable[Problem]) -> Iterator[Problem]:
-    for group in groups:
-        yield from group

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,7 +16,6 @@ from constructs import Construct
 
 from keel.constructs.common import RETENTION
 from keel.constructs.container_service import (
-    APP,
     PORT_NAME,
     ConfigSecret,
     ContainerTask,
@@ -104,7 +103,8 @@ def fargate_task(scope: Construct, ctx: ServiceContext, inputs: FargateInputs, *
         secrets=ctx.secrets(inputs), key=ctx.environment.key, log_group=logs_, log_stream_prefix=ctx.name,
         firelens=inputs.firelens,
         port_mappings=[ecs.PortMapping(container_port=port, name=PORT_NAME, protocol=ecs.Protocol.TCP,
-                                       app_protocol=ecs.AppProtocol.http)] if port else ())
+                                       app_protocol=ecs.AppProtocol.http)]  # type: ignore[arg-type]  # jsii classproperty
+        if port else ())
     if inputs.enable_exec:
         task.allow_exec(key=ctx.environment.key, log_group=ctx.environment.exec_log_group)
     return task, published | {"log-group": logs_.log_group_name}
@@ -177,7 +177,3 @@ def published(ctx: ServiceContext, service: ecs.BaseService | None, pipeline: Pi
         out |= {"pipeline/service-dir": pipeline.service_dir, "pipeline/dockerfile": pipeline.dockerfile,
                 "pipeline/unit-test-command": pipeline.unit_test_command}
     return out
-
-
-def load_balancer_target(service: ecs.BaseService, port: int) -> Any:
-    return service.load_balancer_target(container_name=APP, container_port=port)

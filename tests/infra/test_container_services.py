@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "containers.yaml"
 SERVICES = ["keel-shop-shop-edge", "keel-edge-proxy-edge-proxy-plain", "keel-ledger-ledger-edge",
@@ -53,9 +53,7 @@ def flat(value: Any) -> str:
 
 # --- compliance and snapshots -----------------------------------------------------------------------
 def test_no_unacknowledged_compliance_findings(synth: Synthesized) -> None:
-    report = synth.outdir / "validation-report.json"
-    data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
-    assert [v for p in data["pluginReports"] for v in p.get("violations", [])] == []
+    assert open_findings(synth.outdir) == []
 
 
 def test_cfn_lint_finds_nothing(synth: Synthesized) -> None:
@@ -112,8 +110,8 @@ def test_task_size_gives_fargate_cpu_and_memory(synth: Synthesized) -> None:
 # --- roles: least privilege ------------------------------------------------------------------------
 @pytest.mark.parametrize("stack", SERVICES)
 def test_task_and_execution_roles_trust_only_this_accounts_ecs_tasks(synth: Synthesized, stack: str) -> None:
-    for role in t(synth, stack).find_resources("AWS::IAM::Role", {"Properties": {"Description": Match.string_like_regexp(
-            "application's own permissions|ECS agent")}}).values():
+    described = Match.string_like_regexp("application's own permissions|ECS agent")
+    for role in t(synth, stack).find_resources("AWS::IAM::Role", {"Properties": {"Description": described}}).values():
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
         assert "aws:SourceAccount" in statement["Condition"]["StringEquals"]

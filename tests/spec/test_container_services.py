@@ -24,7 +24,7 @@ environments:
 services:
 """
 PROTON_TEMPLATES = ["load-balanced-fargate-svc", "backend-fargate-svc", "scheduled-fargate-svc"]
-ALL = PROTON_TEMPLATES + ["worker-fargate-svc", "anywhere-svc"]
+ALL = [*PROTON_TEMPLATES, "worker-fargate-svc", "anywhere-svc"]
 P = "platform.yaml:services[svc].instances[0].spec"
 
 

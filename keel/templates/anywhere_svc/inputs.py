@@ -87,6 +87,7 @@ def _ports(inputs: AnywhereInputs) -> Iterator[Problem]:
             yield f"port_mappings[{n}].host_port", "differs from container_port, and network_mode host maps " \
                 "nothing", mapping.host_port, f"{mapping.container_port} (or unset)"
         if host and (host, mapping.protocol) in seen:
-            yield f"port_mappings[{n}].host_port", f"is already published by port_mappings[{seen[host, mapping.protocol]}]", \
-                host, "each host port once per protocol"
+            first = seen[host, mapping.protocol]
+            yield f"port_mappings[{n}].host_port", f"is already published by port_mappings[{first}]", host, \
+                "each host port once per protocol"
         seen.setdefault((host, mapping.protocol), n)

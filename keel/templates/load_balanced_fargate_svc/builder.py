@@ -5,6 +5,7 @@ a target group of its own) or behind a Network Load Balancer of its own; CPU and
 from __future__ import annotations
 
 import zlib
+from typing import cast
 
 from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -52,7 +53,9 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
 
     if inputs.application:
         listener = require(environment.listener, "shared load balancer", environment)
-        alb = require(environment.load_balancer, "shared load balancer", environment)
+        # ecs-env hands its own ApplicationLoadBalancer (the interface lacks the full name imports cannot know).
+        alb = cast(elbv2.ApplicationLoadBalancer,
+                   require(environment.load_balancer, "shared load balancer", environment))
         alb_group = require(environment.load_balancer_security_group, "load balancer security group", environment)
         group.add_ingress_rule(ec2.Peer.security_group_id(alb_group.security_group_id), ec2.Port.tcp(port),
                                "From the environment's shared load balancer")
