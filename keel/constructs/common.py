@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 # The CloudWatch Logs retention values, as the schemas' `enum` lists them.
 RETENTION = {
@@ -17,3 +20,20 @@ RETENTION = {
     2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
     3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
 }
+
+#: The Fluent Bit image of FireLens log routers (AWS for Fluent Bit).
+FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+
+
+def ecs_tasks_principal(scope: Construct) -> iam.ServicePrincipal:
+    """ECS tasks of this account and region only (confused-deputy conditions): task and execution roles."""
+    stack = Stack.of(scope)
+    return iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}})
+
+
+def firelens_cloudwatch_options(*, log_group: str, region: str, stream_prefix: str) -> dict[str, str]:
+    """Fluent Bit's cloudwatch_logs output into an existing log group (the router never creates groups)."""
+    return {"Name": "cloudwatch_logs", "region": region, "log_group_name": log_group,
+            "log_stream_prefix": stream_prefix, "auto_create_group": "false"}

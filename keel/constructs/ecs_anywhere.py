@@ -24,11 +24,11 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from keel.constructs.assembly_file import AssemblyFile
+from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
 from keel.constructs.hybrid_activation import HybridActivation
 
 INSTALL_SCRIPT_URL = "https://amazon-ecs-agent.s3.amazonaws.com/ecs-anywhere-install-latest.sh"
 METRICS_NAMESPACE = "Keel/ECSAnywhere"
-FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
 _MANAGED = "arn:<AWS::Partition>:iam::aws:policy/"
 
 
@@ -129,9 +129,7 @@ class EcsAnywhere(Construct):
         self.execution_role = iam.Role(
             self, "TaskExecutionRole",
             description=f"Keel {environment}: task execution role for external (ECS Anywhere) tasks",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}}))
+            assumed_by=ecs_tasks_principal(self))
         self.execution_role.add_to_principal_policy(iam.PolicyStatement(
             sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
         self.execution_role.add_to_principal_policy(iam.PolicyStatement(
@@ -204,8 +202,7 @@ def firelens_default(*, log_group: str, region: str, policy_arn: str) -> dict[st
         },
         "logConfiguration": {
             "logDriver": "awsfirelens",
-            "options": {"Name": "cloudwatch_logs", "region": region, "log_group_name": log_group,
-                        "log_stream_prefix": "external/", "auto_create_group": "false"},
+            "options": firelens_cloudwatch_options(log_group=log_group, region=region, stream_prefix="external/"),
         },
         "taskRolePolicyArn": policy_arn,
     }

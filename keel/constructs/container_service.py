@@ -1,0 +1,303 @@
+"""What the container service templates share: the task (image, size, configuration, secrets by reference,
+logs, FireLens), its two roles, an ECR repository per service, the ECS service around it (circuit
+breaker with rollback, deployment alarms, Service Connect or Cloud Map), autoscaling, and a Network Load
+Balancer with optional PrivateLink.
+
+Least privilege, by construction:
+- the execution role (ECS agent: pull, logs, secrets) may read exactly the secrets the task names, and
+  decrypt with the environment key only through SSM and Secrets Manager;
+- the task role (the application) starts empty; FireLens and ECS Exec add only what they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_servicediscovery as servicediscovery
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
+
+#: The application container's name in every task definition (Service Connect and targets name it).
+APP = "app"
+#: The port mapping name Service Connect refers to.
+PORT_NAME = "app"
+
+
+@dataclass(frozen=True)
+class ConfigSecret:
+    """An environment variable ECS fills from the config plane: `location` is the parameter name
+    (`/keel/<env>/<service>/<key>`) or the secret name (`keel/<env>/<service>/<key>`)."""
+
+    variable: str
+    source: str  # parameter | secret
+    location: str
+    json_key: str | None = None
+
+
+def _pascal(text: str) -> str:
+    return "".join(p[:1].upper() + p[1:].lower() for p in text.replace("-", "_").split("_") if p)
+
+
+class ContainerTask(Construct):
+    """A task definition with one application container (and a Fluent Bit log router with FireLens).
+
+    `compatibility` fargate gives a FargateTaskDefinition (awsvpc, task-level CPU/memory); external gives an
+    ExternalTaskDefinition (bridge or host networking, container-level CPU/memory, GPUs, placement).
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, family: str, compatibility: str, image: ecs.ContainerImage,
+                 cpu: int, memory_mib: int, environment: Mapping[str, str], secrets: Sequence[ConfigSecret],
+                 key: kms.IKey, log_group: logs.ILogGroup, log_stream_prefix: str, firelens: bool,
+                 port_mappings: Sequence[ecs.PortMapping] = (), network_mode: ecs.NetworkMode | None = None,
+                 gpu_count: int = 0, placement_constraints: Sequence[str] = (),
+                 log_routing_policy: iam.IManagedPolicy | None = None,
+                 execution_role: iam.Role | None = None) -> None:
+        super().__init__(scope, id_)
+        self.log_group = log_group
+        self.task_role = iam.Role(self, "TaskRole", assumed_by=ecs_tasks_principal(self),
+                                  description=f"{family}: the application's own permissions")
+        self.execution_role = execution_role or iam.Role(
+            self, "ExecutionRole", assumed_by=ecs_tasks_principal(self),
+            description=f"{family}: ECS agent (image pull, logs, the task's secrets)")
+        external = compatibility == "external"
+        if external:
+            self.task_definition: ecs.TaskDefinition = ecs.ExternalTaskDefinition(
+                self, "Resource", family=family, network_mode=network_mode, task_role=self.task_role,
+                execution_role=self.execution_role)
+            for expression in placement_constraints:
+                self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
+        else:
+            self.task_definition = ecs.FargateTaskDefinition(
+                self, "Resource", family=family, cpu=cpu, memory_limit_mib=memory_mib,
+                task_role=self.task_role, execution_role=self.execution_role,
+                runtime_platform=ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.X86_64,
+                                                     operating_system_family=ecs.OperatingSystemFamily.LINUX))
+
+        if firelens:
+            self.task_definition.add_firelens_log_router(
+                "LogRouter", container_name="log-router", image=ecs.ContainerImage.from_registry(FLUENT_BIT_IMAGE),
+                essential=True, memory_reservation_mib=50,
+                firelens_config=ecs.FirelensConfig(type=ecs.FirelensLogRouterType.FLUENTBIT,
+                                                   options=ecs.FirelensOptions(enable_ecs_log_metadata=True)),
+                logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{log_stream_prefix}-firelens", log_group=log_group))
+            logging: ecs.LogDriver = ecs.LogDrivers.firelens(options=firelens_cloudwatch_options(
+                log_group=log_group.log_group_name, region=Stack.of(self).region,
+                stream_prefix=f"{log_stream_prefix}/"))
+            # The router writes with the task role; external tasks use the environment's policy for it.
+            if log_routing_policy is not None:
+                self.task_role.add_managed_policy(log_routing_policy)
+            else:
+                self.task_role.add_to_principal_policy(iam.PolicyStatement(
+                    sid="FireLensToServiceLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=[log_group.log_group_arn]))
+        else:
+            logging = ecs.LogDrivers.aws_logs(stream_prefix=log_stream_prefix, log_group=log_group)
+
+        self.container = self.task_definition.add_container(
+            "App", container_name=APP, image=image, essential=True, logging=logging,
+            environment=dict(environment) or None,
+            secrets={s.variable: self._secret(s) for s in secrets} or None,
+            port_mappings=list(port_mappings) or None,
+            cpu=cpu if external else None, memory_limit_mib=memory_mib if external else None,
+            gpu_count=gpu_count or None)
+        if secrets:
+            region = Stack.of(self).region
+            self.execution_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="DecryptConfigThroughSsmAndSecretsManager", actions=["kms:Decrypt"], resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": [f"ssm.{region}.amazonaws.com",
+                                                                f"secretsmanager.{region}.amazonaws.com"]}}))
+        if environment:
+            Validations.of(self.task_definition).acknowledge(Acknowledgment(
+                id="AwsSolutions::AwsSolutions-ECS2",
+                reason="Plain settings from the service spec; secrets reach the container by reference "
+                       "(the task definition's secrets), never as environment values."))
+        self._acknowledge_grants()
+
+    def _secret(self, secret: ConfigSecret) -> ecs.Secret:
+        cid = f"Config{_pascal(secret.variable)}"
+        if secret.source == "parameter":
+            return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_secure_string_parameter_attributes(
+                self, cid, parameter_name=secret.location))
+        return ecs.Secret.from_secrets_manager(
+            secretsmanager.Secret.from_secret_name_v2(self, cid, secret.location), field=secret.json_key)
+
+    def _acknowledge_grants(self) -> None:
+        stack = Stack.of(self)
+        partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+        region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+        Validations.of(self.execution_role).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                           reason="ecr:GetAuthorizationToken has no resource-level permissions (CDK's ECR pull "
+                                  "grant); every other statement names its repository, log group or secret."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:secretsmanager:{region}:"
+                              "<AWS::AccountId>:secret:keel/*-??????]",
+                           reason="Secrets Manager appends a random 6-character suffix to a secret's ARN; the "
+                                  "statement names each secret the task reads, nothing else."))
+
+    def allow_exec(self, *, key: kms.IKey, log_group: logs.ILogGroup | None) -> None:
+        """ECS Exec for this task's role: the SSM channel, the environment key, the session log group.
+
+        Services switch exec on with `exec_on` rather than CDK's `enable_execute_command`, which would add
+        the same grants again with the log group's ARN rebuilt around a cross-stack name (a wildcard
+        cdk-nag cannot be told about without an ID that embeds the export).
+        """
+        self.task_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ExecSessionChannel", resources=["*"],
+            actions=["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "logs:DescribeLogGroups"]))
+        self.task_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ExecSessionEncryption", actions=["kms:Decrypt"], resources=[key.key_arn]))
+        if log_group is not None:
+            self.task_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="ExecSessionLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents",
+                                                "logs:DescribeLogStreams"],
+                resources=[log_group.log_group_arn]))
+        Validations.of(self.task_role).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="ECS Exec (enable_exec in the spec): the ssmmessages channel actions and "
+                   "logs:DescribeLogGroups have no resource-level permissions."))
+
+
+def exec_on(service: ecs.BaseService) -> None:
+    """ECS Exec on the service itself; the task role's grants come from `ContainerTask.allow_exec`."""
+    cfn = service.node.default_child
+    assert isinstance(cfn, ecs.CfnService)
+    cfn.enable_execute_command = True
+
+
+class ServiceRepository(Construct):
+    """An ECR repository for one service: scan on push, immutable-free tags (the pipeline moves `latest`),
+    encrypted with the environment key, a lifecycle rule keeping the newest `max_images`."""
+
+    def __init__(self, scope: Construct, id_: str, *, repository_name: str, key: kms.IKey, max_images: int,
+                 removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id_)
+        self.repository = ecr.Repository(
+            self, "Resource", repository_name=repository_name, image_scan_on_push=True,
+            encryption=ecr.RepositoryEncryption.KMS, encryption_key=key,
+            lifecycle_rules=[ecr.LifecycleRule(description=f"Keep the newest {max_images} images",
+                                               max_image_count=max_images)],
+            removal_policy=removal_policy, empty_on_delete=removal_policy == RemovalPolicy.DESTROY)
+
+
+def dead_letter_queue(scope: Construct, id_: str, *, key: kms.IKey, removal_policy: RemovalPolicy,
+                      holds: str) -> sqs.Queue:
+    """A KMS-encrypted, TLS-only queue that keeps what could not be delivered or processed for 14 days."""
+    queue = sqs.Queue(scope, id_, encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
+                      retention_period=Duration.days(14), removal_policy=removal_policy)
+    Validations.of(queue).acknowledge(
+        Acknowledgment(id="AwsSolutions::AwsSolutions-SQS3",
+                       reason=f"This queue is itself the dead-letter queue of {holds}."),
+        Acknowledgment(id="Serverless::Serverless-SQSRedrivePolicy",
+                       reason=f"This queue is itself the dead-letter queue of {holds}; a DLQ of a DLQ would only "
+                              "move the problem."))
+    return queue
+
+
+def circuit_breaker() -> ecs.DeploymentCircuitBreaker:
+    """Every Keel service: a deployment that cannot reach steady state stops and rolls back."""
+    return ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
+
+
+def service_connect(*, namespace: servicediscovery.INamespace, discovery_name: str | None, port: int | None,
+                    log_group: logs.ILogGroup) -> ecs.ServiceConnectProps:
+    """Client (and, with a port, server) of the environment's Service Connect namespace; the proxy logs
+    to the service's log group."""
+    services = [ecs.ServiceConnectService(port_mapping_name=PORT_NAME, discovery_name=discovery_name,
+                                          dns_name=discovery_name, port=port)] if port and discovery_name else None
+    return ecs.ServiceConnectProps(
+        namespace=namespace.namespace_arn, services=services,
+        log_driver=ecs.LogDrivers.aws_logs(stream_prefix="service-connect", log_group=log_group))
+
+
+def cloud_map(*, namespace: servicediscovery.INamespace, name: str, port: int) -> ecs.CloudMapOptions:
+    return ecs.CloudMapOptions(cloud_map_namespace=namespace, name=name, container_port=port,
+                               dns_record_type=servicediscovery.DnsRecordType.A, dns_ttl=Duration.seconds(10))
+
+
+def rollback_on(service: ecs.BaseService, alarms: Sequence[cloudwatch.IAlarm]) -> None:
+    """Deployment alarms: a deployment during which one fires rolls back (the circuit breaker's twin)."""
+    if alarms:
+        service.enable_deployment_alarms([a.alarm_name for a in alarms],
+                                         behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
+
+
+def scale_on_cpu(service: ecs.BaseService, *, min_tasks: int, max_tasks: int,
+                 target_cpu_percent: int) -> ecs.ScalableTaskCount:
+    scaling = service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+    scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=target_cpu_percent,
+                                      scale_in_cooldown=Duration.seconds(120), scale_out_cooldown=Duration.seconds(60))
+    return scaling
+
+
+def scale_on_backlog(service: ecs.BaseService, *, metric: cloudwatch.IMetric, min_tasks: int, max_tasks: int,
+                     messages_per_task: int) -> ecs.ScalableTaskCount:
+    """Step scaling on a queue's visible messages: in by one when empty, out by one per `messages_per_task`,
+    by three when the backlog is five times that."""
+    scaling = service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+    scaling.scale_on_metric(
+        "Backlog", metric=metric, adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        cooldown=Duration.seconds(60),
+        scaling_steps=[appscaling.ScalingInterval(upper=0, change=-1),
+                       appscaling.ScalingInterval(lower=messages_per_task, change=+1),
+                       appscaling.ScalingInterval(lower=messages_per_task * 5, change=+3)])
+    return scaling
+
+
+class ServiceNetworkLoadBalancer(Construct):
+    """A Network Load Balancer (TCP) in front of a service's tasks, optionally offered through PrivateLink
+    as a VPC endpoint service to the `allowed_principals`."""
+
+    def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, internet_facing: bool, port: int,
+                 deletion_protection: bool) -> None:
+        super().__init__(scope, id_)
+        self.load_balancer = elbv2.NetworkLoadBalancer(
+            self, "Resource", vpc=vpc, internet_facing=internet_facing, cross_zone_enabled=True,
+            deletion_protection=deletion_protection,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC if internet_facing
+                                            else ec2.SubnetType.PRIVATE_WITH_EGRESS))
+        Validations.of(self.load_balancer).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-ELB2",
+            reason="A Network Load Balancer writes access logs for TLS listeners only; this one forwards TCP "
+                   "to the service, whose own logs record the requests."))
+        self.listener = self.load_balancer.add_listener("Tcp", port=port, protocol=elbv2.Protocol.TCP)
+        self.endpoint_service: ec2.VpcEndpointService | None = None
+
+    def target(self, service: ecs.BaseService, *, port: int) -> elbv2.NetworkTargetGroup:
+        group = self.listener.add_targets(
+            "Service", port=port, protocol=elbv2.Protocol.TCP, deregistration_delay=Duration.seconds(30),
+            targets=[service.load_balancer_target(container_name=APP, container_port=port)],
+            health_check=elbv2.HealthCheck(protocol=elbv2.Protocol.TCP, interval=Duration.seconds(10),
+                                           healthy_threshold_count=2, unhealthy_threshold_count=2))
+        return group
+
+    def offer(self, *, allowed_principals: Sequence[str], acceptance_required: bool) -> ec2.VpcEndpointService:
+        self.endpoint_service = ec2.VpcEndpointService(
+            self, "EndpointService", vpc_endpoint_service_load_balancers=[self.load_balancer],
+            acceptance_required=acceptance_required,
+            allowed_principals=[iam.ArnPrincipal(arn) for arn in allowed_principals])
+        return self.endpoint_service
+
+
+def unhealthy_targets_alarm(scope: Construct, id_: str, *, metric: cloudwatch.IMetric,
+                            description: str) -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(scope, id_, metric=metric, threshold=1, evaluation_periods=2, datapoints_to_alarm=2,
+                            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                            alarm_description=description)

@@ -1,0 +1,93 @@
+"""anywhere-svc inputs and cross-field rules. CDK-free.
+
+ECS runs EXTERNAL services without load balancers, Cloud Map / Service Connect and Application Auto
+Scaling (and CDK's ExternalService throws at synth if asked): those inputs exist only to be refused here,
+with the reason, before any synth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from keel.templates.container_inputs import (
+    ContainerInputs,
+    Problem,
+    check_container,
+    check_ecs_environment,
+    check_placement,
+)
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    container_port: int
+    host_port: int | None
+    protocol: str  # tcp | udp
+
+
+@dataclass(frozen=True)
+class AnywhereDeploymentInputs:
+    min_healthy_percent: int
+    max_healthy_percent: int
+
+
+@dataclass(frozen=True)
+class UnsupportedScaling:
+    min_tasks: int | None
+    max_tasks: int | None
+
+
+@dataclass(frozen=True)
+class AnywhereInputs(ContainerInputs):
+    desired_count: int
+    network_mode: str  # bridge | host
+    port_mappings: tuple[PortMapping, ...]
+    placement_constraints: tuple[str, ...]
+    gpu_count: int
+    deployment: AnywhereDeploymentInputs
+    load_balancer: bool
+    discovery: str
+    scaling: UnsupportedScaling | None
+
+
+def check(inputs: AnywhereInputs, env: Any) -> Iterator[Problem]:
+    yield from check_container(inputs)
+    yield from check_ecs_environment(env, "anywhere", "", "an ECS Anywhere service runs on external instances")
+    yield from check_placement(inputs.placement_constraints)
+    yield from _unsupported(inputs)
+    yield from _ports(inputs)
+    if inputs.deployment.max_healthy_percent <= inputs.deployment.min_healthy_percent:
+        yield "deployment.max_healthy_percent", "is not above deployment.min_healthy_percent", \
+            inputs.deployment.max_healthy_percent, f"more than {inputs.deployment.min_healthy_percent}"
+    if inputs.gpu_count and not getattr(env.inputs.anywhere, "gpu", False):
+        yield "gpu_count", f"needs GPU support, and environment \"{env.name}\" registers its external instances " \
+            "without it", inputs.gpu_count, "anywhere: {gpu: true} in the environment's spec, or gpu_count 0"
+
+
+def _unsupported(inputs: AnywhereInputs) -> Iterator[Problem]:
+    if inputs.load_balancer:
+        yield "load_balancer", "is not supported by ECS Anywhere: an external service cannot register targets " \
+            "with a load balancer", True, "false; put your own load balancer in front of the servers' host ports"
+    if inputs.discovery != "none":
+        yield "discovery", "is not supported by ECS Anywhere: an external service cannot register in Cloud Map " \
+            "or use Service Connect", inputs.discovery, "none; reach the servers by their own addresses"
+    if inputs.scaling is not None:
+        yield "scaling", "is not supported by ECS Anywhere: Application Auto Scaling does not scale external " \
+            "services", {k: v for k, v in vars(inputs.scaling).items() if v is not None}, \
+            "no scaling; set desired_count"
+
+
+def _ports(inputs: AnywhereInputs) -> Iterator[Problem]:
+    seen: dict[tuple[int, str], int] = {}
+    for n, mapping in enumerate(inputs.port_mappings):
+        host = mapping.container_port if mapping.host_port is None else mapping.host_port
+        if inputs.network_mode == "host" and host != mapping.container_port:
+            yield f"port_mappings[{n}].host_port", "differs from container_port, and network_mode host maps " \
+                "nothing", mapping.host_port, f"{mapping.container_port} (or unset)"
+        if host and (host, mapping.protocol) in seen:
+            first = seen[host, mapping.protocol]
+            yield f"port_mappings[{n}].host_port", f"is already published by port_mappings[{first}]", host, \
+                "each host port once per protocol"
+        seen.setdefault((host, mapping.protocol), n)

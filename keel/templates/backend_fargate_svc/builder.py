@@ -1,0 +1,55 @@
+"""backend-fargate-svc 1.x: a Fargate service with no public entry, found through Service Connect or Cloud
+Map in the environment's namespace; CPU autoscaling; optionally offered to other VPCs and accounts through
+PrivateLink (an internal Network Load Balancer and a VPC endpoint service)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from keel.constructs.container_service import ServiceNetworkLoadBalancer, scale_on_cpu, unhealthy_targets_alarm
+from keel.spec.model import Service, ServiceInstance
+from keel.stacks.outputs import EnvironmentOutputs
+from keel.templates.backend_fargate_svc.inputs import BackendInputs
+from keel.templates.container_inputs import PipelineInputs
+from keel.templates.container_service import (
+    ServiceContext,
+    discovery_name,
+    fargate_service,
+    fargate_task,
+    finish,
+    published,
+    security_group,
+)
+
+
+def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: BackendInputs,
+          pipeline: PipelineInputs | None, environment: EnvironmentOutputs) -> dict[str, str]:
+    ctx = ServiceContext(service=service, instance=instance, environment=environment)
+    port = int(inputs.port)
+    task, outputs = fargate_task(scope, ctx, inputs, port=port)
+    group = security_group(scope, ctx)
+    # Callers are in the VPC: other services (through their Service Connect proxies) and the NLB.
+    group.add_ingress_rule(ctx.vpc_cidr, ec2.Port.tcp(port),
+                           "From callers in the environment's VPC")
+    svc = fargate_service(scope, ctx, inputs, task=task, group=group, discovery=inputs.discovery, port=port)
+    scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
+                 target_cpu_percent=inputs.scaling.target_cpu_percent)
+
+    alarms: list[cloudwatch.IAlarm] = []
+    link = inputs.private_link
+    if link.enabled:
+        nlb = ServiceNetworkLoadBalancer(scope, "LoadBalancer", vpc=environment.vpc, port=port, internet_facing=False,
+                                         deletion_protection=environment.environment.production)
+        target_group = nlb.target(svc, port=port)
+        endpoint_service = nlb.offer(allowed_principals=link.allowed_principals,
+                                     acceptance_required=link.acceptance_required)
+        alarms.append(unhealthy_targets_alarm(
+            scope, "UnhealthyTargetsAlarm", metric=target_group.metrics.un_healthy_host_count(
+                period=Duration.minutes(1)), description=f"{ctx.family}: targets failing health checks"))
+        outputs |= {"private-link/service-name": endpoint_service.vpc_endpoint_service_name,
+                    "private-link/load-balancer-dns-name": nlb.load_balancer.load_balancer_dns_name}
+    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms)
+    return published(ctx, svc, pipeline, outputs, discovery_name(ctx, inputs.discovery, port))

@@ -1,0 +1,40 @@
+"""scheduled-fargate-svc inputs and cross-field rules. CDK-free."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from keel.templates.container_inputs import FargateInputs, Problem, check_fargate, check_schedule
+
+
+@dataclass(frozen=True)
+class RetryInputs:
+    maximum_retry_attempts: int
+    maximum_event_age_seconds: int
+
+
+@dataclass(frozen=True)
+class ScheduledInputs(FargateInputs):
+    schedule_expression: str
+    schedule_timezone: str
+    flexible_window_minutes: int
+    enabled: bool
+    retry: RetryInputs
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check(inputs: ScheduledInputs, env: Any) -> Iterator[Problem]:
+    yield from check_fargate(inputs)
+    yield from check_schedule(inputs.schedule_expression)
+    zones = _time_zones()  # empty without tz data on this machine: then EventBridge is the judge
+    if zones and inputs.schedule_timezone not in zones | {"UTC"}:
+        yield "schedule_timezone", "is not an IANA time zone", inputs.schedule_timezone, \
+            "a name such as UTC, Europe/Paris or America/New_York"

@@ -1,0 +1,83 @@
+"""worker-fargate-svc 1.x: Fargate tasks consuming an SQS queue (KMS-encrypted with a key of the worker's
+own, TLS only, dead-letter queue after `max_receive_count` receives) that an event pattern on the
+environment's bus can feed; step scaling on the queue's backlog; rollback when messages reach the
+dead-letter queue during a deployment."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from keel.constructs.container_service import dead_letter_queue, scale_on_backlog
+from keel.spec.model import Service, ServiceInstance
+from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates.container_inputs import PipelineInputs
+from keel.templates.container_service import (
+    ServiceContext,
+    fargate_service,
+    fargate_task,
+    finish,
+    published,
+    security_group,
+)
+from keel.templates.worker_fargate_svc.inputs import WorkerInputs
+
+
+def environment_bus(scope: Construct, environment: EnvironmentOutputs) -> events.IEventBus:
+    """The environment's event bus where it has one (an optional `bus` output), else the account's
+    default bus, where AWS services put their events."""
+    bus = getattr(environment, "bus", None)
+    return bus if bus is not None else events.EventBus.from_event_bus_name(scope, "DefaultBus", "default")
+
+
+def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: WorkerInputs,
+          pipeline: PipelineInputs | None, environment: EnvironmentOutputs) -> dict[str, str]:
+    ctx = ServiceContext(service=service, instance=instance, environment=environment)
+    policy = removal_policy(environment.environment)
+    # A key of the worker's own: EventBridge may encrypt into this queue without widening the environment key.
+    key = kms.Key(scope, "QueueKey", enable_key_rotation=True, removal_policy=policy,
+                  description=f"Keel {environment.name}: queues of {ctx.family}")
+    dead_letters = dead_letter_queue(scope, "DeadLetters", key=key, removal_policy=policy,
+                                     holds="the work queue (messages received max_receive_count times) and of the "
+                                           "subscription (events that could not be delivered)")
+    queue = sqs.Queue(
+        scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
+        visibility_timeout=Duration.seconds(inputs.queue.visibility_timeout_seconds),
+        retention_period=Duration.days(inputs.queue.retention_days), removal_policy=policy,
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=inputs.queue.max_receive_count))
+
+    task, outputs = fargate_task(scope, ctx, inputs, variables={"QUEUE_URL": queue.queue_url})
+    queue.grant_consume_messages(task.task_role)
+    svc = fargate_service(scope, ctx, inputs, task=task, group=security_group(scope, ctx))
+    scale_on_backlog(svc, metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1),
+                                                                                     statistic="Maximum"),
+                     min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
+                     messages_per_task=inputs.scaling.messages_per_task)
+
+    if inputs.subscription.enabled:
+        sub = inputs.subscription
+        rule = events.Rule(scope, "Subscription", event_bus=environment_bus(scope, environment),
+                           description=f"{ctx.family}: events for the worker's queue",
+                           event_pattern=events.EventPattern(source=list(sub.sources) or None,
+                                                             detail_type=list(sub.detail_types) or None))
+        rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letters, retry_attempts=8,
+                                         max_event_age=Duration.hours(24)))
+        outputs["subscription-rule-arn"] = rule.rule_arn
+
+    # Messages arriving in the dead-letter queue: the new version fails where the old one did not.
+    arrivals = cloudwatch.MathExpression(
+        expression="DIFF(dlq)", period=Duration.minutes(1), label="Messages arriving in the dead-letter queue",
+        using_metrics={"dlq": dead_letters.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum")})
+    alarm = cloudwatch.Alarm(scope, "DeadLetterAlarm", metric=arrivals, threshold=0, evaluation_periods=1,
+                             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                             alarm_description=f"{ctx.family}: messages are reaching the dead-letter queue")
+    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm])
+    return published(ctx, svc, pipeline, outputs, {"queue-url": queue.queue_url, "queue-arn": queue.queue_arn,
+                                                   "dead-letter-queue-url": dead_letters.queue_url})
