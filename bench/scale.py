@@ -9,6 +9,7 @@ CDK's CloudFormation validation on and off, and prints one table plus the linear
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
@@ -23,41 +24,64 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keel.templates.registry import default_registry  # noqa: E402
+from keel.spec.yamlio import parse_yaml  # noqa: E402
+from keel.templates.registry import TemplateRef, default_registry  # noqa: E402
 
 REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
 
 
-def generate(n: int) -> dict[str, Any]:
-    """3 environments (dev, staging, prod) and n instances spread over the service templates."""
+def generate(n: int, source: Path = ROOT / "platform.yaml") -> dict[str, Any]:
+    """3 environments and n service instances, mixed over every service template in the default platform.
+
+    Prototypes come from the default platform (so every generated spec is one the templates accept):
+    each environment template that a service there uses gives an environment prototype, and each
+    service gives an instance prototype (its spec and pipeline). Instances go round-robin over the
+    service templates, then over the compatible environments.
+    """
+    default = parse_yaml((source).read_text(), display=str(source))
     registry = default_registry()
-    services = [v for v in registry.all_versions() if v.kind == "service"
-                and registry.templates[v.name].recommended(v.version.major) is v]
-    env_templates = sorted({(name, major) for s in services for name, major in s.compatible_environments}) \
-        or [("vpc-env", 1)]
+    env_protos = {e["name"]: e for e in default["environments"]}
+    services = default.get("services") or []
+    used_env_templates: list[str] = []
+    for svc in services:
+        for inst in svc.get("instances", []):
+            template = env_protos[inst["environment"]]["template"].split(":")[0]
+            if template not in used_env_templates:
+                used_env_templates.append(template)
+    protos = [next(e for e in default["environments"] if e["template"].split(":")[0] == t)
+              for t in used_env_templates] or default["environments"][:1]
     environments = []
     for i, stage in enumerate(("dev", "staging", "prod")):
-        name, major = env_templates[i % len(env_templates)]
+        proto = copy.deepcopy(protos[i % len(protos)])
         region = REGIONS[i]
-        environments.append({"name": stage, "template": f"{name}:{major}", "region": region,
-                             "availability_zones": [f"{region}a", f"{region}b"],
-                             "production": stage == "prod",
-                             "spec": {"vpc_cidr": f"10.{10 + i}.0.0/16"}})
+        proto.update(name=stage, region=region, availability_zones=[f"{region}a", f"{region}b"],
+                     production=stage == "prod")
+        proto.pop("spec_file", None)
+        spec = proto.setdefault("spec", {})
+        (spec["network"] if "network" in spec else spec)["vpc_cidr"] = f"10.{10 + i}.0.0/16"
+        environments.append(proto)
     doc: dict[str, Any] = {"name": f"scale-{n}", "environments": environments, "services": []}
     if not services:
         return doc
+    instance_protos = []
+    for svc in services:
+        inst = svc["instances"][0]
+        template = registry.resolve(TemplateRef.parse(svc["template"]))
+        envs = [e["name"] for e in environments
+                if (e["template"].split(":")[0], int(e["template"].split(":")[1].split(".")[0]))
+                in template.compatible_environments]
+        if envs:
+            instance_protos.append((svc, inst, envs))
     by_service: dict[str, dict[str, Any]] = {}
     for k in range(n):
-        template = services[k % len(services)]
-        envs = [e for e in environments
-                if any(e["template"] == f"{nm}:{mj}" for nm, mj in template.compatible_environments)]
-        if not envs:
-            continue
-        env = envs[k % len(envs)]
-        svc_name = f"s{k // 3:03d}-{template.name}"[:40].rstrip("-")
-        ref = f"{template.name}:{template.version.major}"
-        svc = by_service.setdefault(svc_name, {"name": svc_name, "template": ref, "instances": []})
-        svc["instances"].append({"name": f"i{k:03d}", "environment": env["name"]})
+        svc, inst, envs = instance_protos[k % len(instance_protos)]
+        name = f"{svc['name'][:20]}-{k // (3 * len(instance_protos)):03d}"
+        entry = by_service.setdefault(name, {"name": name, "template": svc["template"],
+                                             **({"pipeline": svc["pipeline"]} if "pipeline" in svc else {}),
+                                             "instances": []})
+        env = envs[(k // len(instance_protos)) % len(envs)]
+        entry["instances"].append({"name": f"i{k:03d}", "environment": env,
+                                   **({"spec": copy.deepcopy(inst["spec"])} if "spec" in inst else {})})
     doc["services"] = list(by_service.values())
     return doc
 
