@@ -58,7 +58,7 @@ def generate(n: int, source: Path = ROOT / "platform.yaml") -> dict[str, Any]:
                      production=stage == "prod")
         proto.pop("spec_file", None)
         spec = proto.setdefault("spec", {})
-        (spec["network"] if "network" in spec else spec)["vpc_cidr"] = f"10.{10 + i}.0.0/16"
+        spec.get("network", spec)["vpc_cidr"] = f"10.{10 + i}.0.0/16"
         environments.append(proto)
     doc: dict[str, Any] = {"name": f"scale-{n}", "environments": environments, "services": []}
     if not services:
