@@ -17,3 +17,9 @@ RETENTION = {
     2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
     3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+def pascal_id(key: str) -> str:
+    """`db/pool-size` -> `DbPoolSize`: construct IDs derived from spec names, the same way forever."""
+    return "".join(p[:1].upper() + p[1:] for p in key.replace("/", "-").replace("_", "-").replace(".", "-")
+                   .split("-") if p)

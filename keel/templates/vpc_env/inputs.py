@@ -8,6 +8,7 @@ from typing import Any
 
 from keel.netplan import PlanError, SubnetPlan, plan_subnets
 from keel.spec.errors import MISSING
+from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
 
 _ORDINALS = ("one", "two", "three")
 
@@ -30,6 +31,8 @@ class VpcEnvInputs:
     flow_log_traffic: str
     gateway_endpoints: tuple[str, ...]
     interface_endpoints: tuple[str, ...]
+    event_bus: EventBusInputs
+    config: ConfigPlaneInputs
 
     def subnet_plan(self, az_count: int) -> SubnetPlan:
         """Raises PlanError; `check` turns that into a spec problem before any synth."""
@@ -44,6 +47,7 @@ class VpcEnvInputs:
 
 def check(inputs: VpcEnvInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
+    yield from check_platform_services(inputs.event_bus, inputs.config)
 
 
 def check_network(inputs: VpcEnvInputs, az_count: int, azs: tuple[str, ...],
