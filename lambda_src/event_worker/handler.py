@@ -20,7 +20,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every failed record is reported, even when all fail: the invocation succeeds and SQS redelivers by item.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 TABLE_ENV = "KEEL_IDEMPOTENCY_TABLE"
 TTL_ENV = "KEEL_IDEMPOTENCY_TTL_SECONDS"
