@@ -13,6 +13,7 @@ nothing else; it works whether or not the environment declares any parameters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Tags, Token, Validations
@@ -72,7 +73,7 @@ def config_read_statements(scope: Construct, *, environment: str, service: str,
     return statements
 
 
-def grant_config_read(role: iam.IRole, *, environment: str, service: str, key: kms.IKey | None) -> None:
+def grant_config_read(role: iam.Role, *, environment: str, service: str, key: kms.IKey | None) -> None:
     """Attach the config read statements to `role` and acknowledge the path wildcards they need."""
     for statement in config_read_statements(role, environment=environment, service=service, key=key):
         role.add_to_principal_policy(statement)
@@ -141,14 +142,15 @@ class ConfigPlane(Construct):
         self.secrets: dict[str, secretsmanager.Secret] = {}
         for s in secrets:
             name = secret_name(environment, s.service, s.key)
-            template = {"secret_string_template": f'{{"{USERNAME_FIELD}": "{s.username}"}}',
-                        "generate_string_key": PASSWORD_FIELD} if s.username else {}
+            # With a username: JSON {"username": ..., "password": <generated>}; else the bare value.
+            template = json.dumps({USERNAME_FIELD: s.username}) if s.username else None
             secret = secretsmanager.Secret(
                 self, f"Secret{pascal_id(s.service)}{pascal_id(s.key)}", secret_name=name,
                 description=s.description or f"Keel {environment}: {s.service}/{s.key}",
                 encryption_key=key, removal_policy=removal_policy,
                 generate_secret_string=secretsmanager.SecretStringGenerator(
-                    password_length=s.length, exclude_punctuation=s.exclude_punctuation, **template))
+                    password_length=s.length, exclude_punctuation=s.exclude_punctuation,
+                    secret_string_template=template, generate_string_key=PASSWORD_FIELD if template else None))
             Tags.of(secret).add(LENGTH_TAG, str(s.length))
             Tags.of(secret).add(PUNCTUATION_TAG, str(s.exclude_punctuation).lower())
             if s.rotation == "generic" and self.rotation is not None:
@@ -161,5 +163,5 @@ class ConfigPlane(Construct):
                     reason="the spec declares this secret with rotation: none (a value issued by a third party)"))
             self.secrets[name] = secret
 
-    def grant_read(self, role: iam.IRole, *, service: str) -> None:
+    def grant_read(self, role: iam.Role, *, service: str) -> None:
         grant_config_read(role, environment=self.environment, service=service, key=self.key)

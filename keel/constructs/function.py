@@ -65,7 +65,7 @@ class ServiceFunction(Construct):
         if vpc is not None:
             self.security_group = ec2.SecurityGroup(
                 self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
-                description=f"{description}: no inbound; outbound to the VPC's endpoints and NAT")
+                description=f"{description}: no inbound, outbound to the VPC endpoints and NAT")
             # The ENI actions Lambda needs for a VPC function have no resource-level scoping.
             self.role.add_to_policy(iam.PolicyStatement(
                 sid="ManageVpcNetworkInterfaces",

@@ -8,9 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
+from secret_rotation import handler as rotation
 
 from keel.templates import common_inputs
-from secret_rotation import handler as rotation
 
 
 def make_secret(value: str, *, length: int = 32, exclude_punctuation: bool = True) -> tuple[Any, str]:

@@ -13,8 +13,9 @@ from keel.cdk_context import ROOT
 from tests.infra.conftest import Synthesized, mask_hashes, synthesize
 
 
-def test_one_stack_per_environment_named_after_it(platform: Synthesized) -> None:
-    assert sorted(platform.templates) == sorted(f"keel-{e.name}" for e in platform.model.environments)
+def test_one_stack_per_environment_and_service_instance_named_after_it(platform: Synthesized) -> None:
+    assert sorted(platform.templates) == sorted([f"keel-{e.name}" for e in platform.model.environments]
+                                                + [f"keel-{i.service}-{i.name}" for i in platform.model.instances])
 
 
 def test_no_unacknowledged_compliance_findings(platform: Synthesized) -> None:
@@ -36,14 +37,17 @@ def test_stacks_carry_account_region_and_need_no_lookups(platform: Synthesized) 
 
 
 def test_every_taggable_resource_has_keel_tags(platform: Synthesized) -> None:
+    expected = {e.stack_name: (e.name, e.template.label, None) for e in platform.model.environments}
+    expected |= {i.stack_name: (i.environment, i.template.label, i.service) for i in platform.model.instances}
     for stack, template in platform.templates.items():
-        env = stack.removeprefix("keel-")
+        env, label, service = expected[stack]
         for logical_id, resource in template.to_json()["Resources"].items():
             tags = resource.get("Properties", {}).get("Tags")
             if isinstance(tags, list) and tags and isinstance(tags[0], dict) and "Key" in tags[0]:
                 keys = {t["Key"]: t["Value"] for t in tags}
                 assert keys.get("keel:environment") == env, logical_id
-                assert keys.get("keel:template") == "vpc-env@1.0", logical_id
+                assert keys.get("keel:template") == label, logical_id
+                assert keys.get("keel:service") == service, logical_id
                 assert keys.get("cost-center") == "platform", logical_id
 
 

@@ -32,8 +32,9 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     role = iam.Role(scope, "SchedulerRole", assumed_by=iam.ServicePrincipal(
         "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}),
         description=f"EventBridge Scheduler: invoke {service.name} ({instance.name})")
+    function_id = Stack.of(scope).get_logical_id(fn.function.node.default_child)  # type: ignore[arg-type]
     Validations.of(role).acknowledge(Acknowledgment(
-        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{Stack.of(scope).get_logical_id(fn.function.node.default_child)}.Arn>:*]",
+        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
         reason="lambda:InvokeFunction on this function and its versions (CDK's grantInvoke), nothing else"))
     schedule = scheduler.Schedule(
         scope, "Schedule",
@@ -41,7 +42,8 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         schedule=scheduler.ScheduleExpression.expression(inputs.schedule_expression,
                                                          TimeZone.of(inputs.schedule_timezone)),
         target=scheduler_targets.LambdaInvoke(
-            fn.function, role=role, dead_letter_queue=dead_letters, retry_attempts=inputs.retry_attempts, max_event_age=max_age,
+            fn.function, role=role, dead_letter_queue=dead_letters, retry_attempts=inputs.retry_attempts,
+            max_event_age=max_age,
             input=scheduler.ScheduleTargetInput.from_object({
                 "scheduled_time": scheduler.ContextAttribute.scheduled_time,
                 "execution_id": scheduler.ContextAttribute.execution_id,
