@@ -4,7 +4,9 @@ extends `LambdaFunctionInputs`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class LambdaFunctionInputs:
     vpc: str  # "none" | "private": only in a VPC when it must reach something there
     reserved_concurrency: int | None  # 0 is the kill switch
     tracing: bool
+    trace_sdk_calls: bool  # Powertools Tracer (X-Ray SDK) in the function, not just active tracing
     log_level: str
     log_retention_days: int
     config_max_age: int
@@ -25,3 +28,9 @@ class LambdaFunctionInputs:
 @dataclass(frozen=True)
 class LambdaPipelineInputs:
     code_dir: str
+
+
+def check_function(inputs: LambdaFunctionInputs) -> Iterator[tuple[str, str, Any, str | None]]:
+    """Rules every Lambda service template applies to the shared inputs."""
+    if inputs.trace_sdk_calls and not inputs.tracing:
+        yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"

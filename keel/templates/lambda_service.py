@@ -68,6 +68,7 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
         "POWERTOOLS_LOG_LEVEL": inputs.log_level,
         "POWERTOOLS_PARAMETERS_MAX_AGE": str(inputs.config_max_age),
         "POWERTOOLS_TRACE_DISABLED": "false" if inputs.tracing else "true",
+        "KEEL_TRACE_SDK_CALLS": "true" if inputs.tracing and inputs.trace_sdk_calls else "false",
     }
     if environment.bus is not None:
         variables["KEEL_EVENT_BUS_NAME"] = environment.bus.event_bus_name

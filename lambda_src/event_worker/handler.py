@@ -9,16 +9,20 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from keel_runtime import tracing
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
+tracer = tracing.tracer()
 metrics = Metrics()
 # Every failed record is reported, even when all fail: the invocation succeeds and SQS redelivers by item.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -62,12 +66,13 @@ def handle_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 _idempotent: Callable[..., dict[str, Any]] | None = None
+_settings: Any = None
 
 
-def idempotent_handle() -> Callable[..., dict[str, Any]]:
+def idempotent_handle(context: LambdaContext | None = None) -> Callable[..., dict[str, Any]]:
     """`handle_event` wrapped in Powertools idempotency, keyed by the event id; the DynamoDB client is
-    created on first use, not at import."""
-    global _idempotent
+    created on first use, not at import. The context bounds in-progress records by the time left."""
+    global _idempotent, _settings
     if _idempotent is None:
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
@@ -76,10 +81,12 @@ def idempotent_handle() -> Callable[..., dict[str, Any]]:
         )
 
         store = DynamoDBPersistenceLayer(table_name=os.environ[TABLE_ENV])
-        settings = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
-                                     expires_after_seconds=int(os.environ.get(TTL_ENV, "3600")))
+        _settings = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
+                                      expires_after_seconds=int(os.environ.get(TTL_ENV, "3600")))
         _idempotent = idempotent_function(data_keyword_argument="event", persistence_store=store,
-                                          config=settings)(handle_event)
+                                          config=_settings)(handle_event)
+    if context is not None:
+        _settings.register_lambda_context(context)
     return _idempotent
 
 
@@ -90,13 +97,14 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 
 
 def reset() -> None:
-    global _idempotent
-    _idempotent = None
+    global _idempotent, _settings
+    _idempotent = _settings = None
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotent_handle(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

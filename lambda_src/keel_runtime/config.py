@@ -14,10 +14,12 @@ a warning is logged (a stale value beats an outage). Clients are created on firs
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+if TYPE_CHECKING:  # imported on first use: boto3 loads when a value is first read, not at cold start
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
 MAX_AGE_ENV = "POWERTOOLS_PARAMETERS_MAX_AGE"
 DEFAULT_MAX_AGE = 300
@@ -66,12 +68,16 @@ class Config:
     @property
     def ssm(self) -> SSMProvider:
         if self._ssm is None:
+            from aws_lambda_powertools.utilities.parameters import SSMProvider
+
             self._ssm = SSMProvider(boto3_client=self._ssm_client)
         return self._ssm
 
     @property
     def secrets(self) -> SecretsProvider:
         if self._secrets is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
             self._secrets = SecretsProvider(boto3_client=self._secrets_client)
         return self._secrets
 

@@ -133,8 +133,7 @@ def test_importing_handlers_creates_no_aws_client() -> None:
     from tests.handlers.conftest import ENVIRONMENT
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=LAMBDA_SRC,
                          env={**ENVIRONMENT, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(LAMBDA_SRC)}, check=True)
-    # The X-Ray SDK (Powertools Tracer) builds its own sampling client; none of Keel's clients exist yet.
-    assert set(ast.literal_eval(out.stdout)) <= {"xray"}
+    assert ast.literal_eval(out.stdout) == []
 
 
 def test_handler_tests_never_import_aws_cdk() -> None:
@@ -146,3 +145,24 @@ def test_handler_tests_never_import_aws_cdk() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=LAMBDA_SRC.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_sdk_call_tracing_loads_powertools_tracer_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools import Tracer
+
+    from keel_runtime import tracing
+
+    monkeypatch.delenv(tracing.TRACE_SDK_ENV, raising=False)
+    assert isinstance(tracing.tracer(), tracing.NoTracer)
+    monkeypatch.setenv(tracing.TRACE_SDK_ENV, "true")
+    assert isinstance(tracing.tracer(), Tracer)
+
+
+def test_no_tracer_decorators_leave_the_function_alone() -> None:
+    from keel_runtime.tracing import NoTracer
+
+    def handler(event: dict[str, Any], context: Any) -> str:
+        return "ok"
+
+    assert NoTracer().capture_lambda_handler(handler) is handler
+    assert NoTracer().capture_method()(handler) is handler

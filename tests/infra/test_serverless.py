@@ -278,6 +278,9 @@ def test_function_environment_carries_config_and_powertools_settings(lab: Synthe
     assert (env["KEEL_ENVIRONMENT"], env["KEEL_SERVICE"], env["POWERTOOLS_PARAMETERS_MAX_AGE"],
             env["POWERTOOLS_SERVICE_NAME"]) == ("dev", "orders-api", "300", "orders-api")
     assert "KEEL_EVENT_BUS_NAME" in env
+    assert env["KEEL_TRACE_SDK_CALLS"] == "true"  # the spec asked for SDK subsegments
+    assert only(lab, "keel-reports-dev", "AWS::Lambda::Function")["Environment"]["Variables"][
+        "KEEL_TRACE_SDK_CALLS"] == "false"
 
 
 def test_private_function_runs_in_the_private_subnets_with_its_own_security_group(lab: Synthesized) -> None:
@@ -412,3 +415,15 @@ def test_templates_match_snapshots(lab: Synthesized, snapshot) -> None:  # type:
 def test_lambda_zip_is_never_prebuilt(lab: Synthesized) -> None:
     """Assets are plain directories (no Docker bundling, no zips built on the machine)."""
     assert not [p for p in lab.outdir.glob("asset.*") if p.is_file() and zipfile.is_zipfile(p)]
+
+
+def test_benchmark_packages_what_the_assets_package() -> None:
+    import importlib.util
+
+    from keel.constructs.function import ASSET_EXCLUDES
+
+    spec = importlib.util.spec_from_file_location("bench_handlers", ROOT / "bench" / "handlers.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.EXCLUDES == ASSET_EXCLUDES

@@ -141,3 +141,9 @@ def test_every_environment_schema_carries_the_shared_platform_service_types() ->
 def test_api_catch_all_default_is_the_schema_default() -> None:
     schema = default_registry().templates["lambda-api-svc"].versions[-1].input_schema
     assert tuple(schema.properties()["routes"]["default"]) == CATCH_ALL
+
+
+def test_tracing_sdk_calls_needs_tracing(tmp_path: Path) -> None:
+    found = problems(tmp_path, service=service("scheduled-lambda-svc:1", {"tracing": False, "trace_sdk_calls": True}))
+    assert found == ["services[orders].instances[0].spec.trace_sdk_calls: needs tracing: true "
+                     "(got true, expected false, or tracing: true)"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keel.templates.lambda_inputs import LambdaFunctionInputs
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class EventWorkerSvcInputs(LambdaFunctionInputs):
 
 
 def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+    yield from check_function(inputs)
     if inputs.batch_size > 10 and inputs.max_batching_window_seconds == 0:
         yield "max_batching_window_seconds", "must be above 0 when batch_size is above 10", 0, "1 to 300"
     reserved = inputs.reserved_concurrency

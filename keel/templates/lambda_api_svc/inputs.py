@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keel.spec.errors import MISSING
-from keel.templates.lambda_inputs import LambdaFunctionInputs
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
 
 # The schema's default `routes`: one catch-all route (the function routes by itself).
 CATCH_ALL = ("ANY /{proxy+}",)
@@ -28,6 +28,7 @@ class LambdaApiSvcInputs(LambdaFunctionInputs):
 
 
 def check(inputs: LambdaApiSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+    yield from check_function(inputs)
     if inputs.api_contract and tuple(inputs.routes) != CATCH_ALL:
         yield "routes", "cannot be combined with api_contract (the contract's paths are the routes)", \
             list(inputs.routes), "routes or api_contract"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from keel.templates.lambda_inputs import LambdaFunctionInputs
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
 
 _RATE = re.compile(r"^rate\((?P<n>[0-9]+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 
@@ -24,6 +24,7 @@ class ScheduledLambdaSvcInputs(LambdaFunctionInputs):
 
 
 def check(inputs: ScheduledLambdaSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+    yield from check_function(inputs)
     expression = inputs.schedule_expression
     if expression.startswith("rate("):
         match = _RATE.match(expression)
