@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Tags, Token, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Tags, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -71,6 +71,13 @@ def config_read_statements(scope: Construct, *, environment: str, service: str,
             conditions={"StringEquals": {"kms:ViaService": [f"secretsmanager.{region}.amazonaws.com",
                                                             f"ssm.{region}.amazonaws.com"]}}))
     return statements
+
+
+def secret_reference(*, environment: str, service: str, key: str, field: str | None = None) -> SecretValue:
+    """A config-plane secret where a template needs its value: a CloudFormation dynamic reference
+    (`{{resolve:secretsmanager:keel/<env>/<service>/<key>:SecretString[:field]}}`), resolved by
+    CloudFormation at deploy time, so the value is in no template, output or cdk.out."""
+    return SecretValue.secrets_manager(secret_name(environment, service, key), json_field=field)
 
 
 def grant_config_read(role: iam.Role, *, environment: str, service: str, key: kms.IKey | None) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,3 +59,11 @@ def mask_hashes(value: Any) -> Any:
     if isinstance(value, str):
         return _HASH.sub("<asset-hash>", value)
     return value
+
+
+def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
+    """cfn-lint over every template in `outdir`, with the project's .cfnlintrc.yaml."""
+    files = sorted(str(p) for p in outdir.glob("*.template.json"))
+    executable = Path(sys.executable).parent / "cfn-lint"
+    return subprocess.run([str(executable), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
+                          capture_output=True, text=True, cwd=ROOT)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from keel.cdk_context import ROOT
-from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
 
 
 def test_one_stack_per_environment_and_service_instance_named_after_it(platform: Synthesized) -> None:
@@ -57,10 +54,7 @@ def test_templates_match_snapshots(platform: Synthesized, snapshot) -> None:  # 
 
 
 def test_cfn_lint_finds_nothing(platform: Synthesized) -> None:
-    files = sorted(str(p) for p in platform.outdir.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = cfn_lint(platform.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

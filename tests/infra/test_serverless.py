@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from keel.cdk_context import ROOT
 from keel.constructs.function import POWERTOOLS_LAYER_VERSION
 from keel.templates.lambda_api_svc.contract import read_contract
-from tests.infra.conftest import Synthesized, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "serverless.yaml"
 
@@ -400,10 +398,7 @@ def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
 
 
 def test_cfn_lint_finds_nothing(lab: Synthesized) -> None:
-    files = sorted(str(p) for p in lab.outdir.glob("*.template.json"))
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = cfn_lint(lab.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -427,3 +422,14 @@ def test_benchmark_packages_what_the_assets_package() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.EXCLUDES == ASSET_EXCLUDES
+
+
+def test_secret_reference_is_a_dynamic_reference_not_a_value() -> None:
+    import aws_cdk as cdk
+
+    from keel.constructs.config_plane import secret_reference
+
+    stack = cdk.Stack(cdk.App(), "Probe")
+    value = stack.resolve(secret_reference(environment="dev", service="orders-worker", key="db/credentials",
+                                           field="password").unsafe_unwrap())
+    assert value == "{{resolve:secretsmanager:keel/dev/orders-worker/db/credentials:SecretString:password::}}"

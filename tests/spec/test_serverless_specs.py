@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,6 @@ ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
 
 def problems(tmp_path: Path, *, env_spec: dict[str, Any] | None = None,
              service: dict[str, Any] | None = None) -> list[str]:
-    import json
-
     doc: dict[str, Any] = {"environments": [{**ENV, "spec": env_spec or {}}]}
     if service:
         doc["services"] = [service]
@@ -90,8 +89,6 @@ def test_worker_reserved_concurrency_below_maximum_concurrency_is_an_error(tmp_p
 
 
 def test_worker_kill_switch_is_allowed(tmp_path: Path) -> None:
-    import json
-
     doc = {"environments": [ENV], "services": [service("event-worker-svc:1",
                                                        {"event_sources": ["a"], "reserved_concurrency": 0})]}
     (tmp_path / "p.yaml").write_text(json.dumps(doc))
@@ -147,3 +144,17 @@ def test_tracing_sdk_calls_needs_tracing(tmp_path: Path) -> None:
     found = problems(tmp_path, service=service("scheduled-lambda-svc:1", {"tracing": False, "trace_sdk_calls": True}))
     assert found == ["services[orders].instances[0].spec.trace_sdk_calls: needs tracing: true "
                      "(got true, expected false, or tracing: true)"]
+
+
+def test_lambda_templates_declare_the_shared_function_inputs_alike() -> None:
+    """The three schemas repeat the function inputs (a Proton schema is one file); types and choices agree."""
+    from dataclasses import fields
+
+    from keel.templates.lambda_inputs import LambdaFunctionInputs
+
+    registry = default_registry()
+    schemas = [registry.templates[n].versions[-1].input_schema.properties()
+               for n in ("lambda-api-svc", "event-worker-svc", "scheduled-lambda-svc")]
+    for f in fields(LambdaFunctionInputs):
+        shapes = {json.dumps({k: s[f.name].get(k) for k in ("type", "enum", "pattern", "minimum")}) for s in schemas}
+        assert len(shapes) == 1, f.name
