@@ -34,7 +34,8 @@ def powertools_layer_arn(scope: Construct, *, runtime: str, architecture: str) -
     stack = Stack.of(scope)
     mapping = stack.node.try_find_child("PowertoolsLayerPublisher")
     if not isinstance(mapping, CfnMapping):
-        mapping = CfnMapping(stack, "PowertoolsLayerPublisher", mapping=_POWERTOOLS_ACCOUNTS)
+        # Lazy: a stack with a known region (so partition) gets the literal account, no Mappings entry.
+        mapping = CfnMapping(stack, "PowertoolsLayerPublisher", mapping=_POWERTOOLS_ACCOUNTS, lazy=True)
     account = mapping.find_in_map(stack.partition, "account")
     name = f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}"
     return f"arn:{stack.partition}:lambda:{stack.region}:{account}:layer:{name}:{POWERTOOLS_LAYER_VERSION}"
