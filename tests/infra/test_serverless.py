@@ -443,3 +443,44 @@ def test_powertools_layer_of_an_environment_agnostic_stack_follows_the_partition
     arn = json.dumps(stack.resolve(powertools_layer_arn(stack, runtime="python3.12", architecture="x86_64")))
     assert '"Fn::FindInMap": ["PowertoolsLayerPublisher", {"Ref": "AWS::Partition"}, "account"]' in arn
     assert "AWSLambdaPowertoolsPythonV3-python312-x86_64" in arn
+
+
+def build_only(tmp_path: Path, service: dict[str, Any]) -> None:
+    import aws_cdk as cdk
+
+    from keel.spec import load_platform
+    from keel.stacks.app import build
+
+    doc = {"environments": [{"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
+                             "availability_zones": ["eu-west-1a", "eu-west-1b"]}], "services": [service]}
+    (tmp_path / "platform.yaml").write_text(json.dumps(doc))
+    build(cdk.App(), load_platform(tmp_path / "platform.yaml"), compliance=False)
+
+
+def test_missing_code_dir_names_the_spec_field(tmp_path: Path) -> None:
+    from keel.templates.lambda_service import CodeError
+
+    with pytest.raises(CodeError, match=r"services\[orders\]\.pipeline\.code_dir: .*nowhere is not a directory"):
+        build_only(tmp_path, {"name": "orders", "template": "scheduled-lambda-svc:1",
+                              "pipeline": {"code_dir": "nowhere"},
+                              "instances": [{"name": "dev", "environment": "dev"}]})
+
+
+def test_handler_missing_from_code_dir_names_the_spec_field(tmp_path: Path) -> None:
+    from keel.templates.lambda_service import CodeError
+
+    with pytest.raises(CodeError, match=r"instances\[dev\]\.spec\.lambda_handler: jobs/run\.py is not in"):
+        build_only(tmp_path, {"name": "orders", "template": "scheduled-lambda-svc:1",
+                              "pipeline": {"code_dir": str(ROOT / "lambda_src")},
+                              "instances": [{"name": "dev", "environment": "dev",
+                                             "spec": {"lambda_handler": "jobs.run.handler"}}]})
+
+
+def test_missing_api_contract_is_reported(tmp_path: Path) -> None:
+    from keel.templates.lambda_api_svc.contract import ContractError
+
+    with pytest.raises(ContractError, match="the api_contract file does not exist"):
+        build_only(tmp_path, {"name": "orders", "template": "lambda-api-svc:1",
+                              "pipeline": {"code_dir": str(ROOT / "lambda_src")},
+                              "instances": [{"name": "dev", "environment": "dev",
+                                             "spec": {"api_contract": "missing.yaml"}}]})
