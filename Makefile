@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 PLATFORM ?= platform.yaml
 
-.PHONY: setup synth test lint typecheck validate diff clean bench bench-handlers
+.PHONY: setup synth test lint typecheck validate diff deploy clean bench bench-handlers
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -34,6 +34,17 @@ synth: setup
 ## The whole test suite (what CI runs).
 test: setup
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.
+## Exit 1: a stateful resource or a stack would be replaced or removed (see delivery.allow_destructive).
+## DIFF_ARGS passes options through, e.g. DIFF_ARGS="--markdown diff.md --allow keel-dev/Vpc*".
+diff: setup
+	$(PY) -m keel diff --platform $(PLATFORM) $(if $(BASE),--base $(BASE)) $(DIFF_ARGS)
+
+## Deploy every top-level stack (with a delivery pipeline in the spec: the pipelines, which deploy the rest).
+## Needs AWS credentials and bootstrapped accounts; CI runs it on main through an OIDC role.
+deploy: setup
+	npx cdk deploy --all --require-approval never -c keel:platform=$(PLATFORM)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -2,30 +2,37 @@
 """The CDK entry point: validate the platform spec, then build one stack per environment and instance.
 
 The platform file comes from context `keel:platform` (`-c keel:platform=...`), then KEEL_PLATFORM,
-then `platform.yaml`. Spec problems print as `file:path: message` and exit 2 before anything is written.
+then `platform.yaml`. Spec problems print as `file:path: message` and exit 2 before aws_cdk is even
+imported, so nothing is written to cdk.out.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 from keel.spec import SpecError, load_platform
 
 
-def main() -> int:
-    import aws_cdk as cdk
+def platform_file() -> str:
+    """The CLI hands context to the app in CDK_CONTEXT_JSON; read it without importing aws_cdk."""
+    context = json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")
+    return str(context.get("keel:platform") or os.environ.get("KEEL_PLATFORM") or "platform.yaml")
 
-    app = cdk.App()
-    platform_file = app.node.try_get_context("keel:platform") or os.environ.get("KEEL_PLATFORM", "platform.yaml")
+
+def main() -> int:
     try:
-        model = load_platform(platform_file)
+        model = load_platform(platform_file())
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
 
+    import aws_cdk as cdk
+
     from keel.stacks.app import build
 
+    app = cdk.App()
     build(app, model)
     app.synth()
     return 0

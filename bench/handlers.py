@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = ROOT / "lambda_src"
 HANDLERS = ["api.handler", "event_worker.handler", "scheduled_job.handler", "secret_rotation.handler"]
-# The same patterns as keel.constructs.function.ASSET_EXCLUDES (kept CDK-free here; a test compares them).
-EXCLUDES = ("**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/tests", "**/test_*.py", "**/*_test.py",
-            "**/.mypy_cache", "**/.ruff_cache", "**/.DS_Store")
+# The same patterns as keel.constructs.function.ASSET_EXCLUDES (kept CDK-free here; a test compares them),
+# matched like CDK's glob excludes: against any path component.
+EXCLUDES = ["__pycache__", "*.pyc", "*.pyo", "tests", "test_*.py", "*_test.py", "*.md", ".pytest_cache",
+            ".mypy_cache", ".ruff_cache", ".DS_Store"]
 ENV = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1", "POWERTOOLS_SERVICE_NAME": "bench",
        "POWERTOOLS_METRICS_NAMESPACE": "Keel", "KEEL_ENVIRONMENT": "dev", "KEEL_SERVICE": "bench",
        "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
@@ -46,9 +47,7 @@ def median_ms(module: str, runs: int, *, after: str | None = None) -> float:
 
 
 def excluded(relative: str) -> bool:
-    parts = relative.split("/")
-    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative, p.removeprefix("**/"))
-               or any(fnmatch.fnmatch(part, p.removeprefix("**/")) for part in parts) for p in EXCLUDES)
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.split("/") for pattern in EXCLUDES)
 
 
 def package(root: Path, only: str | None = None) -> tuple[int, int]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from keel.delivery.command import register as add_delivery_commands
+from keel.lifecycle.commands import add_commands as add_lifecycle_commands
+from keel.lifecycle.commands import cmd_templates_check
+from keel.lifecycle.docs import input_rows
 from keel.report import render_report, render_table
 from keel.spec import SpecError, load_platform
-from keel.spec.schema import iter_properties
 from keel.templates.registry import RegistryError, TemplateRef, Version, default_registry
 
 
@@ -33,6 +35,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        return cmd_templates_check(args)
     registry = default_registry()
     if args.action == "show":
         return _show(args.name)
@@ -68,44 +72,10 @@ def _show(text: str | None) -> int:
     if version.compatible_environments:
         print("compatible environments: " + ", ".join(f"{n}:{m}" for n, m in version.compatible_environments))
     for kind, schema in version.schemas.items():
-        rows = []
-        for path, prop, required in iter_properties(schema):
-            rows.append([path, _type(prop), "required" if required else _default(prop), _constraints(prop),
-                         str(prop.get("description", ""))])
+        rows = input_rows(schema)
         print(f"\n{kind} inputs ({schema.root}):")
         print(render_table(["input", "type", "default", "constraints", "description"], rows))
     return 0
-
-
-def _type(prop: Mapping[str, Any]) -> str:
-    t = str(prop.get("type", "?"))
-    if t == "array" and isinstance(prop.get("items"), dict):
-        return f"list of {prop['items'].get('type', '?')}"
-    return t
-
-
-def _default(prop: Mapping[str, Any]) -> str:
-    if "default" not in prop:
-        return "-"
-    d = prop["default"]
-    return ", ".join(map(str, d)) if isinstance(d, list) else str(d).lower() if isinstance(d, bool) else str(d)
-
-
-def _constraints(prop: Mapping[str, Any]) -> str:
-    parts = []
-    names = {"minimum": ">=", "maximum": "<=", "minLength": "len>=", "maxLength": "len<=",
-             "minItems": "items>=", "maxItems": "items<="}
-    for key, sym in names.items():
-        if key in prop:
-            parts.append(f"{sym}{prop[key]}")
-    enum = prop.get("enum") or (prop.get("items") or {}).get("enum")
-    if enum:
-        parts.append("one of " + "|".join(map(str, enum)))
-    if prop.get("format"):
-        parts.append(str(prop["format"]))
-    elif prop.get("pattern"):
-        parts.append(f"/{prop['pattern']}/")
-    return " ".join(parts) or "-"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -125,13 +95,16 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("platform", nargs="?", default="platform.yaml")
     v.add_argument("--quiet", action="store_true", help="print only problems")
     v.set_defaults(func=cmd_validate)
-    t = sub.add_parser("templates", help="list templates, or `templates show NAME[:VERSION]`")
-    t.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`")
+    t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list")
     t.add_argument("name", nargs="?")
+    t.add_argument("--registry", metavar="DIR", help="`check` a templates folder other than Keel's own")
     t.set_defaults(func=cmd_templates)
     r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
     r.add_argument("outdir", nargs="?", default="cdk.out")
     r.set_defaults(func=cmd_report)
+    add_lifecycle_commands(sub)
+    add_delivery_commands(sub)
     return p
 
 

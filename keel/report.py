@@ -38,9 +38,32 @@ def findings_by_stack(outdir: Path) -> tuple[Counter[str], Counter[str], list[st
     return open_, acked, messages
 
 
+def acknowledged_rules(outdir: Path, artifact: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    """{construct path::rule: reason} from the stack's metadata: every acknowledgement carries its reason."""
+    out: dict[str, str] = {}
+    metadata_file = artifact.get("properties", {}).get("metadataFile") or ""
+    candidates = [outdir / metadata_file] if metadata_file else []
+    candidates.append(outdir / f"{artifact['properties']['templateFile'].removesuffix('.template.json')}.metadata.json")
+    for path in candidates:
+        if path.is_file():
+            for construct, entries in json.loads(path.read_text()).items():
+                for entry in entries:
+                    if entry.get("type") == "aws:cdk:acknowledged-rules":
+                        for rule, reason in entry.get("data", {}).items():
+                            out[f"{construct}::{rule}"] = reason
+            break
+    else:
+        for construct, entries in (artifact.get("metadata") or {}).items():
+            for entry in entries:
+                if entry.get("type") == "aws:cdk:acknowledged-rules":
+                    for rule, reason in entry.get("data", {}).items():
+                        out[f"{construct}::{rule}"] = reason
+    return out
+
+
 def stack_rows(outdir: Path) -> list[StackRow]:
     manifest = json.loads((outdir / "manifest.json").read_text())
-    open_, acked, _ = findings_by_stack(outdir)
+    open_, _, _ = findings_by_stack(outdir)
     rows = []
     for name, artifact in manifest["artifacts"].items():
         if artifact.get("type") != "aws:cloudformation:stack":
@@ -53,7 +76,7 @@ def stack_rows(outdir: Path) -> list[StackRow]:
             stack=name, template=tags.get("keel:template", "-"),
             resources=len(template.get("Resources", {})),
             size_kb=round(template_file.stat().st_size / 1024, 1),
-            findings=open_.get(name, 0), acknowledged=acked.get(name, 0)))
+            findings=open_.get(name, 0), acknowledged=len(acknowledged_rules(outdir, artifact))))
     return rows
 
 

@@ -36,6 +36,10 @@ _TIER_TYPES = {
 _TRAFFIC = {"ALL": ec2.FlowLogTrafficType.ALL, "ACCEPT": ec2.FlowLogTrafficType.ACCEPT,
             "REJECT": ec2.FlowLogTrafficType.REJECT}
 
+# Unset (None) leaves MaxAggregationInterval out of the template: AWS's default, 600 s.
+_AGGREGATION = {60: ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
+                600: ec2.FlowLogMaxAggregationInterval.TEN_MINUTES}
+
 
 def endpoint_id(name: str) -> str:
     """`ecr.api` -> `EcrApiEndpoint`: construct IDs are a contract, derived the same way forever."""
@@ -70,7 +74,7 @@ class Network(Construct):
     def __init__(self, scope: Construct, id_: str, *, plan: SubnetPlan, availability_zones: Sequence[str],
                  nat_gateways: int, flow_log_key: kms.IKey, flow_log_retention: logs.RetentionDays,
                  flow_log_traffic: str, gateway_endpoints: Sequence[str], interface_endpoints: Sequence[str],
-                 removal_policy: RemovalPolicy) -> None:
+                 removal_policy: RemovalPolicy, flow_log_max_aggregation_seconds: int | None = None) -> None:
         super().__init__(scope, id_)
         tiers = [t for t in ("public", "private", "isolated") if plan.tier(t)]
         self.vpc = ec2.Vpc(
@@ -91,7 +95,8 @@ class Network(Construct):
             removal_policy=removal_policy)
         self.vpc.add_flow_log(
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-            traffic_type=_TRAFFIC[flow_log_traffic])
+            traffic_type=_TRAFFIC[flow_log_traffic],
+            max_aggregation_interval=_AGGREGATION.get(flow_log_max_aggregation_seconds or 0))
         workload_subnets = [ec2.SubnetSelection(subnet_type=_TIER_TYPES[t]) for t in tiers if t != "public"]
         for name in gateway_endpoints:
             self.vpc.add_gateway_endpoint(endpoint_id(name), service=GATEWAY_ENDPOINTS[name],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,20 @@ def render_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
+
+
 def join_path(*parts: str | int) -> str:
-    """`a`, `b[3]`, `c` -> `a.b[3].c`; ints and bracketed names attach to the previous part."""
+    """`a`, `b[3]`, `c` -> `a.b[3].c`; ints and bracketed names attach to the previous part; a key
+    with spaces or control characters is quoted (`a["x y"]`) so a message stays on one line."""
     out = ""
     for part in parts:
+        if part == "":
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _SAFE_KEY.match(part):
+            out += f"[{json.dumps(part)}]"
         elif part.startswith("["):
             out += part
         elif out:

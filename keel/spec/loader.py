@@ -8,11 +8,12 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
-from keel.spec.schema import InputSchema, describe
+from keel.spec.schema import InputSchema, describe, leaf_key
 from keel.spec.typed import to_dataclass
-from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
@@ -61,6 +62,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "spec_file": {"type": "string", "minLength": 1},
             },
         }},
+        "delivery": DELIVERY_SCHEMA,
     },
 }
 _ENV_SPEC_FILE = {
@@ -74,13 +76,19 @@ _SVC_SPEC_FILE = {
 }
 
 
-def load_platform(path: str | Path, *, registry: Registry | None = None) -> PlatformModel:
-    """Read and validate a platform; raises SpecError with every problem, or returns the model."""
-    return _Loader(Path(path), registry or default_registry()).load()
+def load_platform(path: str | Path, *, registry: Registry | None = None,
+                  texts: Mapping[Path, str] | None = None) -> PlatformModel:
+    """Read and validate a platform; raises SpecError with every problem, or returns the model.
+
+    `texts` maps resolved file paths to contents that replace what is on disk: `keel upgrade` checks a
+    rewritten platform this way before it writes anything.
+    """
+    return _Loader(Path(path), registry or default_registry(), texts or {}).load()
 
 
 class _Loader:
-    def __init__(self, path: Path, registry: Registry) -> None:
+    def __init__(self, path: Path, registry: Registry, texts: Mapping[Path, str] | None = None) -> None:
+        self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}
         self.path = path
         self.base = path.parent
         self.file = _display(path)
@@ -92,11 +100,11 @@ class _Loader:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
-            path, message, got, expected = describe(err)
+            _, message, got, expected = describe(err)
             shown = _named_path(doc, list(err.absolute_path))
             if err.validator in ("additionalProperties", "required"):
-                shown = join_path(shown, path.rsplit(".", 1)[-1]) if shown else path
-            if err.validator == "propertyNames":
+                shown = join_path(shown, leaf_key(err))
+            if "propertyNames" in err.schema_path:
                 message, got, expected = "is not a valid tag key", err.instance, \
                     "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
             self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
@@ -105,11 +113,15 @@ class _Loader:
                 bad.add(_named_path(doc, parts[:2]))
         return bad
 
+    def _yaml(self, path: Path, shown: str) -> Any:
+        text = self.texts.get(path.resolve())
+        return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
+
     def _read(self, relative: str, where: str) -> tuple[Any, str] | None:
         path = (self.base / relative).resolve()
         shown = _display(path)
         try:
-            return read_yaml(path, display=shown), shown
+            return self._yaml(path, shown), shown
         except YamlReadError as exc:
             self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
             return None
@@ -127,8 +139,8 @@ class _Loader:
             self.problems.add(file, path, str(exc), str(text))
             return None
         if found.kind != kind:
-            self.problems.add(file, path, f"template \"{found.name}\" is a {found.kind} template", str(text),
-                              f"a {kind} template")
+            self.problems.add(file, path, f"template \"{found.name}\" is {_a(found.kind)} template", str(text),
+                              f"{_a(kind)} template")
             return None
         return ref, found
 
@@ -150,7 +162,7 @@ class _Loader:
     # -- the whole document -------------------------------------------------------------------
     def load(self) -> PlatformModel:
         try:
-            doc = read_yaml(self.path, display=self.file)
+            doc = self._yaml(self.path, self.file)
         except YamlReadError as exc:
             self.problems.add(exc.file, "", exc.message)
             self.problems.raise_if_any()
@@ -161,7 +173,7 @@ class _Loader:
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
 
         environments: list[Environment] = []
-        for i, raw in enumerate(doc.get("environments") or []):
+        for i, raw in enumerate(_list(doc.get("environments"))):
             where = _named_path(doc, ["environments", i])
             if where in bad or not isinstance(raw, Mapping):
                 continue
@@ -170,10 +182,10 @@ class _Loader:
                 environments.append(env)
         self._unique([(e.name, "") for e in environments], "environments", "environment")
         by_name = {e.name: e for e in environments}
-        declared_envs = [str(e.get("name")) for e in doc.get("environments") or [] if isinstance(e, Mapping)]
+        declared_envs = [str(e.get("name")) for e in _list(doc.get("environments")) if isinstance(e, Mapping)]
 
         services: list[Service] = []
-        for i, raw in enumerate(doc.get("services") or []):
+        for i, raw in enumerate(_list(doc.get("services"))):
             where = _named_path(doc, ["services", i])
             if where in bad or not isinstance(raw, Mapping):
                 continue
@@ -182,9 +194,14 @@ class _Loader:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
         self._stack_names(environments, services)
+        delivery = None
+        if isinstance(doc.get("delivery"), Mapping) and not any(p.startswith("delivery") for p in bad):
+            delivery = parse_delivery(doc["delivery"], file=self.file, problems=self.problems,
+                                      environments=environments, services=services,
+                                      declared_environments=declared_envs)
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
-                             environments=tuple(environments), services=tuple(services))
+                             environments=tuple(environments), services=tuple(services), delivery=delivery)
 
     def _unique(self, names: Sequence[tuple[str, str]], where: str, what: str) -> None:
         seen: set[str] = set()
@@ -320,6 +337,14 @@ class _Loader:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
         return self._inputs(schema, dict(raw or {}), file, path, cls)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _named_path(doc: Any, parts: Sequence[Any]) -> str:

@@ -58,11 +58,51 @@ class Service:
 
 
 @dataclass(frozen=True)
+class SourceRepository:
+    """A repository reached through a CodeStar (CodeConnections) connection."""
+
+    connection_arn: str
+    repository: str  # owner/name
+    branch: str
+
+
+@dataclass(frozen=True)
+class DeployPipeline:
+    """The platform's own pipeline: environments deployed in `stages` order, `approvals` gated by a person."""
+
+    stages: tuple[str, ...]
+    approvals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServicePipeline:
+    """Builds a service's image from its repository and deploys its instances in environment order."""
+
+    service: str
+    source: SourceRepository
+    stages: tuple[str, ...]  # the environments that have an instance of the service, in spec order
+    approvals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """platform.yaml `delivery:` (optional): pipelines and the destructive-change allow-list."""
+
+    account: str | None = None
+    region: str | None = None
+    source: SourceRepository | None = None  # this platform's repository
+    pipeline: DeployPipeline | None = None
+    service_pipelines: tuple[ServicePipeline, ...] = ()
+    allow_destructive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlatformModel:
     name: str
     source: str
     environments: tuple[Environment, ...]
     services: tuple[Service, ...]
+    delivery: Delivery | None = None
 
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)

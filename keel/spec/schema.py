@@ -28,6 +28,9 @@ SUPPORTED_KEYWORDS = frozenset({
 })
 _REF = re.compile(r"^#/types/([A-Za-z0-9_]+)$")
 
+# When one value breaks several rules, report the most basic: a wrong type before a wrong pattern.
+_PRIORITY = {"type": 0, "required": 1, "additionalProperties": 1, "enum": 2, "format": 3}
+
 FORMATS = FormatChecker(formats=())
 
 
@@ -36,6 +39,14 @@ def _is_ipv4_cidr(value: object) -> bool:
     """`format: ipv4-cidr`: a real network address (Proton's regex patterns accept 999.0.0.0/16)."""
     if isinstance(value, str):
         ipaddress.IPv4Network(value, strict=True)
+    return True
+
+
+@FORMATS.checks("ipv4", raises=ValueError)
+def _is_ipv4(value: object) -> bool:
+    """`format: ipv4`: one IPv4 address (a virtual IP, a server)."""
+    if isinstance(value, str):
+        ipaddress.IPv4Address(value)
     return True
 
 
@@ -56,7 +67,11 @@ class InputSchema:
 
     def validate(self, instance: Any) -> list[tuple[str, str, Any, str | None]]:
         """Apply defaults then validate; returns (path, message, got, expected) for each problem."""
-        return [describe(err) for err in _sorted_errors(self.validator, instance)]
+        seen: dict[str, tuple[str, str, Any, str | None]] = {}
+        for err in sorted(_sorted_errors(self.validator, instance), key=lambda e: _PRIORITY.get(str(e.validator), 9)):
+            problem = describe(err)
+            seen.setdefault(problem[0], problem)  # one problem per field: the most basic one
+        return [seen[k] for k in sorted(seen)]
 
     def with_defaults(self, instance: Mapping[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(dict(instance))
@@ -213,13 +228,11 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
     inst = err.instance
     if v == "additionalProperties":
         allowed = sorted((err.schema.get("properties") or {}).keys())
-        extra = sorted(set(inst) - set(allowed)) if isinstance(inst, Mapping) else []
-        key = extra[0] if extra else "?"
-        return (join_path(path, key) if path else key, "unknown input",
+        return (join_path(path, leaf_key(err)), "unknown input",
                 MISSING, "one of: " + ", ".join(allowed) if allowed else "no inputs here")
     if v == "required":
-        missing = next((k for k in sch if not isinstance(inst, Mapping) or k not in inst), "?")
-        return (join_path(path, missing) if path else missing, "required input is missing",
+        missing = leaf_key(err)
+        return (join_path(path, missing), "required input is missing",
                 MISSING, _type_words(err.schema.get("properties", {}).get(missing, {})))
     if v == "type":
         return path, "has the wrong type", inst, _type_words({"type": sch})
@@ -249,9 +262,23 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
         cause = err.cause if err.cause else None
         why = f": {cause}" if cause else ""
         return path, f"is not a valid CIDR block{why}", inst, "an IPv4 network such as 10.0.0.0/16"
+    if v == "format" and sch == "ipv4":
+        return path, "is not a valid IPv4 address", inst, "an address such as 10.0.0.10"
     if v == "multipleOf":
         return path, f"is not a multiple of {sch}", inst, f"a multiple of {sch}"
     return path, err.message, inst, None
+
+
+def leaf_key(err: jsonschema.ValidationError) -> str:
+    """The key an additionalProperties or required error is about (the path stops at its parent)."""
+    inst = err.instance
+    if err.validator == "additionalProperties":
+        allowed = set((err.schema.get("properties") or {}).keys())
+        extra = sorted(map(str, set(inst) - allowed)) if isinstance(inst, Mapping) else []
+        return extra[0] if extra else "?"
+    if err.validator == "required":
+        return next((str(k) for k in err.validator_value if not isinstance(inst, Mapping) or k not in inst), "?")
+    return ""
 
 
 def _lit(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
@@ -16,28 +16,58 @@ from keel.stacks.service import ServiceInstanceStack
 class BuiltPlatform:
     environments: dict[str, EnvironmentStack]
     instances: dict[str, ServiceInstanceStack]
+    delivery: dict[str, cdk.Stack] = field(default_factory=dict)  # pipeline stacks, when the spec has any
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [*self.environments.values(), *self.instances.values()]
+        return [*self.environments.values(), *self.instances.values(), *self.delivery.values()]
 
 
 def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True) -> BuiltPlatform:
+    stages = pipeline_stages(app, model)
     environments: dict[str, EnvironmentStack] = {}
     for env in model.environments:
         environments[env.name] = EnvironmentStack(
-            app, env.stack_name, environment=env,
+            stages.get(env.name, app), env.stack_name, environment=env,
             env=deployment_target(env))
     instances: dict[str, ServiceInstanceStack] = {}
     for service in model.services:
         for inst in service.instances:
             env_stack = environments[inst.environment]
             instances[inst.stack_name] = ServiceInstanceStack(
-                app, inst.stack_name, service=service, instance=inst, environment=env_stack,
+                stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst,
+                environment=env_stack,
                 env=deployment_target(env_stack.keel_environment))
+    delivery = build_delivery(app, model, stages)
     if compliance:
-        enable_compliance(app)
-    return BuiltPlatform(environments=environments, instances=instances)
+        enable_compliance(app)  # the app's plugins also walk the stacks inside pipeline stages
+    return BuiltPlatform(environments=environments, instances=instances, delivery=delivery)
+
+
+def pipeline_stages(app: cdk.App, model: PlatformModel) -> dict[str, cdk.Stage]:
+    """With a deploy pipeline in the spec, each environment it deploys (and that environment's service
+    instances) lives in a Stage the pipeline adds; without one, stacks sit directly in the app."""
+    if model.delivery is None or model.delivery.pipeline is None:
+        return {}
+    return {name: cdk.Stage(app, name) for name in model.delivery.pipeline.stages}
+
+
+def build_delivery(app: cdk.App, model: PlatformModel, stages: dict[str, cdk.Stage]) -> dict[str, cdk.Stack]:
+    delivery = model.delivery
+    if delivery is None:
+        return {}
+    from keel.stacks.delivery import PIPELINE_STACK, PipelineStack, ServicePipelineStack, service_pipeline_stack_name
+
+    home = cdk.Environment(account=delivery.account, region=delivery.region) if delivery.region else None
+    out: dict[str, cdk.Stack] = {}
+    for spec in delivery.service_pipelines:
+        name = service_pipeline_stack_name(spec.service)
+        out[name] = ServicePipelineStack(app, name, model=model, delivery=delivery,
+                                         service=model.service(spec.service), spec=spec, env=home)
+    if delivery.pipeline is not None:
+        out[PIPELINE_STACK] = PipelineStack(app, PIPELINE_STACK, model=model, delivery=delivery, stages=stages,
+                                            env=home)
+    return out
 
 
 def deployment_target(env: Environment) -> cdk.Environment | None:

@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Stack, Tags
 from constructs import Construct
 
+from keel.constructs.assembly_file import KeelSynthesizer
 from keel.constructs.discovery import DiscoveryParameters
 from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs
@@ -20,7 +21,8 @@ class EnvironmentStack(Stack):
             description=f"Keel environment {environment.name} ({environment.template.label})",
             termination_protection=environment.production,
             tags=keel_tags(environment=environment.name, template=environment.template.label,
-                           extra=environment.tags), **kwargs)
+                                          extra=environment.tags),
+            synthesizer=kwargs.pop("synthesizer", None) or KeelSynthesizer(), **kwargs)
         self.keel_environment = environment
         tag_resources(self)
         build = environment.template.load_builder()

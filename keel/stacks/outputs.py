@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as servicediscovery
+from aws_cdk import aws_sns as sns
 
 from keel.spec.model import Environment
 
@@ -24,9 +31,42 @@ class EnvironmentOutputs:
     key: kms.IKey
     # Published as SSM parameters under /keel/<environment>/ for discovery at run time.
     discovery: Mapping[str, str] = field(default_factory=dict)
-    # The environment's event bus (services put their rules on it), when the template has one.
+    # eks-env: the cluster and what a Kubernetes service needs from it (IRSA, node identity, pod traffic).
+    eks_cluster: eks.ICluster | None = None
+    eks_oidc_provider: iam.IOpenIdConnectProvider | None = None
+    eks_node_role: iam.IRole | None = None
+    eks_security_group: ec2.ISecurityGroup | None = None  # the EKS-managed cluster security group
+
+    # --- ECS environments (ecs-env); None elsewhere. Service templates check what they need. ---
+    #: The cluster (Fargate and Fargate Spot capacity providers, default strategy set; external
+    #: instances of ECS Anywhere join it too). Services use `cluster.cluster_name`/`cluster_arn`.
+    cluster: ecs.ICluster | None = None
+    #: The Cloud Map private DNS namespace, also the cluster's Service Connect default namespace.
+    namespace: servicediscovery.INamespace | None = None
+    #: Where ECS Exec sessions are logged (KMS-encrypted with `key`); task roles that allow exec need
+    #: logs:CreateLogStream/PutLogEvents on it, plus ssmmessages:* and kms:Decrypt on `key`.
+    exec_log_group: logs.ILogGroup | None = None
+    #: The shared Application Load Balancer, when the environment has one.
+    load_balancer: elbv2.IApplicationLoadBalancer | None = None
+    #: Its main listener (HTTPS:443 with the spec's certificate, else HTTP:80). Its default action
+    #: answers 404: services add rules (path or host conditions) and target groups to it.
+    listener: elbv2.IApplicationListener | None = None
+    #: The load balancer's security group; services allow their container port from it.
+    load_balancer_security_group: ec2.ISecurityGroup | None = None
+    #: ECS Anywhere (anywhere.enabled): the execution role for EXTERNAL tasks (ECR pulls of this account
+    #: and region, writes to `external_task_log_group`), trusted by ecs-tasks.amazonaws.com.
+    external_execution_role: iam.IRole | None = None
+    #: Log group for external tasks (awslogs driver or the FireLens default), KMS-encrypted.
+    external_task_log_group: logs.ILogGroup | None = None
+    #: Managed policy for a task role whose FireLens log router writes to `external_task_log_group`.
+    external_log_routing_policy: iam.IManagedPolicy | None = None
+    #: The encrypted SNS topic of the environment's notifications (control-plane events).
+    notifications: sns.ITopic | None = None
+
+    # --- the serverless platform services (build_platform_services); None where a template has none. ---
+    #: The environment's event bus (services put their rules on it), when the template has one.
     bus: events.IEventBus | None = None
-    # The config plane (/keel/<environment>/<service>/<key>), when the template has one.
+    #: The config plane (/keel/<environment>/<service>/<key>), when the template has one.
     config: ConfigPlane | None = None
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from keel.spec.errors import MISSING
 
@@ -67,16 +67,6 @@ class ConfigPlaneInputs:
     enabled: bool
     parameters: tuple[ConfigParameterInputs, ...]
     secrets: tuple[ConfigSecretInputs, ...]
-
-
-class PlatformServicesInputs(Protocol):
-    """What `build_platform_services` needs from an environment template's inputs."""
-
-    @property
-    def event_bus(self) -> EventBusInputs: ...
-
-    @property
-    def config(self) -> ConfigPlaneInputs: ...
 
 
 def parameter_name(environment: str, service: str, key: str) -> str:

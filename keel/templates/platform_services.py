@@ -7,9 +7,11 @@ Usage from an environment template's builder (vpc-env, ecs-env, eks-env...):
     return EnvironmentOutputs(..., bus=services.bus_or_none, config=services.config,
                               discovery=network_discovery(network) | services.discovery)
 
-`inputs` is the template's inputs dataclass; it needs the fields `event_bus: EventBusInputs` and
+`inputs` is the template's inputs dataclass with the fields `event_bus: EventBusInputs` and
 `config: ConfigPlaneInputs` (keel.templates.common_inputs), whose schema types are in
-keel/templates/platform_services.types.yaml. Each group is on by default; a disabled group yields None.
+keel/templates/platform_services.types.yaml (copy them into the new schema version; call
+`check_platform_services` from the inputs' `check`). Each group is on by default; a disabled or absent
+group yields None.
 """
 
 from __future__ import annotations
@@ -22,17 +24,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from keel.cdk_context import ROOT
 from keel.constructs.common import RETENTION
 from keel.constructs.config_plane import ConfigPlane
 from keel.constructs.event_bus import EventBus
-from keel.constructs.function import ASSET_EXCLUDES
+from keel.constructs.function import ASSET_EXCLUDES, LAMBDA_SRC
 from keel.spec.model import Environment
 from keel.stacks.outputs import removal_policy
-from keel.templates.common_inputs import PlatformServicesInputs
+from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs
 
-# Keel's own Lambda code (the rotation function); services may bring their own code_dir.
-LAMBDA_SRC = ROOT / "lambda_src"
+# The rotation function is Keel's own code in lambda_src (with keel_runtime beside it).
 ROTATION_HANDLER = "secret_rotation.handler.handler"
 PLATFORM_RUNTIME = "python3.13"
 PLATFORM_ARCHITECTURE = "arm64"
@@ -55,13 +55,16 @@ class PlatformServices:
 
 
 def build_platform_services(scope: Construct, *, environment: Environment, key: kms.IKey,
-                            inputs: PlatformServicesInputs) -> PlatformServices:
-    """Compose the bus (construct id "EventBus") and the config plane ("Config") into `scope`."""
+                            inputs: object) -> PlatformServices:
+    """Compose the bus (construct id "EventBus") and the config plane ("Config") into `scope`.
+
+    Inputs of a template version without the groups (vpc-env 1.0 and 1.1) get neither."""
     policy = removal_policy(environment)
-    bus_in, config_in = inputs.event_bus, inputs.config
+    bus_in: EventBusInputs | None = getattr(inputs, "event_bus", None)
+    config_in: ConfigPlaneInputs | None = getattr(inputs, "config", None)
     bus = None
     discovery: dict[str, str] = {}
-    if bus_in.enabled:
+    if bus_in is not None and bus_in.enabled:
         bus = EventBus(
             scope, "EventBus", environment=environment.name, key=key,
             encrypt_with_key=bus_in.encryption == "environment-key",
@@ -72,7 +75,7 @@ def build_platform_services(scope: Construct, *, environment: Environment, key: 
             removal_policy=policy)
         discovery |= bus.discovery()
     config = None
-    if config_in.enabled:
+    if config_in is not None and config_in.enabled:
         config = ConfigPlane(
             scope, "Config", environment=environment.name, key=key, parameters=config_in.parameters,
             secrets=config_in.secrets, rotation_code=keel_lambda_code(), rotation_handler=ROTATION_HANDLER,

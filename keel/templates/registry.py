@@ -81,6 +81,13 @@ class TemplateVersion:
     builder: str  # "module:function" (imports CDK)
     pipeline_inputs: str | None = None
     compatible_environments: tuple[tuple[str, int], ...] = ()
+    # What the version hands on: SSM discovery keys (environments) or published keys (services) -> meaning.
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    # What changed from the previous version, in words (rendered by `keel docs`).
+    notes: str = ""
+    # Input path -> reason: schema changes the template author reviewed and declares safe for this minor
+    # (e.g. a pattern rewritten to accept more); `keel templates check` shows them instead of failing.
+    acknowledged_changes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -197,10 +204,22 @@ def load_template(folder: Path) -> Template:
             name=name, kind=kind, version=version, description=description,
             schema_file=schema_file, schemas=schemas, inputs=details["inputs"],
             builder=details["builder"], pipeline_inputs=details.get("pipeline_inputs"),
-            compatible_environments=tuple(compatible)))
+            compatible_environments=tuple(compatible),
+            outputs=_string_map(details.get("outputs", meta.get("outputs")), f"{where}:versions.{text}.outputs"),
+            notes=str(details.get("notes", "") or "").strip(),
+            acknowledged_changes=_string_map(details.get("acknowledged_changes"),
+                                             f"{where}:versions.{text}.acknowledged_changes")))
     versions.sort(key=lambda v: v.version)
     return Template(name=name, kind=kind, description=description, folder=folder,
                     versions=tuple(versions))
+
+
+def _string_map(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise RegistryError(f"{where}: expected a mapping of names to non-empty descriptions")
+    return {str(k): str(v).strip() for k, v in value.items()}
 
 
 def load_registry(root: Path = TEMPLATES_DIR) -> Registry:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,10 +15,9 @@ import pytest
 from aws_cdk.assertions import Template
 
 from keel.cdk_context import ROOT, cli_context
+from keel.delivery.diff import mask_hashes as mask_hashes  # re-exported: snapshots mask asset hashes
 from keel.spec import PlatformModel, load_platform
 from keel.stacks.app import BuiltPlatform, build
-
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -50,20 +48,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(ROOT / "platform.yaml", tmp_path_factory.mktemp("cdk.out"))
 
 
-def mask_hashes(value: Any) -> Any:
-    """Asset hashes differ with the machine's Python/Node bytes; snapshots pin everything else."""
-    if isinstance(value, dict):
-        return {k: mask_hashes(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_hashes(v) for v in value]
-    if isinstance(value, str):
-        return _HASH.sub("<asset-hash>", value)
-    return value
+def open_findings(outdir: Path) -> list[Any]:
+    """Compliance findings nobody acknowledged (the synth raises on errors; this also catches warnings)."""
+    report = outdir / "validation-report.json"
+    if not report.exists():
+        return []
+    return [v for p in json.loads(report.read_text())["pluginReports"] for v in p.get("violations", [])]
 
 
 def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
-    """cfn-lint over every template in `outdir`, with the project's .cfnlintrc.yaml."""
-    files = sorted(str(p) for p in outdir.glob("*.template.json"))
-    executable = Path(sys.executable).parent / "cfn-lint"
-    return subprocess.run([str(executable), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--", *files],
-                          capture_output=True, text=True, cwd=ROOT)
+    """cfn-lint over every template of a cloud assembly (pipeline stages' nested assemblies included),
+    with the repository's configuration."""
+    files = sorted(str(p) for p in outdir.rglob("*.template.json"))
+    return subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
+                           str(ROOT / ".cfnlintrc.yaml"), "--", *files], capture_output=True, text=True, cwd=ROOT)
+

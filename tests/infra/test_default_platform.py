@@ -7,7 +7,7 @@ import json
 import pytest
 
 from keel.cdk_context import ROOT
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 
 def test_one_stack_per_environment_and_service_instance_named_after_it(platform: Synthesized) -> None:
@@ -16,11 +16,7 @@ def test_one_stack_per_environment_and_service_instance_named_after_it(platform:
 
 
 def test_no_unacknowledged_compliance_findings(platform: Synthesized) -> None:
-    report = platform.outdir / "validation-report.json"
-    if report.exists():
-        data = json.loads(report.read_text())
-        open_findings = [v for p in data["pluginReports"] for v in p.get("violations", [])]
-        assert open_findings == []
+    assert open_findings(platform.outdir) == []
     # the synth itself raises on any unacknowledged error; reaching here means it passed
 
 
@@ -74,3 +70,24 @@ def test_constructs_is_the_installed_library() -> None:
 
     assert "site-packages" in (constructs.__file__ or "")
     assert hasattr(constructs, "Construct")
+
+
+def test_every_acknowledgement_has_a_specific_reason(platform: Synthesized) -> None:
+    from keel.report import acknowledged_rules
+
+    manifest = json.loads((platform.outdir / "manifest.json").read_text())
+    for name, artifact in manifest["artifacts"].items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            for rule, reason in acknowledged_rules(platform.outdir, artifact).items():
+                assert len(reason) >= 30, f"{name}: {rule} needs a specific reason, got {reason!r}"
+
+
+def test_summary_report_lists_each_stack_with_its_template(platform: Synthesized) -> None:
+    from keel.report import render_report, stack_rows
+
+    rows = {r.stack: r for r in stack_rows(platform.outdir)}
+    assert rows["keel-dev"].template == "vpc-env@1.2"
+    assert rows["keel-dev"].resources == len(platform.json("keel-dev")["Resources"])
+    assert all(r.findings == 0 for r in rows.values())
+    text, clean = render_report(platform.outdir)
+    assert clean and "0 unacknowledged findings" in text

@@ -16,7 +16,7 @@ import pytest
 from keel.cdk_context import ROOT
 from keel.constructs.function import POWERTOOLS_LAYER_VERSION
 from keel.templates.lambda_api_svc.contract import read_contract
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "serverless.yaml"
 
@@ -391,9 +391,7 @@ def test_service_outputs_are_published_under_the_service_path(lab: Synthesized) 
 
 # -- whole-platform checks -----------------------------------------------------------------------
 def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
-    report = lab.outdir / "validation-report.json"
-    data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
-    assert [v for p in data["pluginReports"] for v in p.get("violations", [])] == []
+    assert open_findings(lab.outdir) == []
 
 
 def test_cfn_lint_finds_nothing(lab: Synthesized) -> None:

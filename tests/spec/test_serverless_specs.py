@@ -78,8 +78,9 @@ def test_jwt_authorizer_needs_an_issuer(tmp_path: Path) -> None:
 
 
 def test_worker_needs_event_sources(tmp_path: Path) -> None:
-    assert problems(tmp_path, service=service("event-worker-svc:1", {}))[0].startswith(
-        "services[orders].instances[0].spec.event_sources: required input is missing")
+    assert problems(tmp_path, service=service("event-worker-svc:1", {})) == [
+        "services[orders].instances[0].spec.event_sources: needs at least one event source: the rule filters at "
+        'the bus (got [], expected e.g. ["keel.orders-api"])']
 
 
 def test_worker_reserved_concurrency_below_maximum_concurrency_is_an_error(tmp_path: Path) -> None:
@@ -129,10 +130,12 @@ def test_inputs_dataclass_fields_equal_the_schema_properties(name: str) -> None:
 
 def test_every_environment_schema_carries_the_shared_platform_service_types() -> None:
     shared = read_yaml(TEMPLATES / "platform_services.types.yaml")["types"]
-    for version in default_registry().all_versions():
-        if version.kind == "environment":
-            types = read_yaml(version.schema_file)["schema"]["types"]
-            assert {k: types[k] for k in shared} == shared, version.label
+    carriers = [v for v in default_registry().all_versions()
+                if v.kind == "environment" and "event_bus" in v.input_schema.properties()]
+    assert "vpc-env@1.2" in [v.label for v in carriers]
+    for version in carriers:
+        types = read_yaml(version.schema_file)["schema"]["types"]
+        assert {k: types[k] for k in shared} == shared, version.label
 
 
 def test_api_catch_all_default_is_the_schema_default() -> None:

@@ -25,6 +25,9 @@ class EventWorkerSvcInputs(LambdaFunctionInputs):
 
 def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
     yield from check_function(inputs)
+    if not inputs.event_sources:
+        yield "event_sources", "needs at least one event source: the rule filters at the bus", [], \
+            'e.g. ["keel.orders-api"]'
     if inputs.batch_size > 10 and inputs.max_batching_window_seconds == 0:
         yield "max_batching_window_seconds", "must be above 0 when batch_size is above 10", 0, "1 to 300"
     reserved = inputs.reserved_concurrency

@@ -1,4 +1,5 @@
-"""vpc-env 1.x builder: the environment key and the network, and what services get from them."""
+"""vpc-env 1.x builder (1.0 and 1.1 share it): the environment key and the network, and what services
+get from them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from keel.constructs.network import Network
 from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.platform_services import build_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs
+from keel.templates.vpc_env.inputs import VpcEnvInputs, flow_log_max_aggregation
 
 
 def build_network(scope: Construct, *, environment: Environment,
@@ -27,6 +28,7 @@ def build_network(scope: Construct, *, environment: Environment,
         flow_log_key=key.key,
         flow_log_retention=RETENTION[inputs.flow_log_retention_days],
         flow_log_traffic=inputs.flow_log_traffic,
+        flow_log_max_aggregation_seconds=flow_log_max_aggregation(inputs),
         gateway_endpoints=inputs.gateway_endpoints,
         interface_endpoints=inputs.interface_endpoints,
         removal_policy=policy,

@@ -31,8 +31,6 @@ class VpcEnvInputs:
     flow_log_traffic: str
     gateway_endpoints: tuple[str, ...]
     interface_endpoints: tuple[str, ...]
-    event_bus: EventBusInputs
-    config: ConfigPlaneInputs
 
     def subnet_plan(self, az_count: int) -> SubnetPlan:
         """Raises PlanError; `check` turns that into a spec problem before any synth."""
@@ -45,9 +43,30 @@ class VpcEnvInputs:
             field_names=fields)
 
 
+@dataclass(frozen=True)
+class VpcEnvInputsV11(VpcEnvInputs):
+    """vpc-env 1.1: 1.0's inputs plus one optional input; the same builder serves both."""
+
+    flow_log_max_aggregation_seconds: int | None
+
+
+@dataclass(frozen=True)
+class VpcEnvInputsV12(VpcEnvInputsV11):
+    """vpc-env 1.2: 1.1's inputs plus the environment's event bus and config plane (on by default)."""
+
+    event_bus: EventBusInputs
+    config: ConfigPlaneInputs
+
+
+def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
+    """The 1.1 input, or None (AWS's default) for 1.0 inputs and templates composing 1.0's."""
+    return getattr(inputs, "flow_log_max_aggregation_seconds", None)
+
+
 def check(inputs: VpcEnvInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
-    yield from check_platform_services(inputs.event_bus, inputs.config)
+    if isinstance(inputs, VpcEnvInputsV12):
+        yield from check_platform_services(inputs.event_bus, inputs.config)
 
 
 def check_network(inputs: VpcEnvInputs, az_count: int, azs: tuple[str, ...],

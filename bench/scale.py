@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""How Keel grows: synth time, stack sizes, graph depth and memory for generated platforms.
+
+Generates platforms of N service instances (mixed service templates from the registry, 3 environments of
+compatible templates), synthesizes each in a fresh process (as `cdk synth` does), median of R runs, with
+CDK's CloudFormation validation on and off, and prints one table plus the linear fit of time vs N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keel.templates.registry import default_registry  # noqa: E402
+
+REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
+
+
+def generate(n: int) -> dict[str, Any]:
+    """3 environments (dev, staging, prod) and n instances spread over the service templates."""
+    registry = default_registry()
+    services = [v for v in registry.all_versions() if v.kind == "service"
+                and registry.templates[v.name].recommended(v.version.major) is v]
+    env_templates = sorted({(name, major) for s in services for name, major in s.compatible_environments}) \
+        or [("vpc-env", 1)]
+    environments = []
+    for i, stage in enumerate(("dev", "staging", "prod")):
+        name, major = env_templates[i % len(env_templates)]
+        region = REGIONS[i]
+        environments.append({"name": stage, "template": f"{name}:{major}", "region": region,
+                             "availability_zones": [f"{region}a", f"{region}b"],
+                             "production": stage == "prod",
+                             "spec": {"vpc_cidr": f"10.{10 + i}.0.0/16"}})
+    doc: dict[str, Any] = {"name": f"scale-{n}", "environments": environments, "services": []}
+    if not services:
+        return doc
+    by_service: dict[str, dict[str, Any]] = {}
+    for k in range(n):
+        template = services[k % len(services)]
+        envs = [e for e in environments
+                if any(e["template"] == f"{nm}:{mj}" for nm, mj in template.compatible_environments)]
+        if not envs:
+            continue
+        env = envs[k % len(envs)]
+        svc_name = f"s{k // 3:03d}-{template.name}"[:40].rstrip("-")
+        ref = f"{template.name}:{template.version.major}"
+        svc = by_service.setdefault(svc_name, {"name": svc_name, "template": ref, "instances": []})
+        svc["instances"].append({"name": f"i{k:03d}", "environment": env["name"]})
+    doc["services"] = list(by_service.values())
+    return doc
+
+
+def synth(platform: Path, *, validation: bool) -> tuple[float, int, Path]:
+    out = Path(tempfile.mkdtemp(prefix="keel-scale-"))
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    env = dict(os.environ, CDK_OUTDIR=str(out), CDK_CONTEXT_JSON=json.dumps(context), KEEL_PLATFORM=str(platform))
+    if not validation:
+        env["CDK_VALIDATION"] = "false"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, check=True, capture_output=True)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, max over children so far
+    return elapsed, max(peak, before), out
+
+
+def assembly_facts(out: Path) -> dict[str, Any]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    stacks = {k: a for k, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
+    largest = (0, 0, "")
+    for name, artifact in stacks.items():
+        f = out / artifact["properties"]["templateFile"]
+        count = len(json.loads(f.read_text()).get("Resources", {}))
+        largest = max(largest, (count, f.stat().st_size, name))
+    deps = {k: [d for d in a.get("dependencies", []) if d in stacks] for k, a in stacks.items()}
+
+    def depth(k: str) -> int:
+        return 1 + max((depth(d) for d in deps[k]), default=0)
+
+    deepest = max(stacks, key=depth) if stacks else ""
+    path = [deepest]
+    while path and deps.get(path[-1]):
+        path.append(max(deps[path[-1]], key=depth))
+    return {"stacks": len(stacks), "largest_resources": largest[0], "largest_kb": largest[1] / 1024,
+            "largest_stack": largest[2], "depth": depth(deepest) if deepest else 0,
+            "critical_path": " <- ".join(path)}
+
+
+def fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least squares y = a + b x; returns (a, b, r^2)."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    a = my - b * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (a + b * x)) ** 2 for x, y in zip(xs, ys, strict=True))
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1,10,50,200,500")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--validation", choices=["both", "on", "off"], default="both")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.validation]
+    rows = []
+    series: dict[bool, list[tuple[int, float]]] = {m: [] for m in modes}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            platform = Path(tmp) / f"platform-{n}.yaml"
+            platform.write_text(json.dumps(generate(n)))
+            for validation in modes:
+                times, peaks, facts = [], [], {}
+                for _ in range(args.runs):
+                    elapsed, peak, out = synth(platform, validation=validation)
+                    times.append(elapsed)
+                    peaks.append(peak)
+                    facts = assembly_facts(out)
+                    subprocess.run(["rm", "-rf", str(out)], check=True)
+                med = statistics.median(times)
+                series[validation].append((n, med))
+                rows.append((n, "on" if validation else "off", med, med / max(n, 1) * 1000, facts["stacks"],
+                             facts["largest_resources"], facts["largest_kb"], facts["depth"], max(peaks) / 1024))
+                print(f"  n={n} validation={'on' if validation else 'off'}: {med:.1f}s", file=sys.stderr)
+    print(f"{'instances':>9} {'valid.':>6} {'median s':>9} {'ms/inst':>8} {'stacks':>6} {'max res':>7} "
+          f"{'max KB':>7} {'depth':>5} {'peak MB*':>8}")
+    for r in rows:
+        print(f"{r[0]:>9} {r[1]:>6} {r[2]:>9.2f} {r[3]:>8.0f} {r[4]:>6} {r[5]:>7} {r[6]:>7.1f} {r[7]:>5} {r[8]:>8.0f}")
+    for validation, points in series.items():
+        if len(points) >= 2:
+            a, b, r2 = fit([p[0] for p in points], [p[1] for p in points])
+            print(f"fit (validation {'on' if validation else 'off'}): t = {a:.2f} s + {b * 1000:.1f} ms x instances, "
+                  f"r^2 = {r2:.3f}")
+    print("* peak MB: the largest resident set of any single process of the synth so far (Python or its "
+          "jsii Node child; ru_maxrss of waited-for children), not their sum.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

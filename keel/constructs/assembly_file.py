@@ -1,0 +1,60 @@
+"""Files written into the cloud assembly next to the templates (e.g. a server registration script).
+
+An `AssemblyFile` only records its content; the stack's `KeelSynthesizer` writes it into the assembly
+directory while the stack synthesizes, so the file exists exactly when the templates do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aws_cdk import DefaultStackSynthesizer, ISynthesisSession, Stack, Token
+from constructs import Construct, IConstruct
+
+
+class AssemblyFile(Construct):
+    """A text file named `<stack artifact id>.<name>` in the cloud assembly; content must be literal."""
+
+    def __init__(self, scope: Construct, id_: str, *, name: str, content: str, executable: bool = False) -> None:
+        super().__init__(scope, id_)
+        if Token.is_unresolved(content):
+            raise ValueError(f"{self.node.path}: an assembly file is written at synth time; its content "
+                             "cannot hold deploy-time values (tokens)")
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"{self.node.path}: {name!r} is not a plain file name")
+        self.name = name
+        self.content = content
+        self.executable = executable
+
+    def file_name(self) -> str:
+        return f"{Stack.of(self).artifact_id}.{self.name}"
+
+    def write(self, outdir: str) -> Path:
+        path = Path(outdir) / self.file_name()
+        path.write_text(self.content, encoding="utf-8")
+        if self.executable:
+            os.chmod(path, 0o755)
+        return path
+
+
+class KeelSynthesizer(DefaultStackSynthesizer):
+    """The default synthesizer, plus the stack's `AssemblyFile`s. One instance per stack."""
+
+    def reusable_bind(self, stack: Stack) -> KeelSynthesizer:
+        # DefaultStackSynthesizer hands each stack a copy; the copy would not call back into this
+        # Python object, so bind this instance itself (one synthesizer per stack, never shared).
+        self.bind(stack)
+        return self
+
+    def synthesize(self, session: ISynthesisSession) -> None:
+        super().synthesize(session)
+        stack = self._bound_stack
+        for construct in _files(stack):
+            construct.write(session.outdir)
+
+
+def _files(stack: Stack) -> list[AssemblyFile]:
+    def ours(c: IConstruct) -> bool:
+        return isinstance(c, AssemblyFile) and Stack.of(c) is stack
+    return [c for c in stack.node.find_all() if ours(c)]  # type: ignore[misc]

@@ -1,0 +1,189 @@
+"""Delivery constructs: the artifact store pipelines share, and a container service's pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Aws, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from keel.delivery import commands
+
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+# CDK bootstrap roles a deploy assumes in the target account (default qualifier).
+BOOTSTRAP_ROLES = ("deploy", "file-publishing", "image-publishing", "lookup")
+
+
+def acknowledge(construct: Construct, rule: str, reason: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
+
+
+class ArtifactStore(Construct):
+    """A KMS-encrypted, TLS-only, private bucket for pipeline artifacts, expiring them after 30 days."""
+
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_)
+        self.key = kms.Key(self, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
+                           description="Pipeline artifacts")
+        self.bucket = s3.Bucket(
+            self, "Resource", encryption=s3.BucketEncryption.KMS, encryption_key=self.key, enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=False,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(30),
+                                              abort_incomplete_multipart_upload_after=Duration.days(1))],
+            removal_policy=RemovalPolicy.RETAIN)
+        acknowledge(self.bucket, "AwsSolutions-S1",
+                    "Pipeline artifacts are build intermediates that expire after 30 days; the pipelines' "
+                    "execution history and CloudTrail record who produced and read them")
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """One pipeline stage: an environment's stacks, in its account and region."""
+
+    environment: str
+    stacks: tuple[str, ...]
+    account: str  # concrete or a token (Aws.ACCOUNT_ID) for environment-agnostic stacks
+    region: str
+    approval: bool
+
+
+class ContainerServicePipeline(Construct):
+    """Proton's container-service pipeline: source -> unit tests + image build -> ECR -> deploy the
+    service's instances environment by environment (a manual approval where asked), with `cdk deploy`
+    from the platform repository, the new image passed as context `keel:image:<service>`."""
+
+    def __init__(self, scope: Construct, id_: str, *, service: str, connection_arn: str, repository: str,
+                 branch: str, platform_connection_arn: str, platform_repository: str, platform_branch: str,
+                 platform_file: str, service_dir: str, dockerfile: str, unit_test_command: str,
+                 targets: Sequence[DeployTarget], store: ArtifactStore) -> None:
+        super().__init__(scope, id_)
+        self.repository = ecr.Repository(
+            self, "Repository", image_scan_on_push=True, encryption=ecr.RepositoryEncryption.KMS,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE, removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[ecr.LifecycleRule(description="keep the last 100 images", max_image_count=100)])
+        for account in sorted({t.account for t in targets if not Token.is_unresolved(t.account)}):
+            self.repository.grant_pull(iam.AccountPrincipal(account))
+
+        build = codebuild.PipelineProject(
+            self, "Build", description=f"{service}: unit tests, image build, push to ECR",
+            encryption_key=store.key, timeout=Duration.minutes(60),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, privileged=True,
+                                                   compute_type=codebuild.ComputeType.MEDIUM),
+            environment_variables={
+                "REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=self.repository.repository_uri),
+                "SERVICE_DIR": codebuild.BuildEnvironmentVariable(value=service_dir),
+                "DOCKERFILE": codebuild.BuildEnvironmentVariable(value=dockerfile),
+                "UNIT_TEST_COMMAND": codebuild.BuildEnvironmentVariable(value=unit_test_command),
+            },
+            build_spec=codebuild.BuildSpec.from_object({
+                "version": "0.2",
+                "env": {"exported-variables": ["IMAGE_URI"]},
+                "phases": {
+                    "pre_build": {"commands": [
+                        "cd \"$SERVICE_DIR\"",
+                        "bash -c \"$UNIT_TEST_COMMAND\"",
+                        "aws ecr get-login-password | docker login --username AWS --password-stdin "
+                        "\"${REPOSITORY_URI%%/*}\"",
+                    ]},
+                    "build": {"commands": [
+                        "export IMAGE_URI=\"$REPOSITORY_URI:${CODEBUILD_RESOLVED_SOURCE_VERSION:0:12}\"",
+                        "docker build -f \"$DOCKERFILE\" -t \"$IMAGE_URI\" .",
+                    ]},
+                    "post_build": {"commands": ["docker push \"$IMAGE_URI\""]},
+                },
+            }))
+        self.repository.grant_pull_push(build)
+        acknowledge(build, "AwsSolutions-CB3",
+                    "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
+                    "service's own Dockerfile from its own repository")
+
+        deploy = codebuild.PipelineProject(
+            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks",
+            encryption_key=store.key, timeout=Duration.minutes(60),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+            build_spec=codebuild.BuildSpec.from_object({
+                "version": "0.2",
+                "phases": {"build": {"commands": [
+                    commands.SETUP,
+                    f"npx cdk deploy $STACKS --exclusively --require-approval never "
+                    f"-c keel:platform={platform_file} -c keel:image:{service}=$IMAGE_URI",
+                ]}},
+            }))
+        deploy.add_to_role_policy(iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=sorted({f"arn:{Aws.PARTITION}:iam::{t.account}:role/cdk-hnb659fds-{kind}-role-"
+                              f"{t.account}-{t.region}" for t in targets for kind in BOOTSTRAP_ROLES})))
+
+        self.pipeline = codepipeline.Pipeline(
+            self, "Resource", pipeline_name=f"keel-{service}", artifact_bucket=store.bucket,
+            pipeline_type=codepipeline.PipelineType.V2, restart_execution_on_update=False)
+        source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
+        self.pipeline.add_stage(stage_name="Source", actions=[
+            actions.CodeStarConnectionsSourceAction(
+                action_name="Service", connection_arn=connection_arn, output=source,
+                owner=repository.split("/", 1)[0], repo=repository.split("/", 1)[1], branch=branch),
+            actions.CodeStarConnectionsSourceAction(
+                action_name="Platform", connection_arn=platform_connection_arn, output=platform,
+                owner=platform_repository.split("/", 1)[0], repo=platform_repository.split("/", 1)[1],
+                branch=platform_branch, trigger_on_push=False),
+        ])
+        self.pipeline.add_stage(stage_name="Build", actions=[
+            actions.CodeBuildAction(action_name="TestAndBuildImage", project=build, input=source,
+                                    variables_namespace="Build")])
+        for target in targets:
+            steps: list[codepipeline.IAction] = []
+            if target.approval:
+                steps.append(actions.ManualApprovalAction(
+                    action_name="Approve", run_order=1,
+                    additional_information=f"Deploy {service} to {target.environment}?"))
+            steps.append(actions.CodeBuildAction(
+                action_name="Deploy", project=deploy, input=platform, run_order=2,
+                environment_variables={
+                    "STACKS": codebuild.BuildEnvironmentVariable(value=" ".join(target.stacks)),
+                    "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
+                }))
+            self.pipeline.add_stage(stage_name=f"Deploy-{target.environment}", actions=steps)
+        self.stage_names: Mapping[str, str] = {t.environment: f"Deploy-{t.environment}" for t in targets}
+        acknowledge_pipeline_grants(
+            self, store=store, projects=(build, deploy),
+            wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (AWS documents `*`)")
+
+
+_GRANT_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",
+                  "s3:GetObject*", "s3:List*")
+
+
+def acknowledge_pipeline_grants(scope: Construct, *, store: ArtifactStore, projects: Iterable[codebuild.Project],
+                                wildcard_reason: str) -> None:
+    """The IAM5 findings CDK's own pipeline and CodeBuild grants raise, one by one (nag needs each
+    finding's exact id): every wildcard is bounded to this pipeline's bucket, key, projects or account."""
+    stack = Stack.of(scope)
+    arn = f"arn:{stack.partition}:{{service}}:{stack.region}:{stack.account}"
+    reasons = {f"Action::{a}": "CDK's artifact grants use wildcard actions (read/write/abort objects, "
+               "re-encrypt and data keys) scoped to this pipeline's own artifact bucket and key"
+               for a in _GRANT_ACTIONS}
+    reasons[f"Resource::<{_logical_id(store.bucket)}.Arn>/*"] = \
+        "Objects of this pipeline's own artifact bucket: artifact names are generated per execution"
+    reasons["Resource::*"] = wildcard_reason
+    for project in projects:
+        name = _logical_id(project)
+        reasons[f"Resource::{arn.format(service='logs')}:log-group:/aws/codebuild/<{name}>:*"] = \
+            "The log streams of this CodeBuild project's own log group (stream names are per build)"
+        reasons[f"Resource::{arn.format(service='codebuild')}:report-group/<{name}>-*"] = \
+            "The test report groups of this CodeBuild project (names are prefixed with the project's)"
+    for finding, reason in reasons.items():
+        acknowledge(scope, f"AwsSolutions-IAM5[{finding}]", reason)
+
+
+def _logical_id(construct: Construct) -> str:
+    cfn = construct.node.default_child
+    assert isinstance(cfn, CfnElement)
+    return Stack.of(construct).get_logical_id(cfn)

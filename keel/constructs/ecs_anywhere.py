@@ -1,0 +1,211 @@
+"""ECS Anywhere readiness: customers' own servers join the cluster as external instances.
+
+An IAM role for the servers (trusted by SSM, which hands it to them on registration), an SSM hybrid
+activation managed as code (`HybridActivation`: id and code only in a CMK-encrypted secret), a task
+execution role for external tasks, a CloudWatch agent configuration for the servers, a FireLens log
+routing default for external tasks, and the registration command (a stack output and a script written
+next to the cloud assembly). The activation code never appears in any of them: they read it from the
+secret with the AWS CLI when they run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, CfnOutput, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from keel.constructs.assembly_file import AssemblyFile
+from keel.constructs.hybrid_activation import HybridActivation
+
+INSTALL_SCRIPT_URL = "https://amazon-ecs-agent.s3.amazonaws.com/ecs-anywhere-install-latest.sh"
+METRICS_NAMESPACE = "Keel/ECSAnywhere"
+FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+_MANAGED = "arn:<AWS::Partition>:iam::aws:policy/"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What `ecs-anywhere-install.sh` needs, minus the activation (read from the secret at run time)."""
+
+    region: str
+    cluster: str
+    gpu: bool
+    docker_install_source: str
+
+    def install_flags(self) -> str:
+        flags = f'--region {self.region} --cluster {self.cluster} --activation-id "$ACTIVATION_ID" ' \
+                f'--activation-code "$ACTIVATION_CODE" --docker-install-source {self.docker_install_source}'
+        return flags + (" --enable-gpu" if self.gpu else "")
+
+    def command(self, secret_id: str) -> str:
+        """One line for a root shell on the server; `secret_id` may be a deploy-time token."""
+        read = (f"ACTIVATION=$(aws secretsmanager get-secret-value --region {self.region} --secret-id {secret_id} "
+                "--query SecretString --output text)")
+        return " && ".join([
+            read,
+            f"ACTIVATION_ID=$({_field('ActivationId')})",
+            f"ACTIVATION_CODE=$({_field('ActivationCode')})",
+            f"curl --proto '=https' --tlsv1.2 -fsSL -o /tmp/ecs-anywhere-install.sh {INSTALL_SCRIPT_URL}",
+            f"bash /tmp/ecs-anywhere-install.sh {self.install_flags()}",
+        ])
+
+    def script(self, *, secret_parameter: str, environment: str) -> str:
+        """The same registration as a script: the secret is found through its discovery parameter."""
+        return "\n".join([
+            "#!/usr/bin/env bash",
+            f"# Registers this server with the ECS cluster {self.cluster} ({self.region}) as an ECS Anywhere",
+            f"# external instance of the Keel environment {environment}. Written by Keel at synth time; it",
+            "# holds no secret: the activation id and code are read from Secrets Manager when it runs.",
+            "# Run as root on the server, with AWS credentials that may read the SSM parameter",
+            f"# {secret_parameter}, the secret it names and decrypt with the environment key.",
+            "set -euo pipefail",
+            f"SECRET_ID=$(aws ssm get-parameter --region {self.region} --name {shlex.quote(secret_parameter)} "
+            "--query Parameter.Value --output text)",
+            self.command('"$SECRET_ID"').replace(" && ", "\n"),
+            "",
+        ])
+
+
+def _field(name: str) -> str:
+    return f"""printf '%s' "$ACTIVATION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["{name}"])'"""
+
+
+class EcsAnywhere(Construct):
+    def __init__(self, scope: Construct, id_: str, *, cluster: ecs.ICluster, key: kms.IKey, environment: str,
+                 registration: Registration, secret_parameter: str, instance_name_prefix: str,
+                 registration_limit: int, expiry_days: int, epoch: int, tags: Mapping[str, str],
+                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+
+        # Servers: SSM assumes this role for them (hybrid service role) and hands them its credentials.
+        self.instance_role = iam.Role(
+            self, "InstanceRole",
+            description=f"Keel {environment}: ECS Anywhere external instances (SSM managed, ECS agent, "
+                        "CloudWatch agent)",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
+            ])
+        Validations.of(self.instance_role).acknowledge(
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}AmazonSSMManagedInstanceCore]",
+                           reason="ECS Anywhere requires it: the SSM agent on each server registers and keeps "
+                                  "its managed-instance session with it (AWS-maintained)."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}service-role/"
+                              "AmazonEC2ContainerServiceforEC2Role]",
+                           reason="ECS Anywhere requires it: the ECS agent on each server registers the "
+                                  "container instance and polls for tasks with it (AWS-maintained)."))
+
+        # Node metrics (CPU, memory, network, disk) through the CloudWatch agent, configured from SSM.
+        self.agent_config = ssm.StringParameter(
+            self, "AgentConfig", parameter_name=f"/keel/{environment}/ecs/anywhere/cloudwatch-agent",
+            description="CloudWatch agent configuration for ECS Anywhere servers (amazon-cloudwatch-agent-ctl "
+                        "-a fetch-config -m onPremise -c ssm:<this name>)",
+            string_value=json.dumps(cloudwatch_agent_config(registration.cluster), sort_keys=True))
+        self.agent_config.grant_read(self.instance_role)
+        self.instance_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="AgentMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}}))
+        Validations.of(self.instance_role).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to "
+                   f"the {METRICS_NAMESPACE} namespace by condition."))
+
+        # External tasks: pull from this account's ECR, log to the environment's external task log group.
+        self.task_log_group = logs.LogGroup(self, "TaskLogs", retention=log_retention, encryption_key=key,
+                                            removal_policy=removal_policy)
+        self.execution_role = iam.Role(
+            self, "TaskExecutionRole",
+            description=f"Keel {environment}: task execution role for external (ECS Anywhere) tasks",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}}))
+        self.execution_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        self.execution_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="EcrPull", actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+                                    "ecr:BatchGetImage"],
+            resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"]))
+        self.task_log_group.grant_write(self.execution_role)
+        Validations.of(self.execution_role).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                           reason="ecr:GetAuthorizationToken has no resource-level permissions."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ecr:{stack.region}:"
+                              "<AWS::AccountId>:repository/*]",
+                           reason="Shared by every external task of the environment: image pulls from any "
+                                  "repository of this account and region, nothing else."))
+
+        # FireLens: the log router sidecar writes with the *task* role; services attach this policy to it.
+        self.log_routing_policy = iam.ManagedPolicy(
+            self, "LogRoutingPolicy",
+            description=f"Keel {environment}: lets a task's FireLens log router write to the external task logs",
+            statements=[iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[self.task_log_group.log_group_arn])])
+        self.log_routing = ssm.StringParameter(
+            self, "LogRouting", parameter_name=f"/keel/{environment}/ecs/anywhere/log-routing",
+            description="FireLens (Fluent Bit) default for external tasks: log router container and log "
+                        "configuration",
+            string_value=stack.to_json_string(firelens_default(
+                log_group=self.task_log_group.log_group_name, region=registration.region,
+                policy_arn=self.log_routing_policy.managed_policy_arn)))
+
+        self.activation = HybridActivation(
+            self, "Activation", role=self.instance_role, key=key, instance_name_prefix=instance_name_prefix,
+            registration_limit=registration_limit, expiry_days=expiry_days, epoch=epoch, tags=tags,
+            removal_policy=removal_policy, description=f"Keel {environment} ECS Anywhere")
+        self.secret = self.activation.secret
+
+        self.registration_command = CfnOutput(
+            self, "RegistrationCommand", value=registration.command(self.secret.secret_arn),
+            description="Run as root on a server to register it with the cluster (reads the activation from "
+                        "Secrets Manager)")
+        self.registration_script = AssemblyFile(
+            self, "RegistrationScript", name="ecs-anywhere-register.sh", executable=True,
+            content=registration.script(secret_parameter=secret_parameter, environment=environment))
+
+
+def cloudwatch_agent_config(cluster: str) -> dict[str, object]:
+    dims = {"ClusterName": cluster}
+    return {
+        "agent": {"metrics_collection_interval": 60, "run_as_user": "root"},
+        "metrics": {
+            "namespace": METRICS_NAMESPACE,
+            "aggregation_dimensions": [["ClusterName"], ["ClusterName", "host"]],
+            "metrics_collected": {
+                "cpu": {"measurement": ["usage_active", "usage_iowait"], "totalcpu": True,
+                        "append_dimensions": dims},
+                "mem": {"measurement": ["used_percent", "available"], "append_dimensions": dims},
+                "net": {"measurement": ["bytes_sent", "bytes_recv", "drop_in", "drop_out", "err_in", "err_out"],
+                        "resources": ["*"], "append_dimensions": dims},
+                "disk": {"measurement": ["used_percent"], "resources": ["/"], "append_dimensions": dims},
+            },
+        },
+    }
+
+
+def firelens_default(*, log_group: str, region: str, policy_arn: str) -> dict[str, object]:
+    return {
+        "logRouter": {
+            "name": "log-router", "image": FLUENT_BIT_IMAGE, "essential": True, "memoryReservation": 50,
+            "firelensConfiguration": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
+        },
+        "logConfiguration": {
+            "logDriver": "awsfirelens",
+            "options": {"Name": "cloudwatch_logs", "region": region, "log_group_name": log_group,
+                        "log_stream_prefix": "external/", "auto_create_group": "false"},
+        },
+        "taskRolePolicyArn": policy_arn,
+    }

@@ -1,0 +1,114 @@
+"""EKS Hybrid Nodes: on-premises servers joining the cloud control plane.
+
+The hybrid node role (what nodeadm and the kubelet run as), its HYBRID_LINUX access entry, credentials by
+SSM hybrid activation (the activation lives only in a secret) or IAM Roles Anywhere (trust anchor and
+profile), and the control-plane security group rules for the remote networks: HTTPS in from nodes and
+pods, kubelet (10250) out to the nodes, webhooks (443) out to the pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rolesanywhere as rolesanywhere
+from constructs import Construct
+
+from keel.constructs.eks_cluster import acknowledge_managed_policies, as_icluster, managed
+from keel.constructs.hybrid_activation import HybridActivation
+
+KUBELET_PORT = 10250
+
+
+def _nag(value: str, pseudo: str) -> str:
+    """How cdk-nag spells a value in a finding id: literal when known, `<AWS::X>` for a pseudo parameter."""
+    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+
+class HybridNodes(Construct):
+    """Everything the cloud side needs before `nodeadm init` runs on an on-premises server."""
+
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, security_group: ec2.SecurityGroup,
+                 key: kms.IKey, remote_node_networks: Sequence[str], remote_pod_networks: Sequence[str],
+                 credentials: str, tags: Mapping[str, str], removal_policy: RemovalPolicy,
+                 activation_registration_limit: int = 10, activation_expiry_days: int = 30,
+                 activation_epoch: int = 1, ca_certificate: str | None = None) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        name = cluster.cluster_name
+        self.trust_anchor: rolesanywhere.CfnTrustAnchor | None = None
+        self.profile: rolesanywhere.CfnProfile | None = None
+        self.activation: HybridActivation | None = None
+        if credentials == "iam_roles_anywhere":
+            if not ca_certificate:
+                raise ValueError("IAM Roles Anywhere needs the CA certificate that signs node certificates")
+            self.trust_anchor = rolesanywhere.CfnTrustAnchor(
+                self, "TrustAnchor", name=f"{stack.stack_name}-hybrid-nodes", enabled=True,
+                source=rolesanywhere.CfnTrustAnchor.SourceProperty(
+                    source_type="CERTIFICATE_BUNDLE",
+                    source_data=rolesanywhere.CfnTrustAnchor.SourceDataProperty(
+                        x509_certificate_data=ca_certificate)))
+            principal: iam.IPrincipal = iam.ServicePrincipal("rolesanywhere.amazonaws.com", conditions={
+                "ArnEquals": {"aws:SourceArn": self.trust_anchor.attr_trust_anchor_arn}})
+            policies = ["AmazonEC2ContainerRegistryPullOnly"]
+        else:
+            principal = iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnEquals": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}})
+            policies = ["AmazonSSMManagedInstanceCore", "AmazonEC2ContainerRegistryPullOnly"]
+        self.role = iam.Role(
+            self, "Role", assumed_by=principal, managed_policies=[managed(p) for p in policies],
+            description="EKS Hybrid Nodes: the identity of on-premises nodes (nodeadm, kubelet)")
+        if self.trust_anchor is not None:
+            self.role.assume_role_policy.add_statements(iam.PolicyStatement(  # type: ignore[union-attr]
+                actions=["sts:TagSession", "sts:SetSourceIdentity"],
+                principals=[iam.ServicePrincipal("rolesanywhere.amazonaws.com")],
+                conditions={"ArnEquals": {"aws:SourceArn": self.trust_anchor.attr_trust_anchor_arn}}))
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="DescribeTheCluster", actions=["eks:DescribeCluster"], resources=[cluster.cluster_arn]))
+        if credentials == "ssm":
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="DeregisterItselfOnUninstall", actions=["ssm:DeregisterManagedInstance"],
+                resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:managed-instance/*"]))
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="FindItsManagedInstance", actions=["ssm:DescribeInstanceInformation"], resources=["*"]))
+            Validations.of(self.role).acknowledge(Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
+                   f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
+                reason="nodeadm uninstall deregisters the node's own managed instance, whose mi- id exists only "
+                       "after registration; scoped to this account and region."))
+            Validations.of(self.role).acknowledge(Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="ssm:DescribeInstanceInformation supports no resource-level permissions (AWS service "
+                       "authorization reference); nodeadm uses it to find the node's own instance."))
+        acknowledge_managed_policies(
+            self.role, policies,
+            "The policies EKS documents for hybrid node roles (image pulls; SSM agent for SSM credentials); "
+            "AWS-maintained, so they follow what the agents need.")
+        if self.trust_anchor is not None:
+            self.profile = rolesanywhere.CfnProfile(
+                self, "Profile", name=f"{stack.stack_name}-hybrid-nodes", enabled=True,
+                role_arns=[self.role.role_arn], duration_seconds=3600)
+        else:
+            self.activation = HybridActivation(
+                self, "Activation", role=self.role, key=key, instance_name_prefix=f"{name}-hybrid",
+                registration_limit=activation_registration_limit, expiry_days=activation_expiry_days,
+                epoch=activation_epoch, tags=tags, removal_policy=removal_policy,
+                description=f"EKS Hybrid Nodes of {stack.stack_name}")
+        self.access_entry = eks.AccessEntry(
+            self, "AccessEntry", cluster=as_icluster(cluster), principal=self.role.role_arn, access_policies=[],
+            access_entry_type=eks.AccessEntryType.HYBRID_LINUX)
+        for cidr in remote_node_networks:
+            security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443),
+                                            f"Hybrid nodes {cidr} to the Kubernetes API")
+            security_group.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(KUBELET_PORT),
+                                           f"Control plane to kubelets on hybrid nodes {cidr}")
+        for cidr in remote_pod_networks:
+            security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443),
+                                            f"Pods on hybrid nodes {cidr} to the Kubernetes API")
+            security_group.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443),
+                                           f"Control plane to webhooks on hybrid-node pods {cidr}")

@@ -1,0 +1,113 @@
+"""`keel diff`: synthesize head and base, diff every stack offline, gate destructive changes.
+
+Exit codes: 0 the gate passed (differences may exist; they are printed), 1 the gate blocked a destructive
+change, 2 the diff could not be computed (git, spec or synth failure): CI can tell them apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from keel.delivery.assembly import AssemblyError, read_assembly
+from keel.delivery.diff import diff_assemblies
+from keel.delivery.gate import evaluate
+from keel.delivery.summary import DiffReport, render_markdown, render_text, to_json
+from keel.delivery.synth import SynthError, default_base, empty_assembly, export_ref, git, synthesize_tree
+from keel.spec import SpecError, load_platform
+
+PASSED, BLOCKED, FAILED = 0, 1, 2
+
+
+def register(sub: Any) -> None:
+    d = sub.add_parser("diff", help="diff the working tree against a git ref offline; gate destructive changes",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("--base", metavar="REF", help="git ref to compare with (default: merge base with main)")
+    d.add_argument("--platform", default=os.environ.get("KEEL_PLATFORM", "platform.yaml"),
+                   help="platform spec, in both trees (default: $KEEL_PLATFORM or platform.yaml)")
+    d.add_argument("--head-assembly", metavar="DIR", help="use this synthesized cloud assembly as the head "
+                   "(e.g. cdk.out after `make synth`) instead of synthesizing the working tree")
+    d.add_argument("--base-assembly", metavar="DIR", help="use this cloud assembly as the base instead of a git ref")
+    d.add_argument("--allow", action="append", default=[], metavar="PATTERN",
+                   help="accept a destructive change: STACK/LOGICAL_ID, LOGICAL_ID, a resource type or a stack "
+                        "name (wildcards allowed); repeatable. Adds to delivery.allow_destructive")
+    d.add_argument("--markdown", metavar="FILE", help="write the pull-request summary (Markdown) here")
+    d.add_argument("--json", metavar="FILE", help="write the structured diff (JSON) here")
+    d.add_argument("--deployed", action="store_true",
+                   help="compare with the deployed stacks instead (plain `cdk diff`; needs AWS credentials)")
+    d.set_defaults(func=cmd_diff)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    if args.deployed:
+        return _deployed(args)
+    try:
+        allow = [*_spec_allow_list(args), *args.allow]
+        with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool:
+            work = Path(tmp)
+            head_job = pool.submit(_head, args, work)  # two independent synths: run them side by side
+            base_dir, base_label = _base(args, work)
+            head_dir, head_label = head_job.result()
+            base, head = read_assembly(base_dir), read_assembly(head_dir)
+    except (SynthError, AssemblyError) as exc:
+        print(f"keel diff: could not compute the diff: {exc}", file=sys.stderr)
+        return FAILED
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return FAILED
+    stacks = tuple(diff_assemblies(base, head))
+    report = DiffReport(base=base_label, head=head_label, stacks=stacks, gate=evaluate(stacks, allow))
+    print(render_text(report))
+    if args.markdown:
+        Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
+    return PASSED if report.gate.passed else BLOCKED
+
+
+def _spec_allow_list(args: argparse.Namespace) -> list[str]:
+    if not Path(args.platform).exists():
+        return []
+    delivery = load_platform(args.platform).delivery
+    return list(delivery.allow_destructive) if delivery else []
+
+
+def _head(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    if args.head_assembly:
+        return Path(args.head_assembly), args.head_assembly
+    return synthesize_tree(Path.cwd(), work / "head.out", args.platform), "working tree"
+
+
+def _base(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    if args.base_assembly:
+        return Path(args.base_assembly), args.base_assembly
+    root = Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
+    prefix = git(Path.cwd(), "rev-parse", "--show-prefix")
+    ref, name = (args.base, args.base) if args.base else default_base(root)
+    commit = export_ref(root, ref, work / "base")
+    tree = work / "base" / prefix
+    label = f"{name} ({commit[:8]})"
+    if not (tree / args.platform).exists():
+        return empty_assembly(work / "base.out"), f"{label}, no {args.platform}"
+    return synthesize_tree(tree, work / "base.out", args.platform), label
+
+
+def _deployed(args: argparse.Namespace) -> int:
+    """`cdk diff` against what CloudFormation has deployed. It needs credentials; `--fail` makes it exit 1
+    on differences. Its exit code cannot tell differences from errors, which is why CI uses the offline
+    mode for the gate and this one only as information."""
+    cdk = shutil.which("cdk") or "npx"
+    command = [cdk] if cdk != "npx" else ["npx", "cdk"]
+    command += ["diff", "--fail", "-c", f"keel:platform={args.platform}"]
+    if args.head_assembly:
+        command += ["--app", args.head_assembly]
+    print("+ " + " ".join(command), file=sys.stderr)
+    return subprocess.run(command, check=False).returncode

@@ -1,0 +1,50 @@
+"""EKS Anywhere readiness without CDK: cluster configuration documents, YAML rendering, CRD validation."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.representer import SafeRepresenter
+
+# Plain scalars a YAML 1.1 reader (Kubernetes' sigs.k8s.io/yaml) takes for booleans, nulls or numbers.
+_YAML11_SPECIAL = re.compile(
+    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|"
+    r"[-+]?[0-9][0-9_:.eE+-]*|0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$")
+
+
+class _Representer(SafeRepresenter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sort_base_mapping_type_on_output = False  # documents keep the order they were written in
+
+    def represent_str(self, data: str) -> Any:  # type: ignore[override]
+        if data == "" or _YAML11_SPECIAL.match(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_Representer.add_representer(str, _Representer.represent_str)
+
+
+def to_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
+    """A multi-document YAML stream, keys in the order written; strings a YAML 1.1 reader would take
+    for something else ("1.33", "on", "yes") come out quoted."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
+    yaml.default_flow_style = False
+    yaml.width = 4096  # never fold a long value (ARNs, CDK tokens) across lines
+    out = io.StringIO()
+    yaml.dump_all([_plain(d) for d in documents], out)
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""Template lifecycle: compatibility checks, outdated pins, upgrades, Proton bundles and import, docs."""

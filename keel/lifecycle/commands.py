@@ -1,0 +1,178 @@
+"""The lifecycle verbs of the `keel` command. Only `bundle` imports aws_cdk (when it runs).
+
+Exit codes: 0 done; 1 the check found something (breaking change, outdated with --fail, failed
+upgrade check, stale docs, nothing importable); 2 the command cannot run (bad arguments, invalid
+platform, unknown template).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from keel.templates.registry import Registry, default_registry, load_registry
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    root = getattr(args, "registry", None)
+    return load_registry(Path(root)) if root else default_registry()
+
+
+def _registry_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--registry", metavar="DIR",
+                   help="a templates folder to use instead of Keel's own (one sub-folder a template)")
+
+
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    from keel.lifecycle.compat import check_registry
+
+    registry = _registry(args)
+    problems, notes = check_registry(registry)
+    for finding in notes:
+        print(f"note: {finding.render()}")
+    for finding in problems:
+        print(finding.render(), file=sys.stderr)
+    versions = len(registry.all_versions())
+    if problems:
+        print(f"{len(problems)} problem(s) in {versions} template version(s): a minor version must accept every "
+              "spec the previous minor accepted; make it a new major, or acknowledge a reviewed change in "
+              "template.yaml (acknowledged_changes).", file=sys.stderr)
+        return 1
+    print(f"{len(registry.templates)} template(s), {versions} version(s): every minor accepts every spec its "
+          "previous minor accepted; every compatible environment exists.")
+    return 0
+
+
+def cmd_outdated(args: argparse.Namespace) -> int:
+    from keel.lifecycle.outdated import LifecycleError, find_rows, render_outdated
+
+    try:
+        rows = find_rows(Path(args.platform), _registry(args))
+    except LifecycleError as exc:
+        print(f"keel outdated: {exc}", file=sys.stderr)
+        return 2
+    print(render_outdated(rows, show_all=args.all))
+    return 1 if args.fail and any(r.outdated for r in rows) else 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from keel.lifecycle.outdated import LifecycleError
+    from keel.lifecycle.upgrade import plan_upgrade, render_plan, write
+
+    try:
+        plan = plan_upgrade(Path(args.platform), args.to, _registry(args), only=args.instance or ())
+    except LifecycleError as exc:
+        print(f"keel upgrade: {exc}", file=sys.stderr)
+        return 2
+    text = render_plan(plan)
+    if not plan.ok:
+        print(text, file=sys.stderr)
+        return 1
+    if text:
+        print(text)
+    if not plan.moves:
+        print("Nothing to change.")
+        return 0
+    if args.dry_run:
+        print("\n" + plan.diff() + "(dry run: nothing was written)")
+        return 0
+    written = write(plan)
+    print("Wrote " + ", ".join(str(p) for p in written) + "; `keel validate` and `make synth` show the result.")
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from keel.lifecycle.bundle import bundle
+    from keel.lifecycle.outdated import LifecycleError
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        made = bundle(args.ref, out, _registry(args), spec_file=Path(args.spec) if args.spec else None)
+    except LifecycleError as exc:
+        print(f"keel bundle: {exc}", file=sys.stderr)
+        return 2
+    print(f"{made.version.label}: {made.resources} resources in stack {made.stack}\n"
+          f"  {made.folder}/\n  {made.archive}")
+    return 0
+
+
+def cmd_import_proton(args: argparse.Namespace) -> int:
+    from keel.lifecycle.proton_import import import_proton, render_fragment, render_report
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        print(f"keel import-proton: {root}: not a directory", file=sys.stderr)
+        return 2
+    result = import_proton(root, _registry(args))
+    if not result.templates:
+        print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
+              file=sys.stderr)
+        return 2
+    print(render_report(result, root))
+    fragment = render_fragment(result, root)
+    if args.out:
+        Path(args.out).write_text(fragment, encoding="utf-8")
+        print(f"\nWrote {args.out} ({len(result.mapped)} spec(s) mapped).")
+    elif result.mapped:
+        print("\n" + fragment, end="")
+    return 0 if result.mapped else 1
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from keel.lifecycle.docs import stale_docs, write_docs
+
+    registry = _registry(args)
+    out = Path(args.out)
+    if args.check:
+        stale = stale_docs(registry, out)
+        for line in stale:
+            print(f"{out}/{line}", file=sys.stderr)
+        if stale:
+            print(f"{len(stale)} page(s) out of date: run `keel docs --out {out}`", file=sys.stderr)
+            return 1
+        print(f"{out}: up to date with the registry.")
+        return 0
+    written = write_docs(registry, out)
+    print(f"Wrote {len(written)} page(s) to {out}/ (index.md and one page per template version).")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register the lifecycle subcommands on the `keel` parser's subparsers."""
+    o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version")
+    o.add_argument("platform", nargs="?", default="platform.yaml")
+    o.add_argument("--all", action="store_true", help="list up-to-date entries too")
+    o.add_argument("--fail", action="store_true", help="exit 1 when anything is outdated (for CI)")
+    _registry_option(o)
+    o.set_defaults(func=cmd_outdated)
+
+    u = sub.add_parser("upgrade", help="move pins to another version; writes nothing unless the result validates")
+    u.add_argument("platform", nargs="?", default="platform.yaml")
+    u.add_argument("--to", required=True, metavar="NAME:X.Y", help="the version to pin (NAME:X follows major X)")
+    u.add_argument("--instance", action="append", metavar="NAME",
+                   help="an environment or service name (repeatable; default: every user of the template)")
+    u.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    _registry_option(u)
+    u.set_defaults(func=cmd_upgrade)
+
+    b = sub.add_parser("bundle", help="synthesize a template version into a Proton-layout bundle (+ .tar.gz)")
+    b.add_argument("ref", metavar="NAME:VERSION")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--spec", metavar="FILE", help="a Proton EnvironmentSpec/ServiceSpec (default: the defaults)")
+    _registry_option(b)
+    b.set_defaults(func=cmd_bundle)
+
+    i = sub.add_parser("import-proton", help="match Proton templates and specs to Keel templates")
+    i.add_argument("dir", metavar="DIR")
+    i.add_argument("--out", metavar="FILE", help="write the platform.yaml fragment here (default: print it)")
+    _registry_option(i)
+    i.set_defaults(func=cmd_import_proton)
+
+    d = sub.add_parser("docs", help="write one Markdown page per template version")
+    d.add_argument("--out", required=True, metavar="DIR")
+    d.add_argument("--check", action="store_true", help="exit 1 if DIR differs from what would be generated")
+    _registry_option(d)
+    d.set_defaults(func=cmd_docs)

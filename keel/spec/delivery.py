@@ -1,0 +1,136 @@
+"""platform.yaml `delivery:`: the deploy pipeline, service pipelines and the destructive-change allow-list.
+
+Optional as a whole and in every part, so a platform without it stays small. CDK-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from keel.spec.errors import MISSING, Problems
+from keel.spec.model import (
+    Delivery,
+    DeployPipeline,
+    Environment,
+    Service,
+    ServicePipeline,
+    SourceRepository,
+    stack_name,
+)
+
+_CONNECTION = {"type": "string",
+               "pattern": "^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:"
+                          "connection/[A-Za-z0-9-]+$"}
+_REPOSITORY = {"type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$", "maxLength": 200}
+_BRANCH = {"type": "string", "minLength": 1, "maxLength": 250}
+_NAMES = {"type": "array", "uniqueItems": True, "items": {"type": "string"}}
+DEFAULT_BRANCH = "main"
+
+DELIVERY_SCHEMA: Mapping[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "account": {"type": "string", "pattern": "^[0-9]{12}$"},
+        "region": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$"},
+        "source": {"type": "object", "additionalProperties": False, "required": ["connection_arn", "repository"],
+                   "properties": {"connection_arn": _CONNECTION, "repository": _REPOSITORY, "branch": _BRANCH}},
+        "pipeline": {"type": "object", "additionalProperties": False,
+                     "properties": {"stages": {**_NAMES, "minItems": 1}, "approvals": _NAMES}},
+        "service_pipelines": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["service", "repository"],
+            "properties": {"service": {"type": "string"}, "repository": _REPOSITORY, "branch": _BRANCH,
+                           "connection_arn": _CONNECTION, "approvals": _NAMES}}},
+        "allow_destructive": {"type": "array", "items": {"type": "string", "minLength": 1}},
+    },
+}
+# What a service pipeline reads from a service's Proton pipeline inputs.
+CONTAINER_PIPELINE_INPUTS = ("dockerfile", "unit_test_command")
+
+
+def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
+                   environments: Sequence[Environment], services: Sequence[Service],
+                   declared_environments: Sequence[str]) -> Delivery | None:
+    """The structurally valid `delivery:` section -> Delivery; cross references reported to `problems`."""
+    before = len(problems.items)
+    names = [e.name for e in environments]
+    production = {e.name for e in environments if e.production}
+    if raw.get("account") and not raw.get("region"):
+        problems.add(file, "delivery.region", "is required when account is set", MISSING, "a region such as eu-west-1")
+    wants_source = "pipeline" in raw or raw.get("service_pipelines")
+    if wants_source and "source" not in raw:
+        problems.add(file, "delivery.source", "is required when a pipeline is defined", MISSING,
+                     "connection_arn and repository (owner/name) of this platform's repository")
+    source = _source(raw["source"]) if "source" in raw else None
+
+    pipeline = None
+    if "pipeline" in raw:
+        spec = raw["pipeline"] or {}
+        stages = tuple(spec.get("stages") or names)
+        for n, stage in enumerate(stages):
+            if stage not in declared_environments:
+                problems.add(file, f"delivery.pipeline.stages[{n}]", f"unknown environment \"{stage}\"",
+                             stage, "one of: " + ", ".join(declared_environments))
+        approvals = _approvals(spec, stages, production, "delivery.pipeline", file, problems)
+        pipeline = DeployPipeline(stages=stages, approvals=approvals)
+
+    by_name = {s.name: s for s in services}
+    seen: set[str] = set()
+    service_pipelines = []
+    for n, entry in enumerate(raw.get("service_pipelines") or []):
+        where = f"delivery.service_pipelines[{n}]"
+        service = by_name.get(entry["service"])
+        if entry["service"] in seen:
+            problems.add(file, f"{where}.service", "has a pipeline already", entry["service"],
+                         "one pipeline a service")
+        seen.add(entry["service"])
+        if service is None:
+            problems.add(file, f"{where}.service", f"unknown service \"{entry['service']}\"", entry["service"],
+                         "one of: " + (", ".join(by_name) or "no services are defined"))
+            continue
+        missing = [f for f in CONTAINER_PIPELINE_INPUTS if not hasattr(service.pipeline, f)]
+        if missing:
+            problems.add(file, f"{where}.service",
+                         f"service \"{service.name}\" ({service.template.label}) has no container pipeline inputs",
+                         entry["service"], "a service template whose pipeline inputs include "
+                         + " and ".join(CONTAINER_PIPELINE_INPUTS))
+            continue
+        used = {i.environment for i in service.instances}
+        stages = tuple(e for e in names if e in used)
+        connection = entry.get("connection_arn") or (source.connection_arn if source else "")
+        repo = SourceRepository(connection_arn=connection, repository=entry["repository"],
+                                branch=entry.get("branch", DEFAULT_BRANCH))
+        approvals = _approvals(entry, stages, production, where, file, problems)
+        service_pipelines.append(ServicePipeline(service=service.name, source=repo, stages=stages,
+                                                 approvals=approvals))
+    taken = {e.stack_name for e in environments} | {i.stack_name for s in services for i in s.instances}
+    for n, sp in enumerate(service_pipelines):
+        if stack_name(sp.service, "pipeline") in taken:
+            problems.add(file, f"delivery.service_pipelines[{n}].service",
+                         f"the pipeline stack name \"{stack_name(sp.service, 'pipeline')}\" is taken by an instance",
+                         sp.service, "no service instance named \"pipeline\"")
+    if len(problems.items) > before:
+        return None
+    # Pipelines live where the platform's connection lives unless the spec says otherwise.
+    home = source.connection_arn.split(":") if source else [""] * 5
+    account = raw.get("account") or (home[4] or None)
+    region = raw.get("region") or (home[3] or None)
+    return Delivery(account=account, region=region, source=source, pipeline=pipeline,
+                    service_pipelines=tuple(service_pipelines),
+                    allow_destructive=tuple(raw.get("allow_destructive") or ()))
+
+
+def _source(raw: Mapping[str, Any]) -> SourceRepository:
+    return SourceRepository(connection_arn=raw["connection_arn"], repository=raw["repository"],
+                            branch=raw.get("branch", DEFAULT_BRANCH))
+
+
+def _approvals(spec: Mapping[str, Any], stages: Sequence[str], production: set[str], where: str, file: str,
+               problems: Problems) -> tuple[str, ...]:
+    """Environments that wait for a person: given, or every production environment the pipeline deploys."""
+    if "approvals" not in spec:
+        return tuple(s for s in stages if s in production)
+    for n, name in enumerate(spec["approvals"]):
+        if name not in stages:
+            problems.add(file, f"{where}.approvals[{n}]", f"\"{name}\" is not deployed by this pipeline", name,
+                         "one of: " + ", ".join(stages))
+    return tuple(spec["approvals"])

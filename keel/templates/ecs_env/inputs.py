@@ -1,0 +1,114 @@
+"""ecs-env inputs and cross-field rules. CDK-free: `keel validate` runs this without importing aws_cdk.
+
+The network part IS vpc-env's: `EcsEnvInputs` extends `VpcEnvInputs`, so vpc-env's subnet plan and
+checks apply unchanged and the builder hands the inputs to `build_network` as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from keel.spec.errors import MISSING
+from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
+
+Problem = tuple[str, str, Any, str | None]
+
+
+@dataclass(frozen=True)
+class CapacityProviderShare:
+    capacity_provider: str  # FARGATE | FARGATE_SPOT
+    weight: int
+    base: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerInputs:
+    enabled: bool
+    protocol: str  # HTTP | HTTPS
+    certificate_arn: str | None
+    internet_facing: bool
+    ingress_cidrs: tuple[str, ...]
+    idle_timeout_seconds: int
+    access_log_retention_days: int
+
+    @property
+    def https(self) -> bool:
+        return self.protocol == "HTTPS"
+
+
+@dataclass(frozen=True)
+class AnywhereInputs:
+    enabled: bool
+    registration_limit: int
+    expiry_days: int
+    epoch: int
+    instance_name_prefix: str | None
+    gpu: bool
+    docker_install_source: str  # docker | distro | none
+
+
+@dataclass(frozen=True)
+class MonitoringInputs:
+    notification_emails: tuple[str, ...]
+    formatter: bool
+
+
+@dataclass(frozen=True)
+class EcsEnvInputs(VpcEnvInputs):
+    capacity_provider_strategy: tuple[CapacityProviderShare, ...]
+    container_insights: str  # enhanced | enabled | disabled
+    namespace: str | None
+    log_retention_days: int
+    load_balancer: LoadBalancerInputs
+    anywhere: AnywhereInputs
+    monitoring: MonitoringInputs
+
+    def namespace_name(self, environment: str) -> str:
+        return self.namespace or f"{environment}.internal"
+
+    def instance_name_prefix(self, environment: str) -> str:
+        return self.anywhere.instance_name_prefix or f"keel-{environment}"
+
+
+def check(inputs: EcsEnvInputs, env: Any) -> Iterator[Problem]:
+    yield from check_network(inputs, env.az_count, env.availability_zones)
+    yield from check_strategy(inputs.capacity_provider_strategy)
+    yield from check_load_balancer(inputs.load_balancer, env)
+    if inputs.anywhere.enabled and not env.region:
+        yield "anywhere.enabled", "needs the environment's region (the registration script names it)", True, \
+            "a region (and availability_zones) on the environment, or anywhere.enabled false"
+
+
+def check_strategy(strategy: tuple[CapacityProviderShare, ...]) -> Iterator[Problem]:
+    """ECS's own rules for a capacity provider strategy, reported before CloudFormation rejects them."""
+    seen: set[str] = set()
+    for n, share in enumerate(strategy):
+        if share.capacity_provider in seen:
+            yield f"capacity_provider_strategy[{n}].capacity_provider", "appears twice in the strategy", \
+                share.capacity_provider, "each capacity provider once"
+        seen.add(share.capacity_provider)
+    with_base = [n for n, s in enumerate(strategy) if s.base > 0]
+    for n in with_base[1:]:
+        yield f"capacity_provider_strategy[{n}].base", "only one capacity provider in a strategy can have a base", \
+            strategy[n].base, "0 here, or a base on one provider only"
+    if strategy and all(s.weight == 0 for s in strategy):
+        yield "capacity_provider_strategy", "gives every capacity provider a weight of 0", \
+            [s.weight for s in strategy], "a weight above 0 for at least one provider"
+
+
+def check_load_balancer(lb: LoadBalancerInputs, env: Any) -> Iterator[Problem]:
+    if not lb.enabled:
+        return
+    if lb.https and not lb.certificate_arn:
+        yield "load_balancer.certificate_arn", "is required when load_balancer.protocol is HTTPS", MISSING, \
+            "an ACM certificate ARN, or protocol HTTP"
+    if not lb.https and lb.certificate_arn:
+        yield "load_balancer.certificate_arn", "is set but load_balancer.protocol is HTTP (it would be ignored)", \
+            lb.certificate_arn, "protocol HTTPS, or no certificate_arn"
+    if lb.certificate_arn and env.region:
+        region = lb.certificate_arn.split(":")[3]
+        if region != env.region:
+            yield "load_balancer.certificate_arn", f"is in {region}, the environment is in {env.region}", \
+                lb.certificate_arn, f"a certificate in {env.region} (ALBs use certificates of their own region)"

@@ -1,0 +1,103 @@
+"""eks-env 1.x builder: the vpc-env network, the EKS cluster, hybrid nodes and EKS Anywhere readiness."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from keel.constructs.assembly_file import AssemblyFile
+from keel.constructs.common import RETENTION
+from keel.constructs.eks_cluster import EksCluster, as_icluster
+from keel.constructs.eks_connector import EksConnectorRegistration
+from keel.constructs.eks_hybrid import HybridNodes
+from keel.eksa import documents, to_yaml
+from keel.spec.model import Environment
+from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates.eks_env.inputs import EksEnvInputs
+from keel.templates.eks_env.nodeconfig import node_config
+from keel.templates.vpc_env.builder import build_network, network_discovery
+
+
+def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EnvironmentOutputs:
+    key, network = build_network(scope, environment=environment, inputs=inputs.network)
+    policy = removal_policy(environment)
+    stack = Stack.of(scope)
+    hybrid = inputs.hybrid_nodes
+    cluster = EksCluster(
+        scope, "Cluster", vpc=network.vpc, key=key.key, cluster_name=environment.stack_name,
+        kubernetes_version=inputs.kubernetes_version, authentication_mode=inputs.authentication_mode,
+        endpoint_access=inputs.endpoint_access, public_access_cidrs=inputs.public_access_cidrs,
+        log_types=inputs.control_plane_logs, log_retention=RETENTION[inputs.control_plane_log_retention_days],
+        service_ipv4_cidr=inputs.service_ipv4_cidr,
+        remote_node_networks=hybrid.remote_node_networks if hybrid.enabled else (),
+        remote_pod_networks=hybrid.remote_pod_networks if hybrid.enabled else (),
+        capacity=inputs.capacity, bootstrap_creator_admin=not inputs.has_cluster_admin, removal_policy=policy)
+    if inputs.capacity == "node_groups":
+        cluster.add_node_groups(inputs.node_groups)
+    elif inputs.capacity == "fargate":
+        cluster.add_fargate(inputs.fargate_namespaces)
+    cluster.add_access_entries(inputs.access_entries)
+    eks_cluster = cluster.cluster
+    discovery = network_discovery(network) | {
+        "kms/key-arn": key.key.key_arn,
+        "eks/cluster-name": eks_cluster.cluster_name,
+        "eks/cluster-arn": eks_cluster.cluster_arn,
+        "eks/endpoint": eks_cluster.cluster_endpoint,
+        "eks/kubernetes-version": inputs.kubernetes_version,
+        "eks/oidc-issuer": eks_cluster.cluster_open_id_connect_issuer_url,
+        "eks/oidc-provider-arn": cluster.oidc_provider.open_id_connect_provider_arn,
+        "eks/security-group-id": eks_cluster.cluster_security_group_id,
+        "eks/node-role-arn": cluster.node_role.role_arn,
+    }
+    tags = {**environment.tags, "keel:environment": environment.name}
+    artifacts: dict[str, str] = {}
+    if hybrid.enabled:
+        nodes = HybridNodes(
+            scope, "HybridNodes", cluster=eks_cluster, security_group=cluster.security_group, key=key.key,
+            remote_node_networks=hybrid.remote_node_networks, remote_pod_networks=hybrid.remote_pod_networks,
+            credentials=hybrid.credentials, tags=tags, removal_policy=policy,
+            activation_registration_limit=hybrid.activation_registration_limit,
+            activation_expiry_days=hybrid.activation_expiry_days, activation_epoch=hybrid.activation_epoch,
+            ca_certificate=hybrid.roles_anywhere_ca_certificate)
+        discovery["eks/hybrid/node-role-arn"] = nodes.role.role_arn
+        deployed = {"role_arn": nodes.role.role_arn}
+        if nodes.activation is not None:
+            discovery["eks/hybrid/activation-secret-arn"] = nodes.activation.secret.secret_arn
+        if nodes.trust_anchor is not None and nodes.profile is not None:
+            deployed |= {"trust_anchor_arn": nodes.trust_anchor.attr_trust_anchor_arn,
+                         "profile_arn": nodes.profile.attr_profile_arn}
+            discovery["eks/hybrid/trust-anchor-arn"] = deployed["trust_anchor_arn"]
+            discovery["eks/hybrid/profile-arn"] = deployed["profile_arn"]
+        discovery["eks/hybrid/nodeconfig"] = to_yaml([node_config(
+            cluster_name=environment.stack_name, region=stack.region, credentials=hybrid.credentials, **deployed)])
+        artifacts["eks-hybrid-nodeconfig.yaml"] = to_yaml([node_config(
+            cluster_name=environment.stack_name, region=environment.region or "${AWS_REGION}",
+            credentials=hybrid.credentials)])
+    anywhere = inputs.anywhere
+    if anywhere.enabled:
+        name = anywhere.cluster_name or f"{environment.name}-anywhere"
+        ctx = documents.ClusterContext(name=name, kubernetes_version=inputs.kubernetes_version,
+                                       region=environment.region or "${AWS_REGION}")
+        artifacts["eks-anywhere-cluster.yaml"] = to_yaml(
+            documents.cluster_config(anywhere, ctx, inputs.access_entries))
+        bindings = documents.rbac(inputs.access_entries)
+        if bindings:
+            artifacts["eks-anywhere-rbac.yaml"] = to_yaml(bindings)
+        if anywhere.metallb_addresses:
+            artifacts["eks-anywhere-metallb.yaml"] = to_yaml(documents.metallb(anywhere.metallb_addresses))
+        discovery["eks-anywhere/cluster-name"] = name
+        if anywhere.register_connector:
+            connector = EksConnectorRegistration(
+                scope, "AnywhereConnector", cluster_name=name, key=key.key, tags=tags, removal_policy=policy,
+                epoch=anywhere.connector_epoch)
+            discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
+            discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
+            discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
+    # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
+    for name, text in sorted(artifacts.items()):
+        AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
+                     content=text)
+    return EnvironmentOutputs(
+        environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
+        eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
+        eks_security_group=eks_cluster.cluster_security_group)

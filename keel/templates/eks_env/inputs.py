@@ -1,0 +1,354 @@
+"""eks-env inputs and cross-field rules. CDK-free: `keel validate` runs this without importing aws_cdk.
+
+Every rule names the exact field it is about, and a CIDR clash names both fields and both ranges, so a
+bad spec is fixed from the message alone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from keel.netplan import is_rfc1918, overlap
+from keel.spec.errors import MISSING as MISSING_VALUE
+from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
+
+Problem = tuple[str, str, Any, str | None]
+
+# EKS access policy names by the schema's short names.
+ACCESS_POLICIES = {
+    "cluster_admin": "AmazonEKSClusterAdminPolicy",
+    "admin": "AmazonEKSAdminPolicy",
+    "edit": "AmazonEKSEditPolicy",
+    "view": "AmazonEKSViewPolicy",
+}
+REQUIRED_LOGS = ("api", "audit", "authenticator")
+# Graviton families: a digit then `g` (m7g, c7gn, r8g, t4g, im4gn, x2gd...).
+_GRAVITON = re.compile(r"^[a-z]+[0-9]+g[a-z]*\.")
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    name: str
+    instance_types: tuple[str, ...]
+    ami_type: str
+    capacity_type: str
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size: int
+
+    @property
+    def arm64(self) -> bool:
+        return "ARM_64" in self.ami_type
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    policy: str
+    namespaces: tuple[str, ...]
+
+    @property
+    def policy_name(self) -> str:
+        return ACCESS_POLICIES[self.policy]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    principal_arn: str
+    username: str | None
+    kubernetes_groups: tuple[str, ...]
+    policies: tuple[AccessPolicy, ...]
+
+    @property
+    def is_role(self) -> bool:
+        return ":role/" in self.principal_arn
+
+
+@dataclass(frozen=True)
+class HybridNodes:
+    enabled: bool
+    remote_node_networks: tuple[str, ...]
+    remote_pod_networks: tuple[str, ...]
+    credentials: str
+    activation_registration_limit: int
+    activation_expiry_days: int
+    activation_epoch: int
+    roles_anywhere_ca_certificate: str | None
+
+
+@dataclass(frozen=True)
+class VSphere:
+    server: str | None
+    datacenter: str | None
+    network: str | None
+    datastore: str | None
+    folder: str | None
+    resource_pool: str | None
+    thumbprint: str | None
+    template: str | None
+    num_cpus: int
+    memory_mib: int
+    disk_gib: int
+
+
+@dataclass(frozen=True)
+class Tinkerbell:
+    tinkerbell_ip: str | None
+    os_image_url: str | None
+    hook_images_url: str | None
+
+
+@dataclass(frozen=True)
+class Oidc:
+    issuer_url: str | None
+    client_id: str | None
+    username_claim: str
+    groups_claim: str
+
+    @property
+    def enabled(self) -> bool:
+        return self.issuer_url is not None
+
+
+@dataclass(frozen=True)
+class Flux:
+    github_owner: str | None
+    github_repository: str | None
+    repository_url: str | None
+    branch: str
+    cluster_config_path: str | None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.repository_url or self.github_owner or self.github_repository)
+
+
+@dataclass(frozen=True)
+class Anywhere:
+    enabled: bool
+    cluster_name: str | None
+    provider: str
+    os_family: str
+    control_plane_count: int
+    control_plane_endpoint: str | None
+    external_etcd: bool
+    worker_count: int
+    node_network: str | None
+    pod_cidr: str
+    service_cidr: str
+    metallb_addresses: str | None
+    register_connector: bool
+    connector_epoch: int
+    vsphere: VSphere
+    tinkerbell: Tinkerbell
+    oidc: Oidc
+    flux: Flux
+
+
+@dataclass(frozen=True)
+class EksEnvInputs:
+    network: VpcEnvInputs
+    kubernetes_version: str
+    authentication_mode: str
+    service_ipv4_cidr: str
+    endpoint_access: str
+    public_access_cidrs: tuple[str, ...]
+    control_plane_logs: tuple[str, ...]
+    control_plane_log_retention_days: int
+    capacity: str
+    node_groups: tuple[NodeGroup, ...]
+    fargate_namespaces: tuple[str, ...]
+    access_entries: tuple[AccessEntry, ...]
+    hybrid_nodes: HybridNodes
+    anywhere: Anywhere
+
+    @property
+    def has_cluster_admin(self) -> bool:
+        return any(p.policy == "cluster_admin" and not p.namespaces for e in self.access_entries for p in e.policies)
+
+
+def check(inputs: EksEnvInputs, env: Any) -> Iterator[Problem]:
+    yield from check_network(inputs.network, env.az_count, env.availability_zones, prefix="network")
+    yield from _check_service_cidr(inputs)
+    yield from _check_endpoint(inputs)
+    yield from _check_logs(inputs)
+    yield from _check_node_groups(inputs)
+    yield from _check_access_entries(inputs)
+    yield from check_hybrid_networks(inputs)
+    yield from _check_hybrid_credentials(inputs.hybrid_nodes)
+    if inputs.anywhere.enabled:
+        yield from check_anywhere(inputs.anywhere)
+
+
+def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[Problem]:
+    if overlap(inputs.service_ipv4_cidr, inputs.network.vpc_cidr):
+        yield ("service_ipv4_cidr", f"{inputs.service_ipv4_cidr} overlaps network.vpc_cidr "
+               f"({inputs.network.vpc_cidr})", inputs.service_ipv4_cidr, "a range outside the VPC")
+
+
+def _check_endpoint(inputs: EksEnvInputs) -> Iterator[Problem]:
+    if inputs.endpoint_access == "private" and inputs.public_access_cidrs:
+        yield ("public_access_cidrs", "is set but endpoint_access is private", list(inputs.public_access_cidrs),
+               "no public_access_cidrs, or endpoint_access public or public_and_private")
+    if inputs.endpoint_access != "private" and not inputs.public_access_cidrs:
+        yield ("public_access_cidrs", f"is empty but endpoint_access is {inputs.endpoint_access}: the API "
+               "would be open to the internet", [], "the CIDRs allowed to reach the public endpoint")
+
+
+def _check_logs(inputs: EksEnvInputs) -> Iterator[Problem]:
+    missing = [t for t in REQUIRED_LOGS if t not in inputs.control_plane_logs]
+    if missing:
+        yield ("control_plane_logs", f"must include {', '.join(missing)}", list(inputs.control_plane_logs),
+               "at least api, audit and authenticator")
+
+
+def _check_node_groups(inputs: EksEnvInputs) -> Iterator[Problem]:
+    if inputs.capacity != "node_groups":
+        return
+    if not inputs.node_groups:
+        yield "node_groups", "is empty but capacity is node_groups", [], "at least one node group"
+    seen: set[str] = set()
+    for i, group in enumerate(inputs.node_groups):
+        where = f"node_groups[{i}]"
+        if group.name in seen:
+            yield f"{where}.name", "is used by another node group", group.name, "a unique name"
+        seen.add(group.name)
+        if not group.min_size <= group.desired_size <= group.max_size:
+            yield (f"{where}.desired_size", f"is outside min_size {group.min_size} .. max_size {group.max_size}",
+                   group.desired_size, "min_size <= desired_size <= max_size")
+        for j, itype in enumerate(group.instance_types):
+            graviton = bool(_GRAVITON.match(itype))
+            if graviton != group.arm64:
+                arch = "arm64 (Graviton)" if graviton else "x86_64"
+                yield (f"{where}.instance_types[{j}]", f"is an {arch} type but ami_type is {group.ami_type}",
+                       itype, f"{'an ARM_64' if graviton else 'an X86_64'} ami_type, or a matching instance type")
+
+
+def _check_access_entries(inputs: EksEnvInputs) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, entry in enumerate(inputs.access_entries):
+        where = f"access_entries[{i}]"
+        if entry.principal_arn in seen:
+            yield f"{where}.principal_arn", "has another access entry", entry.principal_arn, "one entry a principal"
+        seen.add(entry.principal_arn)
+        if not entry.kubernetes_groups and not entry.policies:
+            yield where, "grants nothing", MISSING_VALUE, "kubernetes_groups or policies"
+        for j, group in enumerate(entry.kubernetes_groups):
+            if group.startswith("system:"):
+                yield (f"{where}.kubernetes_groups[{j}]", "is reserved by Kubernetes (EKS rejects system: groups)",
+                       group, "policies: [{policy: cluster_admin}] for system:masters")
+        if entry.username and "{{SessionName}}" in entry.username and not entry.is_role:
+            yield (f"{where}.username", "uses {{SessionName}}, which only roles have", entry.username,
+                   "a fixed user name for an IAM user")
+
+
+def check_hybrid_networks(inputs: EksEnvInputs) -> Iterator[Problem]:
+    """Remote node and pod networks: RFC 1918, and clear of each other, the VPC and the service CIDR."""
+    hybrid = inputs.hybrid_nodes
+    remote = [(f"hybrid_nodes.remote_node_networks[{i}]", c) for i, c in enumerate(hybrid.remote_node_networks)]
+    remote += [(f"hybrid_nodes.remote_pod_networks[{i}]", c) for i, c in enumerate(hybrid.remote_pod_networks)]
+    if not hybrid.enabled:
+        for path, cidr in remote:
+            yield path, "is set but hybrid_nodes.enabled is false", cidr, "hybrid_nodes.enabled: true"
+        return
+    if not hybrid.remote_node_networks:
+        yield ("hybrid_nodes.remote_node_networks", "is empty but hybrid nodes are enabled", [],
+               "the RFC 1918 CIDRs of the on-premises nodes")
+    taken = [("network.vpc_cidr", inputs.network.vpc_cidr), ("service_ipv4_cidr", inputs.service_ipv4_cidr)]
+    for path, cidr in remote:
+        if not is_rfc1918(cidr):
+            yield path, f"{cidr} is not an RFC 1918 private range", cidr, \
+                "a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+            continue
+        clash = next(((p, c) for p, c in taken if overlap(cidr, c)), None)
+        if clash:
+            yield path, f"{cidr} overlaps {clash[0]} ({clash[1]})", cidr, \
+                "a range that overlaps neither the VPC, the service CIDR nor another remote network"
+        taken.append((path, cidr))
+
+
+def _check_hybrid_credentials(hybrid: HybridNodes) -> Iterator[Problem]:
+    if hybrid.enabled and hybrid.credentials == "iam_roles_anywhere":
+        pem = hybrid.roles_anywhere_ca_certificate
+        if not pem or "-----BEGIN CERTIFICATE-----" not in pem:
+            yield ("hybrid_nodes.roles_anywhere_ca_certificate", "is required with credentials iam_roles_anywhere",
+                   pem if pem else MISSING_VALUE, "the PEM certificate of the CA that signs node certificates")
+
+
+def check_anywhere(anywhere: Anywhere) -> Iterator[Problem]:
+    """EKS Anywhere settings, checked before any YAML is written (the CRDs check shapes, not sense)."""
+    p = "anywhere"
+    if overlap(anywhere.pod_cidr, anywhere.service_cidr):
+        yield (f"{p}.service_cidr", f"{anywhere.service_cidr} overlaps {p}.pod_cidr ({anywhere.pod_cidr})",
+               anywhere.service_cidr, "separate pod and service ranges")
+    node = anywhere.node_network
+    if node is not None:
+        for name in ("pod_cidr", "service_cidr"):
+            if overlap(node, getattr(anywhere, name)):
+                yield (f"{p}.node_network", f"{node} overlaps {p}.{name} ({getattr(anywhere, name)})", node,
+                       "a node network apart from the pod and service ranges")
+    needs_network = anywhere.provider != "docker" or anywhere.metallb_addresses is not None
+    if node is None and needs_network:
+        why = f"provider {anywhere.provider}" if anywhere.provider != "docker" else "metallb_addresses"
+        yield f"{p}.node_network", f"is required with {why}", MISSING_VALUE, "the machines' layer-2 CIDR"
+        return
+    pool = None
+    if anywhere.metallb_addresses is not None and node is not None:
+        pool = address_range(anywhere.metallb_addresses)
+        if pool is None:
+            yield (f"{p}.metallb_addresses", "is not a valid CIDR or first-last range", anywhere.metallb_addresses,
+                   "such as 10.10.0.200-10.10.0.250 or 10.10.0.192/27")
+        elif not _range_inside(pool, node):
+            yield (f"{p}.metallb_addresses", f"{anywhere.metallb_addresses} is outside {p}.node_network ({node})",
+                   anywhere.metallb_addresses, f"a range inside {node}")
+    addresses = [(f"{p}.control_plane_endpoint", anywhere.control_plane_endpoint)]
+    if anywhere.provider == "tinkerbell":
+        addresses.append((f"{p}.tinkerbell.tinkerbell_ip", anywhere.tinkerbell.tinkerbell_ip))
+    if anywhere.provider != "docker":
+        for path, ip in addresses:
+            if ip is None:
+                yield path, f"is required with provider {anywhere.provider}", MISSING_VALUE, f"an address in {node}"
+            elif node is not None and ipaddress.IPv4Address(ip) not in ipaddress.IPv4Network(node):
+                yield path, f"{ip} is outside {p}.node_network ({node})", ip, f"an address in {node}"
+            elif pool is not None and pool[0] <= ipaddress.IPv4Address(ip) <= pool[1]:
+                yield path, f"{ip} is inside {p}.metallb_addresses ({anywhere.metallb_addresses})", ip, \
+                    "an address MetalLB will not hand out"
+        if len(addresses) == 2 and addresses[0][1] and addresses[0][1] == addresses[1][1]:
+            yield addresses[1][0], f"equals {p}.control_plane_endpoint", addresses[1][1], "its own address"
+    if anywhere.provider == "vsphere":
+        for name in ("server", "datacenter", "network", "datastore", "folder", "resource_pool", "thumbprint"):
+            if getattr(anywhere.vsphere, name) is None:
+                yield f"{p}.vsphere.{name}", "is required with provider vsphere", MISSING_VALUE, "a vSphere setting"
+    if anywhere.external_etcd and anywhere.provider == "tinkerbell":
+        yield (f"{p}.external_etcd", "is not supported by the tinkerbell provider", True,
+               "false (stacked etcd on the control plane machines)")
+    if anywhere.oidc.enabled and not anywhere.oidc.client_id:
+        yield f"{p}.oidc.client_id", "is required with oidc.issuer_url", MISSING_VALUE, "the OIDC client id"
+    flux = anywhere.flux
+    if bool(flux.github_owner) != bool(flux.github_repository):
+        missing = "github_repository" if flux.github_owner else "github_owner"
+        yield f"{p}.flux.{missing}", "is required with the other github_* setting", MISSING_VALUE, "a GitHub name"
+    if flux.repository_url and flux.github_owner:
+        yield f"{p}.flux.repository_url", "is set together with github_owner", flux.repository_url, \
+            "either a GitHub repository or a git URL"
+
+
+def address_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address] | None:
+    """`10.0.0.200-10.0.0.250` or `10.0.0.192/27` -> (first, last); None when malformed."""
+    try:
+        if "-" in text:
+            first, last = (ipaddress.IPv4Address(x) for x in text.split("-", 1))
+            return (first, last) if first <= last else None
+        net = ipaddress.IPv4Network(text, strict=True)
+        return net[0], net[-1]
+    except ValueError:
+        return None
+
+
+def _range_inside(pool: tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], cidr: str) -> bool:
+    net = ipaddress.IPv4Network(cidr)
+    return pool[0] in net and pool[1] in net

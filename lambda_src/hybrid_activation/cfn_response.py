@@ -1,0 +1,1 @@
+../_shared/cfn_response.py

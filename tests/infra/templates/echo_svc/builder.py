@@ -1,0 +1,12 @@
+"""echo-svc: publishes its message; enough of an instance for pipelines to deploy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+
+def build(scope: Construct, *, service: Any, instance: Any, inputs: Any, pipeline: Any,
+          environment: Any) -> dict[str, str]:
+    return {"message": inputs.message}

@@ -1,0 +1,54 @@
+"""Spec-layer helpers: write a platform into tmp, load it with the real + test-only templates."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from keel.spec import SpecError, load_platform
+from keel.spec.model import PlatformModel
+from keel.templates.registry import Registry, default_registry, load_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+# /work/shared from /work/main and from a worktree such as /work/wt/<name> alike
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), ROOT.parent / "shared")
+PROTON = SHARED / "data" / "proton-samples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
+
+
+def test_registry() -> Registry:
+    return Registry(templates={**default_registry().templates, **load_registry(FIXTURES).templates})
+
+
+test_registry.__test__ = False  # type: ignore[attr-defined]
+
+
+class Platform:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, text: str, name: str = "platform.yaml") -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def load(self, text: str, **files: str) -> PlatformModel:
+        for name, body in files.items():
+            self.write(body, name.replace("__", "/").replace("_yaml", ".yaml"))
+        return load_platform(self.write(text), registry=test_registry())
+
+    def problems(self, text: str, **files: str) -> list[str]:
+        with pytest.raises(SpecError) as info:
+            self.load(text, **files)
+        lines = [p.render() for p in info.value.problems]
+        assert info.value.render().endswith("nothing was synthesized.")
+        return lines
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    monkeypatch.chdir(tmp_path)
+    return Platform(tmp_path)

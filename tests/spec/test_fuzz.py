@@ -1,0 +1,105 @@
+"""Property: any malformed platform is rejected with exit 2 and located messages, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keel.cli import main
+
+BASE: dict[str, Any] = {
+    "name": "fuzz",
+    "environments": [
+        {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
+         "availability_zones": ["eu-west-1a", "eu-west-1b"], "tags": {"team": "a"},
+         "spec": {"vpc_cidr": "10.1.0.0/16", "nat_gateways": 1, "interface_endpoints": ["ssm"]}},
+        {"name": "prod", "template": "vpc-env:1.0", "production": True,
+         "spec": {"isolated_subnets": True}},
+    ],
+}
+# Mapping nodes whose schema is closed: an unknown key there must always be an error.
+CLOSED = [(), ("environments", 0), ("environments", 1), ("environments", 0, "spec"), ("environments", 1, "spec")]
+LINE = re.compile(r"^\S+\.yaml(:[^\n]+?)?: \S.*$")
+
+junk = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6)
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += paths(v, (*prefix, i))
+    return out
+
+
+def parent_and_key(doc: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
+    node = doc
+    for part in path[:-1]:
+        node = node[part]
+    return node, path[-1]
+
+
+def run(doc: Any) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "platform.yaml"
+        file.write_text(json.dumps(doc))
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(["validate", "--quiet", str(file)])
+        return code, err.getvalue()
+
+
+def assert_well_formed_rejection(code: int, err: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == f"{len(lines) - 1} problem{'s' if len(lines) != 2 else ''}; nothing was synthesized."
+    for line in lines[:-1]:
+        assert LINE.match(line), line
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_platforms_never_crash(data: st.DataObject) -> None:
+    doc = copy.deepcopy(BASE)
+    for _ in range(data.draw(st.integers(1, 3))):
+        candidates = paths(doc)
+        if not candidates:
+            break
+        path = data.draw(st.sampled_from(candidates))
+        parent, key = parent_and_key(doc, path)
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = data.draw(junk)
+    code, err = run(doc)
+    assert "Traceback" not in err
+    if code != 0:
+        assert_well_formed_rejection(code, err)
+
+
+@settings(max_examples=60, deadline=None)
+@given(where=st.sampled_from(CLOSED), value=junk)
+def test_unknown_keys_are_always_rejected_with_their_path(where: tuple[Any, ...], value: Any) -> None:
+    doc = copy.deepcopy(BASE)
+    node = doc
+    for part in where:
+        node = node[part]
+    node["zz_unknown"] = value
+    code, err = run(doc)
+    assert_well_formed_rejection(code, err)
+    assert "zz_unknown: unknown input" in err

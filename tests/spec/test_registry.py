@@ -1,0 +1,64 @@
+"""Every template in the registry is well formed: schema, typed inputs and defaults agree."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from keel.spec.schema import iter_properties, resolve
+from keel.spec.typed import field_names
+from keel.templates.registry import TemplateRef, TemplateVersion, default_registry
+
+VERSIONS = default_registry().all_versions()
+
+
+def _schema_tree(schema_node: dict, root: dict) -> dict:  # type: ignore[type-arg]
+    node = resolve(schema_node, root)
+    out = {}
+    for key, sub in (node.get("properties") or {}).items():
+        sub = resolve(sub, root)
+        if sub.get("type") == "object" and sub.get("additionalProperties") is not True:
+            out[key] = _schema_tree(sub, root)  # a free-form mapping (additionalProperties: true) is a leaf
+        elif sub.get("type") == "array" and resolve(sub.get("items", {}), root).get("type") == "object":
+            out[key] = _schema_tree(sub["items"], root)
+        else:
+            out[key] = None
+    return out
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
+def test_typed_inputs_mirror_the_schema(version: TemplateVersion) -> None:
+    """Field names equal schema properties (recursively): the schema is the one source of truth."""
+    for kind, cls in ((version.kind, version.inputs_type()), ("pipeline", version.pipeline_type())):
+        schema = version.schemas.get(kind)
+        if schema is None:
+            assert cls is None
+            continue
+        assert field_names(cls) == _schema_tree(schema.json_schema, schema.json_schema)
+        for f in dataclasses.fields(cls):
+            assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, \
+                f"{cls.__name__}.{f.name} restates a default; defaults live in the schema"
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
+def test_schema_defaults_satisfy_their_own_constraints(version: TemplateVersion) -> None:
+    for schema in version.schemas.values():
+        assert schema.validate(schema.with_defaults({})) == []
+        for path, prop, _required in iter_properties(schema):
+            assert "description" in prop or "title" in prop, f"{version.label}: {path} has no description"
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
+def test_service_templates_name_existing_environment_templates(version: TemplateVersion) -> None:
+    registry = default_registry()
+    for name, major in version.compatible_environments:
+        assert registry.resolve(TemplateRef(name, major)).kind == "environment"
+
+
+def test_recommended_version_is_the_highest_minor() -> None:
+    for template in default_registry().templates.values():
+        for major in template.majors:
+            best = template.recommended(major)
+            assert best is not None
+            assert all(v.version <= best.version for v in template.versions if v.version.major == major)
