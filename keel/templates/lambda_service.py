@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, SymlinkFollowMode
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -40,7 +40,9 @@ def function_code(service: Service, instance: ServiceInstance, pipeline: LambdaP
         raise CodeError(f"{where}.pipeline.code_dir: {root} is not a directory")
     if not (root / f"{module}.py").is_file() and not (root / module / "__init__.py").is_file():
         raise CodeError(f"{where}.instances[{instance.name}].spec.lambda_handler: {module}.py is not in {root}")
-    return lambda_.Code.from_asset(str(root), exclude=list(ASSET_EXCLUDES))
+    # Links (lambda_src/<function>/keel_runtime -> ../keel_runtime) are packaged as the files they name.
+    return lambda_.Code.from_asset(str(root), exclude=list(ASSET_EXCLUDES),
+                                   follow_symlinks=SymlinkFollowMode.ALWAYS)
 
 
 def environment_key(scope: Construct, environment: EnvironmentOutputs) -> kms.IKey:

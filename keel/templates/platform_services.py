@@ -21,26 +21,22 @@ from dataclasses import dataclass, field
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from keel.constructs.common import RETENTION
 from keel.constructs.config_plane import ConfigPlane
 from keel.constructs.event_bus import EventBus
-from keel.constructs.function import ASSET_EXCLUDES, LAMBDA_SRC
+from keel.constructs.function import code_for
 from keel.spec.model import Environment
 from keel.stacks.outputs import removal_policy
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs
 
-# The rotation function is Keel's own code in lambda_src (with keel_runtime beside it).
-ROTATION_HANDLER = "secret_rotation.handler.handler"
+# The rotation function is Keel's own code: lambda_src/secret_rotation/handler.py.
+ROTATION_SOURCE = "secret_rotation"
+ROTATION_HANDLER = "handler.handler"
 PLATFORM_RUNTIME = "python3.13"
 PLATFORM_ARCHITECTURE = "arm64"
 PLATFORM_LOG_RETENTION_DAYS = 90
-
-
-def keel_lambda_code() -> lambda_.Code:
-    return lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=list(ASSET_EXCLUDES))
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ def build_platform_services(scope: Construct, *, environment: Environment, key: 
     if config_in is not None and config_in.enabled:
         config = ConfigPlane(
             scope, "Config", environment=environment.name, key=key, parameters=config_in.parameters,
-            secrets=config_in.secrets, rotation_code=keel_lambda_code(), rotation_handler=ROTATION_HANDLER,
+            secrets=config_in.secrets, rotation_code=code_for(ROTATION_SOURCE), rotation_handler=ROTATION_HANDLER,
             runtime=PLATFORM_RUNTIME, architecture=PLATFORM_ARCHITECTURE,
             log_retention=RETENTION[PLATFORM_LOG_RETENTION_DAYS], removal_policy=policy)
         discovery["config/prefix"] = f"/keel/{environment.name}"

@@ -161,7 +161,7 @@ def test_rotating_secrets_use_the_generic_rotation_function(lab: Synthesized) ->
         assert schedule["RotationLambdaARN"]["Fn::GetAtt"][0].startswith("ConfigRotation")
     rotation = next(f["Properties"] for k, f in resources(lab, "keel-dev", "AWS::Lambda::Function").items()
                     if k.startswith("ConfigRotation"))
-    assert rotation["Handler"] == "secret_rotation.handler.handler"
+    assert rotation["Handler"] == "handler.handler"
 
 
 def test_secret_values_appear_nowhere_in_the_cloud_assembly(lab: Synthesized) -> None:
