@@ -166,3 +166,15 @@ def test_no_tracer_decorators_leave_the_function_alone() -> None:
 
     assert NoTracer().capture_lambda_handler(handler) is handler
     assert NoTracer().capture_method()(handler) is handler
+
+
+@pytest.mark.parametrize("function", ["api", "event_worker", "scheduled_job", "secret_rotation"])
+def test_handler_imports_from_its_own_folder_as_lambda_runs_it(function: str) -> None:
+    """The package root in Lambda is lambda_src/<function> (keel_runtime arrives through its link)."""
+    from tests.handlers.conftest import ENVIRONMENT
+
+    root = LAMBDA_SRC / function
+    out = subprocess.run([sys.executable, "-c", "import handler; print(callable(handler.handler))"],
+                         capture_output=True, text=True, cwd=root, check=True,
+                         env={**ENVIRONMENT, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    assert out.stdout.strip() == "True"
