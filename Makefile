@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 PLATFORM ?= platform.yaml
 
-.PHONY: setup synth test lint typecheck validate diff deploy clean bench
+.PHONY: setup synth test lint typecheck validate diff deploy clean bench bench-handlers
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -55,6 +55,10 @@ validate: setup
 
 bench: setup
 	$(PY) bench/synth.py
+
+## Cold import time of each Lambda handler vs bare boto3, and deployment package sizes.
+bench-handlers: setup
+	$(PY) bench/handlers.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

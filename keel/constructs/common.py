@@ -37,3 +37,8 @@ def firelens_cloudwatch_options(*, log_group: str, region: str, stream_prefix: s
     """Fluent Bit's cloudwatch_logs output into an existing log group (the router never creates groups)."""
     return {"Name": "cloudwatch_logs", "region": region, "log_group_name": log_group,
             "log_stream_prefix": stream_prefix, "auto_create_group": "false"}
+
+def pascal_id(key: str) -> str:
+    """`db/pool-size` -> `DbPoolSize`: construct IDs derived from spec names, the same way forever."""
+    return "".join(p[:1].upper() + p[1:] for p in key.replace("/", "-").replace("_", "-").replace(".", "-")
+                   .split("-") if p)

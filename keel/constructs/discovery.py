@@ -11,9 +11,7 @@ from aws_cdk import CfnOutput
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-
-def _pascal(key: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in key.replace("/", "-").replace("_", "-").split("-") if p)
+from keel.constructs.common import pascal_id as _pascal
 
 
 class DiscoveryParameters(Construct):

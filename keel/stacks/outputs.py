@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -17,6 +19,9 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_sns as sns
 
 from keel.spec.model import Environment
+
+if TYPE_CHECKING:
+    from keel.constructs.config_plane import ConfigPlane
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,12 @@ class EnvironmentOutputs:
     external_log_routing_policy: iam.IManagedPolicy | None = None
     #: The encrypted SNS topic of the environment's notifications (control-plane events).
     notifications: sns.ITopic | None = None
+
+    # --- the serverless platform services (build_platform_services); None where a template has none. ---
+    #: The environment's event bus (services put their rules on it), when the template has one.
+    bus: events.IEventBus | None = None
+    #: The config plane (/keel/<environment>/<service>/<key>), when the template has one.
+    config: ConfigPlane | None = None
 
     @property
     def name(self) -> str:

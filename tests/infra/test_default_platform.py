@@ -86,7 +86,7 @@ def test_summary_report_lists_each_stack_with_its_template(platform: Synthesized
     from keel.report import render_report, stack_rows
 
     rows = {r.stack: r for r in stack_rows(platform.outdir)}
-    assert rows["keel-dev"].template == "vpc-env@1.1"
+    assert rows["keel-dev"].template == "vpc-env@1.2"
     assert rows["keel-dev"].resources == len(platform.json("keel-dev")["Resources"])
     assert all(r.findings == 0 for r in rows.values())
     text, clean = render_report(platform.outdir)

@@ -98,7 +98,7 @@ def test_the_fragment_keeps_the_proton_spec_values_and_names_its_sources(result:
 
 def test_keel_registry_maps_the_vpc_env_sample(tmp_path: Path) -> None:
     result = import_proton(SAMPLES, default_registry())
-    assert matches(result)["vpc-env:1"] == ("vpc-env@1.1", "partial")
+    assert matches(result)["vpc-env:1"] == ("vpc-env@1.2", "partial")
     assert "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1)" in result.mapped
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -16,22 +18,34 @@ def test_keel_registry_minors_are_compatible_and_environments_exist() -> None:
     assert [p.render() for p in problems] == []
 
 
-def test_vpc_env_1_resolves_to_the_recommended_1_1() -> None:
-    assert default_registry().resolve(TemplateRef.parse("vpc-env:1")).label == "vpc-env@1.1"
+def test_vpc_env_1_resolves_to_the_recommended_minor() -> None:
+    assert default_registry().resolve(TemplateRef.parse("vpc-env:1")).label == "vpc-env@1.2"
+    assert default_registry().resolve(TemplateRef.parse("vpc-env:1.1")).label == "vpc-env@1.1"
     assert default_registry().resolve(TemplateRef.parse("vpc-env:1.0")).label == "vpc-env@1.0"
 
 
 def test_vpc_env_1_1_only_adds_one_optional_input_without_default() -> None:
-    old, new = default_registry().templates["vpc-env"].versions
+    old, new = default_registry().templates["vpc-env"].versions[:2]
     assert [c.render() for c in compare_versions(old, new)] == [
         "spec.flow_log_max_aggregation_seconds: new optional input (no default: nothing changes unless it is set)"
         " [compatible]"]
 
 
+def test_vpc_env_1_2_adds_the_event_bus_and_config_groups_and_their_outputs() -> None:
+    old, new = default_registry().templates["vpc-env"].versions[1:3]
+    changes = compare_versions(old, new)
+    assert [c.path for c in changes if c.path.startswith("spec.")] == ["spec.event_bus", "spec.config"]
+    assert not [c for c in changes if c.blocking]
+    assert {c.path for c in changes if c.path.startswith("outputs.")} == {
+        "outputs.events/bus-name", "outputs.events/bus-arn", "outputs.events/archive-arn",
+        "outputs.events/dead-letter-queue-url", "outputs.events/log-group", "outputs.config/prefix"}
+
+
 def test_vpc_env_versions_share_one_builder() -> None:
-    old, new = default_registry().templates["vpc-env"].versions
-    assert old.builder == new.builder
-    assert issubclass(new.inputs_type(), old.inputs_type())
+    versions = default_registry().templates["vpc-env"].versions
+    for old, new in itertools.pairwise(versions):
+        assert old.builder == new.builder
+        assert issubclass(new.inputs_type(), old.inputs_type())
 
 
 def test_check_passes_on_a_registry_with_compatible_minors(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -88,9 +102,9 @@ def test_check_flags_a_default_that_breaks_its_own_constraints(tmp_path: Path) -
         "bad-env@1.0: spec.retention: the default 45 is not an allowed value (expected one of 30, 90)"]
 
 
-@pytest.mark.parametrize("ref", ["vpc-env", "vpc-env:1", "vpc-env:1.1"])
-def test_templates_show_renders_the_inputs_table(capsys, ref: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("ref", "label"), [("vpc-env", "1.2"), ("vpc-env:1", "1.2"), ("vpc-env:1.1", "1.1")])
+def test_templates_show_renders_the_inputs_table(capsys, ref: str, label: str) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "templates", "show", ref)
     assert run.code == 0
-    assert run.out.startswith("vpc-env@1.1 (environment)")
-    assert any(line.startswith("flow_log_max_aggregation_seconds  integer") for line in run.out.splitlines())
+    assert run.out.startswith(f"vpc-env@{label} (environment)")
+    assert any(re.match(r"flow_log_max_aggregation_seconds +integer", line) for line in run.out.splitlines())

@@ -11,6 +11,7 @@ from keel.constructs.keys import EnvironmentKey
 from keel.constructs.network import Network
 from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.inputs import VpcEnvInputs, flow_log_max_aggregation
 
 
@@ -50,6 +51,8 @@ def network_discovery(network: Network) -> dict[str, str]:
 
 def build(scope: Construct, *, environment: Environment, inputs: VpcEnvInputs) -> EnvironmentOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs)
-    discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn}
-    return EnvironmentOutputs(environment=environment, vpc=network.vpc, key=key.key, discovery=discovery)
+    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn} | services.discovery
+    return EnvironmentOutputs(environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
+                              bus=services.bus, config=services.config)
 

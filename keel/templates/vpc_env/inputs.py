@@ -8,6 +8,7 @@ from typing import Any
 
 from keel.netplan import PlanError, SubnetPlan, plan_subnets
 from keel.spec.errors import MISSING
+from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
 
 _ORDINALS = ("one", "two", "three")
 
@@ -49,6 +50,14 @@ class VpcEnvInputsV11(VpcEnvInputs):
     flow_log_max_aggregation_seconds: int | None
 
 
+@dataclass(frozen=True)
+class VpcEnvInputsV12(VpcEnvInputsV11):
+    """vpc-env 1.2: 1.1's inputs plus the environment's event bus and config plane (on by default)."""
+
+    event_bus: EventBusInputs
+    config: ConfigPlaneInputs
+
+
 def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
     """The 1.1 input, or None (AWS's default) for 1.0 inputs and templates composing 1.0's."""
     return getattr(inputs, "flow_log_max_aggregation_seconds", None)
@@ -56,6 +65,8 @@ def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
 
 def check(inputs: VpcEnvInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
+    if isinstance(inputs, VpcEnvInputsV12):
+        yield from check_platform_services(inputs.event_bus, inputs.config)
 
 
 def check_network(inputs: VpcEnvInputs, az_count: int, azs: tuple[str, ...],

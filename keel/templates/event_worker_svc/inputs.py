@@ -1,0 +1,41 @@
+"""event-worker-svc inputs and cross-field rules. CDK-free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+
+
+@dataclass(frozen=True)
+class EventWorkerSvcInputs(LambdaFunctionInputs):
+    event_sources: tuple[str, ...]
+    detail_types: tuple[str, ...]
+    detail_filter: Mapping[str, Any]
+    batch_size: int
+    max_batching_window_seconds: int
+    maximum_concurrency: int
+    max_receive_count: int
+    target_retry_attempts: int
+    target_max_event_age_seconds: int
+    idempotency_ttl_seconds: int
+
+
+def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+    yield from check_function(inputs)
+    if not inputs.event_sources:
+        yield "event_sources", "needs at least one event source: the rule filters at the bus", [], \
+            'e.g. ["keel.orders-api"]'
+    if inputs.batch_size > 10 and inputs.max_batching_window_seconds == 0:
+        yield "max_batching_window_seconds", "must be above 0 when batch_size is above 10", 0, "1 to 300"
+    reserved = inputs.reserved_concurrency
+    if reserved is not None and 0 < reserved < inputs.maximum_concurrency:
+        yield "reserved_concurrency", \
+            f"is below maximum_concurrency ({inputs.maximum_concurrency}): the poller would be throttled", \
+            reserved, f"0 (kill switch) or at least {inputs.maximum_concurrency}"
+    bus = getattr(env.inputs, "event_bus", None)
+    if bus is not None and not bus.enabled:
+        yield "event_sources", f"environment \"{env.name}\" has no event bus (event_bus.enabled is false)", \
+            list(inputs.event_sources), "an environment with its event bus on"

@@ -1,0 +1,50 @@
+"""lambda-api-svc inputs and cross-field rules. CDK-free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from keel.spec.errors import MISSING
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+
+# The schema's default `routes`: one catch-all route (the function routes by itself).
+CATCH_ALL = ("ANY /{proxy+}",)
+
+
+@dataclass(frozen=True)
+class LambdaApiSvcInputs(LambdaFunctionInputs):
+    api_contract: str | None
+    routes: tuple[str, ...]
+    throttling_rate_limit: float
+    throttling_burst_limit: int
+    cors_allowed_origins: tuple[str, ...]
+    authorizer: str
+    jwt_issuer: str | None
+    jwt_audience: tuple[str, ...]
+    domain_name: str | None
+    certificate_arn: str | None
+
+
+def check(inputs: LambdaApiSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+    yield from check_function(inputs)
+    if inputs.api_contract and tuple(inputs.routes) != CATCH_ALL:
+        yield "routes", "cannot be combined with api_contract (the contract's paths are the routes)", \
+            list(inputs.routes), "routes or api_contract"
+    if inputs.authorizer == "jwt":
+        if not inputs.jwt_issuer:
+            yield "jwt_issuer", "is required with authorizer jwt", MISSING, "an https:// issuer URL"
+        if not inputs.jwt_audience:
+            yield "jwt_audience", "is required with authorizer jwt", [], "at least one audience"
+    elif inputs.jwt_issuer or inputs.jwt_audience:
+        yield "jwt_issuer" if inputs.jwt_issuer else "jwt_audience", \
+            f"is set but authorizer is {inputs.authorizer}", inputs.jwt_issuer or list(inputs.jwt_audience), \
+            "authorizer: jwt"
+    if bool(inputs.domain_name) != bool(inputs.certificate_arn):
+        missing = "certificate_arn" if inputs.domain_name else "domain_name"
+        yield missing, "is required with " + ("domain_name" if inputs.domain_name else "certificate_arn"), \
+            MISSING, "both domain_name and certificate_arn, or neither"
+    if "*" in inputs.cors_allowed_origins and inputs.authorizer != "none":
+        yield "cors_allowed_origins", "allows every origin on an authorized API", ["*"], \
+            "the browser origins that call the API"

@@ -1,0 +1,97 @@
+"""What the Lambda service templates build the same way: the function from the shared inputs, its code
+asset, its config grants, and the environment key as seen from a service stack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, Stack, SymlinkFollowMode
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from keel.constructs.common import RETENTION
+from keel.constructs.config_plane import grant_config_read
+from keel.constructs.function import ASSET_EXCLUDES, ServiceFunction
+from keel.spec.model import Service, ServiceInstance
+from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs
+
+METRICS_NAMESPACE = "Keel"
+
+
+class CodeError(ValueError):
+    """The spec names code that is not there; raised before any asset is staged."""
+
+
+def code_dir(service: Service, pipeline: LambdaPipelineInputs) -> Path:
+    """`code_dir` is relative to the file that declares the service (platform.yaml or its spec_file)."""
+    return (Path(service.source).resolve().parent / pipeline.code_dir).resolve()
+
+
+def function_code(service: Service, instance: ServiceInstance, pipeline: LambdaPipelineInputs,
+                  handler: str) -> lambda_.Code:
+    root = code_dir(service, pipeline)
+    module = handler.rpartition(".")[0].replace(".", "/")
+    where = f"{service.source}: services[{service.name}]"
+    if not root.is_dir():
+        raise CodeError(f"{where}.pipeline.code_dir: {root} is not a directory")
+    if not (root / f"{module}.py").is_file() and not (root / module / "__init__.py").is_file():
+        raise CodeError(f"{where}.instances[{instance.name}].spec.lambda_handler: {module}.py is not in {root}")
+    # Links (lambda_src/<function>/keel_runtime -> ../keel_runtime) are packaged as the files they name.
+    return lambda_.Code.from_asset(str(root), exclude=list(ASSET_EXCLUDES),
+                                   follow_symlinks=SymlinkFollowMode.ALWAYS)
+
+
+def environment_key(scope: Construct, environment: EnvironmentOutputs) -> kms.IKey:
+    """The environment's key by ARN: grants land in the service's own policies, never in the key policy
+    of the environment stack (a service must not change its environment's template)."""
+    existing = Stack.of(scope).node.try_find_child("EnvironmentKey")
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return kms.Key.from_key_arn(Stack.of(scope), "EnvironmentKey", environment.key.key_arn)
+
+
+def build_function(scope: Construct, id_: str, *, service: Service, instance: ServiceInstance,
+                   inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs,
+                   environment: EnvironmentOutputs, description: str,
+                   extra_environment: Mapping[str, str] | None = None,
+                   async_dead_letters: sqs.IQueue | None = None, async_retry_attempts: int | None = None,
+                   async_max_event_age: Duration | None = None) -> ServiceFunction:
+    key = environment_key(scope, environment)
+    variables = {
+        "KEEL_ENVIRONMENT": environment.name,
+        "KEEL_SERVICE": service.name,
+        "KEEL_INSTANCE": instance.name,
+        "POWERTOOLS_SERVICE_NAME": service.name,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": inputs.log_level,
+        "POWERTOOLS_PARAMETERS_MAX_AGE": str(inputs.config_max_age),
+        "POWERTOOLS_TRACE_DISABLED": "false" if inputs.tracing else "true",
+        "KEEL_TRACE_SDK_CALLS": "true" if inputs.tracing and inputs.trace_sdk_calls else "false",
+    }
+    if environment.bus is not None:
+        variables["KEEL_EVENT_BUS_NAME"] = environment.bus.event_bus_name
+    variables.update(extra_environment or {})
+    fn = ServiceFunction(
+        scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler),
+        handler=inputs.lambda_handler, runtime=inputs.lambda_runtime, architecture=inputs.architecture,
+        memory_mb=inputs.lambda_memory, timeout=Duration.seconds(inputs.lambda_timeout),
+        environment=variables, key=key, log_retention=RETENTION[inputs.log_retention_days],
+        removal_policy=removal_policy(environment.environment), description=description,
+        tracing=inputs.tracing, reserved_concurrency=inputs.reserved_concurrency,
+        vpc=environment.vpc if inputs.vpc == "private" else None,
+        async_dead_letters=async_dead_letters, async_retry_attempts=async_retry_attempts,
+        async_max_event_age=async_max_event_age)
+    grant_config_read(fn.role, environment=environment.name, service=service.name, key=key)
+    if environment.bus is not None:
+        environment.bus.grant_put_events_to(fn.role)
+    return fn
+
+
+def function_discovery(fn: ServiceFunction) -> dict[str, str]:
+    return {"function/name": fn.function.function_name, "function/arn": fn.function.function_arn,
+            "function/role-arn": fn.role.role_arn}
+

@@ -1,0 +1,1 @@
+"""scheduled_lambda_svc template."""

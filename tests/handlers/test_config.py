@@ -1,0 +1,180 @@
+"""keel_runtime.config: cached reads, last good value on outage, secrets both ways, lazy clients."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import subprocess
+import sys
+import time
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from keel_runtime.config import Config
+from tests.handlers.conftest import LAMBDA_SRC
+
+
+def counting_ssm() -> tuple[Any, dict[str, int]]:
+    client = boto3.client("ssm")
+    calls = {"GetParameter": 0}
+
+    def count(**_: Any) -> None:
+        calls["GetParameter"] += 1
+
+    client.meta.events.register("before-call.ssm.GetParameter", count)
+    return client, calls
+
+
+def fail_every_call(client: Any, service: str) -> None:
+    def outage(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=f"https://{service}.eu-west-1.amazonaws.com")
+
+    client.meta.events.register(f"before-call.{service}.*", outage)
+
+
+def test_parameter_names_follow_the_keel_scheme() -> None:
+    cfg = Config(environment="dev", service="orders", max_age=1)
+    assert cfg.parameter_name("db/pool-size") == "/keel/dev/orders/db/pool-size"
+    assert cfg.parameter_name("log-level", shared=True) == "/keel/dev/shared/log-level"
+    assert cfg.secret_name("api-key") == "keel/dev/orders/api-key"
+
+
+def test_max_age_comes_from_the_powertools_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_PARAMETERS_MAX_AGE", "42")
+    assert Config(environment="dev", service="orders").max_age == 42
+
+
+def test_ssm_calls_over_1000_invocations_stay_within_duration_over_max_age(aws: None) -> None:
+    boto3.client("ssm").put_parameter(Name="/keel/dev/orders/greeting", Value="hello", Type="String")
+    client, calls = counting_ssm()
+    max_age = 1
+    cfg = Config(environment="dev", service="orders", max_age=max_age, ssm_client=client)
+    started = time.monotonic()
+    for _ in range(1000):
+        assert cfg.get("greeting") == "hello"
+        time.sleep(0.002)
+    duration = time.monotonic() - started
+    assert calls["GetParameter"] <= math.ceil(duration / max_age)
+    assert calls["GetParameter"] >= math.floor(duration / max_age)  # it does refresh after max_age
+
+
+def test_outage_serves_the_last_good_value_and_logs_a_warning(aws: None, caplog: pytest.LogCaptureFixture) -> None:
+    boto3.client("ssm").put_parameter(Name="/keel/dev/orders/greeting", Value="hello", Type="String")
+    client = boto3.client("ssm")
+    cfg = Config(environment="dev", service="orders", max_age=0, ssm_client=client)
+    assert cfg.get("greeting") == "hello"
+    fail_every_call(client, "ssm")
+    assert cfg.get("greeting") == "hello"
+    warning = next(r for r in caplog.records if r.levelname == "WARNING")
+    assert warning.config_name == "/keel/dev/orders/greeting"  # type: ignore[attr-defined]
+    assert "hello" not in json.dumps(vars(warning), default=str)
+
+
+def test_outage_without_a_previous_read_raises(aws: None) -> None:
+    client = boto3.client("ssm")
+    fail_every_call(client, "ssm")
+    with pytest.raises(Exception, match="Could not connect"):
+        Config(environment="dev", service="orders", max_age=0, ssm_client=client).get("greeting")
+
+
+def test_missing_parameter_gives_the_default(aws: None) -> None:
+    assert Config(environment="dev", service="orders").get("batch-size", default=100) == 100
+
+
+def test_outage_is_not_mistaken_for_a_missing_parameter(aws: None) -> None:
+    client = boto3.client("ssm")
+    fail_every_call(client, "ssm")
+    with pytest.raises(Exception, match="Could not connect"):
+        Config(environment="dev", service="orders", ssm_client=client).get("batch-size", default=100)
+
+
+def test_string_list_parameter_reads_as_a_list(aws: None) -> None:
+    boto3.client("ssm").put_parameter(Name="/keel/dev/shared/origins", Value="https://a,https://b",
+                                      Type="StringList")
+    assert Config(environment="dev", service="orders").get_list("origins", shared=True) == ["https://a", "https://b"]
+
+
+def test_secret_reads_from_secrets_manager(aws: None) -> None:
+    boto3.client("secretsmanager").create_secret(Name="keel/dev/orders/api-key", SecretString="s3cr3t")
+    assert Config(environment="dev", service="orders").secret("api-key") == "s3cr3t"
+
+
+def test_secret_reads_through_the_parameter_store_reference(aws: None) -> None:
+    boto3.client("secretsmanager").create_secret(Name="keel/dev/orders/db", SecretString='{"username": "app"}')
+    cfg = Config(environment="dev", service="orders")
+    assert cfg.secret("db", via_parameter_store=True, transform="json") == {"username": "app"}
+
+
+def test_secrets_manager_outage_serves_the_last_good_secret(aws: None) -> None:
+    client = boto3.client("secretsmanager")
+    client.create_secret(Name="keel/dev/orders/api-key", SecretString="s3cr3t")
+    cfg = Config(environment="dev", service="orders", max_age=0, secrets_client=client)
+    assert cfg.secret("api-key") == "s3cr3t"
+    fail_every_call(client, "secretsmanager")
+    assert cfg.secret("api-key") == "s3cr3t"
+
+
+def test_importing_handlers_creates_no_aws_client() -> None:
+    """Lazy initialization: a cold start pays for a client only when an invocation needs it."""
+    code = (
+        "import sys, botocore.session\n"
+        "created = []\n"
+        "original = botocore.session.Session.create_client\n"
+        "def spy(self, name, *a, **k):\n"
+        "    created.append(name)\n"
+        "    return original(self, name, *a, **k)\n"
+        "botocore.session.Session.create_client = spy\n"
+        "import api.handler, event_worker.handler, scheduled_job.handler, secret_rotation.handler\n"
+        "print(created)\n")
+    from tests.handlers.conftest import ENVIRONMENT
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=LAMBDA_SRC,
+                         env={**ENVIRONMENT, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(LAMBDA_SRC)}, check=True)
+    assert ast.literal_eval(out.stdout) == []
+
+
+def test_handler_tests_never_import_aws_cdk() -> None:
+    """Handler tests (and the keel modules they use) run without CDK: fast, and true to the Lambda runtime."""
+    code = ("import sys; sys.path.insert(0, 'lambda_src')\n"
+            "import tests.handlers.test_api, tests.handlers.test_config, tests.handlers.test_event_worker\n"
+            "import tests.handlers.test_scheduled_job, tests.handlers.test_secret_rotation\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('aws_cdk', 'constructs', 'jsii'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=LAMBDA_SRC.parent)
+    assert out.stdout.strip() == "[]"
+
+
+def test_sdk_call_tracing_loads_powertools_tracer_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools import Tracer
+
+    from keel_runtime import tracing
+
+    monkeypatch.delenv(tracing.TRACE_SDK_ENV, raising=False)
+    assert isinstance(tracing.tracer(), tracing.NoTracer)
+    monkeypatch.setenv(tracing.TRACE_SDK_ENV, "true")
+    assert isinstance(tracing.tracer(), Tracer)
+
+
+def test_no_tracer_decorators_leave_the_function_alone() -> None:
+    from keel_runtime.tracing import NoTracer
+
+    def handler(event: dict[str, Any], context: Any) -> str:
+        return "ok"
+
+    assert NoTracer().capture_lambda_handler(handler) is handler
+    assert NoTracer().capture_method()(handler) is handler
+
+
+@pytest.mark.parametrize("function", ["api", "event_worker", "scheduled_job", "secret_rotation"])
+def test_handler_imports_from_its_own_folder_as_lambda_runs_it(function: str) -> None:
+    """The package root in Lambda is lambda_src/<function> (keel_runtime arrives through its link)."""
+    from tests.handlers.conftest import ENVIRONMENT
+
+    root = LAMBDA_SRC / function
+    out = subprocess.run([sys.executable, "-c", "import handler; print(callable(handler.handler))"],
+                         capture_output=True, text=True, cwd=root, check=True,
+                         env={**ENVIRONMENT, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    assert out.stdout.strip() == "True"
