@@ -113,8 +113,7 @@ class ContainerServicePipeline(Construct):
                 "version": "0.2",
                 "phases": {"build": {"commands": [
                     commands.SETUP,
-                    f"npx cdk deploy $STACKS --exclusively --require-approval never "
-                    f"-c keel:platform={platform_file} -c keel:image:{service}=$IMAGE_URI",
+                    commands.deploy_service(platform_file, service),
                 ]}},
             }))
         deploy.add_to_role_policy(iam.PolicyStatement(

@@ -6,6 +6,8 @@ and a test holds the three together.
 
 from __future__ import annotations
 
+from keel.spec.images import context_key
+
 LINT = "make lint"
 TEST = "make test"
 DIFF = "make diff"
@@ -21,3 +23,10 @@ CDK_CLI_VERSION = "2.1148.1"
 
 # What the service pipelines' deploy step runs in a checkout of the platform repository.
 SETUP = "make setup"
+
+
+def deploy_service(platform: str, service: str) -> str:
+    """A service pipeline's deploy step: the stacks in $STACKS with the image the build pushed ($IMAGE_URI),
+    as the context entry app.py reads (`keel.spec.images.context_key`)."""
+    return (f"npx cdk deploy $STACKS --exclusively --require-approval never "
+            f"-c keel:platform={platform} -c {context_key(service)}=$IMAGE_URI")

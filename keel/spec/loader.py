@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from jsonschema import Draft7Validator
 
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
+from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.schema import InputSchema, describe, leaf_key
 from keel.spec.typed import to_dataclass
@@ -77,13 +79,17 @@ _SVC_SPEC_FILE = {
 
 
 def load_platform(path: str | Path, *, registry: Registry | None = None,
-                  texts: Mapping[Path, str] | None = None) -> PlatformModel:
+                  texts: Mapping[Path, str] | None = None,
+                  image_overrides: Mapping[str, Any] | None = None) -> PlatformModel:
     """Read and validate a platform; raises SpecError with every problem, or returns the model.
 
     `texts` maps resolved file paths to contents that replace what is on disk: `keel upgrade` checks a
-    rewritten platform this way before it writes anything.
+    rewritten platform this way before it writes anything. `image_overrides` maps service names to the
+    images their pipelines built (app.py reads them from the `keel:image:<service>` context entries).
     """
-    return _Loader(Path(path), registry or default_registry(), texts or {}).load()
+    loader = _Loader(Path(path), registry or default_registry(), texts or {})
+    loader.image_overrides = dict(image_overrides or {})
+    return loader.load()
 
 
 class _Loader:
@@ -94,6 +100,7 @@ class _Loader:
         self.file = _display(path)
         self.registry = registry
         self.problems = Problems()
+        self.image_overrides: dict[str, Any] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -194,6 +201,8 @@ class _Loader:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
         self._stack_names(environments, services)
+        declared_services = [str(s.get("name")) for s in _list(doc.get("services")) if isinstance(s, Mapping)]
+        services = self._with_images(services, by_name, declared_services)
         delivery = None
         if isinstance(doc.get("delivery"), Mapping) and not any(p.startswith("delivery") for p in bad):
             delivery = parse_delivery(doc["delivery"], file=self.file, problems=self.problems,
@@ -202,6 +211,19 @@ class _Loader:
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
                              environments=tuple(environments), services=tuple(services), delivery=delivery)
+
+    def _with_images(self, services: list[Service], envs: Mapping[str, Environment],
+                     declared: Sequence[str]) -> list[Service]:
+        """Each instance of an overridden service runs the pipeline's image (checked first). A service
+        that failed to load has its own problems reported; its override is not judged."""
+        loaded = {s.name for s in services}
+        overrides = {k: v for k, v in self.image_overrides.items() if k in loaded or k not in declared}
+        if not overrides:
+            return services
+        images, problems = resolve_overrides(overrides, services, environments=envs)
+        self.problems.extend(problems)
+        return [replace(s, instances=tuple(replace(i, image_override=images[s.name]) for i in s.instances))
+                if s.name in images else s for s in services]
 
     def _unique(self, names: Sequence[tuple[str, str]], where: str, what: str) -> None:
         seen: set[str] = set()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keel.spec.images import ImageReference
 from keel.templates.registry import TemplateRef, TemplateVersion
 
 
@@ -40,6 +41,8 @@ class ServiceInstance:
     template: TemplateVersion
     inputs: Any
     source: str
+    # The image a service pipeline built (context `keel:image:<service>`): runs instead of the spec's `image`.
+    image_override: ImageReference | None = None
 
     @property
     def stack_name(self) -> str:

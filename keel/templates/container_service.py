@@ -10,6 +10,7 @@ from typing import TypeVar
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -26,6 +27,7 @@ from keel.constructs.container_service import (
     rollback_on,
     service_connect,
 )
+from keel.spec.images import ImageReference, repository_name
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.container_inputs import (
@@ -76,14 +78,33 @@ class ServiceContext:
 
 
 def image(scope: Construct, ctx: ServiceContext, inputs: ContainerInputs) -> tuple[ecs.ContainerImage, dict[str, str]]:
-    """The spec's image, or the service's own ECR repository at `ecr_repository.image_tag`."""
+    """The spec's image, or the service's own ECR repository at `ecr_repository.image_tag`. An image a
+    service pipeline built (`instance.image_override`) replaces either: with the repository, its tag or
+    digest in that repository (the loader checked the image is there)."""
+    override = ctx.instance.image_override
     if not inputs.ecr_repository.enabled:
-        return ecs.ContainerImage.from_registry(inputs.image), {}
-    repo = ServiceRepository(scope, "Repository", repository_name=f"keel/{ctx.service.name}/{ctx.instance.name}",
+        if override is None:
+            return ecs.ContainerImage.from_registry(inputs.image), {}
+        return registry_image(scope, override), {}
+    repo = ServiceRepository(scope, "Repository", repository_name=repository_name(ctx.service.name, ctx.instance.name),
                              key=ctx.environment.key, max_images=inputs.ecr_repository.max_images,
                              removal_policy=removal_policy(ctx.environment.environment))
-    return (ecs.ContainerImage.from_ecr_repository(repo.repository, inputs.ecr_repository.image_tag),
+    tag = override.tag_or_digest if override is not None else inputs.ecr_repository.image_tag
+    return (ecs.ContainerImage.from_ecr_repository(repo.repository, tag),
             {"ecr/repository-uri": repo.repository.repository_uri})
+
+
+def registry_image(scope: Construct, reference: ImageReference) -> ecs.ContainerImage:
+    """An image by reference. One in an ECR private registry (a service pipeline's repository) comes through
+    the repository, so the execution role may pull it; any other registry is taken as it is."""
+    ecr_registry = reference.ecr
+    if ecr_registry is None:
+        return ecs.ContainerImage.from_registry(str(reference))
+    account, region, partition = ecr_registry
+    repository = ecr.Repository.from_repository_attributes(
+        scope, "ImageRepository", repository_name=reference.repository,
+        repository_arn=f"arn:{partition}:ecr:{region}:{account}:repository/{reference.repository}")
+    return ecs.ContainerImage.from_ecr_repository(repository, reference.tag_or_digest)
 
 
 def log_group(scope: Construct, ctx: ServiceContext, retention_days: int) -> logs.LogGroup:
