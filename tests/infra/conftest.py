@@ -31,10 +31,12 @@ class Synthesized:
         return json.loads((self.outdir / f"{stack}.template.json").read_text())
 
 
-def synthesize(platform: Path, outdir: Path, *, validation: bool = False) -> Synthesized:
+def synthesize(platform: Path, outdir: Path, *, validation: bool = False,
+               image_overrides: dict[str, str] | None = None) -> Synthesized:
     """The app exactly as `cdk synth` builds it (cdk.json context, nag on); CloudFormation validation
-    only where a test asks for it, since it costs ~4 s a synth."""
-    model = load_platform(platform)
+    only where a test asks for it, since it costs ~4 s a synth. `image_overrides`: as app.py reads them
+    from `keel:image:<service>` context."""
+    model = load_platform(platform, image_overrides=image_overrides)
     app = cdk.App(context=cli_context(), outdir=str(outdir), builtin_cloud_formation_validation=validation)
     built = build(app, model)
     app.synth()
