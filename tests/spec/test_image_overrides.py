@@ -4,19 +4,15 @@ and carried on each instance of the service. No aws_cdk here."""
 from __future__ import annotations
 
 import json
-import runpy
-import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from keel.delivery import commands
 from keel.spec import SpecError, load_platform
-from keel.spec.images import ImageReference, context_key, from_context
+from keel.spec.images import ImageReference, from_context
 from keel.spec.model import PlatformModel
 
-ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = """
 environments:
   - name: dev
@@ -153,18 +149,3 @@ def test_only_keel_image_entries_of_the_context_are_overrides() -> None:
     context = {"keel:platform": "p.yaml", "keel:image:shop": PIPELINE_IMAGE, "keel:images": "x",
                "@aws-cdk/core:checkSecretUsage": True}
     assert from_context(context) == {"shop": PIPELINE_IMAGE}
-
-
-def test_app_py_reads_the_context_entry_the_service_pipeline_passes(
-        platform_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The deploy step's `-c key=value` pairs, as the CDK CLI hands them to app.py (CDK_CONTEXT_JSON),
-    give the service the pipeline's image: the two sides cannot drift apart."""
-    command = commands.deploy_service(str(platform_file), "shop").replace("$IMAGE_URI", PIPELINE_IMAGE)
-    words = shlex.split(command)
-    context = dict(words[n + 1].split("=", 1) for n, word in enumerate(words) if word == "-c")
-    assert context_key("shop") in context
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(context))
-    app = runpy.run_path(str(ROOT / "app.py"))  # its functions, without running main()
-    read = app["cli_context"]()
-    model = load_platform(app["platform_file"](read), image_overrides=from_context(read))
-    assert images(model)["shop-dev"] == PIPELINE_IMAGE
