@@ -31,8 +31,9 @@ services:
     instances: [{name: ledger-dev, environment: dev, spec: {ecr_repository: {enabled: true}}}]
   - name: cron
     template: scheduled-lambda-svc:1
+    pipeline: {code_dir: CODE_DIR}
     instances: [{name: cron-lab, environment: lab}]
-"""
+""".replace("CODE_DIR", str(Path(__file__).resolve().parents[2] / "lambda_src" / "scheduled_job"))
 PIPELINE_IMAGE = "333333333333.dkr.ecr.eu-west-1.amazonaws.com/keel-shop-build:3f2a1b4c5d6e"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 OWN_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/keel/ledger/ledger-dev"
