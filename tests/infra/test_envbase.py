@@ -36,7 +36,8 @@ def parameters(lab: Synthesized, stack: str) -> set[str]:
 def on_environment_bus(rule: dict[str, Any], env: str) -> bool:
     """The rule's bus is the environment stack's EventBus (a cross-stack value), not the default bus."""
     output = rule["Properties"]["EventBusName"].get("Fn::GetStackOutput", {})
-    return output.get("StackName") == f"keel-{env}" and output.get("OutputName", "").startswith("PublishOutputRefEventBus")
+    return (output.get("StackName") == f"keel-{env}"
+            and output.get("OutputName", "").startswith("PublishOutputRefEventBus"))
 
 
 @pytest.mark.parametrize("env", BUS_ENVIRONMENTS)
