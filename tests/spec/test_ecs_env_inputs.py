@@ -66,9 +66,8 @@ def test_inputs_dataclass_extends_the_vpc_env_one() -> None:
 def test_every_schema_property_is_a_dataclass_field() -> None:
     import dataclasses
 
-    from keel.templates.ecs_env import inputs as mod
-
     from keel.templates import common_inputs as common
+    from keel.templates.ecs_env import inputs as mod
 
     version = default_registry().templates["ecs-env"].recommended(1)
     assert version is not None
