@@ -113,6 +113,13 @@ class TemplateVersion:
         module = importlib.import_module(self.inputs.partition(":")[0])
         return getattr(module, "check", None)
 
+    def source_checks(self) -> Callable[..., Iterable[tuple[str, str, str, Any, str | None]]] | None:
+        """The inputs module's optional `check_sources(inputs, pipeline, *, base)`: files a spec names
+        (code, contracts), resolved against the declaring file's folder; yields (section, path, message,
+        got, expected) with section "spec" or "pipeline"."""
+        module = importlib.import_module(self.inputs.partition(":")[0])
+        return getattr(module, "check_sources", None)
+
     def load_builder(self) -> Callable[..., Any]:
         return _load_object(self.builder)  # type: ignore[no-any-return]
 
