@@ -114,6 +114,7 @@ class _Loader:
         self.reserved = reserved_service_names(registry)
         # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
         self.listener_claims: dict[tuple[str, Any], str] = {}
+        self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -364,6 +365,7 @@ class _Loader:
                 continue
             self._checks(template, inputs, env, file, f"{ipath}.spec")
             self._listener_rule(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
+            self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
@@ -391,6 +393,19 @@ class _Loader:
             self.problems.add(file, join_path(prefix, "path_pattern"),
                               f"path_pattern{host} equal those of {other} on {listener}: only one of the two "
                               "rules would ever match", rule.path_pattern, "a different path_pattern or host_header")
+
+    def _sources(self, template: TemplateVersion, inputs: Any, pipeline: Any, file: str, ipath: str,
+                 pipeline_path: str) -> None:
+        check = template.source_checks()
+        if check is None:
+            return
+        base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
+        for section, path, message, got, expected in check(inputs, pipeline, base=base):
+            where = pipeline_path if section == "pipeline" else f"{ipath}.spec"
+            problem = (file, join_path(where, path), message, got, expected)
+            if problem not in self._reported:
+                self._reported.add(problem)
+                self.problems.add(*problem)
 
     def _pipeline(self, template: TemplateVersion, raw: Any, file: str, path: str) -> Any:
         schema, cls = template.pipeline_schema, template.pipeline_type()

@@ -16,6 +16,7 @@ from keel.spec.model import PlatformModel
 from keel.templates.load_balanced_fargate_svc.inputs import rule_priority
 from keel.templates.registry import default_registry
 
+LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 AZS = {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b"]}
 ECS = {"name": "stage", "template": "ecs-env:1", **AZS, "spec": {"load_balancer": {"enabled": True}}}
 EKS = {"name": "edge", "template": "eks-env:1", **AZS, "spec": {"public_access_cidrs": ["203.0.113.0/24"],
@@ -77,7 +78,8 @@ def test_lambda_templates_accept_every_environment_template(template: str) -> No
 
 def test_an_event_worker_on_a_bus_less_version_is_a_spec_error(tmp_path: Path) -> None:
     pinned = {**EKS, "template": "eks-env:1.0"}
-    worker = {"name": "jobs", "template": "event-worker-svc:1", "pipeline": {"code_dir": "."},
+    worker = {"name": "jobs", "template": "event-worker-svc:1",
+              "pipeline": {"code_dir": str(LAMBDA_SRC / "event_worker")},
               "instances": [{"name": "edge", "environment": "edge", "spec": {"event_sources": ["keel.a"]}}]}
     assert problems(tmp_path, [pinned], [worker]) == [
         'services[jobs].instances[0].spec.event_sources: environment "edge" has no event bus (eks-env@1.0 has '

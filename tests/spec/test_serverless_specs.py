@@ -19,6 +19,12 @@ ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
        "availability_zones": ["eu-west-1a", "eu-west-1b"]}
 
 
+@pytest.fixture(autouse=True)
+def lambda_code(tmp_path: Path) -> None:
+    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it."""
+    (tmp_path / "lambda_src").symlink_to(TEMPLATES.parents[1] / "lambda_src")
+
+
 def problems(tmp_path: Path, *, env_spec: dict[str, Any] | None = None,
              service: dict[str, Any] | None = None) -> list[str]:
     doc: dict[str, Any] = {"environments": [{**ENV, "spec": env_spec or {}}]}

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
 
 
 @dataclass(frozen=True)
