@@ -53,8 +53,12 @@ lint: setup
 validate: setup
 	$(PY) -m keel validate $(PLATFORM)
 
+## Benchmarks (issue figures): synth vs empty app, scale (1..500 instances), handlers, suite time.
 bench: setup
 	$(PY) bench/synth.py
+	$(PY) bench/scale.py
+	$(PY) bench/handlers.py
+	$(PY) bench/suite.py
 
 ## Cold import time of each Lambda handler vs bare boto3, and deployment package sizes.
 bench-handlers: setup

@@ -44,10 +44,15 @@ def main() -> int:
 
     import aws_cdk as cdk
 
+    from keel.spec.errors import SourceError
     from keel.stacks.app import build
 
     app = cdk.App()
-    build(app, model)
+    try:
+        build(app, model)
+    except SourceError as exc:  # the spec layer checks these first; never a traceback all the same
+        print(f"{exc}\n1 problem; nothing was synthesized.", file=sys.stderr)
+        return 2
     app.synth()
     return 0
 

@@ -133,6 +133,25 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
     return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0
 
 
+def run_size(n: int, platform: Path, modes: tuple[bool, ...], runs: int, rows: list[tuple[Any, ...]],
+             series: dict[bool, list[tuple[int, float]]]) -> None:
+    for validation in modes:
+        times, peaks, facts = [], [], {}
+        for _ in range(runs):
+            elapsed, peak, out = synth(platform, validation=validation)
+            times.append(elapsed)
+            peaks.append(peak)
+            facts = assembly_facts(out)
+            subprocess.run(["rm", "-rf", str(out)], check=True)
+        med = statistics.median(times)
+        series[validation].append((n, med))
+        rows.append((n, "on" if validation else "off", med, med / max(n, 1) * 1000, facts["stacks"],
+                     facts["largest_resources"], facts["largest_kb"], facts["depth"], max(peaks) / 1024))
+        print(f"  n={n} validation={'on' if validation else 'off'}: {med:.1f}s", file=sys.stderr)
+    print(f"  n={n}: {facts['stacks']} stacks, depth {facts['depth']}, largest {facts['largest_stack']}, "
+          f"critical path {facts['critical_path']}", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,50,200,500")
@@ -141,25 +160,17 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.validation]
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     series: dict[bool, list[tuple[int, float]]] = {m: [] for m in modes}
-    with tempfile.TemporaryDirectory() as tmp:
+    # Next to platform.yaml, so the prototypes' relative paths (code_dir, api_contract) resolve the same.
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-") as tmp:
         for n in sizes:
-            platform = Path(tmp) / f"platform-{n}.yaml"
+            platform = ROOT / f"{Path(tmp).name}-platform-{n}.yaml"
             platform.write_text(json.dumps(generate(n)))
-            for validation in modes:
-                times, peaks, facts = [], [], {}
-                for _ in range(args.runs):
-                    elapsed, peak, out = synth(platform, validation=validation)
-                    times.append(elapsed)
-                    peaks.append(peak)
-                    facts = assembly_facts(out)
-                    subprocess.run(["rm", "-rf", str(out)], check=True)
-                med = statistics.median(times)
-                series[validation].append((n, med))
-                rows.append((n, "on" if validation else "off", med, med / max(n, 1) * 1000, facts["stacks"],
-                             facts["largest_resources"], facts["largest_kb"], facts["depth"], max(peaks) / 1024))
-                print(f"  n={n} validation={'on' if validation else 'off'}: {med:.1f}s", file=sys.stderr)
+            try:
+                run_size(n, platform, modes, args.runs, rows, series)
+            finally:
+                platform.unlink()
     print(f"{'instances':>9} {'valid.':>6} {'median s':>9} {'ms/inst':>8} {'stacks':>6} {'max res':>7} "
           f"{'max KB':>7} {'depth':>5} {'peak MB*':>8}")
     for r in rows:

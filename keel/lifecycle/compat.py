@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from keel.spec.errors import render_value
-from keel.spec.schema import FORMATS, InputSchema, describe, iter_properties, resolve
+from keel.spec.schema import FORMATS, InputSchema, apply_defaults, describe, has_defaults, iter_properties, resolve
 from keel.templates.registry import Registry, Template, TemplateVersion
 
 # Where an input lives in a spec, by schema section (what a user sees in platform.yaml / spec files).
@@ -128,6 +128,9 @@ def _object(old: Mapping[str, Any], old_root: Mapping[str, Any], new: Mapping[st
         elif "default" in new_sub:
             yield Change(path, "added", f"new optional input (default {render_value(new_sub['default'])}): "
                          "the builder must reproduce the previous resources with the default", False)
+        elif _created_when_omitted(new_sub, new_root):
+            yield Change(path, "added", "new optional group with defaults inside: specs that omit it get "
+                         f"{render_value(_filled(new_sub, new_root))}, so their resources change", True)
         else:
             yield Change(path, "added", "new optional input (no default: nothing changes unless it is set)",
                          False)
@@ -149,7 +152,7 @@ def _property(old: Mapping[str, Any], old_root: Mapping[str, Any], new: Mapping[
     elif old.get("uniqueItems") and not new.get("uniqueItems"):
         yield Change(path, "unique", "items no longer need to be unique", False)
     if optional:
-        yield from _default(old, new, path)
+        yield from _default(old, old_root, new, new_root, path)
     if "object" in _type_set(old) and "object" in _type_set(new):
         yield from _object(old, old_root, new, new_root, path)
     old_items, new_items = old.get("items"), new.get("items")
@@ -261,8 +264,30 @@ def _multiple_of(old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> I
     yield Change(path, "multipleOf", f"must be a multiple of {after}{was}", not widened)
 
 
-def _default(old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> Iterator[Change]:
+def _created_when_omitted(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
+    """An object input without a default of its own but with defaults inside: the loader creates it
+    (`keel.spec.schema.apply_defaults`) when a spec omits it, so omitting it is not leaving it unset."""
+    return "default" not in node and node.get("type") == "object" and has_defaults(node, root)
+
+
+def _filled(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any]:
+    """What a spec that omits the group gets: the group as the loader fills it."""
+    value: dict[str, Any] = {}
+    apply_defaults(node, root, value)
+    return value
+
+
+def _default(old: Mapping[str, Any], old_root: Mapping[str, Any], new: Mapping[str, Any],
+             new_root: Mapping[str, Any], path: str) -> Iterator[Change]:
     """An optional input's default is what specs that omit it get: changing it changes their resources."""
+    if _created_when_omitted(new, new_root) and not _created_when_omitted(old, old_root) and "default" not in old:
+        yield Change(path, "default", f"now created as {render_value(_filled(new, new_root))} when omitted (defaults "
+                     "inside): specs that omit it no longer leave it unset", True)
+        return
+    if _created_when_omitted(old, old_root) and not _created_when_omitted(new, new_root) and "default" not in new:
+        yield Change(path, "default", f"no longer created when omitted (was {render_value(_filled(old, old_root))}): "
+                     "specs that omit it get different resources", True)
+        return
     has_old, has_new = "default" in old, "default" in new
     if has_old and has_new and old["default"] != new["default"]:
         yield Change(path, "default", f"default changed from {render_value(old['default'])} to "

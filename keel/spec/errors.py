@@ -80,6 +80,11 @@ class SpecError(Exception):
         return "\n".join(lines)
 
 
+class SourceError(ValueError):
+    """A file a spec names (code, contract) is missing or broken at build time. The spec layer's
+    source checks report these first; this is the backstop app.py turns into exit 2."""
+
+
 class Problems:
     """An accumulator the loader threads through every check."""
 

@@ -16,6 +16,7 @@ from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.schema import InputSchema, describe, leaf_key
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
+from keel.templates.common_inputs import SHARED
 from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
@@ -78,6 +79,22 @@ _SVC_SPEC_FILE = {
 }
 
 
+def reserved_service_names(registry: Registry) -> dict[str, str]:
+    """Names no service may take, and why: environments publish their outputs under
+    `/keel/<environment>/<segment>/...` (the first segment of every environment template's declared outputs),
+    where a service's config and outputs live under `/keel/<environment>/<service>/...`; and `shared`, the
+    config path every service reads."""
+    owners: dict[str, set[str]] = {}
+    for version in registry.all_versions():
+        if version.kind == "environment":
+            for key in version.outputs:
+                owners.setdefault(key.split("/", 1)[0], set()).add(version.name)
+    reserved = {segment: f"{', '.join(sorted(names))} publish{'es' if len(names) == 1 else ''} environment outputs "
+                f"under /keel/<environment>/{segment}/" for segment, names in owners.items()}
+    reserved[SHARED] = f"/keel/<environment>/{SHARED}/ is the config path every service reads"
+    return reserved
+
+
 def load_platform(path: str | Path, *, registry: Registry | None = None,
                   texts: Mapping[Path, str] | None = None,
                   image_overrides: Mapping[str, Any] | None = None) -> PlatformModel:
@@ -101,6 +118,10 @@ class _Loader:
         self.registry = registry
         self.problems = Problems()
         self.image_overrides: dict[str, Any] = {}
+        self.reserved = reserved_service_names(registry)
+        # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
+        self.listener_claims: dict[tuple[str, Any], str] = {}
+        self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -200,6 +221,11 @@ class _Loader:
             if svc is not None:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
+        for i, raw in enumerate(_list(doc.get("services"))):
+            name = raw.get("name") if isinstance(raw, Mapping) else None
+            if name in self.reserved:
+                self.problems.add(self.file, f"{_named_path(doc, ['services', i])}.name",
+                                  f"is reserved: {self.reserved[name]}", name, "another service name")
         self._stack_names(environments, services)
         declared_services = [str(s.get("name")) for s in _list(doc.get("services")) if isinstance(s, Mapping)]
         services = self._with_images(services, by_name, declared_services)
@@ -278,7 +304,20 @@ class _Loader:
             account=raw.get("account"), region=region, availability_zones=azs,
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
         self._checks(template, inputs, env, file, prefix)
+        self._config_services(inputs, file, prefix)
         return env
+
+    def _config_services(self, inputs: Any, file: str, prefix: str) -> None:
+        """Config plane entries name a service: never one of the environment's own output paths."""
+        config = getattr(inputs, "config", None)
+        if config is None:
+            return
+        for group in ("parameters", "secrets"):
+            for n, entry in enumerate(getattr(config, group)):
+                if entry.service in self.reserved and entry.service != SHARED:
+                    self.problems.add(file, join_path(prefix, "config", group, n, "service"),
+                                      f"is reserved: {self.reserved[entry.service]}", entry.service,
+                                      "a service name, or shared")
 
     def _spec(self, raw: Mapping[str, Any], where: str, kind: str) -> tuple[dict[str, Any], str, str] | None:
         """(inputs, file, path prefix) from an inline `spec` or a Proton `spec_file`."""
@@ -347,10 +386,48 @@ class _Loader:
             if inputs is None:
                 continue
             self._checks(template, inputs, env, file, f"{ipath}.spec")
+            self._listener_rule(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
+            self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
+
+    def _listener_rule(self, template: TemplateVersion, service: str, instance: str, inputs: Any,
+                       env: Environment, file: str, prefix: str) -> None:
+        """Instances sharing an environment's listener need distinct rule priorities and conditions:
+        CloudFormation refuses a taken priority, and of two rules with the same conditions only one matches."""
+        hook = template.inputs_hook("listener_rule")
+        rule = hook(service, instance, inputs, env) if hook else None
+        if rule is None:
+            return
+        me = f"service \"{service}\" instance \"{instance}\""
+        listener = f"environment \"{env.name}\"'s shared listener"
+        other = self.listener_claims.setdefault((env.name, rule.priority), me)
+        if other != me:
+            how = " (derived from the service and instance names)" if rule.derived else ""
+            self.problems.add(file, join_path(prefix, "listener_rule_priority"),
+                              f"priority {rule.priority}{how} on {listener} is taken by {other}", rule.priority,
+                              "a priority no other rule on the listener uses")
+        other = self.listener_claims.setdefault((env.name, rule.conditions), me)
+        if other != me:
+            host = f" and host_header \"{rule.host_header}\"" if rule.host_header else " and no host_header"
+            self.problems.add(file, join_path(prefix, "path_pattern"),
+                              f"path_pattern{host} equal those of {other} on {listener}: only one of the two "
+                              "rules would ever match", rule.path_pattern, "a different path_pattern or host_header")
+
+    def _sources(self, template: TemplateVersion, inputs: Any, pipeline: Any, file: str, ipath: str,
+                 pipeline_path: str) -> None:
+        check = template.source_checks()
+        if check is None:
+            return
+        base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
+        for section, path, message, got, expected in check(inputs, pipeline, base=base):
+            where = pipeline_path if section == "pipeline" else f"{ipath}.spec"
+            problem = (file, join_path(where, path), message, got, expected)
+            if problem not in self._reported:
+                self._reported.add(problem)
+                self.problems.add(*problem)
 
     def _pipeline(self, template: TemplateVersion, raw: Any, file: str, path: str) -> Any:
         schema, cls = template.pipeline_schema, template.pipeline_type()

@@ -183,7 +183,7 @@ def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: A
             if key not in instance:
                 if "default" in sub_r:
                     instance[key] = copy.deepcopy(sub_r["default"])
-                elif sub_r.get("type") == "object" and _has_defaults(sub_r, root):
+                elif sub_r.get("type") == "object" and has_defaults(sub_r, root):
                     instance[key] = {}
             if key in instance:
                 apply_defaults(sub_r, root, instance[key])
@@ -192,10 +192,11 @@ def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: A
             apply_defaults(node["items"], root, item)
 
 
-def _has_defaults(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
+def has_defaults(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
+    """Whether `apply_defaults` fills anything into an empty object of this type."""
     for sub in (node.get("properties") or {}).values():
         sub = resolve(sub, root)
-        if "default" in sub or (sub.get("type") == "object" and _has_defaults(sub, root)):
+        if "default" in sub or (sub.get("type") == "object" and has_defaults(sub, root)):
             return True
     return False
 

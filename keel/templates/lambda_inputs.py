@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -28,6 +29,27 @@ class LambdaFunctionInputs:
 @dataclass(frozen=True)
 class LambdaPipelineInputs:
     code_dir: str
+
+
+def check_code(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
+               ) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    """`code_dir` (relative to the declaring file) exists and holds the handler's module."""
+    if pipeline is None:
+        return
+    root = (base / pipeline.code_dir).resolve()
+    if not root.is_dir():
+        yield "pipeline", "code_dir", f"is not a directory ({root})", pipeline.code_dir, \
+            "a folder with the function's code, relative to the file that declares the service"
+        return
+    module = inputs.lambda_handler.rpartition(".")[0].replace(".", "/")
+    if not (root / f"{module}.py").is_file() and not (root / module / "__init__.py").is_file():
+        yield "spec", "lambda_handler", f"names module {module}, which is not in {root}", inputs.lambda_handler, \
+            f"module.function with {module}.py in code_dir"
+
+
+def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
+                  ) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    yield from check_code(inputs, pipeline, base=base)
 
 
 def check_function(inputs: LambdaFunctionInputs) -> Iterator[tuple[str, str, Any, str | None]]:

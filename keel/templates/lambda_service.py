@@ -15,6 +15,7 @@ from constructs import Construct
 from keel.constructs.common import RETENTION
 from keel.constructs.config_plane import grant_config_read
 from keel.constructs.function import ASSET_EXCLUDES, ServiceFunction
+from keel.spec.errors import SourceError
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs
@@ -22,7 +23,7 @@ from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInp
 METRICS_NAMESPACE = "Keel"
 
 
-class CodeError(ValueError):
+class CodeError(SourceError):
     """The spec names code that is not there; raised before any asset is staged."""
 
 

@@ -54,7 +54,8 @@ def build_platform_services(scope: Construct, *, environment: Environment, key: 
                             inputs: object) -> PlatformServices:
     """Compose the bus (construct id "EventBus") and the config plane ("Config") into `scope`.
 
-    Inputs of a template version without the groups (vpc-env 1.0 and 1.1) get neither."""
+    Inputs of a template version without the groups (vpc-env 1.0 and 1.1, ecs-env 1.0, eks-env 1.0) get
+    neither."""
     policy = removal_policy(environment)
     bus_in: EventBusInputs | None = getattr(inputs, "event_bus", None)
     config_in: ConfigPlaneInputs | None = getattr(inputs, "config", None)

@@ -110,8 +110,18 @@ class TemplateVersion:
 
     def checks(self) -> Callable[..., Iterable[tuple[str, str, Any, str | None]]] | None:
         """The inputs module's optional `check(inputs, context)` for cross-field rules."""
+        return self.inputs_hook("check")
+
+    def inputs_hook(self, name: str) -> Callable[..., Any] | None:
+        """An optional function of the (CDK-free) inputs module: `check`, `listener_rule`..."""
         module = importlib.import_module(self.inputs.partition(":")[0])
-        return getattr(module, "check", None)
+        return getattr(module, name, None)
+
+    def source_checks(self) -> Callable[..., Iterable[tuple[str, str, str, Any, str | None]]] | None:
+        """The inputs module's optional `check_sources(inputs, pipeline, *, base)`: files a spec names
+        (code, contracts), resolved against the declaring file's folder; yields (section, path, message,
+        got, expected) with section "spec" or "pipeline"."""
+        return self.inputs_hook("check_sources")
 
     def load_builder(self) -> Callable[..., Any]:
         return _load_object(self.builder)  # type: ignore[no-any-return]

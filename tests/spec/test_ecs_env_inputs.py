@@ -66,11 +66,16 @@ def test_inputs_dataclass_extends_the_vpc_env_one() -> None:
 def test_every_schema_property_is_a_dataclass_field() -> None:
     import dataclasses
 
+    from keel.templates import common_inputs as common
     from keel.templates.ecs_env import inputs as mod
 
-    schema = default_registry().templates["ecs-env"].recommended(1).input_schema  # type: ignore[union-attr]
-    classes = {"": EcsEnvInputs, "load_balancer": mod.LoadBalancerInputs, "anywhere": mod.AnywhereInputs,
-               "monitoring": mod.MonitoringInputs, "capacity_provider_strategy[]": mod.CapacityProviderShare}
+    version = default_registry().templates["ecs-env"].recommended(1)
+    assert version is not None
+    classes = {"": version.inputs_type(), "load_balancer": mod.LoadBalancerInputs, "anywhere": mod.AnywhereInputs,
+               "monitoring": mod.MonitoringInputs, "capacity_provider_strategy[]": mod.CapacityProviderShare,
+               "event_bus": common.EventBusInputs, "config": common.ConfigPlaneInputs,
+               "config.parameters[]": common.ConfigParameterInputs, "config.secrets[]": common.ConfigSecretInputs}
+    schema = version.input_schema
     for path, _, _ in iter_properties(schema):
         parent, _, name = path.rpartition(".")
         assert name in {f.name for f in dataclasses.fields(classes[parent])}, path

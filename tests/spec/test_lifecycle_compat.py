@@ -95,6 +95,13 @@ CASES = [
     ("required input with a default added", {"a": INT}, {"a": INT, "b": {**STR, "default": "x"}}, (), ("b",),
      "spec.b", "added", False, 'new optional input (default "x"): the builder must reproduce the previous '
      "resources with the default"),
+    ("optional group added with defaults inside",
+     {"a": INT}, {"a": INT, "g": {"type": "object", "properties": {"on": {"type": "boolean", "default": True}}}},
+     (), (), "spec.g", "added", True,
+     'new optional group with defaults inside: specs that omit it get {"on": true}, so their resources change'),
+    ("optional group added without defaults inside",
+     {"a": INT}, {"a": INT, "g": {"type": "object", "properties": {"x": INT}}}, (), (),
+     "spec.g", "added", False, "new optional input (no default: nothing changes unless it is set)"),
     ("items must become unique", {"a": {"type": "array"}}, {"a": {"type": "array", "uniqueItems": True}}, (), (),
      "spec.a", "unique", True, "items must now be unique"),
     ("multipleOf made coarser", {"a": {**INT, "multipleOf": 5}}, {"a": {**INT, "multipleOf": 10}}, (), (),
@@ -160,3 +167,10 @@ def test_an_acknowledged_change_does_not_block(fixture_registry) -> None:  # typ
     (change,) = compare_versions(old, new)
     assert change.breaking and not change.blocking
     assert change.render().endswith("[acknowledged] (acknowledged: nobody reads it)")
+
+
+def test_an_existing_group_that_gains_its_first_default_inside_is_now_created_when_omitted() -> None:
+    old = {"g": {"type": "object", "properties": {"x": INT}}}
+    new = {"g": {"type": "object", "properties": {"x": INT, "on": {"type": "boolean", "default": True}}}}
+    found = [(c.path, c.kind, c.breaking) for c in changes(old, new)]
+    assert found == [("spec.g", "default", True), ("spec.g.on", "added", False)]

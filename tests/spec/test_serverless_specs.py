@@ -19,6 +19,12 @@ ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
        "availability_zones": ["eu-west-1a", "eu-west-1b"]}
 
 
+@pytest.fixture(autouse=True)
+def lambda_code(tmp_path: Path) -> None:
+    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it."""
+    (tmp_path / "lambda_src").symlink_to(TEMPLATES.parents[1] / "lambda_src")
+
+
 def problems(tmp_path: Path, *, env_spec: dict[str, Any] | None = None,
              service: dict[str, Any] | None = None) -> list[str]:
     doc: dict[str, Any] = {"environments": [{**ENV, "spec": env_spec or {}}]}
@@ -118,7 +124,8 @@ def test_cron_needs_six_fields(tmp_path: Path) -> None:
     assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: a cron expression has six")
 
 
-@pytest.mark.parametrize("name", ["lambda-api-svc", "event-worker-svc", "scheduled-lambda-svc", "vpc-env"])
+@pytest.mark.parametrize("name", ["lambda-api-svc", "event-worker-svc", "scheduled-lambda-svc", "vpc-env", "ecs-env",
+                                  "eks-env"])
 def test_inputs_dataclass_fields_equal_the_schema_properties(name: str) -> None:
     version = default_registry().templates[name].versions[-1]
     props = version.input_schema.properties()
@@ -132,7 +139,7 @@ def test_every_environment_schema_carries_the_shared_platform_service_types() ->
     shared = read_yaml(TEMPLATES / "platform_services.types.yaml")["types"]
     carriers = [v for v in default_registry().all_versions()
                 if v.kind == "environment" and "event_bus" in v.input_schema.properties()]
-    assert "vpc-env@1.2" in [v.label for v in carriers]
+    assert {"vpc-env@1.2", "ecs-env@1.1", "eks-env@1.1"} <= {v.label for v in carriers}
     for version in carriers:
         types = read_yaml(version.schema_file)["schema"]["types"]
         assert {k: types[k] for k in shared} == shared, version.label

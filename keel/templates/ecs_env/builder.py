@@ -1,5 +1,6 @@
-"""ecs-env 1.x builder: vpc-env's key and network, the ECS cluster, the optional shared load balancer,
-ECS Anywhere readiness and control-plane monitoring; and what service instances get from them."""
+"""ecs-env 1.x builder (1.0 and 1.1 share it): vpc-env's key and network, the ECS cluster, the optional
+shared load balancer, ECS Anywhere readiness and control-plane monitoring; from 1.1 the event bus and
+config plane; and what service instances get from them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from keel.constructs.load_balancer import SharedLoadBalancer
 from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.ecs_env.inputs import EcsEnvInputs
+from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
 # Discovery key of the activation secret's ARN: the registration script finds the secret through it.
@@ -87,6 +89,9 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
         log_retention=retention, removal_policy=policy)
     discovery |= {"ecs/events-topic-arn": monitoring.topic.topic_arn,
                   "ecs/events-log-group": monitoring.log_group.log_group_name}
+    # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
+    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    discovery |= services.discovery
 
     return EnvironmentOutputs(
         environment=environment, vpc=vpc, key=key.key, discovery=discovery,
@@ -97,4 +102,4 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
         external_execution_role=anywhere.execution_role if anywhere else None,
         external_task_log_group=anywhere.task_log_group if anywhere else None,
         external_log_routing_policy=anywhere.log_routing_policy if anywhere else None,
-        notifications=monitoring.topic)
+        notifications=monitoring.topic, bus=services.bus, config=services.config)

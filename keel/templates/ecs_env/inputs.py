@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keel.spec.errors import MISSING
+from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
 from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
 
 Problem = tuple[str, str, Any, str | None]
@@ -72,8 +73,18 @@ class EcsEnvInputs(VpcEnvInputs):
         return self.anywhere.instance_name_prefix or f"keel-{environment}"
 
 
+@dataclass(frozen=True)
+class EcsEnvInputsV11(EcsEnvInputs):
+    """ecs-env 1.1: 1.0's inputs plus the environment's event bus and config plane (on by default)."""
+
+    event_bus: EventBusInputs
+    config: ConfigPlaneInputs
+
+
 def check(inputs: EcsEnvInputs, env: Any) -> Iterator[Problem]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
+    if isinstance(inputs, EcsEnvInputsV11):
+        yield from check_platform_services(inputs.event_bus, inputs.config)
     yield from check_strategy(inputs.capacity_provider_strategy)
     yield from check_load_balancer(inputs.load_balancer, env)
     if inputs.anywhere.enabled and not env.region:

@@ -1,4 +1,5 @@
-"""eks-env 1.x builder: the vpc-env network, the EKS cluster, hybrid nodes and EKS Anywhere readiness."""
+"""eks-env 1.x builder (1.0 and 1.1 share it): the vpc-env network, the EKS cluster, hybrid nodes and EKS
+Anywhere readiness; from 1.1 the event bus and config plane."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.eks_env.inputs import EksEnvInputs
 from keel.templates.eks_env.nodeconfig import node_config
+from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
 
@@ -93,6 +95,9 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
+    # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
+    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    discovery |= services.discovery
     # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
     for name, text in sorted(artifacts.items()):
         AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
@@ -100,4 +105,4 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     return EnvironmentOutputs(
         environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
         eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
-        eks_security_group=eks_cluster.cluster_security_group)
+        eks_security_group=eks_cluster.cluster_security_group, bus=services.bus, config=services.config)

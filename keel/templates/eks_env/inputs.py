@@ -14,6 +14,7 @@ from typing import Any
 
 from keel.netplan import is_rfc1918, overlap
 from keel.spec.errors import MISSING as MISSING_VALUE
+from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
 from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
 
 Problem = tuple[str, str, Any, str | None]
@@ -171,8 +172,18 @@ class EksEnvInputs:
         return any(p.policy == "cluster_admin" and not p.namespaces for e in self.access_entries for p in e.policies)
 
 
+@dataclass(frozen=True)
+class EksEnvInputsV11(EksEnvInputs):
+    """eks-env 1.1: 1.0's inputs plus the environment's event bus and config plane (on by default)."""
+
+    event_bus: EventBusInputs
+    config: ConfigPlaneInputs
+
+
 def check(inputs: EksEnvInputs, env: Any) -> Iterator[Problem]:
     yield from check_network(inputs.network, env.az_count, env.availability_zones, prefix="network")
+    if isinstance(inputs, EksEnvInputsV11):
+        yield from check_platform_services(inputs.event_bus, inputs.config)
     yield from _check_service_cidr(inputs)
     yield from _check_endpoint(inputs)
     yield from _check_logs(inputs)

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
 
 
 @dataclass(frozen=True)
@@ -39,3 +39,7 @@ def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, An
     if bus is not None and not bus.enabled:
         yield "event_sources", f"environment \"{env.name}\" has no event bus (event_bus.enabled is false)", \
             list(inputs.event_sources), "an environment with its event bus on"
+    elif bus is None:
+        yield "event_sources", f"environment \"{env.name}\" has no event bus ({env.template.label} has none)", \
+            list(inputs.event_sources), \
+            f"an environment with an event bus (keel upgrade --to {env.template.name}:{env.template.version.major})"

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from keel.spec.errors import SourceError
 from keel.spec.yamlio import read_yaml
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 
-class ContractError(ValueError):
+class ContractError(SourceError):
     """The contract is missing or is not an OpenAPI 3 document with paths."""
 
 

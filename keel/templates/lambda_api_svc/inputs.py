@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from keel.spec.errors import MISSING
-from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs, check_code, check_function
 
 # The schema's default `routes`: one catch-all route (the function routes by itself).
 CATCH_ALL = ("ANY /{proxy+}",)
@@ -25,6 +26,19 @@ class LambdaApiSvcInputs(LambdaFunctionInputs):
     jwt_audience: tuple[str, ...]
     domain_name: str | None
     certificate_arn: str | None
+
+
+def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
+                  ) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    yield from check_code(inputs, pipeline, base=base)
+    if inputs.api_contract:
+        from keel.templates.lambda_api_svc.contract import ContractError, read_contract
+
+        try:
+            read_contract((base / inputs.api_contract).resolve())
+        except ContractError as exc:
+            yield "spec", "api_contract", str(exc), inputs.api_contract, \
+                "an OpenAPI 3 file with paths, relative to the file that declares the service"
 
 
 def check(inputs: LambdaApiSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:

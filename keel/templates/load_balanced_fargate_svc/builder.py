@@ -4,7 +4,6 @@ a target group of its own) or behind a Network Load Balancer of its own; CPU and
 
 from __future__ import annotations
 
-import zlib
 from typing import cast
 
 from aws_cdk import CfnResource, Duration
@@ -32,12 +31,7 @@ from keel.templates.container_service import (
     require,
     security_group,
 )
-from keel.templates.load_balanced_fargate_svc.inputs import LoadBalancedInputs
-
-
-def rule_priority(service: str, instance: str) -> int:
-    """A stable listener rule priority (1..50000) from the names, when the spec sets none."""
-    return 1 + zlib.crc32(f"{service}/{instance}".encode()) % 50000
+from keel.templates.load_balanced_fargate_svc.inputs import LoadBalancedInputs, listener_rule
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: LoadBalancedInputs,
@@ -66,12 +60,13 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
             health_check=elbv2.HealthCheck(path=inputs.health_check_path, healthy_http_codes="200-399",
                                            interval=Duration.seconds(15), healthy_threshold_count=2,
                                            unhealthy_threshold_count=3))
-        conditions = [elbv2.ListenerCondition.path_patterns([inputs.path_pattern])]
-        if inputs.host_header:
-            conditions.append(elbv2.ListenerCondition.host_headers([inputs.host_header]))
+        rule = listener_rule(service.name, instance.name, inputs, environment.environment)
+        assert rule is not None  # the environment has the listener (require above)
+        conditions = [elbv2.ListenerCondition.path_patterns([rule.path_pattern])]
+        if rule.host_header:
+            conditions.append(elbv2.ListenerCondition.host_headers([rule.host_header]))
         elbv2.ApplicationListenerRule(
-            scope, "ListenerRule", listener=listener, conditions=conditions,
-            priority=inputs.listener_rule_priority or rule_priority(service.name, instance.name),
+            scope, "ListenerRule", listener=listener, conditions=conditions, priority=rule.priority,
             action=elbv2.ListenerAction.forward([target_group]))
         if inputs.target_requests_per_task:
             scaling.scale_on_request_count("Requests", requests_per_target=inputs.target_requests_per_task,

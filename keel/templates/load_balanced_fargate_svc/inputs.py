@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,38 @@ class LoadBalancedInputs(FargateServiceInputs):
     @property
     def application(self) -> bool:
         return self.loadbalancer_type == "application"
+
+
+@dataclass(frozen=True)
+class ListenerRule:
+    """The rule an instance puts on its environment's shared listener: what the loader compares across
+    instances (`listener_rule`), and what the builder creates."""
+
+    priority: int
+    derived: bool  # True when the spec sets no listener_rule_priority
+    path_pattern: str
+    host_header: str | None
+
+    @property
+    def conditions(self) -> tuple[str, str | None]:
+        """ALB matches host names case-insensitively and path patterns case-sensitively."""
+        return self.path_pattern, self.host_header.lower() if self.host_header else None
+
+
+def rule_priority(service: str, instance: str) -> int:
+    """A stable listener rule priority (1..50000) from the names, when the spec sets none."""
+    return 1 + zlib.crc32(f"{service}/{instance}".encode()) % 50000
+
+
+def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: Any) -> ListenerRule | None:
+    """The instance's rule on the shared listener; None behind a Network Load Balancer of its own, or on an
+    environment without the shared load balancer (`check` reports that)."""
+    group = getattr(env.inputs, "load_balancer", None)
+    if not inputs.application or group is None or not group.enabled:
+        return None
+    return ListenerRule(priority=inputs.listener_rule_priority or rule_priority(service, instance),
+                        derived=inputs.listener_rule_priority is None, path_pattern=inputs.path_pattern,
+                        host_header=inputs.host_header)
 
 
 def check(inputs: LoadBalancedInputs, env: Any) -> Iterator[Problem]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function
+from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
 
 _RATE = re.compile(r"^rate\((?P<n>[0-9]+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 
