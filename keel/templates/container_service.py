@@ -83,9 +83,11 @@ def image(scope: Construct, ctx: ServiceContext, inputs: ContainerInputs) -> tup
     digest in that repository (the loader checked the image is there)."""
     override = ctx.instance.image_override
     if not inputs.ecr_repository.enabled:
-        if override is None:
+        # A private ECR image in the spec is pulled through its repository too (execution-role grant).
+        reference = override or ImageReference.parse(inputs.image)
+        if reference is None:
             return ecs.ContainerImage.from_registry(inputs.image), {}
-        return registry_image(scope, override), {}
+        return registry_image(scope, reference), {}
     repo = ServiceRepository(scope, "Repository", repository_name=repository_name(ctx.service.name, ctx.instance.name),
                              key=ctx.environment.key, max_images=inputs.ecr_repository.max_images,
                              removal_policy=removal_policy(ctx.environment.environment))

@@ -93,6 +93,14 @@ def test_a_service_without_an_override_runs_its_spec_image(synth: Synthesized) -
     assert app_image(synth, "keel-plain-plain-dev") == "public.ecr.aws/nginx/nginx:1.21"
 
 
+def test_a_private_ecr_spec_image_gets_a_pull_grant_on_exactly_its_repository(synth: Synthesized) -> None:
+    assert app_image(synth, "keel-private-private-dev") == \
+        "222222222222.dkr.ecr.eu-west-1.amazonaws.com/team/private-app:3.1"
+    pull = [s for s in execution_role_statements(synth, "keel-private-private-dev")
+            if "ecr:BatchGetImage" in s["Action"]]
+    assert [s["Resource"] for s in pull] == ["arn:aws:ecr:eu-west-1:222222222222:repository/team/private-app"]
+
+
 def test_no_unacknowledged_compliance_findings(synth: Synthesized) -> None:
     assert open_findings(synth.outdir) == []
 
