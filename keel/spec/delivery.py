@@ -94,6 +94,19 @@ def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
                          entry["service"], "a service template whose pipeline inputs include "
                          + " and ".join(CONTAINER_PIPELINE_INPUTS))
             continue
+        if "image" not in service.template.input_schema.properties():
+            problems.add(file, f"{where}.service",
+                         f"{service.template.label} takes no image input, so the image this pipeline builds "
+                         "could never run", entry["service"], "a container service template (with an image input)")
+            continue
+        own_repo = [i.name for i in service.instances
+                    if getattr(getattr(i.inputs, "ecr_repository", None), "enabled", False)]
+        if own_repo:
+            problems.add(file, f"{where}.service",
+                         f"instance \"{own_repo[0]}\" runs from its own ECR repository (ecr_repository.enabled), "
+                         "but the pipeline pushes to the pipeline's repository", entry["service"],
+                         "ecr_repository.enabled: false on every instance of a service with a pipeline")
+            continue
         used = {i.environment for i in service.instances}
         stages = tuple(e for e in names if e in used)
         connection = entry.get("connection_arn") or (source.connection_arn if source else "")

@@ -122,3 +122,37 @@ def test_a_service_pipeline_for_a_template_without_container_inputs_is_an_error(
         'platform.yaml:delivery.service_pipelines[0].service: service "plain" (plain-svc@1.0) has no container '
         'pipeline inputs (got "plain", expected a service template whose pipeline inputs include dockerfile '
         'and unit_test_command)')
+
+
+def test_a_service_pipeline_for_a_template_without_an_image_input_is_an_error(tmp_path: Path) -> None:
+    file = tmp_path / "platform.yaml"
+    file.write_text(_ENVS + "  - {name: batch, template: 'buildonly-svc:1', instances: [{name: a, environment: dev}]}\n"
+                    f"delivery:\n  source: {{connection_arn: '{CONNECTION}', repository: acme/p}}\n"
+                    "  service_pipelines: [{service: batch, repository: acme/batch}]\n")
+    with pytest.raises(SpecError) as exc:
+        load_platform(file, registry=registry())
+    assert exc.value.problems[0].render().endswith(
+        'platform.yaml:delivery.service_pipelines[0].service: buildonly-svc@1.0 takes no image input, so the '
+        'image this pipeline builds could never run (got "batch", expected a container service template '
+        '(with an image input))')
+
+
+def test_a_service_pipeline_cannot_feed_instances_with_their_own_repository(tmp_path: Path) -> None:
+    file = tmp_path / "platform.yaml"
+    file.write_text(f"""
+environments:
+  - {{name: dev, template: 'ecs-env:1', region: eu-west-1, availability_zones: [eu-west-1a, eu-west-1b]}}
+services:
+  - name: ledger
+    template: backend-fargate-svc:1
+    instances: [{{name: ledger-dev, environment: dev, spec: {{ecr_repository: {{enabled: true}}}}}}]
+delivery:
+  source: {{connection_arn: '{CONNECTION}', repository: acme/p}}
+  service_pipelines: [{{service: ledger, repository: acme/ledger}}]
+""")
+    with pytest.raises(SpecError) as exc:
+        load_platform(file, registry=registry())
+    assert exc.value.problems[0].render().endswith(
+        'platform.yaml:delivery.service_pipelines[0].service: instance "ledger-dev" runs from its own ECR '
+        "repository (ecr_repository.enabled), but the pipeline pushes to the pipeline's repository "
+        '(got "ledger", expected ecr_repository.enabled: false on every instance of a service with a pipeline)')

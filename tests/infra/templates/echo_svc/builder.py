@@ -9,4 +9,5 @@ from constructs import Construct
 
 def build(scope: Construct, *, service: Any, instance: Any, inputs: Any, pipeline: Any,
           environment: Any) -> dict[str, str]:
-    return {"message": inputs.message}
+    image = instance.image_override or inputs.image
+    return {"message": inputs.message, "image": str(image)}

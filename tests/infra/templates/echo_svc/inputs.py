@@ -8,6 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class EchoInputs:
     message: str
+    image: str
 
 
 @dataclass(frozen=True)
