@@ -80,8 +80,11 @@ def generate(n: int, source: Path = ROOT / "platform.yaml") -> dict[str, Any]:
                                              **({"pipeline": svc["pipeline"]} if "pipeline" in svc else {}),
                                              "instances": []})
         env = envs[(k // len(instance_protos)) % len(envs)]
-        entry["instances"].append({"name": f"i{k:03d}", "environment": env,
-                                   **({"spec": copy.deepcopy(inst["spec"])} if "spec" in inst else {})})
+        spec = copy.deepcopy(inst.get("spec") or {})
+        inputs = registry.resolve(TemplateRef.parse(svc["template"])).input_schema.properties()
+        if "host_header" in inputs:  # one shared listener per environment: distinct rules, as a team would
+            spec.update(host_header=f"{name}-i{k:03d}.example.com", listener_rule_priority=k + 1)
+        entry["instances"].append({"name": f"i{k:03d}", "environment": env, **({"spec": spec} if spec else {})})
     doc["services"] = list(by_service.values())
     return doc
 
