@@ -12,7 +12,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -89,18 +88,23 @@ def generate(n: int, source: Path = ROOT / "platform.yaml") -> dict[str, Any]:
     return doc
 
 
+_MEASURE = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+
+
 def synth(platform: Path, *, validation: bool) -> tuple[float, int, Path]:
     out = Path(tempfile.mkdtemp(prefix="keel-scale-"))
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     env = dict(os.environ, CDK_OUTDIR=str(out), CDK_CONTEXT_JSON=json.dumps(context), KEEL_PLATFORM=str(platform))
     if not validation:
         env["CDK_VALIDATION"] = "false"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # A fresh wrapper per synth: its RUSAGE_CHILDREN max RSS is this synth's alone (app.py or its Node).
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, max over children so far
-    return elapsed, max(peak, before), out
+    return elapsed, int(done.stdout.strip().splitlines()[-1]), out
 
 
 def assembly_facts(out: Path) -> dict[str, Any]:
@@ -183,8 +187,8 @@ def main() -> int:
             a, b, r2 = fit([p[0] for p in points], [p[1] for p in points])
             print(f"fit (validation {'on' if validation else 'off'}): t = {a:.2f} s + {b * 1000:.1f} ms x instances, "
                   f"r^2 = {r2:.3f}")
-    print("* peak MB: the largest resident set of any single process of the synth so far (Python or its "
-          "jsii Node child; ru_maxrss of waited-for children), not their sum.")
+    print("* peak MB: the largest resident set of one process of that synth (app.py's Python or its jsii Node "
+          "child), not their sum; max over the runs.")
     return 0
 
 
