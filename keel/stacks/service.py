@@ -23,7 +23,7 @@ class ServiceInstanceStack(Stack):
             tags=keel_tags(environment=instance.environment, template=instance.template.label,
                            extra={**environment.keel_environment.tags, **service.tags}, service=service.name),
             **kwargs)
-        self.add_dependency(environment)
+        self.add_stack_dependency(environment)
         tag_resources(self)
         build = instance.template.load_builder()
         self.outputs: dict[str, str] = build(
