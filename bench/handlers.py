@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = ROOT / "lambda_src"
 # Each function's folder is its package root (as in Lambda): `import handler` from lambda_src/<function>.
-FUNCTIONS = ["api", "event_worker", "scheduled_job", "secret_rotation"]
+# Every deployed function: a folder of lambda_src/ with a handler.py (shared code folders have none).
+FUNCTIONS = sorted(p.parent.name for p in LAMBDA_SRC.glob("*/handler.py"))
 # The same patterns as keel.constructs.function.ASSET_EXCLUDES (kept CDK-free here; a test compares them),
 # matched like CDK's glob excludes: against any path component.
 EXCLUDES = ["__pycache__", "*.pyc", "*.pyo", "tests", "test_*.py", "*_test.py", "*.md", ".pytest_cache",
