@@ -20,8 +20,8 @@ def main() -> int:
     out = result.stdout
     summary = next((line for line in reversed(out.splitlines()) if re.search(r"\d+ passed", line)), "?")
     print(f"test suite: {wall:.1f} s wall on 2 workers (goal <= 120 s); {summary.strip('= ')}")
-    block = out.split("slowest 10 durations", 1)[-1].split("=====", 2)
-    durations = [line for line in (block[1] if len(block) > 1 else "").splitlines() if re.match(r"^\d", line)]
+    after = out.split("slowest 10 durations", 1)[-1]
+    durations = [line for line in after.splitlines() if re.match(r"^\d+\.\d+s ", line)][:10]
     print("slowest:")
     for line in durations:
         print("  " + line)
