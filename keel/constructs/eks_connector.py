@@ -29,8 +29,12 @@ class EksConnectorRegistration(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         cluster_arn = f"arn:{stack.partition}:eks:{stack.region}:{stack.account}:cluster/{cluster_name}"
+        # SSM assumes the role for the activation RegisterCluster creates in this account and region; the
+        # conditions keep SSM acting for any other account from assuming it (confused deputy).
         self.agent_role = iam.Role(
-            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
             description=f"EKS Connector agent of the on-premises cluster {cluster_name}")
         self.agent_role.add_to_policy(iam.PolicyStatement(
             sid="SsmControlChannel", actions=["ssmmessages:CreateControlChannel"], resources=[cluster_arn]))
