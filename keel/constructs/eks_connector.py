@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -21,6 +21,11 @@ ACTIVATION_DAYS = 3
 MANIFEST_URL = "https://amazon-eks.s3.us-west-2.amazonaws.com/eks-connector/manifests/eks-connector/latest/eks-connector.yaml"
 
 
+def _nag(value: str, pseudo: str) -> str:
+    """How cdk-nag spells a value in a finding id: literal when known, `<AWS::X>` for a pseudo parameter."""
+    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+
 class EksConnectorRegistration(Construct):
     """Registers `cluster_name` (provider EKS_ANYWHERE by default) with the EKS Connector."""
 
@@ -29,8 +34,12 @@ class EksConnectorRegistration(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         cluster_arn = f"arn:{stack.partition}:eks:{stack.region}:{stack.account}:cluster/{cluster_name}"
+        # SSM assumes the role for the activation RegisterCluster creates in this account and region; the
+        # conditions keep SSM acting for any other account from assuming it (confused deputy).
         self.agent_role = iam.Role(
-            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
             description=f"EKS Connector agent of the on-premises cluster {cluster_name}")
         self.agent_role.add_to_policy(iam.PolicyStatement(
             sid="SsmControlChannel", actions=["ssmmessages:CreateControlChannel"], resources=[cluster_arn]))
@@ -55,8 +64,11 @@ class EksConnectorRegistration(Construct):
             resources=[cluster_arn]))
         # RegisterCluster creates (and DeregisterCluster deletes) an SSM activation as the caller.
         fn.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:CreateActivation", "ssm:DeleteActivation", "ssm:AddTagsToResource",
-                     "ssm:DeregisterManagedInstance"], resources=["*"]))
+            actions=["ssm:CreateActivation", "ssm:DeleteActivation", "ssm:AddTagsToResource"], resources=["*"]))
+        # DeregisterCluster removes the connector's managed instances: those of this account and region only.
+        fn.add_to_role_policy(iam.PolicyStatement(
+            actions=["ssm:DeregisterManagedInstance"],
+            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:managed-instance/*"]))
         fn.add_to_role_policy(iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.agent_role.role_arn]))
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["iam:CreateServiceLinkedRole"],
@@ -67,8 +79,14 @@ class EksConnectorRegistration(Construct):
         Validations.of(fn).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="eks:RegisterCluster creates an SSM activation as the caller; SSM activations and managed "
-                       "instances support no resource-level permissions before they exist."),
+                reason="eks:RegisterCluster creates an SSM activation as the caller: ssm:CreateActivation and "
+                       "DeleteActivation support no resource-level permissions (nor AddTagsToResource on an "
+                       "activation); X-Ray's PutTraceSegments/PutTelemetryRecords take no resource ARN."),
+            Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
+                   f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
+                reason="ssm:DeregisterManagedInstance for the connector's managed instances, whose mi- ids exist "
+                       "only after the agent registers; scoped to this account and region."),
             BASIC_EXECUTION,
         )
         self.resource = provider_resource(

@@ -116,7 +116,9 @@ class EventBus(Construct):
                                     principals=[iam.ServicePrincipal("events.amazonaws.com"),
                                                 iam.ServicePrincipal("delivery.logs.amazonaws.com")],
                                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                    resources=[self.event_log.log_group_arn])])
+                                    resources=[self.event_log.log_group_arn],
+                                    # Only this account's rules: no other account can write into the record.
+                                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}})])
             self.dead_letters.add_to_resource_policy(iam.PolicyStatement(
                 sid="EventLogRuleDeadLetters", principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn],

@@ -301,6 +301,26 @@ def test_connector_agent_role_is_the_documented_one(eks: Synthesized) -> None:
                        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
 
 
+def test_connector_provider_deregisters_only_managed_instances_of_its_account_and_region(eks: Synthesized) -> None:
+    provider_role = next(k for k in resources(eks, "keel-edge", "AWS::IAM::Role")
+                         if k.startswith("AnywhereConnectorProviderServiceRole"))
+    statements = [s for p in resources(eks, "keel-edge", "AWS::IAM::Policy").values()
+                  if p["Properties"]["Roles"] == [{"Ref": provider_role}]
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    [deregister] = [s for s in statements if "ssm:DeregisterManagedInstance" in json.dumps(s["Action"])]
+    assert deregister["Action"] == "ssm:DeregisterManagedInstance"
+    assert deregister["Resource"] == "arn:aws:ssm:eu-west-1:123456789012:managed-instance/*"
+
+
+def test_connector_agent_role_trusts_ssm_of_this_account_and_region_only(eks: Synthesized) -> None:
+    agent = next(v["Properties"] for k, v in resources(eks, "keel-edge", "AWS::IAM::Role").items()
+                 if k.startswith("AnywhereConnectorAgentRole"))
+    [trust] = agent["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ssm:eu-west-1:123456789012:*"}}
+
+
 def test_operator_steps_with_the_three_day_deadline_are_an_output(eks: Synthesized) -> None:
     outputs = eks.json("keel-edge")["Outputs"]
     steps = next(o for k, o in outputs.items() if k.startswith("DiscoveryEksAnywhereOperatorSteps"))

@@ -123,6 +123,12 @@ def test_log_every_event_rule_writes_an_encrypted_log_group_with_dlq_and_retries
     assert group["RetentionInDays"] == 7 and "KmsKeyId" in group
 
 
+def test_event_log_accepts_writes_from_this_account_only(lab: Synthesized) -> None:
+    document = json.loads(render(only(lab, "keel-dev", "AWS::Logs::ResourcePolicy")["PolicyDocument"]))
+    assert document["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
 def test_no_custom_resource_lambda_in_environments(lab: Synthesized) -> None:
     """The event log's resource policy is plain CloudFormation, not a Lambda-backed custom resource."""
     functions = resources(lab, "keel-dev", "AWS::Lambda::Function")
