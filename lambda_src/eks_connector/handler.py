@@ -68,16 +68,18 @@ def deregister(name: str) -> bool:
 
 
 def wait_until_gone(name: str, *, sleep: Callable[[float], None] = time.sleep,
-                    timeout: float = DEREGISTER_WAIT_SECONDS) -> None:
+                    timeout: float = DEREGISTER_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    """Polls until the registration is gone. Both the sleeps and the AWS calls count against `timeout`
+    (the function's own timeout leaves a margin), so CloudFormation always gets an answer."""
     eks = client("eks")
-    waited = 0.0
-    while waited < timeout:
+    start, slept = clock(), 0.0
+    while slept + (clock() - start) < timeout:
         try:
             eks.describe_cluster(name=name)
         except eks.exceptions.ResourceNotFoundException:
             return
         sleep(POLL_SECONDS)
-        waited += POLL_SECONDS
+        slept += POLL_SECONDS
     raise TimeoutError(f"{name} was still registered after {timeout:.0f} s")
 
 

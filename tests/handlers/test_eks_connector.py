@@ -89,6 +89,22 @@ def test_update_under_the_same_name_reregisters_after_the_old_one_is_gone(mod) -
     assert physical == "edge-anywhere" and sleeps == [module.POLL_SECONDS]
 
 
+def test_waiting_for_deregistration_counts_slow_calls_and_gives_up_in_time(mod) -> None:  # type: ignore[no-untyped-def]
+    module, stub, _, _, _ = mod
+    now = [0.0]
+    for _ in range(10):  # the clock moves 50 s between polls (slow calls), sleeps add 5 s each
+        stub.add_response("describe_cluster", {"cluster": {"name": "edge-anywhere", "status": "DELETING"}},
+                          {"name": "edge-anywhere"})
+
+    def clock() -> float:
+        now[0] += 50.0
+        return now[0]
+
+    with pytest.raises(TimeoutError, match="still registered after 240 s"):
+        module.wait_until_gone("edge-anywhere", sleep=lambda s: None, clock=clock)
+    assert now[0] <= 300  # a handful of polls, not the 48 that 240 s of 5 s sleeps alone would allow
+
+
 def test_rename_registers_the_new_name_and_leaves_the_old_to_cloudformation(mod) -> None:  # type: ignore[no-untyped-def]
     module, stub, _, arn, _ = mod
     expect_register(stub, "edge-2")
