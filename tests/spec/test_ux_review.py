@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.spec.conftest import Platform
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.spec.conftest import ROOT, Platform
 
 
 def test_every_unknown_key_of_one_mapping_is_reported(platform: Platform) -> None:
@@ -40,3 +46,19 @@ def test_every_unknown_key_of_the_platform_file_is_reported(platform: Platform) 
         "platform.yaml:environments[dev].tempalte",
     ]
 
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["templates"], 141), (["templates", "show", "vpc-env"], 141), (["validate"], 141), (["outdated", "--all"], 141),
+    (["templates", "check"], 141), (["--help"], 0), (["docs", "--help"], 0),  # argparse drops help it cannot write
+])
+def test_a_closed_stdout_pipe_ends_quietly(argv: list[str], code: int) -> None:
+    """`keel templates show vpc-env | head -3`: the reader leaves; no traceback, the SIGPIPE exit code."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before keel writes its first byte
+    try:
+        result = subprocess.run([sys.executable, "-m", "keel", *argv], cwd=ROOT, stdout=write,
+                                stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write)
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+    assert result.returncode == code
