@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from keel.cli import main
 from tests.spec.conftest import ROOT, Platform
 
 
@@ -62,3 +64,17 @@ def test_a_closed_stdout_pipe_ends_quietly(argv: list[str], code: int) -> None:
         os.close(write)
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
     assert result.returncode == code
+
+
+def test_committed_template_docs_match_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/templates is generated (`keel docs --out docs/templates`); it can never drift from the registry."""
+    assert main(["docs", "--check", "--out", str(ROOT / "docs" / "templates")]) == 0, capsys.readouterr().err
+
+
+def test_docs_check_reports_a_page_of_a_version_the_registry_no_longer_has(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["docs", "--out", str(tmp_path)]) == 0
+    (tmp_path / "vpc-env" / "0.9.md").write_text("# vpc-env 0.9\n")
+    assert main(["docs", "--check", "--out", str(tmp_path)]) == 1
+    assert f"{tmp_path}/vpc-env/0.9.md: no such template version in the registry (delete the page)" \
+        in capsys.readouterr().err.splitlines()
