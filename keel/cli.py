@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from keel.delivery.command import register as add_delivery_commands
+from keel.lifecycle.commands import _registry as lifecycle_registry
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
 from keel.report import render_report, render_table
 from keel.spec import SpecError, load_platform
-from keel.templates.registry import RegistryError, TemplateRef, Version, default_registry
+from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -38,9 +40,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_templates(args: argparse.Namespace) -> int:
     if args.action == "check":
         return cmd_templates_check(args)
-    registry = default_registry()
+    registry = lifecycle_registry(args)
     if args.action == "show":
-        return _show(args.name)
+        return _show(args.name, registry)
+    if args.name:
+        print(f"keel templates: `list` takes no NAME (got \"{args.name}\"); did you mean "
+              f"`keel templates show {args.name}`?", file=sys.stderr)
+        return 2
     rows = []
     for version in registry.all_versions():
         template = registry.templates[version.name]
@@ -51,12 +57,15 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(text: str | None) -> int:
+def _show(text: str | None, registry: Registry) -> int:
     if not text:
         print("keel templates show: give NAME or NAME:VERSION", file=sys.stderr)
         return 2
-    registry = default_registry()
     name, _, version_text = text.partition(":")
+    if version_text and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", version_text):
+        print(f"keel templates show: \"{text}\" is not NAME, NAME:MAJOR or NAME:MAJOR.MINOR "
+              "(e.g. vpc-env, vpc-env:1, vpc-env:1.2)", file=sys.stderr)
+        return 2
     template = registry.templates.get(name)
     if template is None:
         print(f"keel: unknown template \"{name}\" (known: {', '.join(sorted(registry.templates))})", file=sys.stderr)
@@ -99,7 +108,8 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`")
     t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list")
     t.add_argument("name", nargs="?")
-    t.add_argument("--registry", metavar="DIR", help="`check` a templates folder other than Keel's own")
+    t.add_argument("--registry", metavar="DIR",
+                   help="a templates folder to use instead of Keel's own (one sub-folder a template)")
     t.set_defaults(func=cmd_templates)
     r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
     r.add_argument("outdir", nargs="?", default="cdk.out")

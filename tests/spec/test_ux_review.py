@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from keel.cli import main
-from tests.spec.conftest import ROOT, Platform
+from tests.spec.conftest import FIXTURES, ROOT, Platform
 
 
 def test_every_unknown_key_of_one_mapping_is_reported(platform: Platform) -> None:
@@ -78,3 +78,21 @@ def test_docs_check_reports_a_page_of_a_version_the_registry_no_longer_has(
     assert main(["docs", "--check", "--out", str(tmp_path)]) == 1
     assert f"{tmp_path}/vpc-env/0.9.md: no such template version in the registry (delete the page)" \
         in capsys.readouterr().err.splitlines()
+
+
+def test_templates_show_with_a_malformed_version_names_the_accepted_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["templates", "show", "vpc-env:abc"]) == 2
+    assert capsys.readouterr().err == ('keel templates show: "vpc-env:abc" is not NAME, NAME:MAJOR or NAME:MAJOR.MINOR '
+                                       "(e.g. vpc-env, vpc-env:1, vpc-env:1.2)\n")
+
+
+def test_templates_list_refuses_a_name_instead_of_ignoring_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["templates", "list", "vpc-env"]) == 2
+    assert "did you mean `keel templates show vpc-env`?" in capsys.readouterr().err
+
+
+def test_templates_list_and_show_use_the_registry_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["templates", "--registry", str(FIXTURES)]) == 0
+    assert "web-svc" in capsys.readouterr().out
+    assert main(["templates", "show", "web-svc:1.0", "--registry", str(FIXTURES)]) == 0
+    assert capsys.readouterr().out.startswith("web-svc@1.0 (service)")
