@@ -98,21 +98,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
+EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
+              "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable); 2 the command cannot "
+              "run (bad arguments, invalid platform, unknown template, nothing synthesized); 3 a broken template "
+              "definition; 141 the output pipe closed (e.g. `| head`).")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="keel", description="Keel: Proton-style templates in AWS CDK.")
-    sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)")
-    v.add_argument("platform", nargs="?", default="platform.yaml")
+    p = argparse.ArgumentParser(
+        prog="keel", description="Keel: Proton-style templates in AWS CDK. Every verb but `bundle` and `diff` "
+        "works offline without importing CDK. `keel VERB --help` describes a verb.", epilog=EXIT_CODES)
+    sub = p.add_subparsers(dest="command", required=True, metavar="VERB")
+    v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)",
+                       description="Print every spec problem as `file:path: message (got ..., expected ...)`, or a "
+                       "summary of the stacks when valid. Exit 0 valid; 2 problems.")
+    v.add_argument("platform", nargs="?", default="platform.yaml", help="the platform file (default: platform.yaml)")
     v.add_argument("--quiet", action="store_true", help="print only problems")
     v.set_defaults(func=cmd_validate)
-    t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`")
-    t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list")
-    t.add_argument("name", nargs="?")
+    t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`",
+                       description="`list` (the default): every template version. `show NAME[:VERSION]`: one "
+                       "version's inputs (type, default, constraints). `check`: every minor accepts every spec its "
+                       "previous minor accepted. Exit 0; 1 `check` found problems; 2 unknown template or version.")
+    t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list",
+                   help="list (default), show or check")
+    t.add_argument("name", nargs="?", metavar="NAME[:VERSION]",
+                   help="for show: vpc-env (the highest version), vpc-env:1 (recommended 1.x) or vpc-env:1.0")
     t.add_argument("--registry", metavar="DIR",
                    help="a templates folder to use instead of Keel's own (one sub-folder a template)")
     t.set_defaults(func=cmd_templates)
-    r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
-    r.add_argument("outdir", nargs="?", default="cdk.out")
+    r = sub.add_parser("report", help="summarize a synthesized cloud assembly",
+                       description="The synth summary table (stack, template, resources, size, findings). "
+                       "Exit 0; 1 unacknowledged compliance findings; 2 no cloud assembly there.")
+    r.add_argument("outdir", nargs="?", default="cdk.out", metavar="CDK_OUT",
+                   help="the cloud assembly folder (default: cdk.out)")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keel.cli import main
+from keel.cli import main, parser
 from tests.spec.conftest import FIXTURES, ROOT, Platform
 
 
@@ -96,3 +96,22 @@ def test_templates_list_and_show_use_the_registry_option(capsys: pytest.CaptureF
     assert "web-svc" in capsys.readouterr().out
     assert main(["templates", "show", "web-svc:1.0", "--registry", str(FIXTURES)]) == 0
     assert capsys.readouterr().out.startswith("web-svc@1.0 (service)")
+
+
+VERBS = ["validate", "templates", "report", "outdated", "upgrade", "bundle", "import-proton", "docs", "diff"]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_help_explains_each_argument_and_its_exit_codes(verb: str) -> None:
+    verb_parser = parser()._subparsers._group_actions[0].choices[verb]  # type: ignore[union-attr]
+    undocumented = [a.dest for a in verb_parser._actions if not a.help]
+    assert undocumented == []
+    assert "Exit 0" in (verb_parser.description or "") or "Exit codes: 0" in (verb_parser.description or "")
+
+
+def test_top_level_help_lists_every_verb_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert all(f"    {verb} " in out or f"    {verb}\n" in out for verb in VERBS)
+    assert "exit codes: 0 done; 1 a check found something" in out
