@@ -115,3 +115,14 @@ def test_top_level_help_lists_every_verb_and_the_exit_codes(capsys: pytest.Captu
     out = capsys.readouterr().out
     assert all(f"    {verb} " in out or f"    {verb}\n" in out for verb in VERBS)
     assert "exit codes: 0 done; 1 a check found something" in out
+
+
+def test_bundle_runs_jsii_on_the_projects_node_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keel.lifecycle.commands import project_node_first
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    project_node_first()
+    first = os.environ["PATH"].split(os.pathsep)[0]
+    assert first == str(ROOT / "node_modules" / ".bin") and Path(first, "node").exists()
+    project_node_first()  # once is enough
+    assert os.environ["PATH"].count("node_modules") == 1
