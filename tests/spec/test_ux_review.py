@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,17 @@ def test_bundle_runs_jsii_on_the_projects_node_not_the_machines(monkeypatch: pyt
     assert first == str(ROOT / "node_modules" / ".bin") and Path(first, "node").exists()
     project_node_first()  # once is enough
     assert os.environ["PATH"].count("node_modules") == 1
+
+
+def test_readme_templates_table_lists_every_template_version() -> None:
+    from keel.templates.registry import default_registry
+
+    rows = [line.split("|")[1] for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    listed = {pair for cell in rows for pair in re.findall(r"`([a-z0-9-]+)` ([0-9]+\.[0-9]+)", cell)}
+    assert {(v.name, str(v.version)) for v in default_registry().all_versions()} <= listed
+
+
+def test_readme_command_table_names_only_real_verbs() -> None:
+    verbs = set(parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    named = set(re.findall(r"^\| `keel ([a-z-]+)", (ROOT / "README.md").read_text(), flags=re.M))
+    assert named == verbs
