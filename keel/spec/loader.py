@@ -196,7 +196,8 @@ class _Loader:
             self.problems.add(exc.file, "", exc.message)
             self.problems.raise_if_any()
         if not isinstance(doc, Mapping):
-            self.problems.add(self.file, "", "the platform file must be a mapping", type(doc).__name__,
+            self.problems.add(self.file, "", "the platform file must be a mapping",
+                              "an empty file" if doc is None else f"a {type(doc).__name__}",
                               "keys name, environments, services")
             self.problems.raise_if_any()
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)

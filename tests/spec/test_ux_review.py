@@ -141,3 +141,9 @@ def test_readme_command_table_names_only_real_verbs() -> None:
     verbs = set(parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     named = set(re.findall(r"^\| `keel ([a-z-]+)", (ROOT / "README.md").read_text(), flags=re.M))
     assert named == verbs
+
+
+def test_an_empty_platform_file_is_called_empty(platform: Platform) -> None:
+    assert platform.problems("") == [
+        'platform.yaml: the platform file must be a mapping (got "an empty file", expected keys name, '
+        "environments, services)"]
