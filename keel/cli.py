@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from keel.delivery.command import register as add_delivery_commands
+from keel.lifecycle.commands import _registry as lifecycle_registry
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
 from keel.report import render_report, render_table
 from keel.spec import SpecError, load_platform
-from keel.templates.registry import RegistryError, TemplateRef, Version, default_registry
+from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -37,9 +40,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_templates(args: argparse.Namespace) -> int:
     if args.action == "check":
         return cmd_templates_check(args)
-    registry = default_registry()
+    registry = lifecycle_registry(args)
     if args.action == "show":
-        return _show(args.name)
+        return _show(args.name, registry)
+    if args.name:
+        print(f"keel templates: `list` takes no NAME (got \"{args.name}\"); did you mean "
+              f"`keel templates show {args.name}`?", file=sys.stderr)
+        return 2
     rows = []
     for version in registry.all_versions():
         template = registry.templates[version.name]
@@ -50,12 +57,15 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(text: str | None) -> int:
+def _show(text: str | None, registry: Registry) -> int:
     if not text:
         print("keel templates show: give NAME or NAME:VERSION", file=sys.stderr)
         return 2
-    registry = default_registry()
     name, _, version_text = text.partition(":")
+    if version_text and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", version_text):
+        print(f"keel templates show: \"{text}\" is not NAME, NAME:MAJOR or NAME:MAJOR.MINOR "
+              "(e.g. vpc-env, vpc-env:1, vpc-env:1.2)", file=sys.stderr)
+        return 2
     template = registry.templates.get(name)
     if template is None:
         print(f"keel: unknown template \"{name}\" (known: {', '.join(sorted(registry.templates))})", file=sys.stderr)
@@ -88,20 +98,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
+EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
+              "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable); 2 the command cannot "
+              "run (bad arguments, invalid platform, unknown template, nothing synthesized); 3 a broken template "
+              "definition; 141 the output pipe closed (e.g. `| head`).")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="keel", description="Keel: Proton-style templates in AWS CDK.")
-    sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)")
-    v.add_argument("platform", nargs="?", default="platform.yaml")
+    p = argparse.ArgumentParser(
+        prog="keel", description="Keel: Proton-style templates in AWS CDK. Every verb but `bundle` and `diff` "
+        "works offline without importing CDK. `keel VERB --help` describes a verb.", epilog=EXIT_CODES)
+    sub = p.add_subparsers(dest="command", required=True, metavar="VERB")
+    v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)",
+                       description="Print every spec problem as `file:path: message (got ..., expected ...)`, or a "
+                       "summary of the stacks when valid. Exit 0 valid; 2 problems.")
+    v.add_argument("platform", nargs="?", default="platform.yaml", help="the platform file (default: platform.yaml)")
     v.add_argument("--quiet", action="store_true", help="print only problems")
     v.set_defaults(func=cmd_validate)
-    t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`")
-    t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list")
-    t.add_argument("name", nargs="?")
-    t.add_argument("--registry", metavar="DIR", help="`check` a templates folder other than Keel's own")
+    t = sub.add_parser("templates", help="list templates, `templates show NAME[:VERSION]`, or `templates check`",
+                       description="`list` (the default): every template version. `show NAME[:VERSION]`: one "
+                       "version's inputs (type, default, constraints). `check`: every minor accepts every spec its "
+                       "previous minor accepted. Exit 0; 1 `check` found problems; 2 unknown template or version.")
+    t.add_argument("action", nargs="?", choices=["list", "show", "check"], default="list",
+                   help="list (default), show or check")
+    t.add_argument("name", nargs="?", metavar="NAME[:VERSION]",
+                   help="for show: vpc-env (the highest version), vpc-env:1 (recommended 1.x) or vpc-env:1.0")
+    t.add_argument("--registry", metavar="DIR",
+                   help="a templates folder to use instead of Keel's own (one sub-folder a template)")
     t.set_defaults(func=cmd_templates)
-    r = sub.add_parser("report", help="summarize a synthesized cloud assembly")
-    r.add_argument("outdir", nargs="?", default="cdk.out")
+    r = sub.add_parser("report", help="summarize a synthesized cloud assembly",
+                       description="The synth summary table (stack, template, resources, size, findings). "
+                       "Exit 0; 1 unacknowledged compliance findings; 2 no cloud assembly there.")
+    r.add_argument("outdir", nargs="?", default="cdk.out", metavar="CDK_OUT",
+                   help="the cloud assembly folder (default: cdk.out)")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)
@@ -109,6 +138,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that left (`keel ... | head`) shows up here, not at interpreter exit
+    except BrokenPipeError:
+        # stop quietly, as a Unix tool killed by SIGPIPE does; nothing more can reach the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

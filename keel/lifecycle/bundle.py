@@ -54,7 +54,7 @@ def bundle(ref_text: str, out: Path, registry: Registry, *, spec_file: Path | No
     except LookupError as exc:
         raise LifecycleError(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="keel-bundle-") as tmp:
-        platform, texts, inputs = _platform(version, registry, Path(tmp), spec_file)
+        platform, texts, inputs = _platform(version, registry, spec_file)
         try:
             model = load_platform(platform, registry=registry, texts=texts)
         except SpecError as exc:
@@ -87,7 +87,7 @@ def bundle(ref_text: str, out: Path, registry: Registry, *, spec_file: Path | No
                   resources=len(template.get("Resources", {})))
 
 
-def _platform(version: TemplateVersion, registry: Registry, tmp: Path, spec_file: Path | None
+def _platform(version: TemplateVersion, registry: Registry, spec_file: Path | None
               ) -> tuple[Path, dict[Path, str], dict[str, Any]]:
     """A one-instance platform (in memory) for the version, and the raw inputs it was given."""
     env_spec: dict[str, Any] = {}
@@ -129,7 +129,9 @@ def _platform(version: TemplateVersion, registry: Registry, tmp: Path, spec_file
                                      f"{env_template.version}"}], "services": [service]}
         inputs = {"spec": svc_spec, **({"pipeline": pipeline} if pipeline else {}),
                   "environment": env_template.label}
-    platform = (tmp / "keel-bundle.yaml").resolve()
+    # in memory only; placed where its relative paths (a pipeline's code_dir, an api_contract) mean what they
+    # mean in a platform file: next to the spec file given, else in the working directory like platform.yaml
+    platform = ((spec_file.resolve().parent if spec_file is not None else Path.cwd()) / "keel-bundle.yaml").resolve()
     return platform, {platform: dump_yaml(doc_out)}, inputs
 
 

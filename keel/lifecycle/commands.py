@@ -8,6 +8,7 @@ platform, unknown template).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,17 @@ def _registry(args: argparse.Namespace) -> Registry:
 def _registry_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", metavar="DIR",
                    help="a templates folder to use instead of Keel's own (one sub-folder a template)")
+
+
+def project_node_first() -> None:
+    """jsii runs on the first `node` on PATH: use the project's pinned Node (node_modules/.bin), as the Makefile
+    does, so `keel bundle` run directly does not run on the machine's end-of-life Node and print its warnings."""
+    from keel.cdk_context import ROOT
+
+    bin_dir = str(ROOT / "node_modules" / ".bin")
+    path = os.environ.get("PATH", "")
+    if Path(bin_dir, "node").exists() and path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
 
 
 def cmd_templates_check(args: argparse.Namespace) -> int:
@@ -87,6 +99,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     from keel.lifecycle.bundle import bundle
     from keel.lifecycle.outdated import LifecycleError
 
+    project_node_first()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -142,15 +155,21 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Register the lifecycle subcommands on the `keel` parser's subparsers."""
-    o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version")
-    o.add_argument("platform", nargs="?", default="platform.yaml")
+    o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version",
+                       description="Environments and instances pinned below the recommended version, and what "
+                       "changed in the schema. Exit 0; 1 with --fail when something is outdated; 2 unreadable "
+                       "platform.")
+    o.add_argument("platform", nargs="?", default="platform.yaml", help="the platform file (default: platform.yaml)")
     o.add_argument("--all", action="store_true", help="list up-to-date entries too")
     o.add_argument("--fail", action="store_true", help="exit 1 when anything is outdated (for CI)")
     _registry_option(o)
     o.set_defaults(func=cmd_outdated)
 
-    u = sub.add_parser("upgrade", help="move pins to another version; writes nothing unless the result validates")
-    u.add_argument("platform", nargs="?", default="platform.yaml")
+    u = sub.add_parser("upgrade", help="move pins to another version; writes nothing unless the result validates",
+                       description="Rewrite the pins in place (comments intact), then validate the whole platform; "
+                       "nothing is written unless it validates. Exit 0 written (or nothing to change); 1 the"
+                       " upgraded platform does not validate; 2 bad arguments or invalid platform.")
+    u.add_argument("platform", nargs="?", default="platform.yaml", help="the platform file (default: platform.yaml)")
     u.add_argument("--to", required=True, metavar="NAME:X.Y", help="the version to pin (NAME:X follows major X)")
     u.add_argument("--instance", action="append", metavar="NAME",
                    help="an environment or service name (repeatable; default: every user of the template)")
@@ -158,21 +177,30 @@ def add_commands(sub: Any) -> None:
     _registry_option(u)
     u.set_defaults(func=cmd_upgrade)
 
-    b = sub.add_parser("bundle", help="synthesize a template version into a Proton-layout bundle (+ .tar.gz)")
-    b.add_argument("ref", metavar="NAME:VERSION")
-    b.add_argument("--out", required=True, metavar="DIR")
+    b = sub.add_parser("bundle", help="synthesize a template version into a Proton-layout bundle (+ .tar.gz)",
+                       description="Synthesize one instance of a template version into a Proton-layout folder (schema, "
+                       "manifest, CloudFormation) and a reproducible .tar.gz; imports CDK. Exit 0 written; 2"
+                       " unknown template or invalid spec.")
+    b.add_argument("ref", metavar="NAME:VERSION", help="the template version, e.g. vpc-env:1.2")
+    b.add_argument("--out", required=True, metavar="DIR", help="folder for the bundle and its .tar.gz")
     b.add_argument("--spec", metavar="FILE", help="a Proton EnvironmentSpec/ServiceSpec (default: the defaults)")
     _registry_option(b)
     b.set_defaults(func=cmd_bundle)
 
-    i = sub.add_parser("import-proton", help="match Proton templates and specs to Keel templates")
-    i.add_argument("dir", metavar="DIR")
+    i = sub.add_parser("import-proton", help="match Proton templates and specs to Keel templates",
+                       description="Match Proton templates to Keel's, list the inputs that differ, and write a "
+                       "platform.yaml fragment of the specs that validate. Exit 0 some specs mapped; 1 "
+                       "nothing mapped; 2 not a directory or no Proton template in it.")
+    i.add_argument("dir", metavar="DIR",
+                   help="Proton templates (<name>/v<N>/schema/schema.yaml) and spec files, in any sub-folders")
     i.add_argument("--out", metavar="FILE", help="write the platform.yaml fragment here (default: print it)")
     _registry_option(i)
     i.set_defaults(func=cmd_import_proton)
 
-    d = sub.add_parser("docs", help="write one Markdown page per template version")
-    d.add_argument("--out", required=True, metavar="DIR")
+    d = sub.add_parser("docs", help="write one Markdown page per template version",
+                       description="One Markdown page per template version and an index, from the registry. Exit 0 "
+                       "written or up to date; 1 stale pages with --check.")
+    d.add_argument("--out", required=True, metavar="DIR", help="folder for the pages (Keel's own: docs/templates)")
     d.add_argument("--check", action="store_true", help="exit 1 if DIR differs from what would be generated")
     _registry_option(d)
     d.set_defaults(func=cmd_docs)

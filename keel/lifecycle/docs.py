@@ -165,10 +165,15 @@ def write_docs(registry: Registry, out: Path) -> list[Path]:
 def stale_docs(registry: Registry, out: Path) -> list[str]:
     """Pages that are missing or differ from what the registry generates (for `keel docs --check`)."""
     stale = []
-    for relative, text in render_docs(registry).items():
+    pages = render_docs(registry)
+    for relative, text in pages.items():
         path = out / relative
         if not path.exists():
             stale.append(f"{relative}: missing")
         elif path.read_text(encoding="utf-8") != text:
             stale.append(f"{relative}: differs from the registry")
+    for path in sorted(out.rglob("*.md")) if out.is_dir() else ():
+        relative = path.relative_to(out).as_posix()
+        if relative not in pages:
+            stale.append(f"{relative}: no such template version in the registry (delete the page)")
     return stale

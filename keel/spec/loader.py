@@ -13,7 +13,7 @@ from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
-from keel.spec.schema import InputSchema, describe, leaf_key
+from keel.spec.schema import InputSchema, describe, leaf_keys
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 from keel.templates.common_inputs import SHARED
@@ -128,14 +128,15 @@ class _Loader:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
-            _, message, got, expected = describe(err)
-            shown = _named_path(doc, list(err.absolute_path))
-            if err.validator in ("additionalProperties", "required"):
-                shown = join_path(shown, leaf_key(err))
-            if "propertyNames" in err.schema_path:
-                message, got, expected = "is not a valid tag key", err.instance, \
-                    "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
-            self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
+            for key in leaf_keys(err):
+                _, message, got, expected = describe(err, key or None)
+                shown = _named_path(doc, list(err.absolute_path))
+                if err.validator in ("additionalProperties", "required"):
+                    shown = join_path(shown, key)
+                if "propertyNames" in err.schema_path:
+                    message, got, expected = "is not a valid tag key", err.instance, \
+                        "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+                self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
             parts = list(err.absolute_path)
             if len(parts) >= 2:
                 bad.add(_named_path(doc, parts[:2]))
@@ -195,7 +196,8 @@ class _Loader:
             self.problems.add(exc.file, "", exc.message)
             self.problems.raise_if_any()
         if not isinstance(doc, Mapping):
-            self.problems.add(self.file, "", "the platform file must be a mapping", type(doc).__name__,
+            self.problems.add(self.file, "", "the platform file must be a mapping",
+                              "an empty file" if doc is None else f"a {type(doc).__name__}",
                               "keys name, environments, services")
             self.problems.raise_if_any()
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)

@@ -69,8 +69,8 @@ class InputSchema:
         """Apply defaults then validate; returns (path, message, got, expected) for each problem."""
         seen: dict[str, tuple[str, str, Any, str | None]] = {}
         for err in sorted(_sorted_errors(self.validator, instance), key=lambda e: _PRIORITY.get(str(e.validator), 9)):
-            problem = describe(err)
-            seen.setdefault(problem[0], problem)  # one problem per field: the most basic one
+            for problem in describe_all(err):
+                seen.setdefault(problem[0], problem)  # one problem per field: the most basic one
         return [seen[k] for k in sorted(seen)]
 
     def with_defaults(self, instance: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,14 +222,22 @@ def _walk(node: Mapping[str, Any], root: Mapping[str, Any], prefix: str
                 yield from _walk(items, root, f"{path}[]")
 
 
-def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None]:
-    """A jsonschema error in words a developer can act on: (path, message, got, expected)."""
+def describe_all(err: jsonschema.ValidationError) -> list[tuple[str, str, Any, str | None]]:
+    """`describe`, with one problem per unknown key (jsonschema reports them all in one error)."""
+    if err.validator == "additionalProperties":
+        return [describe(err, key) for key in leaf_keys(err)]
+    return [describe(err)]
+
+
+def describe(err: jsonschema.ValidationError, key: str | None = None) -> tuple[str, str, Any, str | None]:
+    """A jsonschema error in words a developer can act on: (path, message, got, expected).
+    `key`: which unknown key of an additionalProperties error (default: the first)."""
     path = join_path(*err.absolute_path) if err.absolute_path else ""
     v, sch = err.validator, err.validator_value
     inst = err.instance
     if v == "additionalProperties":
         allowed = sorted((err.schema.get("properties") or {}).keys())
-        return (join_path(path, leaf_key(err)), "unknown input",
+        return (join_path(path, key or leaf_key(err)), "unknown input",
                 MISSING, "one of: " + ", ".join(allowed) if allowed else "no inputs here")
     if v == "required":
         missing = leaf_key(err)
@@ -272,14 +280,22 @@ def describe(err: jsonschema.ValidationError) -> tuple[str, str, Any, str | None
 
 def leaf_key(err: jsonschema.ValidationError) -> str:
     """The key an additionalProperties or required error is about (the path stops at its parent)."""
+    return leaf_keys(err)[0]
+
+
+def leaf_keys(err: jsonschema.ValidationError) -> list[str]:
+    """Every unknown key of an additionalProperties error; the one missing key of a required error."""
     inst = err.instance
     if err.validator == "additionalProperties":
         allowed = set((err.schema.get("properties") or {}).keys())
         extra = sorted(map(str, set(inst) - allowed)) if isinstance(inst, Mapping) else []
-        return extra[0] if extra else "?"
+        return extra or ["?"]
     if err.validator == "required":
-        return next((str(k) for k in err.validator_value if not isinstance(inst, Mapping) or k not in inst), "?")
-    return ""
+        # jsonschema raises one error per missing key, each naming it only in its message
+        missing = [str(k) for k in err.validator_value if not isinstance(inst, Mapping) or k not in inst]
+        named = [k for k in missing if err.message == f"{k!r} is a required property"]
+        return named[:1] or missing[:1] or ["?"]
+    return [""]
 
 
 def _lit(value: Any) -> str:

@@ -222,7 +222,8 @@ def test_yaml_syntax_error_names_line(platform: Platform) -> None:
 
 def test_top_level_must_be_a_mapping(platform: Platform) -> None:
     assert platform.problems("- a\n- b\n") == [
-        "platform.yaml: the platform file must be a mapping (got \"list\", expected keys name, environments, services)"]
+        "platform.yaml: the platform file must be a mapping (got \"a list\", expected keys name, environments, "
+        "services)"]
 
 
 def test_missing_platform_file(tmp_path: Path) -> None:
