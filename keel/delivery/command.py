@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from keel.cdk_context import project_node_first
 from keel.delivery.assembly import AssemblyError, read_assembly
 from keel.delivery.diff import diff_assemblies
 from keel.delivery.gate import evaluate
@@ -49,6 +50,7 @@ def register(sub: Any) -> None:
 def cmd_diff(args: argparse.Namespace) -> int:
     if args.deployed:
         return _deployed(args)
+    project_node_first()  # the synths below run jsii: on the project's Node
     try:
         allow = [*_spec_allow_list(args), *args.allow]
         with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool:

@@ -8,11 +8,11 @@ platform, unknown template).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from keel.cdk_context import project_node_first
 from keel.templates.registry import Registry, default_registry, load_registry
 
 
@@ -24,17 +24,6 @@ def _registry(args: argparse.Namespace) -> Registry:
 def _registry_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", metavar="DIR",
                    help="a templates folder to use instead of Keel's own (one sub-folder a template)")
-
-
-def project_node_first() -> None:
-    """jsii runs on the first `node` on PATH: use the project's pinned Node (node_modules/.bin), as the Makefile
-    does, so `keel bundle` run directly does not run on the machine's end-of-life Node and print its warnings."""
-    from keel.cdk_context import ROOT
-
-    bin_dir = str(ROOT / "node_modules" / ".bin")
-    path = os.environ.get("PATH", "")
-    if Path(bin_dir, "node").exists() and path.split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
 
 
 def cmd_templates_check(args: argparse.Namespace) -> int:

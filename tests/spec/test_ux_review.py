@@ -119,7 +119,7 @@ def test_top_level_help_lists_every_verb_and_the_exit_codes(capsys: pytest.Captu
 
 
 def test_bundle_runs_jsii_on_the_projects_node_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
-    from keel.lifecycle.commands import project_node_first
+    from keel.cdk_context import project_node_first
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     project_node_first()
