@@ -3,6 +3,9 @@ its exact path before any synth, and the schedule and placement grammars."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from keel.spec.schema import resolve
@@ -59,7 +62,8 @@ def test_proton_inputs_keep_name_type_default_and_constraints(name: str) -> None
 
 @pytest.mark.parametrize("name", PROTON_TEMPLATES)
 def test_proton_sample_service_spec_validates_unchanged(platform: Platform, name: str) -> None:
-    spec = PROTON / "service-templates" / name / "spec" / "spec.yaml"
+    spec = Path(shutil.copy(PROTON / "service-templates" / name / "spec" / "spec.yaml",
+                            platform.root)).name  # spec files stay in the project
     model = platform.load(f"""
 environments:
   - name: fargate-env-prod

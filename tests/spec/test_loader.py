@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def test_model_is_frozen(platform: Platform) -> None:
 
 
 def test_proton_environment_spec_is_accepted_unchanged(platform: Platform) -> None:
-    spec = PROTON / "environment-templates" / "vpc-env" / "spec" / "spec.yaml"
+    spec = Path(shutil.copy(PROTON / "environment-templates" / "vpc-env" / "spec" / "spec.yaml",
+                            platform.root)).name  # spec files stay in the project
     env = platform.load(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones")
                         ).environments[0]
     plan = env.inputs.subnet_plan(2)
@@ -49,13 +51,15 @@ def test_proton_environment_spec_is_accepted_unchanged(platform: Platform) -> No
 
 
 def test_proton_fargate_env_spec_validates_against_vpc_env(platform: Platform) -> None:
-    spec = PROTON / "environment-templates" / "fargate-env" / "spec" / "spec.yaml"
+    spec = Path(shutil.copy(PROTON / "environment-templates" / "fargate-env" / "spec" / "spec.yaml",
+                            platform.root)).name  # spec files stay in the project
     model = platform.load(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones"))
     assert model.environments[0].inputs.private_subnet_two_cidr == "10.0.192.0/18"
 
 
 def test_proton_spec_with_inputs_the_template_lacks_names_them(platform: Platform) -> None:
-    spec = PROTON / "lambda-multi-svc" / "specs" / "env-spec.yaml"
+    spec = Path(shutil.copy(PROTON / "lambda-multi-svc" / "specs" / "env-spec.yaml",
+                            platform.root)).name  # spec files stay in the project
     lines = platform.problems(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones"))
     assert lines == [f"{spec}:spec.ttl_attribute: unknown input (expected one of: config, event_bus, "
                      "flow_log_max_aggregation_seconds, "

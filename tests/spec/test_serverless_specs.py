@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
 
 @pytest.fixture(autouse=True)
 def lambda_code(tmp_path: Path) -> None:
-    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it."""
-    (tmp_path / "lambda_src").symlink_to(TEMPLATES.parents[1] / "lambda_src")
+    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it
+    (a copy: a symlink out of the platform's folder is refused)."""
+    shutil.copytree(TEMPLATES.parents[1] / "lambda_src", tmp_path / "lambda_src")
 
 
 def problems(tmp_path: Path, *, env_spec: dict[str, Any] | None = None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from tests.spec.conftest import PROTON, Platform
 
 ENVS = """
@@ -95,7 +98,8 @@ def test_environment_template_used_as_a_service(platform: Platform) -> None:
 
 
 def test_proton_service_spec_file_is_accepted(platform: Platform) -> None:
-    spec = PROTON / "service-templates" / "load-balanced-fargate-svc" / "spec" / "spec.yaml"
+    spec = Path(shutil.copy(PROTON / "service-templates" / "load-balanced-fargate-svc" / "spec" / "spec.yaml",
+                            platform.root)).name  # spec files stay in the project
     envs = ENVS.replace("name: other", "name: fargate-env-prod").replace("other-env:1", "vpc-env:1")
     # web-svc takes dockerfile and unit_test_command; Proton's sample also has service_dir.
     lines = platform.problems(envs + f"services:\n  - name: lb\n    template: web-svc:1\n    spec_file: {spec}\n")
