@@ -24,7 +24,8 @@ _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLengt
 _TAGS = {
     "type": "object",
     "propertyNames": {"pattern": "^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$"},
-    "additionalProperties": {"type": "string", "maxLength": 256},
+    # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
+    "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
@@ -138,6 +139,8 @@ class _Loader:
                 if "propertyNames" in err.schema_path:
                     message, got, expected = "is not a valid tag key", err.instance, \
                         "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+                elif err.validator == "pattern" and "tags" in list(err.absolute_path):
+                    message, expected = "contains a control character", "printable text (no tab, newline or NUL)"
                 self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
             parts = list(err.absolute_path)
             if len(parts) >= 2:

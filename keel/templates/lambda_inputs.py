@@ -66,5 +66,10 @@ def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs |
 
 def check_function(inputs: LambdaFunctionInputs) -> Iterator[tuple[str, str, Any, str | None]]:
     """Rules every Lambda service template applies to the shared inputs."""
+    if inputs.reserved_concurrency == 0:
+        # A reservation of 0 stops the function: every invocation is throttled. A typo or a fuzzed spec must not
+        # switch a service off silently; no 1.x input yet says "this is a kill switch on purpose".
+        yield "reserved_concurrency", "is 0, which stops the function (every invocation is throttled)", 0, \
+            "at least 1, or unset (the account's shared pool); to stop a function on purpose, remove its instance"
     if inputs.trace_sdk_calls and not inputs.tracing:
         yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"
