@@ -33,7 +33,7 @@ synth: setup
 
 ## The whole test suite (what CI runs).
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --ignore=tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.
 ## Exit 1: a stateful resource or a stack would be replaced or removed (see delivery.allow_destructive).
