@@ -161,10 +161,10 @@ class _Loader:
         try:
             return self._yaml(path, shown), shown
         except YamlReadError as exc:
-            if exc.path or exc.expected:  # the file was read: the problem is located in it
+            if exc.path:  # a value inside the file: located there
                 self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
             else:
-                self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
+                self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
 
     def _template(self, text: Any, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:

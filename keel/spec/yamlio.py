@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,10 @@ class _BoundedComposer(Composer):  # type: ignore[misc]
 def read_yaml(path: Path, *, display: str | None = None) -> Any:
     shown = display or str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise YamlReadError(shown, "is not a regular file", expected="a YAML file")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise YamlReadError(shown, "the file is too large", got=f"{size} bytes",
                                 expected=f"at most {MAX_FILE_BYTES} bytes")

@@ -194,6 +194,8 @@ PATH_CASES: dict[str, Case] = {
                                   links={"project/env.yaml": "../outside/env.yaml"}),
     "spec-file-nul": Case(platform({"environments": [{"name": "dev", "template": "vpc-env:1",
                                                       "spec_file": "env\u0000.yaml"}]}), "leads outside the project"),
+    "spec-file-directory": Case(platform({"environments": [{"name": "dev", "template": "vpc-env:1",
+                                                            "spec_file": "code"}]}, **HANDLER), "not a regular file"),
     "code-dir-dotdot": Case({**platform({"environments": [DEV], "services": [service(
         "scheduled-lambda-svc:1", {}, pipeline={"code_dir": "../outside"})]}),
         "outside/handler.py": "SECRET = '" + SECRET + "'\n"}, "leads outside the project"),
