@@ -13,6 +13,7 @@ from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
+from keel.spec.paths import OutsideProject, inside_project, project_root
 from keel.spec.schema import InputSchema, describe, leaf_keys
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
@@ -23,7 +24,8 @@ _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLengt
 _TAGS = {
     "type": "object",
     "propertyNames": {"pattern": "^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$"},
-    "additionalProperties": {"type": "string", "maxLength": 256},
+    # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
+    "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
@@ -114,6 +116,7 @@ class _Loader:
         self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}
         self.path = path
         self.base = path.parent
+        self.root = project_root(path)
         self.file = _display(path)
         self.registry = registry
         self.problems = Problems()
@@ -136,6 +139,8 @@ class _Loader:
                 if "propertyNames" in err.schema_path:
                     message, got, expected = "is not a valid tag key", err.instance, \
                         "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+                elif err.validator == "pattern" and "tags" in list(err.absolute_path):
+                    message, expected = "contains a control character", "printable text (no tab, newline or NUL)"
                 self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
             parts = list(err.absolute_path)
             if len(parts) >= 2:
@@ -147,12 +152,19 @@ class _Loader:
         return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
 
     def _read(self, relative: str, where: str) -> tuple[Any, str] | None:
-        path = (self.base / relative).resolve()
+        try:
+            path = inside_project(self.root, self.base, relative)
+        except OutsideProject as exc:
+            self.problems.add(self.file, where, f"cannot use spec file: it {exc}", relative, exc.expected)
+            return None
         shown = _display(path)
         try:
             return self._yaml(path, shown), shown
         except YamlReadError as exc:
-            self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
+            if exc.path:  # a value inside the file: located there
+                self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
+            else:
+                self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
 
     def _template(self, text: Any, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
@@ -193,7 +205,7 @@ class _Loader:
         try:
             doc = self._yaml(self.path, self.file)
         except YamlReadError as exc:
-            self.problems.add(exc.file, "", exc.message)
+            self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
             self.problems.raise_if_any()
         if not isinstance(doc, Mapping):
             self.problems.add(self.file, "", "the platform file must be a mapping",
@@ -225,7 +237,7 @@ class _Loader:
         self._unique([(s.name, "") for s in services], "services", "service")
         for i, raw in enumerate(_list(doc.get("services"))):
             name = raw.get("name") if isinstance(raw, Mapping) else None
-            if name in self.reserved:
+            if isinstance(name, str) and name in self.reserved:
                 self.problems.add(self.file, f"{_named_path(doc, ['services', i])}.name",
                                   f"is reserved: {self.reserved[name]}", name, "another service name")
         self._stack_names(environments, services)
@@ -375,6 +387,9 @@ class _Loader:
                 if inst["environment"] not in declared:
                     self.problems.add(file, f"{ipath}.environment", f"unknown environment \"{inst['environment']}\"",
                                       MISSING, "one of: " + ", ".join(declared))
+                # Its own inputs are still judged: a wrong environment must not hide a wrong port.
+                self._inputs(template.input_schema, dict(inst.get("spec") or {}), file, f"{ipath}.spec",
+                             template.inputs_type())
                 continue  # a broken environment is reported where it is declared
             if not template.accepts_environment(env.template):
                 allowed = ", ".join(f"{n}:{m}" for n, m in template.compatible_environments)
@@ -424,7 +439,7 @@ class _Loader:
         if check is None:
             return
         base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
-        for section, path, message, got, expected in check(inputs, pipeline, base=base):
+        for section, path, message, got, expected in check(inputs, pipeline, base=base, root=self.root):
             where = pipeline_path if section == "pipeline" else f"{ipath}.spec"
             problem = (file, join_path(where, path), message, got, expected)
             if problem not in self._reported:
