@@ -88,6 +88,8 @@ REASONS: dict[str, str] = {
                                    "(each service gets its own group)",
     "network.vpc.placement.subnets": "placing tasks in named subnets needs existing-network support, which has "
                                      "not landed (issue 18)",
+    "network.connect": "worker-fargate-svc and scheduled-fargate-svc take no traffic, so they join no Service "
+                       "Connect namespace; they reach other services by their Cloud Map names",
     "network.connect.alias": "Service Connect uses the service name as its DNS name (no alias input)",
     "http.deregistration_delay": "the target group's deregistration delay is not an input",
     "http.stickiness": "sticky sessions are not an input of load-balanced-fargate-svc",
@@ -149,7 +151,8 @@ REASONS: dict[str, str] = {
     "exec": "exec is true or false",
     "tags": "Keel tags every resource itself; add them to the service's `tags:` in the platform file",
     # environment manifests
-    "network.vpc.id": "an imported VPC needs existing-network support, which has not landed (issue 18)",
+    "network.vpc.id": "an imported VPC needs existing-network support, which has not landed (issue 18): the "
+                      "environment gets a VPC of its own",
     "network.vpc.subnets.public.*.id": "imported subnets need existing-network support, which has not landed "
                                        "(issue 18)",
     "network.vpc.subnets.private.*.id": "imported subnets need existing-network support, which has not landed "
@@ -254,8 +257,7 @@ def discover(root: Path) -> tuple[str | None, list[Manifest]]:
             doc = {}
         if not isinstance(doc, dict):
             raise CopilotImportError(f"{shown}: a manifest is a mapping (got {render_value(doc)})")
-        if rel[0] == "pipelines" or (len(rel) == 2 and rel[0] == "pipelines") or \
-                (rel[0] == "pipelines" and len(rel) > 2):
+        if rel[0] == "pipelines":
             kind = PIPELINE
         elif len(rel) == 1 and "source" in doc and "stages" in doc:  # copilot/pipeline.yml's older home
             kind = PIPELINE
@@ -336,6 +338,7 @@ class View:
         self.taken: list[Path_] = []
         self.reports: list[tuple[Path_, str]] = []
         self.notes: list[str] = []
+        self.label = ""  # "service <name>", for notes
 
     def peek(self, *path: str | int) -> Any:
         return get_path(self.doc, tuple(path))
@@ -405,6 +408,7 @@ class _Service:
 class _Importer:
     def __init__(self, root: Path, registry: Registry, extra_environments: Sequence[str],
                  connection_arn: str | None) -> None:
+        self._left_out: set[tuple[str, int]] = set()
         self.root = root
         self.registry = registry
         self.extra_environments = list(extra_environments)
@@ -715,8 +719,8 @@ class _Importer:
             source["branch"] = view.take("source", "properties", "branch")
         if self.connection_arn:
             source["connection_arn"] = self.connection_arn
-            if connection is not MISSING:
-                view.take("source", "properties", "connection_name")
+        if connection is not MISSING:
+            view.take("source", "properties", "connection_name")  # named in the report when no ARN is given
         stages, approvals = [], []
         for n, stage in enumerate(view.peek("stages") if isinstance(view.peek("stages"), list) else []):
             if not isinstance(stage, Mapping) or not isinstance(stage.get("name"), str):
@@ -739,7 +743,8 @@ class _Importer:
         if pipelines:
             delivery["service_pipelines"] = pipelines
             self.notes.append("service pipelines: " + ", ".join(p["service"] for p in pipelines) + " (their images "
-                              "are built from " + source["repository"] + ", as Copilot's pipeline built them)")
+                              "are built from " + source["repository"] + ", as Copilot's pipeline built them"
+                              + (")" if self.connection_arn else "; in the commented-out delivery section)"))
         if "repository" in source and "connection_arn" in source:
             delivery = {"source": source, **delivery}
             self.delivery = delivery
@@ -830,8 +835,14 @@ class _Importer:
                 return platform
             except SpecError as exc:
                 progress = False
+                self._left_out: set[tuple[str, int]] = set()
                 for problem in exc.problems:
                     progress |= self._drop(platform, problem.path, problem.render().split(": ", 1)[-1])
+                for svc, n in sorted(self._left_out, key=lambda x: -x[1]):
+                    service = next(s for s in self.services if s.name == svc)
+                    del service.instances[n]
+                    entry = next(e for e in platform["services"] if e["name"] == svc)
+                    del entry["instances"][n]
                 if not progress:
                     raise CopilotImportError("the imported platform does not validate:\n" + "\n".join(
                         p.render() for p in exc.problems)) from None
@@ -851,6 +862,14 @@ class _Importer:
                 spec = entry["instances"][int(match["n"])].get("spec", {})
                 spec.pop(match["key"], None)
                 return True
+            if (service.name, int(match["n"])) not in self._left_out:
+                # a default Keel cannot take either (such as a second rule on the same path): leave the
+                # instance out, keep the service's others
+                self._left_out.add((service.name, int(match["n"])))
+                self.add(service.manifest.shown, "", service.manifest.doc.get("name"),
+                         f"the instance in environment {instance.environment} was left out: Keel refused its "
+                         f"{match['key']} ({message})")
+            return True
         match = re.match(r"^environments\[(?P<env>[^\]]+)\]\.(spec\.(?P<key>[A-Za-z_]+)|(?P<top>region|"
                          r"availability_zones))", path)
         if match:
@@ -910,7 +929,7 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str,
     """Fill `out.spec` from a merged manifest; returns the pipeline inputs when the image is built."""
     v.take("name")
     v.take("type")
-
+    v.label = f"service {service}"
     pipeline = _image(v, out)
     if kind in (LBWS, BACKEND, RDWS):
         port = v.peek("image", "port")
@@ -927,7 +946,7 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str,
     _task_size(v, out)
     _platform_field(v)
     _variables(v, out)
-    _secrets(v, service, out.environment)
+    _secrets(v, service)
     exec_ = v.peek("exec")
     if isinstance(exec_, bool):
         out.put("enable_exec", v.take("exec"), ("exec",))
@@ -939,6 +958,10 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str,
         _deployment(v, out, kind)
     if kind in (LBWS, RDWS):
         _http(v, out, kind)
+    if kind == BACKEND:
+        v.report(("http",), "backend-fargate-svc has no load balancer: it is reached through Service Connect or "
+                 "Cloud Map (Copilot's internal load balancer paths have no equivalent; a load-balanced-fargate-svc "
+                 "on an environment with an internal load balancer is the nearest)")
     if kind == LBWS:
         _nlb(v, out)
     if kind in (LBWS, BACKEND):
@@ -1015,8 +1038,6 @@ def _task_size(v: View, o: _Instance) -> None:
 
 def _platform_field(v: View) -> None:
     platform = v.peek("platform")
-    text = platform if isinstance(platform, str) else platform.get("osfamily") if isinstance(platform, Mapping) \
-        else None
     if platform is MISSING:
         return
     if isinstance(platform, str) and platform.lower() in ("linux/x86_64", "linux/amd64"):
@@ -1024,7 +1045,6 @@ def _platform_field(v: View) -> None:
     elif isinstance(platform, Mapping) and str(platform.get("osfamily", "")).lower() == "linux" and \
             str(platform.get("architecture", "")).lower() in ("x86_64", "amd64"):
         v.take("platform")
-    del text
 
 
 def _variables(v: View, o: _Instance) -> None:
@@ -1056,7 +1076,7 @@ def _variables(v: View, o: _Instance) -> None:
         o.put("environment_variables", out[:100], ("variables",))
 
 
-def _secrets(v: View, service: str, environment: str) -> None:
+def _secrets(v: View, service: str) -> None:
     secrets = v.peek("secrets")
     if not isinstance(secrets, Mapping):
         return
@@ -1065,18 +1085,25 @@ def _secrets(v: View, service: str, environment: str) -> None:
         where = ("secrets", str(name))
         if isinstance(value, Mapping) and "secretsmanager" in value:
             what = f"the Secrets Manager secret {value['secretsmanager']!r}"
-            source = " --source secret"
+            source = ", source: secret"
         elif isinstance(value, Mapping) and "from_cfn" in value:
             what = f"the CloudFormation export {value['from_cfn']!r}"
             source = ""
         else:
             what = f"the SSM parameter {value!r}"
             source = ""
+        environment = "<environment>"
+        if source:
+            location = f"keel/{environment}/{service}/{key}"
+            command = (f"declare {{service: {service}, key: {key}, rotation: none}} in the environment's "
+                       "config.secrets, then `aws secretsmanager put-secret-value --secret-id "
+                       f"{location}`")
+        else:
+            location = f"/keel/{environment}/{service}/{key}"
+            command = f"`aws ssm put-parameter --type SecureString --name {location}`"
         v.report(where, f"{PART2}: secrets by external reference ({what}; issue 16, part 2). Instead, copy the "
-                 f"value into the config plane (`keel secret set {service} {key} --environment {environment}"
-                 f"{source}`, issue 19; until then `aws ssm put-parameter --type SecureString --name "
-                 f"/keel/{environment}/{service}/{key}`) and add {{name: {name}, key: {key}}} to the instance's "
-                 "secrets")
+                 f"value into the config plane at {location} ({command}; `keel secret set` once issue 19 lands) and "
+                 f"add {{name: {name}, key: {key}{source}}} to the instance's secrets")
 
 
 def _placement(v: View, o: _Instance, kind: str) -> None:
@@ -1106,7 +1133,7 @@ def _logging(v: View, o: _Instance) -> None:
                      "90, ... days)")
     if any(k != "retention" for k in logging):
         o.put("firelens", True, ("logging",))
-        v.notes.append("logging: the FireLens sidecar is on (firelens: true); it writes to the service's own log "
+        v.notes.append(f"{v.label}: logging: the FireLens sidecar is on (firelens: true); it writes to the service's own log "
                        "group")
 
 
@@ -1140,7 +1167,7 @@ def _http(v: View, o: _Instance, kind: str) -> None:
         cleaned = path.strip("/")
         o.put("path_pattern", "/*" if not cleaned else f"/{cleaned}*", ("http", "path"))
         if cleaned:
-            v.notes.append(f"http.path {path!r} -> path_pattern /{cleaned}* (Copilot matched /{cleaned} and "
+            v.notes.append(f"{v.label}: http.path {path!r} -> path_pattern /{cleaned}* (Copilot matched /{cleaned} and "
                            f"/{cleaned}/*)")
     health = http.get("healthcheck")
     if isinstance(health, str):
@@ -1322,8 +1349,6 @@ def _rdws(v: View, o: _Instance) -> None:
         v.report(("count",), "App Runner's auto scaling configuration has no Fargate equivalent: the service "
                  "runs the template's default scaling")
     v.report(("instance_role",), "the task role is the template's own, granted what the instance uses")
-    v.report(("network", "vpc", "placement"), "App Runner placement: the Fargate tasks' subnets are the "
-             "instance's subnet_type") if isinstance(v.peek("network", "vpc", "placement"), Mapping) else None
 
 
 def _worker_queue(v: View, o: _Instance) -> None:
@@ -1356,7 +1381,7 @@ def _schedule(v: View, o: _Instance) -> None:
     if isinstance(schedule, str) and schedule.strip().lower() == "none":
         v.take("on", "schedule")
         o.put("enabled", False, ("on", "schedule"))
-        v.notes.append("on.schedule none: the schedule is created disabled (enabled: false)")
+        v.notes.append(f"{v.label}: on.schedule none: the schedule is created disabled (enabled: false)")
         return
     try:
         expression = convert_schedule(str(schedule))
@@ -1455,3 +1480,24 @@ def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def place_manifest(manifest: Path, workspace: Path, *, folder: str | None = None) -> Path:
+    """Copy one manifest file into `workspace` where Copilot keeps it, by its `type` (conformance and bench
+    build workspaces from loose manifests this way): `copilot/<name>/`, `copilot/environments/<name>/` or
+    `copilot/pipelines/<name>/` + `manifest.yml`. `folder` overrides the folder name (to keep several
+    manifests of the same name apart)."""
+    doc = read_yaml(manifest)
+    doc = doc if isinstance(doc, Mapping) else {}
+    name = folder or _slug(str(doc.get("name") or manifest.stem))
+    kind = doc.get("type")
+    if kind == ENVIRONMENT:
+        target = workspace / "copilot" / "environments" / name
+    elif kind is None and ("stages" in doc or "source" in doc):
+        target = workspace / "copilot" / "pipelines" / name
+    else:
+        target = workspace / "copilot" / name
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "manifest.yml").write_bytes(manifest.read_bytes())
+    (workspace / "copilot" / ".workspace").write_text("application: imported\n", encoding="utf-8")
+    return target / "manifest.yml"

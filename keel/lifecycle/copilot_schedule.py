@@ -24,7 +24,7 @@ KEYWORDS = {
 }
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|m|s|ms|us|µs|ns)")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|us|µs|ns|m|s)")
 _SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
@@ -87,6 +87,8 @@ def _unix_cron(text: str) -> str:
     hour = _steps_from(hour, 0)
     dom = _steps_from(dom, 1)
     month = _steps_from(month, 1)
+    dom = "*" if dom == "?" else dom
+    dow = "*" if dow == "?" else dow
     dom_any, dow_any = dom == "*", dow == "*"
     if not dom_any and not dow_any:
         raise ScheduleError(f"{text}: cron runs when either day-of-month ({dom}) or day-of-week ({dow}) matches, "
@@ -114,22 +116,31 @@ def _day_of_week(field: str) -> str:
         elif "-" in base:
             low_text, _, high_text = base.partition("-")
             low, high = _day(low_text), _day(high_text)
-            if high == 0 and low > 0:  # `5-0`/`FRI-SUN` never parses in cron; `1-7` means Monday to Sunday
-                raise ScheduleError(f"{base}: a day-of-week range runs from low to high")
         else:
             low = high = _day(base)
-            if step_text:
-                high = 6
-        if high == 7:  # 7 is Sunday again
-            days.add(0)
-            high = 6
+            if step_text:  # `n/step`: from n to the end of the week
+                high = 7 if low == 7 else 6
         if low > high:
             raise ScheduleError(f"{base}: a day-of-week range runs from low to high")
-        days.update(range(low, high + 1, step))
-    days = {d % 7 for d in days}
+        days.update(d % 7 for d in range(low, high + 1, step))  # 7 is Sunday, as 0 is
     if days == set(range(7)):
         return "*"
-    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+    return _compressed(sorted(days))
+
+
+def _compressed(days: list[int]) -> str:
+    """[1, 2, 3, 4, 5] -> MON-FRI; [1, 3] -> MON,WED; runs of three or more days become ranges."""
+    parts, start = [], 0
+    while start < len(days):
+        end = start
+        while end + 1 < len(days) and days[end + 1] == days[end] + 1:
+            end += 1
+        if end - start >= 2:
+            parts.append(f"{_DAY_NAMES[days[start]]}-{_DAY_NAMES[days[end]]}")
+        else:
+            parts += [_DAY_NAMES[d] for d in days[start:end + 1]]
+        start = end + 1
+    return ",".join(parts)
 
 
 def _day(text: str) -> int:
