@@ -83,7 +83,7 @@ REASONS: dict[str, str] = {
                         "build arguments",
     "image.build.target": "Keel's service pipeline builds the Dockerfile's last stage (no --target)",
     "image.build.cache_from": "Keel's service pipeline builds with no --cache-from",
-    "observability": "X-Ray tracing is not an input of Keel's container templates",
+    "observability.tracing": "X-Ray tracing is not an input of Keel's container templates",
     "network.vpc.security_groups": "extra security groups for the tasks are not an input of Keel's templates "
                                    "(each service gets its own group)",
     "network.vpc.placement.subnets": "placing tasks in named subnets needs existing-network support, which has "
@@ -169,7 +169,7 @@ REASONS: dict[str, str] = {
     "http.private.security_groups": "rules on the internal load balancer's security group: only "
                                     "ingress.from_vpc maps",
     "http.private.ssl_policy": "the listener's TLS policy is fixed by ecs-env",
-    "observability": "observability is container_insights only",
+    "observability": "of observability, only an environment's container_insights maps",
     # pipeline manifests
     "build": "Keel's pipelines run in their own pinned CodeBuild image with their own buildspec",
     "stages.*.deployments": "Keel's deploy pipeline deploys each stage's environment stack and every instance "
@@ -257,9 +257,7 @@ def discover(root: Path) -> tuple[str | None, list[Manifest]]:
             doc = {}
         if not isinstance(doc, dict):
             raise CopilotImportError(f"{shown}: a manifest is a mapping (got {render_value(doc)})")
-        if rel[0] == "pipelines":
-            kind = PIPELINE
-        elif len(rel) == 1 and "source" in doc and "stages" in doc:  # copilot/pipeline.yml's older home
+        if rel[0] == "pipelines" or (len(rel) == 1 and "source" in doc and "stages" in doc):
             kind = PIPELINE
         else:
             kind = str(doc.get("type") or "")
@@ -628,10 +626,8 @@ class _Importer:
         sources_ip = view.peek("http", chosen, "ingress", "source_ips")
         if isinstance(sources_ip, list) and sources_ip and all(_cidr_ok(c, 0, 32) for c in sources_ip):
             lb["ingress_cidrs"] = view.take("http", chosen, "ingress", "source_ips")[:20]
-        if view.peek("http", chosen, "access_logs") is True or isinstance(view.peek("http", chosen, "access_logs"),
-                                                                            Mapping):
-            if view.peek("http", chosen, "access_logs") is True:
-                view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
+        if view.peek("http", chosen, "access_logs") is True:
+            view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
         if chosen == "private" and view.peek("http", "private", "security_groups", "ingress", "from_vpc") is True:
             view.take("http", "private", "security_groups", "ingress", "from_vpc")
             lb["ingress_cidrs"] = [spec.get("vpc_cidr", "10.0.0.0/16")]
@@ -661,7 +657,8 @@ class _Importer:
         if m.kind == RDWS:
             self.add(m.shown, "type", m.kind, "App Runner is closed to new customers: mapped onto "
                      "load-balanced-fargate-svc (a Fargate service behind the environment's shared load balancer)")
-        overrides = m.doc.get("environments") if isinstance(m.doc.get("environments"), Mapping) else {}
+        raw_overrides = m.doc.get("environments")
+        overrides: Mapping[str, Any] = raw_overrides if isinstance(raw_overrides, Mapping) else {}
         override_names = {_slug(str(k)): str(k) for k in overrides}
         for env in environments:
             written = override_names.get(env)
@@ -731,9 +728,8 @@ class _Importer:
                 view.report(("stages", n), "the environment is a stage already")
                 continue
             stages.append(env)
-            if view.peek("stages", n, "requires_approval") is not MISSING:
-                if view.take("stages", n, "requires_approval") is True:
-                    approvals.append(env)
+            if view.take("stages", n, "requires_approval") is True:
+                approvals.append(env)
         delivery: dict[str, Any] = {}
         if stages:
             delivery["pipeline"] = {"stages": stages, "approvals": approvals}
@@ -769,7 +765,7 @@ class _Importer:
         for folder in folders:
             for file in sorted((folder / "addons").rglob("*")) if (folder / "addons").is_dir() else []:
                 if file.is_file():
-                    self.add(_rel(file, self.root), "", f"{file.name} ({_size(file)})",
+                    self.add(_rel(file, self.root), "", file.name,
                              f"add-ons are CloudFormation that belongs to {COMPONENTS}")
             overrides = folder / "overrides"
             if not overrides.is_dir():
@@ -835,7 +831,7 @@ class _Importer:
                 return platform
             except SpecError as exc:
                 progress = False
-                self._left_out: set[tuple[str, int]] = set()
+                self._left_out = set()
                 for problem in exc.problems:
                     progress |= self._drop(platform, problem.path, problem.render().split(": ", 1)[-1])
                 for svc, n in sorted(self._left_out, key=lambda x: -x[1]):
@@ -991,8 +987,8 @@ def _image(v: View, o: _Instance) -> dict[str, Any] | None:
             o.put("image", v.take("image", "location"), ("image", "location"))
     if isinstance(build, str) and build:
         v.take("image", "build")
-        folder, dockerfile = posixpath.split(posixpath.normpath(build))
-        return {"service_dir": folder or ".", "dockerfile": dockerfile or "Dockerfile"}
+        folder, name = posixpath.split(posixpath.normpath(build))
+        return {"service_dir": folder or ".", "dockerfile": name or "Dockerfile"}
     if isinstance(build, Mapping):
         context = build.get("context")
         dockerfile = build.get("dockerfile")
@@ -1040,10 +1036,10 @@ def _platform_field(v: View) -> None:
     platform = v.peek("platform")
     if platform is MISSING:
         return
-    if isinstance(platform, str) and platform.lower() in ("linux/x86_64", "linux/amd64"):
-        v.take("platform")
-    elif isinstance(platform, Mapping) and str(platform.get("osfamily", "")).lower() == "linux" and \
-            str(platform.get("architecture", "")).lower() in ("x86_64", "amd64"):
+    linux_x86 = (isinstance(platform, str) and platform.lower() in ("linux/x86_64", "linux/amd64")) or (
+        isinstance(platform, Mapping) and str(platform.get("osfamily", "")).lower() == "linux"
+        and str(platform.get("architecture", "")).lower() in ("x86_64", "amd64"))
+    if linux_x86:
         v.take("platform")
 
 
@@ -1133,8 +1129,8 @@ def _logging(v: View, o: _Instance) -> None:
                      "90, ... days)")
     if any(k != "retention" for k in logging):
         o.put("firelens", True, ("logging",))
-        v.notes.append(f"{v.label}: logging: the FireLens sidecar is on (firelens: true); it writes to the service's own log "
-                       "group")
+        v.notes.append(f"{v.label}: logging: the FireLens sidecar is on (firelens: true); it writes to the service's "
+                       "own log group")
 
 
 def _deployment(v: View, o: _Instance, kind: str) -> None:
@@ -1279,8 +1275,9 @@ def _count(v: View, o: _Instance, kind: str) -> None:
         return
     spot = count.get("spot")
     if _whole(spot) and "range" not in count:
-        o.put("desired_count", max(int(spot), 1), ("count", "spot"))
-        o.put("scaling", {"min_tasks": max(int(spot), 1), "max_tasks": max(int(spot), 1)}, ("count", "spot"))
+        tasks = max(int(spot), 1)  # type: ignore[arg-type]  # _whole said so
+        o.put("desired_count", tasks, ("count", "spot"))
+        o.put("scaling", {"min_tasks": tasks, "max_tasks": tasks}, ("count", "spot"))
     low_high = _range(count.get("range"))
     if low_high:
         low, high = low_high
@@ -1312,10 +1309,10 @@ def _count(v: View, o: _Instance, kind: str) -> None:
     else:
         cpu = count.get("cpu_percentage")
         value = cpu.get("value") if isinstance(cpu, Mapping) else cpu
-        if _whole(value) and 10 <= int(value) <= 95:
+        if _whole(value) and 10 <= int(value) <= 95:  # type: ignore[arg-type]
             v.take("count", "cpu_percentage") if not isinstance(cpu, Mapping) else \
                 v.take("count", "cpu_percentage", "value")
-            scaling["target_cpu_percent"] = int(value)
+            scaling["target_cpu_percent"] = int(value)  # type: ignore[arg-type]
         elif value is not None:
             v.report(("count", "cpu_percentage"), "is not a CPU target from 10 to 95 percent")
         requests = count.get("requests")
@@ -1416,8 +1413,9 @@ def _seconds(value: Any) -> float | None:
 
 def _cidr_ok(value: Any, low: int, high: int) -> bool:
     match = _CIDR.match(value) if isinstance(value, str) else None
-    return bool(match) and all(int(x) <= 255 for x in match.groups()[:4]) and \
-        low <= int(match.group(5)) <= high  # type: ignore[union-attr]
+    if match is None:
+        return False
+    return all(int(x) <= 255 for x in match.groups()[:4]) and low <= int(match.group(5)) <= high
 
 
 def _slug(name: str) -> str:
@@ -1438,11 +1436,6 @@ def _service_name(raw: str, registry: Registry, taken: set[str]) -> str:
         name = f"{base[:36]}-{n}"
         n += 1
     return name
-
-
-def _size(file: Path) -> str:
-    size = file.stat().st_size
-    return f"{size} bytes"
 
 
 # --- entry points ----------------------------------------------------------------------------------
