@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 PLATFORM ?= platform.yaml
 
-.PHONY: setup synth test lint typecheck validate diff deploy clean bench bench-handlers
+.PHONY: setup synth test conformance lint typecheck validate diff deploy clean bench bench-handlers
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -33,7 +33,11 @@ synth: setup
 
 ## The whole test suite (what CI runs).
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --ignore=tests/conformance
+
+## Against outside reference data ($$KEEL_REFERENCE_DATA, default ../shared/data): fails when it is missing.
+conformance: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.
 ## Exit 1: a stateful resource or a stack would be replaced or removed (see delivery.allow_destructive).

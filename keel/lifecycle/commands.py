@@ -137,7 +137,7 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
         return 2
     try:
         result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
-                                registry=_registry(args))
+                                region=args.region, registry=_registry(args))
     except CopilotImportError as exc:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2
@@ -243,6 +243,9 @@ def add_commands(sub: Any) -> None:
     c.add_argument("--connection-arn", metavar="ARN",
                    help="the CodeStar/CodeConnections connection of the pipeline's repository (Copilot named it; "
                    "Keel's delivery.source needs its ARN); without it the delivery section is written commented out")
+    c.add_argument("--region", metavar="REGION",
+                   help="the application's AWS region (Copilot's workspace does not record it): environments whose "
+                   "subnets name no availability zones get it, with zones <region>a and <region>b")
     _registry_option(c)
     c.set_defaults(func=cmd_import_copilot)
 

@@ -405,8 +405,9 @@ class _Service:
 
 class _Importer:
     def __init__(self, root: Path, registry: Registry, extra_environments: Sequence[str],
-                 connection_arn: str | None) -> None:
+                 connection_arn: str | None, region: str | None = None) -> None:
         self._left_out: set[tuple[str, int]] = set()
+        self.region = region
         self.root = root
         self.registry = registry
         self.extra_environments = list(extra_environments)
@@ -490,6 +491,7 @@ class _Importer:
                 self._count(extra.kind, extra.doc, extra.shown)
         self._addons_and_overrides(workloads, env_manifests)
         self._needs_load_balancer()
+        self._regions()
         platform = self._platform(app)
         platform = self._validated(platform)
         text = self._render(platform, app)
@@ -801,6 +803,22 @@ class _Importer:
                         lb["enabled"] = True
                         self.notes.append(f"environment {env['name']}: the shared load balancer is on "
                                           f"(service {service.name} uses it)")
+
+    def _regions(self) -> None:
+        """--region places the environments whose subnets named none; an environment with the shared load
+        balancer cannot stay region-agnostic (its access log bucket policy names the region's ELB account)."""
+        for env in self.environments.values():
+            if "region" in env:
+                continue
+            if self.region:
+                env["region"] = self.region
+                env["availability_zones"] = [f"{self.region}a", f"{self.region}b"]
+                self.notes.append(f"environment {env['name']}: region {self.region} (--region), availability "
+                                  f"zones {self.region}a and {self.region}b: check that the account has them")
+            elif env.get("spec", {}).get("load_balancer", {}).get("enabled"):
+                self.notes.append(f"environment {env['name']}: its shared load balancer needs a region to "
+                                  "synthesize (access logs): run again with --region, or give it region and "
+                                  "availability_zones")
 
     # -- the platform ------------------------------------------------------------------------------
     def _platform(self, app: str | None) -> dict[str, Any]:
@@ -1440,10 +1458,10 @@ def _service_name(raw: str, registry: Registry, taken: set[str]) -> str:
 
 # --- entry points ----------------------------------------------------------------------------------
 def import_copilot(root: Path, *, environments: Sequence[str] = (), connection_arn: str | None = None,
-                   registry: Registry | None = None) -> ImportResult:
+                   region: str | None = None, registry: Registry | None = None) -> ImportResult:
     """Map the workspace at `root`; raises CopilotImportError when it cannot be read at all."""
     app, manifests = discover(root)
-    importer = _Importer(root, registry or default_registry(), environments, connection_arn)
+    importer = _Importer(root, registry or default_registry(), environments, connection_arn, region)
     return importer.run(app, manifests)
 
 
