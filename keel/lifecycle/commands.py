@@ -142,12 +142,13 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2
     out = Path(args.out)
+    files = {out: result.text}
+    if args.report:
+        files[Path(args.report)] = render_report_markdown(result, root)
     try:
-        write_atomically(out, result.text)
-        if args.report:
-            write_atomically(Path(args.report), render_report_markdown(result, root))
+        write_atomically(files)
     except OSError as exc:
-        print(f"keel import-copilot: cannot write: {exc}", file=sys.stderr)
+        print(f"keel import-copilot: cannot write: {exc}\nNothing was written.", file=sys.stderr)
         return 2
     for finding in result.findings:
         print(finding.render(), file=sys.stderr)

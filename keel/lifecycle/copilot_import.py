@@ -161,6 +161,9 @@ REASONS: dict[str, str] = {
     "network.vpc.flow_logs": "ecs-env always keeps VPC flow logs; only their retention maps",
     "cdn": "a CloudFront distribution in front of the load balancer is not an input of ecs-env",
     "http.public.security_groups": "restricting the load balancer to CloudFront is not an input of ecs-env",
+    "http.public.ingress": "of the public load balancer's ingress, only source_ips maps (to "
+                           "load_balancer.ingress_cidrs)",
+    "http.private.ingress": "of the internal load balancer's ingress, only vpc maps",
     "http.public.access_logs.bucket_name": "ecs-env keeps access logs in a bucket of its own",
     "http.public.access_logs.prefix": "ecs-env's access log prefix is fixed",
     "http.public.ssl_policy": "the listener's TLS policy is fixed by ecs-env",
@@ -408,6 +411,7 @@ class _Importer:
                  connection_arn: str | None, region: str | None = None) -> None:
         self._left_out: set[tuple[str, int]] = set()
         self.region = region
+        self.app: str | None = None
         self.root = root
         self.registry = registry
         self.extra_environments = list(extra_environments)
@@ -451,6 +455,7 @@ class _Importer:
 
     # -- the whole workspace -----------------------------------------------------------------------
     def run(self, app: str | None, manifests: Sequence[Manifest]) -> ImportResult:
+        self.app = app
         env_manifests = [m for m in manifests if m.kind == ENVIRONMENT]
         workloads = [m for m in manifests if m.kind not in (ENVIRONMENT, PIPELINE)]
         pipelines = [m for m in manifests if m.kind == PIPELINE]
@@ -630,9 +635,10 @@ class _Importer:
             lb["ingress_cidrs"] = view.take("http", chosen, "ingress", "source_ips")[:20]
         if view.peek("http", chosen, "access_logs") is True:
             view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
-        if chosen == "private" and view.peek("http", "private", "security_groups", "ingress", "from_vpc") is True:
-            view.take("http", "private", "security_groups", "ingress", "from_vpc")
-            lb["ingress_cidrs"] = [spec.get("vpc_cidr", "10.0.0.0/16")]
+        for path in (("security_groups", "ingress", "from_vpc"), ("ingress", "vpc")):
+            if chosen == "private" and view.peek("http", "private", *path) is True:
+                view.take("http", "private", *path)
+                lb["ingress_cidrs"] = [spec.get("vpc_cidr", "10.0.0.0/16")]
         spec["load_balancer"] = lb
         sources["load_balancer"] = tuple(paths)
 
@@ -667,7 +673,8 @@ class _Importer:
             override = overrides.get(written) if written is not None else None
             base = {k: v for k, v in m.doc.items() if k != "environments"}
             merged = deep_merge(base, override if isinstance(override, Mapping) else None)
-            view = View(merged)
+            predefined = {"COPILOT_APPLICATION_NAME": self.app or "", "COPILOT_ENVIRONMENT_NAME": env}
+            view = View(_substitute(merged, predefined))
             instance = _Instance(environment=env, spec={}, sources={})
             pipeline = _map_workload(view, m.kind, instance, name)
             if pipeline is not None:
@@ -929,6 +936,20 @@ class _Importer:
         return text
 
 
+def _substitute(node: Any, values: Mapping[str, str]) -> Any:
+    """Copilot's own ${COPILOT_APPLICATION_NAME} and ${COPILOT_ENVIRONMENT_NAME}, filled in as Copilot did."""
+    if isinstance(node, str):
+        for name, value in values.items():
+            if value:
+                node = node.replace("${" + name + "}", value)
+        return node
+    if isinstance(node, Mapping):
+        return {k: _substitute(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, values) for v in node]
+    return node
+
+
 def _override_key(m: Manifest, env: str) -> str | None:
     overrides = m.doc.get("environments")
     if isinstance(overrides, Mapping):
@@ -1068,6 +1089,9 @@ def _variables(v: View, o: _Instance) -> None:
     out = []
     for name, value in variables.items():
         where = ("variables", str(name))
+        if isinstance(value, str) and "${" in value:
+            v.report(where, "Copilot filled ${...} from the shell at deploy time: write the value itself")
+            continue
         if isinstance(value, Mapping):
             v.report(where, "from_cfn reads a CloudFormation export: Keel's templates take plain values (or "
                      "secrets from the config plane)" if "from_cfn" in value else "a variable's value is plain")
@@ -1487,10 +1511,18 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def write_atomically(files: Mapping[Path, str]) -> None:
+    """Every file or none: each is written beside its target first, then all are renamed into place."""
+    temps = {path: path.with_name(f".{path.name}.tmp-{os.getpid()}") for path in files}
+    try:
+        for path, tmp in temps.items():
+            tmp.write_text(files[path], encoding="utf-8")
+    except OSError:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for path, tmp in temps.items():
+        tmp.replace(path)
 
 
 def place_manifest(manifest: Path, workspace: Path, *, folder: str | None = None) -> Path:

@@ -310,3 +310,45 @@ def test_a_manifest_that_is_not_a_mapping_exits_2(tmp_path: Path, capsys: pytest
     assert err[0] == "keel import-copilot: copilot/web/manifest.yml: a manifest is a mapping (got [\"just\", " \
         "\"a list\"])"
     assert not (tmp_path / "p.yaml").exists()
+
+
+def _workspace(tmp_path: Path, name: str, text: str) -> Path:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / name).mkdir(parents=True)
+    (workspace / "copilot" / ".workspace").write_text("application: shop\n")
+    (workspace / "copilot" / name / "manifest.yml").write_text(text)
+    return workspace
+
+
+def test_copilot_predefined_variables_are_filled_per_environment(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "web", "name: web\ntype: Backend Service\nimage:\n  location: a/b:1\n"
+                           "variables:\n  STAGE: ${COPILOT_APPLICATION_NAME}-${COPILOT_ENVIRONMENT_NAME}\n"
+                           "  TOKEN: ${SHELL_TOKEN}\n")
+    result = import_copilot(workspace, environments=["qa", "prod"])
+    specs = {i["environment"]: i["spec"] for i in result.platform["services"][0]["instances"]}
+    assert specs["qa"]["environment_variables"] == [{"name": "STAGE", "value": "shop-qa"}]
+    assert specs["prod"]["environment_variables"] == [{"name": "STAGE", "value": "shop-prod"}]
+    assert [f.render() for f in result.findings] == [
+        "copilot/web/manifest.yml:variables.TOKEN: Copilot filled ${...} from the shell at deploy time: write the "
+        "value itself (got \"${SHELL_TOKEN}\")"]
+
+
+def test_a_network_load_balancer_on_the_container_port_maps(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "tcp", "name: tcp\ntype: Load Balanced Web Service\nimage:\n  location: a/b:1\n"
+                           "  port: 5432\nhttp: false\nnlb:\n  port: 5432/tcp\nenvironments:\n  prod:\n    nlb:\n"
+                           "      port: 443/tls\n")
+    result = import_copilot(workspace, environments=["dev"])
+    specs = {i["environment"]: i["spec"] for i in result.platform["services"][0]["instances"]}
+    assert specs["dev"]["loadbalancer_type"] == "network" and specs["dev"]["port"] == 5432
+    assert specs["prod"]["loadbalancer_type"] == "network"
+    assert [f.render() for f in result.findings] == [
+        "copilot/tcp/manifest.yml:environments.prod.nlb.port: Keel's Network Load Balancer has one TCP listener on the "
+        "container port (5432): 443/tls is not carried over (got \"443/tls\")"]
+    assert "load_balancer" not in result.platform["environments"][0].get("spec", {})
+
+
+def test_an_unwritable_report_leaves_no_platform_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "platform.yaml"
+    code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(tmp_path / "missing" / "r.md"))
+    assert code == 2 and err[-1] == "Nothing was written."
+    assert list(tmp_path.iterdir()) == []
