@@ -141,6 +141,10 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
     except CopilotImportError as exc:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(f"keel import-copilot: {root}: a manifest is nested too deeply to be a Copilot manifest\n"
+              "Nothing was written.", file=sys.stderr)
+        return 2
     out = Path(args.out)
     files = {out: result.text}
     if args.report:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +68,30 @@ SHOP_REPORT = [
 ]
 
 
+@dataclass(frozen=True)
+class Imported:
+    code: int
+    err: list[str]
+    out: str
+    platform: Path
+    report: Path
+
+    @property
+    def doc(self) -> Any:
+        return read_yaml(self.platform)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """The shop workspace imported once (each import validates the platform it writes)."""
+    folder = tmp_path_factory.mktemp("shop")
+    platform, report = folder / "platform.yaml", folder / "report.md"
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(["import-copilot", str(SHOP), "--out", str(platform), "--report", str(report)])
+    return Imported(code, err.getvalue().splitlines(), out.getvalue(), platform, report)
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
     code = main(["import-copilot", *args])
     captured = capsys.readouterr()
@@ -75,17 +103,14 @@ def _instance(doc: dict, service: str, environment: str) -> dict:
     return next(i for i in entry["instances"] if i["environment"] == environment).get("spec", {})
 
 
-def test_shop_workspace_reports_exactly_the_fields_keel_lacks(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code, err, out = _run(capsys, str(SHOP), "--out", str(tmp_path / "platform.yaml"))
-    assert code == 1
-    assert [line for line in err if not line.startswith("note: ")] == SHOP_REPORT
-    assert "it passes `keel validate`" in out
+def test_shop_workspace_reports_exactly_the_fields_keel_lacks(shop: Imported) -> None:
+    assert shop.code == 1
+    assert [line for line in shop.err if not line.startswith("note: ")] == SHOP_REPORT
+    assert "it passes `keel validate`" in shop.out
 
 
-def test_the_written_platform_validates_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "platform.yaml"
-    _run(capsys, str(SHOP), "--out", str(out))
+def test_the_written_platform_validates_as_written(shop: Imported) -> None:
+    out = shop.platform
     model = load_platform(out)
     assert [e.name for e in model.environments] == ["prod", "test"]
     assert sorted(s.name for s in model.services) == ["api", "fulfil", "nightly-report", "orders"]
@@ -93,9 +118,8 @@ def test_the_written_platform_validates_as_written(tmp_path: Path, capsys: pytes
     assert main(["validate", "--quiet", str(out)]) == 0
 
 
-def test_environment_overrides_merge_over_the_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _run(capsys, str(SHOP), "--out", str(tmp_path / "platform.yaml"))
-    doc = read_yaml(tmp_path / "platform.yaml")
+def test_environment_overrides_merge_over_the_manifest(shop: Imported) -> None:
+    doc = shop.doc
     prod, test = _instance(doc, "api", "prod"), _instance(doc, "api", "test")
     assert test["scaling"] == {"min_tasks": 2, "max_tasks": 2} and test["desired_count"] == 2
     assert prod["scaling"] == {"min_tasks": 3, "max_tasks": 12, "target_cpu_percent": 60}
@@ -111,9 +135,8 @@ def test_environment_overrides_merge_over_the_manifest(tmp_path: Path, capsys: p
         assert spec["health_check_grace_seconds"] == 45 and spec["discovery"] == "service-connect"
 
 
-def test_each_workload_type_maps_onto_its_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _run(capsys, str(SHOP), "--out", str(tmp_path / "platform.yaml"))
-    doc = read_yaml(tmp_path / "platform.yaml")
+def test_each_workload_type_maps_onto_its_template(shop: Imported) -> None:
+    doc = shop.doc
     templates = {s["name"]: s["template"] for s in doc["services"]}
     assert templates == {"api": "load-balanced-fargate-svc:1", "orders": "backend-fargate-svc:1",
                          "fulfil": "worker-fargate-svc:1", "nightly-report": "scheduled-fargate-svc:1"}
@@ -133,9 +156,8 @@ def test_each_workload_type_maps_onto_its_template(tmp_path: Path, capsys: pytes
     assert _instance(doc, "nightly-report", "prod")["task_size"] == "medium"
 
 
-def test_environment_manifests_map_onto_ecs_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _run(capsys, str(SHOP), "--out", str(tmp_path / "platform.yaml"))
-    envs = {e["name"]: e for e in read_yaml(tmp_path / "platform.yaml")["environments"]}
+def test_environment_manifests_map_onto_ecs_env(shop: Imported) -> None:
+    envs = {e["name"]: e for e in shop.doc["environments"]}
     test = envs["test"]
     assert test["template"] == "ecs-env:1" and test["region"] == "eu-west-1"
     assert test["availability_zones"] == ["eu-west-1a", "eu-west-1b"]
@@ -161,10 +183,8 @@ def test_pipeline_becomes_delivery_with_a_connection(tmp_path: Path, capsys: pyt
     assert load_platform(out).delivery is not None
 
 
-def test_without_a_connection_the_delivery_section_is_a_comment(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "platform.yaml"
-    _run(capsys, str(SHOP), "--out", str(out))
+def test_without_a_connection_the_delivery_section_is_a_comment(shop: Imported) -> None:
+    out = shop.platform
     text = out.read_text()
     assert "delivery" not in read_yaml(out)
     assert "# delivery:\n#   source:\n#     connection_arn: arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID" \
@@ -185,11 +205,8 @@ def test_a_workspace_with_only_mappable_fields_exits_0(tmp_path: Path, capsys: p
     load_platform(out)
 
 
-def test_the_markdown_report_lists_each_field_value_and_reason(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    report = tmp_path / "report.md"
-    _run(capsys, str(SHOP), "--out", str(tmp_path / "p.yaml"), "--report", str(report))
-    text = report.read_text()
+def test_the_markdown_report_lists_each_field_value_and_reason(shop: Imported) -> None:
+    text = shop.report.read_text()
     assert "| `copilot/report/manifest.yml:timeout` | `\"30m\"` | not yet supported by Keel's templates: job " \
         "timeouts (issue 16, part 2, through Step Functions) |" in text
     assert "| Load Balanced Web Service | 20 | 3 |" in text
