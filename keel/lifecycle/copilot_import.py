@@ -874,7 +874,9 @@ class _Importer:
         if match:
             service = next(s for s in self.services if s.name == match["svc"])
             instance = service.instances[int(match["n"])]
-            if match["key"] in instance.spec:
+            # a rule another instance already has on the shared listener: a default would collide as well
+            conflict = "would ever match" in message or " is taken by " in message
+            if match["key"] in instance.spec and not conflict:
                 instance.spec.pop(match["key"])
                 for source in instance.sources.get(match["key"], ()):
                     self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),

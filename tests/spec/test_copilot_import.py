@@ -369,3 +369,21 @@ def test_an_unwritable_report_leaves_no_platform_behind(tmp_path: Path, capsys: 
     code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(tmp_path / "missing" / "r.md"))
     assert code == 2 and err[-1] == "Nothing was written."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_service_on_the_same_path_is_left_out_and_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    for name in ("alpha", "beta"):
+        (workspace / "copilot" / name).mkdir(parents=True)
+        (workspace / "copilot" / name / "manifest.yml").write_text(
+            f"name: {name}\ntype: Load Balanced Web Service\nhttp:\n  path: /\nimage:\n  location: a/b:1\n"
+            "  port: 80\n")
+    result = import_copilot(workspace)
+    assert [(f.file, f.path) for f in result.findings] == [("copilot/beta/manifest.yml", "")]
+    assert result.findings[0].reason.startswith("the instance in environment dev was left out: Keel refused its "
+                                                "path_pattern (path_pattern and no host_header equal those of "
+                                                "service \"alpha\"")
+    assert [len(s["instances"]) for s in result.platform["services"]] == [1, 0]
+    out = tmp_path / "platform.yaml"
+    out.write_text(result.text)
+    load_platform(out)
