@@ -754,12 +754,10 @@ class _Importer:
             delivery = {"source": source, **delivery}
             self.delivery = delivery
         elif delivery or source:
-            missing = "--connection-arn" if "repository" in source else "a repository Keel can read"
             reason = (f"Keel's delivery.source needs a CodeStar connection ARN: run again with --connection-arn "
                       f"(the connection{' named ' + repr(connection) if isinstance(connection, str) else ''}); "
                       "the delivery section is written commented out") if "repository" in source else \
                 "no repository Keel can read: the delivery section is written commented out"
-            del missing
             self.add(m.shown, "source", m.doc.get("source"), reason)
             commented = {"source": {"connection_arn": "arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID",
                                     **source}, **delivery}
