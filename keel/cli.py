@@ -14,9 +14,11 @@ from keel.lifecycle.commands import _registry as lifecycle_registry
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
-from keel.report import render_report, render_table
+from keel.ops.commands import register as add_ops_commands
+from keel.report import render_report
 from keel.spec import SpecError, load_platform
 from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
+from keel.terminal import render_table
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -134,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)
+    add_ops_commands(sub)
     return p
 
 
