@@ -358,7 +358,8 @@ def register(sub: Any) -> None:
     lg.add_argument("--since", default="1h", metavar="WHEN",
                     help="start: a duration back (30s, 15m, 1h, 2d, 1w) or an ISO time (default: 1h)")
     lg.add_argument("--follow", action="store_true", help="keep polling for new lines (Ctrl-C stops)")
-    lg.add_argument("--filter", metavar="P", help="a CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = \"error\" }'")
+    lg.add_argument("--filter", metavar="P",
+                    help="a CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = \"error\" }'")
     lg.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
                     help="seconds between polls with --follow (default: 2)")
     lg.add_argument("--max-polls", type=int, metavar="N", help="with --follow, stop after N polls")

@@ -101,7 +101,7 @@ def list_secrets(call: Clients, region: str | None, environment: str, service: s
         for s in page.get("SecretList", []):
             if not s["Name"].startswith(prefix):
                 continue
-            _, _, svc, rest = (s["Name"].split("/", 3) + ["", ""])[:4]
+            _, _, svc, rest = [*s["Name"].split("/", 3), "", ""][:4]
             out.append(SecretEntry(
                 name=s["Name"], description=s.get("Description", ""),
                 changed=_iso(s.get("LastChangedDate") or s.get("CreatedDate")),
@@ -119,10 +119,11 @@ def delete_secret(call: Clients, region: str | None, environment: str, service: 
         kwargs["ForceDeleteWithoutRecovery"] = True
     else:
         kwargs["RecoveryWindowInDays"] = recovery_days
-    try:
-        sm.delete_secret(**kwargs)
+    try:  # first: a forced delete of a name that does not exist succeeds silently
+        sm.describe_secret(SecretId=name)
     except sm.exceptions.ResourceNotFoundException as exc:
         raise OpsError(f"no secret {name}") from exc
+    sm.delete_secret(**kwargs)
     return name
 
 

@@ -14,7 +14,8 @@ from keel.ops.status import cluster_of
 PLUGIN = "session-manager-plugin"
 INSTALL = ("the Session Manager plugin (session-manager-plugin) is not on PATH; install it: "
            "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html"
-           " (Debian/Ubuntu: the session-manager-plugin.deb package; macOS: `brew install --cask session-manager-plugin`)")
+           " (Debian/Ubuntu: the session-manager-plugin.deb package; "
+           "macOS: `brew install --cask session-manager-plugin`)")
 _SIDECARS = {"log_router", "log-router", "firelens"}
 
 
@@ -100,5 +101,5 @@ def execute(call: Clients, target: Target, *, task: str | None, container: str |
                                    command=command, interactive=True)
     task_id = where.task.rsplit("/", 1)[-1]
     parameters = {"Target": f"ecs:{where.cluster}_{task_id}_{where.runtime_id}"}
-    return subprocess.call([plugin, json.dumps(response["session"]), ecs.meta.region_name, "StartSession", profile or "",
-                json.dumps(parameters), ecs.meta.endpoint_url])
+    return subprocess.call([plugin, json.dumps(response["session"]), ecs.meta.region_name, "StartSession",
+                            profile or "", json.dumps(parameters), ecs.meta.endpoint_url])
