@@ -127,7 +127,7 @@ def test_param_set_get_and_list(deployed: Deployed, capsys: pytest.CaptureFixtur
         ("/keel/dev/api/feature/new-cart", "on"), ("/keel/dev/api/greeting", "Hello from dev"),
         ("/keel/dev/api/page-size", "50")]
     code, out, _ = keel(capsys, "param", "list", "dev")
-    assert "/keel/dev/vpc/id" in out  # the environment's published outputs too
+    assert code == 0 and "/keel/dev/vpc/id" in out  # the environment's published outputs too
 
 
 def test_parameters_the_platform_file_declares_are_changed_there(deployed: Deployed,
@@ -137,4 +137,5 @@ def test_parameters_the_platform_file_declares_are_changed_there(deployed: Deplo
 
 
 def test_param_get_of_a_missing_parameter(deployed: Deployed, capsys: pytest.CaptureFixture[str]) -> None:
-    assert keel(capsys, "param", "get", "dev", "api", "nope") == (2, "", "keel param: no parameter /keel/dev/api/nope\n")
+    assert keel(capsys, "param", "get", "dev", "api", "nope") == \
+        (2, "", "keel param: no parameter /keel/dev/api/nope\n")
