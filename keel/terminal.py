@@ -35,16 +35,19 @@ def console(stream: IO[str] | None = None) -> Any:
     return Console(file=stream, width=PLAIN_WIDTH, color_system=None, highlight=False, soft_wrap=False)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> Any:
-    """A rich Table: a header line, a rule under it, one line a row; cells never wrap."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None,
+          wrap: bool | None = None) -> Any:
+    """A rich Table: a header line, a rule under it, a row a line. Cells wrap to fit a terminal (`wrap`
+    default: stdout is one); in a pipe they never wrap, so a line stays one greppable row."""
     from rich import box
     from rich.table import Table
 
     t = Table(*headers, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=title,
               title_justify="left", header_style="bold")
-    for column in t.columns:
-        column.no_wrap = True
-        column.overflow = "ignore"
+    if not (is_interactive() if wrap is None else wrap):
+        for column in t.columns:
+            column.no_wrap = True
+            column.overflow = "ignore"
     for row in rows:
         t.add_row(*row)
     return t
@@ -59,7 +62,7 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, color
     width = console().width if color else PLAIN_WIDTH
     out = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
                   highlight=False, soft_wrap=False)
-    out.print(table(headers, rows))
+    out.print(table(headers, rows, wrap=color))
     return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
 
 

@@ -54,10 +54,10 @@ def _emit_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def _print_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:
-    from keel.terminal import console, table
+def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    from keel.terminal import render_table
 
-    console().print(table(headers, rows, title=title))
+    print(render_table(headers, rows))
 
 
 # -- status -------------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from keel.ops.aws import select
     from keel.ops.status import render_rows, stack_status
-    from keel.terminal import console, progress
+    from keel.terminal import progress
 
     model = _load(args)
     environment, service = args.environment, args.service
@@ -84,13 +84,9 @@ def _status(args: argparse.Namespace) -> int:
         _emit_json([r.to_json() for r in rows])
     else:
         headers, cells, notes = render_rows(rows)
-        out = console()
-        from keel.terminal import table
-
-        styled = [[*c[:2], _status_style(c[2]), *c[3:]] for c in cells]
-        out.print(table(headers, styled))
+        _print_table(headers, [[*c[:2], _status_style(c[2]), *c[3:]] for c in cells])
         for note in notes:
-            out.print(note, markup=False)
+            print(note)
     return 1 if args.fail and not all(r.healthy and not r.drifted for r in rows) else 0
 
 

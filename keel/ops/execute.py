@@ -27,13 +27,18 @@ class ExecTarget:
     runtime_id: str
 
 
-def find_service(call: Clients, target: Target) -> dict[str, Any]:
-    """The instance's ECS service as ECS describes it; OpsError when the stack has none or exec is off."""
+def check_spec(target: Target) -> None:
+    """The platform file decides first: no container, or exec off there, and nothing else matters."""
     if target.exec_enabled is None:
         raise OpsError(f"{target.name} ({target.template}) is not a container service: nothing to exec into")
     if not target.exec_enabled:
         raise OpsError(f"{target.name}: exec is disabled (enable_exec: false in the platform file); set "
                        "enable_exec: true on the instance and deploy it first")
+
+
+def find_service(call: Clients, target: Target) -> dict[str, Any]:
+    """The instance's ECS service as ECS describes it; OpsError when the stack has none or exec is off."""
+    check_spec(target)
     arns = [r["PhysicalResourceId"] for r in stack_resources(call, target, "AWS::ECS::Service")
             if r.get("PhysicalResourceId")]
     if not arns:
@@ -93,6 +98,7 @@ def execute(call: Clients, target: Target, *, task: str | None, container: str |
     """Open the session ECS gives and hand it to the plugin, as `aws ecs execute-command` does (the plugin
     takes the session's token on its command line, as it does from the AWS CLI). Tests replace
     `shutil.which` and `subprocess.call` here: they never spawn the plugin."""
+    check_spec(target)
     plugin = plugin_path()  # before any AWS call: the fix is local
     service = find_service(call, target)
     where = choose(call, target, service, task=task, container=container)

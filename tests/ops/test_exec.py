@@ -114,3 +114,10 @@ def test_no_running_task(ecs: Stubber, spawned: list[list[str]], capsys: pytest.
     ecs.add_response("list_tasks", {"taskArns": []})
     code, err = run(capsys, "web")
     assert (code, err) == (2, "keel exec: web/web-staging: no running task in service keel-web-web-staging\n")
+
+
+def test_exec_disabled_is_said_before_a_missing_plugin(ecs: Stubber, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("keel.ops.execute.shutil.which", lambda name: None)
+    code, err = run(capsys, "worker")
+    assert code == 2 and "exec is disabled" in err and "session-manager-plugin" not in err
