@@ -383,12 +383,15 @@ def register(sub: Any) -> None:
                          "`list` never shows values. Secrets declared in the platform file belong to "
                          "CloudFormation: set and delete refuse them. " + _EXITS)
     actions = sec.add_subparsers(dest="action", required=True, metavar="ACTION", help="set, list or delete")
-    ss = actions.add_parser("set", help="create or update a secret; the value from stdin or a hidden prompt")
+    ss = actions.add_parser("set", help="create or update a secret; the value from stdin or a hidden prompt",
+                            description="Create or update keel/ENV/SERVICE/KEY. The value comes from stdin "
+                            "(`printf %s \"$VALUE\" | keel secret set ...`) or, on a terminal, a hidden prompt "
+                            "asked twice; a value on the command line is refused. Exit 0 stored; 2 refused.")
     ss.add_argument("environment", metavar="ENV", help="the environment")
     ss.add_argument("service", metavar="SERVICE", help="the service that reads it, or shared")
     ss.add_argument("key", metavar="KEY", help="the key under the service's path, e.g. api-key or db/password")
-    ss.add_argument("value_on_argv", nargs="?", metavar="(no value here)",
-                    help="refused: a value on the command line is an error (use stdin or the prompt)")
+    # Not shown: a value typed here is refused (without being echoed), never used.
+    ss.add_argument("value_on_argv", nargs="?", help=argparse.SUPPRESS)
     ss.add_argument("--description", help="what the secret is for (shown in Secrets Manager)")
     sl = actions.add_parser("list", help="names and metadata of the environment's secrets (never values)")
     sl.add_argument("environment", metavar="ENV", help="the environment")

@@ -139,3 +139,15 @@ def test_parameters_the_platform_file_declares_are_changed_there(deployed: Deplo
 def test_param_get_of_a_missing_parameter(deployed: Deployed, capsys: pytest.CaptureFixture[str]) -> None:
     assert keel(capsys, "param", "get", "dev", "api", "nope") == \
         (2, "", "keel param: no parameter /keel/dev/api/nope\n")
+
+
+def test_secret_set_on_a_terminal_stores_the_confirmed_value(deployed: Deployed, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal())
+    prompts: list[str] = []
+    monkeypatch.setattr("keel.ops.commands.getpass.getpass", lambda prompt: prompts.append(prompt) or "typed-value-9")
+    code, out, err = keel(capsys, "secret", "set", "dev", "api", "typed-key")
+    assert (code, err, prompts) == (0, "", ["secret value (hidden): ", "again, to confirm: "])
+    assert "typed-value-9" not in out
+    assert deployed.client("secretsmanager").get_secret_value(SecretId="keel/dev/api/typed-key")[
+        "SecretString"] == "typed-value-9"
