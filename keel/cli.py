@@ -14,9 +14,11 @@ from keel.lifecycle.commands import _registry as lifecycle_registry
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
-from keel.report import render_report, render_table
+from keel.ops.commands import register as add_ops_commands
+from keel.report import render_report
 from keel.spec import SpecError, load_platform
 from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
+from keel.terminal import render_table
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -100,8 +102,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
               "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable, Copilot fields "
-              "reported); 2 the command cannot run (bad arguments, invalid platform, unknown template, nothing "
-              "synthesized); 3 a broken template definition; 141 the output pipe closed (e.g. `| head`).")
+              "reported, unhealthy stacks with `status --fail`); 2 the command cannot run (bad arguments, invalid "
+              "platform, unknown template, nothing synthesized, no AWS credentials or region); 3 a broken template "
+              "definition; 141 the output pipe closed (e.g. `| head`).")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -134,6 +137,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)
+    add_ops_commands(sub)
     return p
 
 
