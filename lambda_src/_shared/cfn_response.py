@@ -103,6 +103,11 @@ def _deliver(send: Send, event: dict[str, Any], status: str, physical: str, data
         logger.exception("sending the %s response failed", status)
 
 
+# Properties that configure CloudFormation's side of the resource, not what the provider makes: a change
+# to them (adding ServiceTimeout, say) must not issue a new activation or re-register a cluster.
+_CLOUDFORMATION_PROPERTIES = {"ServiceToken", "ServiceTimeout"}
+
+
 def inputs(props: dict[str, Any]) -> dict[str, Any]:
-    """The resource's own properties (CloudFormation adds ServiceToken)."""
-    return {k: v for k, v in props.items() if k != "ServiceToken"}
+    """The resource's own properties, without CloudFormation's."""
+    return {k: v for k, v in props.items() if k not in _CLOUDFORMATION_PROPERTIES}

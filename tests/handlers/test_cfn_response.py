@@ -100,3 +100,8 @@ def test_failed_ids_name_their_request(module: Any) -> None:
     assert module.failed_request(module.failed_id("r-42")) == "r-42"
     assert module.failed_request("act-1") is None
     assert json.dumps(module.failed_id("r")) == '"failed-r"'
+
+
+def test_cloudformation_s_own_properties_are_not_provider_inputs(module: Any) -> None:
+    """Adding ServiceTimeout to a deployed resource is an Update the providers must not act on."""
+    assert module.inputs({"ServiceToken": "arn:fn", "ServiceTimeout": "180", "Epoch": "1"}) == {"Epoch": "1"}
