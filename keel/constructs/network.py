@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnResource, CustomResource, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -68,6 +68,10 @@ class _PlannedAddresses:
         return ec2.SubnetIpamOptions(allocated_subnets=allocated)
 
 
+# CDK's custom resource providers run with a 900 s timeout; CloudFormation waits 60 s more, not 3600.
+CDK_PROVIDER_SERVICE_TIMEOUT = 960
+
+
 class Network(Construct):
     """VPC with planned subnets, NAT, encrypted flow logs and private access to AWS APIs."""
 
@@ -90,6 +94,13 @@ class Network(Construct):
             ],
             restrict_default_security_group=True,
         )
+        # CDK's own custom resource (it empties the default security group) would hold the stack for
+        # CloudFormation's default hour if its handler hung: bound it by the handler's timeout plus a margin.
+        restrict = self.vpc.node.try_find_child("RestrictDefaultSecurityGroupCustomResource")
+        if isinstance(restrict, CustomResource):
+            cfn = restrict.node.default_child
+            assert isinstance(cfn, CfnResource)
+            cfn.add_property_override("ServiceTimeout", CDK_PROVIDER_SERVICE_TIMEOUT)
         self.flow_log_group = logs.LogGroup(
             self, "FlowLogs", retention=flow_log_retention, encryption_key=flow_log_key,
             removal_policy=removal_policy)

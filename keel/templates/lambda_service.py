@@ -60,7 +60,8 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
                    environment: EnvironmentOutputs, description: str,
                    extra_environment: Mapping[str, str] | None = None,
                    async_dead_letters: sqs.IQueue | None = None, async_retry_attempts: int | None = None,
-                   async_max_event_age: Duration | None = None) -> ServiceFunction:
+                   async_max_event_age: Duration | None = None,
+                   synchronous_caller: str | None = None) -> ServiceFunction:
     key = environment_key(scope, environment)
     variables = {
         "KEEL_ENVIRONMENT": environment.name,
@@ -85,7 +86,7 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
         tracing=inputs.tracing, reserved_concurrency=inputs.reserved_concurrency,
         vpc=environment.vpc if inputs.vpc == "private" else None,
         async_dead_letters=async_dead_letters, async_retry_attempts=async_retry_attempts,
-        async_max_event_age=async_max_event_age)
+        async_max_event_age=async_max_event_age, synchronous_caller=synchronous_caller)
     grant_config_read(fn.role, environment=environment.name, service=service.name, key=key)
     if environment.bus is not None:
         environment.bus.grant_put_events_to(fn.role)

@@ -168,7 +168,7 @@ def test_external_instances_role_has_the_ecs_anywhere_managed_policies(edge: Tem
     _, role = only(edge, "AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
         Match.object_like({"Principal": {"Service": "ssm.amazonaws.com"}})]}})
     arns = json.dumps(role["Properties"]["ManagedPolicyArns"])
-    assert ":iam::aws:policy/AmazonSSMManagedInstanceCore" in arns
+    assert ":iam::aws:policy/AmazonSSMManagedInstanceCore" not in arns  # scoped SSM agent statements instead
     assert ":iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" in arns
 
 
@@ -194,8 +194,10 @@ def test_activation_resource_gets_the_spec_inputs(edge: Template) -> None:
 def test_activation_provider_may_pass_only_the_instance_role_to_ssm(edge: Template) -> None:
     instance_role = role_id(edge, "ssm.amazonaws.com")
     edge.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Action": Match.array_with(["ssm:AddTagsToResource", "ssm:CreateActivation",
-                                                       "ssm:DeleteActivation"]), "Resource": "*"}),
+        Match.object_like({"Action": ["ssm:AddTagsToResource", "ssm:CreateActivation"], "Resource": "*",
+                           "Condition": Match.object_like({"StringEquals": {
+                               "aws:RequestTag/keel:activation": "keel-edge/Anywhere/Activation"}})}),
+        Match.object_like({"Action": ["ssm:DeleteActivation", "ssm:DescribeActivations"], "Resource": "*"}),
         {"Action": "iam:PassRole", "Effect": "Allow", "Resource": {"Fn::GetAtt": [instance_role, "Arn"]},
          "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}},
     ])}})
@@ -229,8 +231,8 @@ def test_registration_command_output_reads_the_code_at_run_time(edge: Template) 
     secret = only(edge, "AWS::SecretsManager::Secret")[0]
     assert "aws secretsmanager get-secret-value --region eu-west-1 --secret-id " in text
     assert {"Ref": secret} in command["Value"]["Fn::Join"][1]
-    assert ("--region eu-west-1 --cluster keel-edge --activation-id \\\"$ACTIVATION_ID\\\" --activation-code "
-            "\\\"$ACTIVATION_CODE\\\" --docker-install-source distro --enable-gpu") in text
+    assert ("set -- --region eu-west-1 --cluster keel-edge --activation-id \\\"$KEEL_ACTIVATION_ID\\\" "
+            "--activation-code \\\"$KEEL_ACTIVATION_CODE\\\" --docker-install-source distro --enable-gpu") in text
 
 
 def test_registration_script_is_written_next_to_the_templates(ecs: Synthesized) -> None:
@@ -239,8 +241,9 @@ def test_registration_script_is_written_next_to_the_templates(ecs: Synthesized) 
     assert os.access(script, os.X_OK)
     assert text.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in text
     assert "--name /keel/edge/ecs/anywhere/activation-secret-arn" in text
-    assert ('bash /tmp/ecs-anywhere-install.sh --region eu-west-1 --cluster keel-edge --activation-id '
-            '"$ACTIVATION_ID" --activation-code "$ACTIVATION_CODE" --docker-install-source distro --enable-gpu') in text
+    assert ('set -- --region eu-west-1 --cluster keel-edge --activation-id "$KEEL_ACTIVATION_ID" '
+            '--activation-code "$KEEL_ACTIVATION_CODE" --docker-install-source distro --enable-gpu') in text
+    assert 'source "$KEEL_WORK/ecs-anywhere-install.sh"' in text
     assert "${Token" not in text and "{{resolve" not in text
 
 

@@ -57,7 +57,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         nodes = HybridNodes(
             scope, "HybridNodes", cluster=eks_cluster, security_group=cluster.security_group, key=key.key,
             remote_node_networks=hybrid.remote_node_networks, remote_pod_networks=hybrid.remote_pod_networks,
-            credentials=hybrid.credentials, tags=tags, removal_policy=policy,
+            credentials=hybrid.credentials, tags=tags, removal_policy=policy, environment=environment.name,
             activation_registration_limit=hybrid.activation_registration_limit,
             activation_expiry_days=hybrid.activation_expiry_days, activation_epoch=hybrid.activation_epoch,
             ca_certificate=hybrid.roles_anywhere_ca_certificate)

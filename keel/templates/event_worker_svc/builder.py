@@ -25,6 +25,20 @@ TABLE_ENV = "KEEL_IDEMPOTENCY_TABLE"
 TTL_ENV = "KEEL_IDEMPOTENCY_TTL_SECONDS"
 # AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
 VISIBILITY_FACTOR = 6
+QUEUE_RETENTION = Duration.days(4)
+# Past the horizon itself: a replay takes time, and a record's expiry counts from when it was processed.
+IDEMPOTENCY_MARGIN_SECONDS = 86400
+
+
+def idempotency_window(*, ttl_seconds: int, archive_retention_days: int | None) -> int:
+    """How long an event id is remembered as processed: the spec's ttl at least, and long enough that
+    neither a redelivery from the queue (its retention) nor a replay from the bus archive (its retention)
+    finds the record gone. An archive that keeps events indefinitely (0) has no horizon to cover: replays
+    older than the window are processed again (the README says so)."""
+    horizons = [QUEUE_RETENTION.to_seconds()]
+    if archive_retention_days:
+        horizons.append(archive_retention_days * 86400)
+    return max(ttl_seconds, int(max(horizons)) + IDEMPOTENCY_MARGIN_SECONDS)
 
 
 def event_pattern(inputs: EventWorkerSvcInputs) -> events.EventPattern:
@@ -55,7 +69,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     queue = sqs.Queue(
         scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
         visibility_timeout=Duration.seconds(VISIBILITY_FACTOR * inputs.lambda_timeout),
-        retention_period=Duration.days(4),
+        retention_period=QUEUE_RETENTION,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=inputs.max_receive_count),
         removal_policy=policy)
     rule = events.Rule(
@@ -65,10 +79,15 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
             queue, dead_letter_queue=dead_letters, retry_attempts=inputs.target_retry_attempts,
             max_event_age=Duration.seconds(inputs.target_max_event_age_seconds))])
     table = idempotency_table(scope, key=key, policy=policy)
+    bus_inputs = getattr(environment.environment.inputs, "event_bus", None)
+    window = idempotency_window(ttl_seconds=inputs.idempotency_ttl_seconds,
+                                archive_retention_days=getattr(bus_inputs, "archive_retention_days", None))
     fn = build_function(
         scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
         environment=environment, description=f"{service.name} ({instance.name}): event worker",
-        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(inputs.idempotency_ttl_seconds)})
+        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(window)},
+        synchronous_caller="only the SQS event source mapping invokes it, synchronously: failed records stay "
+                           "on the queue, whose redrive policy moves them to its DLQ")
     fn.role.add_to_policy(iam.PolicyStatement(
         sid="IdempotencyRecords",
         actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
