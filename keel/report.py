@@ -13,7 +13,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-
 #: cdk-nag packs that only report (keel.stacks.app runs them in report mode): their findings never fail
 #: the synth, and `keel report` counts them in their own column.
 REPORT_PACKS = ("NIST.800.53.R5",)
