@@ -100,7 +100,10 @@ class SharedLoadBalancer(Construct):
             self.listener = self.load_balancer.add_listener(
                 "Https", port=443, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=[certificate],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, open=False, default_action=not_found)
-            self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            redirect = self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            justify(redirect, nag={"NIST.800.53.R5-ELBv2ACMCertificateRequired": (
+                "Port 80's listener only redirects to the HTTPS listener on 443, which carries the certificate; "
+                "it never serves content")})
         else:
             self.listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False, default_action=not_found)

@@ -43,7 +43,7 @@ def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy,
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True),
-        deletion_protection=deletion_protection, removal_policy=policy)
+        deletion_protection=deletion_protection or None, removal_policy=policy)
     justify(table, nag={"NIST.800.53.R5-DynamoDBInBackupPlan": (
         "Point-in-time recovery is on (35 days, restorable to any second); the items are idempotency records "
         "that expire by TTL, so a backup plan would only keep copies of records that stop mattering")})
