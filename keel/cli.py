@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -15,7 +16,7 @@ from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
 from keel.ops.commands import register as add_ops_commands
-from keel.report import render_report
+from keel.report import render_report, report_json
 from keel.spec import SpecError, load_platform
 from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
 from keel.terminal import render_table
@@ -95,6 +96,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (outdir / "manifest.json").exists():
         print(f"keel: {outdir}/manifest.json not found: synthesize first (make synth)", file=sys.stderr)
         return 2
+    if args.json:
+        data, clean = report_json(outdir)
+        print(json.dumps(data, indent=2))
+        return 0 if clean else 1
     text, clean = render_report(outdir)
     print(text)
     return 0 if clean else 1
@@ -134,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
                        "Exit 0; 1 unacknowledged compliance findings; 2 no cloud assembly there.")
     r.add_argument("outdir", nargs="?", default="cdk.out", metavar="CDK_OUT",
                    help="the cloud assembly folder (default: cdk.out)")
+    r.add_argument("--json", action="store_true",
+                   help="print one JSON object: stacks (name, template, resources, bytes) and, per cdk-nag pack, "
+                        "open and acknowledged findings (gate false: a report-only pack)")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)

@@ -30,7 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
+from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options, own_inline_policy
 
 #: The application container's name in every task definition (Service Connect and targets name it).
 APP = "app"
@@ -74,6 +74,9 @@ class ContainerTask(Construct):
         self.execution_role = execution_role or iam.Role(
             self, "ExecutionRole", assumed_by=ecs_tasks_principal(self),
             description=f"{family}: ECS agent (image pull, logs, the task's secrets)")
+        own_inline_policy(self.task_role, f"The task role of {family} (what its application may call)")
+        if execution_role is None:
+            own_inline_policy(self.execution_role, f"The execution role of {family} (its image, logs and secrets)")
         external = compatibility == "external"
         if external:
             self.task_definition: ecs.TaskDefinition = ecs.ExternalTaskDefinition(

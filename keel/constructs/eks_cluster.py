@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from keel.constructs.common import own_inline_policy
 from keel.templates.eks_env.inputs import AccessEntry, NodeGroup
 
 ENDPOINT_ACCESS = {
@@ -68,7 +69,8 @@ class EksCluster(Construct):
                  public_access_cidrs: Sequence[str], log_types: Sequence[str],
                  log_retention: logs.RetentionDays, service_ipv4_cidr: str,
                  remote_node_networks: Sequence[str], remote_pod_networks: Sequence[str],
-                 capacity: str, bootstrap_creator_admin: bool, removal_policy: RemovalPolicy) -> None:
+                 capacity: str, bootstrap_creator_admin: bool, removal_policy: RemovalPolicy,
+                 deletion_protection: bool = False) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         # EKS writes to /aws/eks/<name>/cluster; owning it gives retention and encryption.
@@ -117,6 +119,10 @@ class EksCluster(Construct):
                   "kms:ListGrants").apply_before(cfn)
         if authentication_mode != "API":
             cfn.add_property_override("AccessConfig.AuthenticationMode", authentication_mode)
+        if deletion_protection:
+            # EKS refuses DeleteCluster until it is turned off (aws_eks_v2 has no prop for it yet).
+            cfn.deletion_protection = True
+        own_inline_policy(self.cluster.role, "The EKS cluster role (envelope encryption with the environment key)")
         acknowledge_managed_policies(
             self.cluster.role,
             ["AmazonEKSClusterPolicy", *(["AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_eks_v2 as eks
@@ -18,6 +18,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_sns as sns
 
+from keel.constructs.discovery import DiscoveryParameters
+from keel.constructs.keys import allow_alarm_notifications
 from keel.spec.model import Environment
 
 if TYPE_CHECKING:
@@ -72,6 +74,29 @@ class EnvironmentOutputs:
     @property
     def name(self) -> str:
         return self.environment.name
+
+
+#: Discovery key of the notification topic an environment creates on first use (alarms notify it).
+NOTIFICATIONS_KEY = "notifications/topic-arn"
+
+
+def notification_topic(environment: EnvironmentOutputs) -> sns.ITopic:
+    """Where the environment's alarms notify: its own topic (ecs-env's control-plane topic), or, for an
+    environment without one, an encrypted topic created in the environment's stack the first time a service
+    asks, published as `/keel/<environment>/notifications/topic-arn`."""
+    if environment.notifications is not None:
+        return environment.notifications
+    stack = Stack.of(environment.vpc)
+    existing = stack.node.try_find_child("Notifications")
+    if isinstance(existing, sns.Topic):
+        return existing
+    allow_alarm_notifications(environment.key)
+    topic = sns.Topic(stack, "Notifications", display_name=f"Keel {environment.name} notifications",
+                      master_key=environment.key, enforce_ssl=True)
+    discovery = stack.node.try_find_child("Discovery")
+    if isinstance(discovery, DiscoveryParameters):
+        discovery.add(NOTIFICATIONS_KEY, topic.topic_arn)
+    return topic
 
 
 def removal_policy(environment: Environment) -> RemovalPolicy:

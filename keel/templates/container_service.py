@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -29,7 +30,7 @@ from keel.constructs.container_service import (
 )
 from keel.spec.images import ImageReference, repository_name
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.stacks.outputs import EnvironmentOutputs, notification_topic, removal_policy
 from keel.templates.container_inputs import (
     ContainerInputs,
     FargateInputs,
@@ -181,8 +182,13 @@ def discovery_name(ctx: ServiceContext, discovery: str, port: int) -> dict[str, 
     return {}
 
 
-def finish(service: ecs.BaseService, *, alarm_rollback: bool, alarms: Sequence[cloudwatch.IAlarm]) -> None:
-    """Deployment alarms feed the rollback only when the spec asks for it (they exist either way)."""
+def finish(service: ecs.BaseService, *, alarm_rollback: bool, alarms: Sequence[cloudwatch.Alarm],
+           environment: EnvironmentOutputs) -> None:
+    """Every alarm notifies the environment's topic; deployment alarms also feed the rollback when the spec
+    asks for it (they exist either way)."""
+    notify = cloudwatch_actions.SnsAction(notification_topic(environment))
+    for alarm in alarms:
+        alarm.add_alarm_action(notify)
     if alarm_rollback:
         rollback_on(service, alarms)
 

@@ -29,6 +29,7 @@ from keel.constructs.event_bus import EventBus
 from keel.constructs.function import code_for
 from keel.spec.model import Environment
 from keel.stacks.outputs import removal_policy
+from keel.templates import acknowledgements
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs
 
 # The rotation function is Keel's own code: lambda_src/secret_rotation/handler.py.
@@ -78,5 +79,6 @@ def build_platform_services(scope: Construct, *, environment: Environment, key: 
             secrets=config_in.secrets, rotation_code=code_for(ROTATION_SOURCE), rotation_handler=ROTATION_HANDLER,
             runtime=PLATFORM_RUNTIME, architecture=PLATFORM_ARCHITECTURE,
             log_retention=RETENTION[PLATFORM_LOG_RETENTION_DAYS], removal_policy=policy)
+        acknowledgements.config_rotation(config)
         discovery["config/prefix"] = f"/keel/{environment.name}"
     return PlatformServices(event_bus=bus, config=config, discovery=discovery)

@@ -424,3 +424,8 @@ def test_templates_match_snapshots(eks: Synthesized, snapshot) -> None:  # type:
 
 def test_every_template_is_a_template(eks: Synthesized) -> None:
     assert all(isinstance(t, Template) for t in eks.templates.values())
+
+
+def test_cluster_is_deletion_protected_in_production_only(eks: Synthesized) -> None:
+    assert cluster_props(eks, "keel-lab")["DeletionProtection"] is True  # lab: production
+    assert "DeletionProtection" not in cluster_props(eks, "keel-edge")

@@ -38,7 +38,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                  target_cpu_percent=inputs.scaling.target_cpu_percent)
 
-    alarms: list[cloudwatch.IAlarm] = []
+    alarms: list[cloudwatch.Alarm] = []
     link = inputs.private_link
     if link.enabled:
         nlb = ServiceNetworkLoadBalancer(scope, "LoadBalancer", vpc=environment.vpc, port=port, internet_facing=False,
@@ -51,5 +51,5 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                 period=Duration.minutes(1)), description=f"{ctx.family}: targets failing health checks"))
         outputs |= {"private-link/service-name": endpoint_service.vpc_endpoint_service_name,
                     "private-link/load-balancer-dns-name": nlb.load_balancer.load_balancer_dns_name}
-    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms)
+    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
     return published(ctx, svc, pipeline, outputs, discovery_name(ctx, inputs.discovery, port))

@@ -14,6 +14,7 @@ from keel.constructs.eks_hybrid import HybridNodes
 from keel.eksa import documents, to_yaml
 from keel.spec.model import Environment
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
+from keel.templates import acknowledgements
 from keel.templates.eks_env.inputs import EksEnvInputs
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.platform_services import build_platform_services
@@ -33,7 +34,8 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         service_ipv4_cidr=inputs.service_ipv4_cidr,
         remote_node_networks=hybrid.remote_node_networks if hybrid.enabled else (),
         remote_pod_networks=hybrid.remote_pod_networks if hybrid.enabled else (),
-        capacity=inputs.capacity, bootstrap_creator_admin=not inputs.has_cluster_admin, removal_policy=policy)
+        capacity=inputs.capacity, bootstrap_creator_admin=not inputs.has_cluster_admin, removal_policy=policy,
+        deletion_protection=environment.production)
     if inputs.capacity == "node_groups":
         cluster.add_node_groups(inputs.node_groups)
     elif inputs.capacity == "fargate":
@@ -61,6 +63,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             activation_registration_limit=hybrid.activation_registration_limit,
             activation_expiry_days=hybrid.activation_expiry_days, activation_epoch=hybrid.activation_epoch,
             ca_certificate=hybrid.roles_anywhere_ca_certificate)
+        acknowledgements.hybrid_nodes(nodes)
         discovery["eks/hybrid/node-role-arn"] = nodes.role.role_arn
         deployed = {"role_arn": nodes.role.role_arn}
         if nodes.activation is not None:
@@ -92,6 +95,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             connector = EksConnectorRegistration(
                 scope, "AnywhereConnector", cluster_name=name, key=key.key, tags=tags, removal_policy=policy,
                 epoch=anywhere.connector_epoch)
+            acknowledgements.eks_connector(connector)
             discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()

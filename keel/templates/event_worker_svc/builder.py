@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from keel.constructs.common import justify
 from keel.constructs.queues import dead_letter_queue
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.outputs import EnvironmentOutputs, removal_policy
@@ -48,14 +49,19 @@ def event_pattern(inputs: EventWorkerSvcInputs) -> events.EventPattern:
         detail=dict(inputs.detail_filter) or None)
 
 
-def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy) -> dynamodb.Table:
-    return dynamodb.Table(
+def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy,
+                      deletion_protection: bool) -> dynamodb.Table:
+    table = dynamodb.Table(
         scope, "Idempotency", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST, time_to_live_attribute="expiration",
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True),
-        removal_policy=policy)
+        deletion_protection=deletion_protection or None, removal_policy=policy)
+    justify(table, nag={"NIST.800.53.R5-DynamoDBInBackupPlan": (
+        "Point-in-time recovery is on (35 days, restorable to any second); the items are idempotency records "
+        "that expire by TTL, so a backup plan would only keep copies of records that stop mattering")})
+    return table
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: EventWorkerSvcInputs,
@@ -78,16 +84,16 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         targets=[targets.SqsQueue(
             queue, dead_letter_queue=dead_letters, retry_attempts=inputs.target_retry_attempts,
             max_event_age=Duration.seconds(inputs.target_max_event_age_seconds))])
-    table = idempotency_table(scope, key=key, policy=policy)
+    table = idempotency_table(scope, key=key, policy=policy, deletion_protection=environment.environment.production)
     bus_inputs = getattr(environment.environment.inputs, "event_bus", None)
     window = idempotency_window(ttl_seconds=inputs.idempotency_ttl_seconds,
                                 archive_retention_days=getattr(bus_inputs, "archive_retention_days", None))
     fn = build_function(
         scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
         environment=environment, description=f"{service.name} ({instance.name}): event worker",
-        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(window)},
-        synchronous_caller="only the SQS event source mapping invokes it, synchronously: failed records stay "
-                           "on the queue, whose redrive policy moves them to its DLQ")
+        invoked_by="Lambda's SQS poller invokes it synchronously: failed messages stay on the queue, whose "
+                   "redrive policy moves them to the service's dead-letter queue",
+        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(window)})
     fn.role.add_to_policy(iam.PolicyStatement(
         sid="IdempotencyRecords",
         actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],

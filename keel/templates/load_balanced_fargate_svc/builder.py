@@ -108,5 +108,5 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                               period=Duration.minutes(1)),
                                           description=f"{ctx.family}: targets failing health checks")]
         outputs["url"] = f"tcp://{nlb.load_balancer.load_balancer_dns_name}:{port}"
-    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms)
+    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
     return published(ctx, svc, pipeline, outputs, discovery_name(ctx, inputs.discovery, port))

@@ -78,6 +78,6 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                              treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                              alarm_description=f"{ctx.family}: messages are reaching the dead-letter queue")
-    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm])
+    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm], environment=environment)
     return published(ctx, svc, pipeline, outputs, {"queue-url": queue.queue_url, "queue-arn": queue.queue_arn,
                                                    "dead-letter-queue-url": dead_letters.queue_url})
