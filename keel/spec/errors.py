@@ -23,6 +23,13 @@ def render_value(value: Any) -> str:
 
 
 _SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Control characters a user's names or values carry into a message, escaped as JSON writes them: one
+    problem stays one line, and a terminal never receives raw escape sequences from a spec."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def join_path(*parts: str | int) -> str:
@@ -63,7 +70,7 @@ class Problem:
         if self.expected:
             detail.append(f"expected {self.expected}")
         suffix = f" ({', '.join(detail)})" if detail else ""
-        return f"{where}: {self.message}{suffix}"
+        return one_line(f"{where}: {self.message}{suffix}")
 
 
 class SpecError(Exception):

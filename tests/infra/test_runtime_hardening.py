@@ -123,7 +123,7 @@ def test_rotation_settings_come_from_the_spec_not_from_tags(platform: Synthesize
 @pytest.mark.parametrize(("stack", "path", "caller"), [
     ("keel-dev", "/keel-dev/Config/Rotation/Resource", "Secrets Manager"),
     ("keel-items-api-dev", "/keel-items-api-dev/Function/Resource", "API Gateway"),
-    ("keel-items-worker-dev", "/keel-items-worker-dev/Function/Resource", "SQS event source mapping"),
+    ("keel-items-worker-dev", "/keel-items-worker-dev/Function/Resource", "SQS poller"),
 ])
 def test_no_dlq_acknowledgement_names_the_function_s_own_caller(platform: Synthesized, stack: str, path: str,
                                                                 caller: str) -> None:
