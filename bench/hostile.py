@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from keel.templates.registry import TemplateVersion  # noqa: E402
 from tests.spec.fuzz_strategies import (  # noqa: E402
     TEXT_MUTATIONS,
     VERSIONS,
@@ -34,19 +35,27 @@ from tests.spec.hostile_cases import ALL_CASES, LINE, Case, write  # noqa: E402
 
 
 def fuzz_cases(count: int) -> dict[str, Case]:
+    """`count` documents spread over the template versions, one hypothesis run per version as the fuzz tests
+    do (a single run that also draws the version trips hypothesis's replay check)."""
     out: dict[str, Case] = {}
+    for version in VERSIONS:
+        _collect(version, max(1, count // len(VERSIONS)), out)
+    return out
 
-    @settings(max_examples=count, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+
+def _collect(version: TemplateVersion, count: int, out: dict[str, Case]) -> None:
+    @settings(max_examples=count, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
     @given(data=st.data(), mutation=st.sampled_from(sorted(TEXT_MUTATIONS)))
     def collect(data: st.DataObject, mutation: str) -> None:
-        version = data.draw(st.sampled_from(VERSIONS))
         doc, files = platform_for(version, data)
         text = TEXT_MUTATIONS[mutation](to_yaml(mutate(doc, data)))
         out[f"fuzz-{len(out):04d}-{version.label}-{mutation}"] = Case(
             {"project/platform.yaml": text, **{f"project/{k}": v for k, v in files.items()}}, "")
 
     collect()
-    return out
+
+
 
 
 def run(name: str, case: Case) -> dict[str, object]:

@@ -7,7 +7,6 @@ The data is read where it is, never copied: `$KEEL_REFERENCE_DATA/copilot-manife
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -61,6 +60,7 @@ def test_all_workload_manifests_together_synthesize_nag_clean(tmp_path: Path) ->
     from keel.cdk_context import cli_context
     from keel.spec import load_platform
     from keel.stacks.app import build
+    from tests.infra.conftest import open_findings
 
     workloads = [m for m in MANIFESTS if (read_yaml(m) or {}).get("type") not in (None, ENVIRONMENT)]
     assert workloads, f"no Copilot workload manifests under {DATA}"
@@ -78,8 +78,5 @@ def test_all_workload_manifests_together_synthesize_nag_clean(tmp_path: Path) ->
     app = cdk.App(context=cli_context(), outdir=str(outdir))
     build(app, model)
     app.synth()
-    report = outdir / "validation-report.json"
-    findings = [v for p in json.loads(report.read_text())["pluginReports"] for v in p.get("violations", [])] \
-        if report.exists() else []
-    assert findings == []
+    assert open_findings(outdir) == []  # the gate packs; NIST 800-53 R5 only reports
     assert {p.name.removesuffix(".template.json") for p in outdir.glob("keel-*.template.json")} >= stacks
