@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from keel.contract.registry import Registry, RegistryError, TemplateRef, Version
 from keel.delivery.command import register as add_delivery_commands
 from keel.lifecycle.commands import _registry as lifecycle_registry
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
@@ -16,7 +17,6 @@ from keel.lifecycle.commands import cmd_templates_check
 from keel.lifecycle.docs import input_rows
 from keel.report import render_report, render_table
 from keel.spec import SpecError, load_platform
-from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.lifecycle.outdated import LifecycleError
 from keel.lifecycle.proton_import import dump_yaml
 from keel.spec import SpecError, load_platform
 from keel.spec.yamlio import YamlReadError, read_yaml
-from keel.templates.registry import Registry, TemplateRef, TemplateVersion
 
 BUNDLE_ENVIRONMENT = "bundle"
 BUNDLE_SERVICE = "bundle"

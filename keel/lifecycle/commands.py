@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from keel.cdk_context import project_node_first
-from keel.templates.registry import Registry, default_registry, load_registry
+from keel.contract.registry import Registry
+from keel.spec.registry import default_registry, load_registry
 
 
 def _registry(args: argparse.Namespace) -> Registry:

@@ -16,10 +16,10 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from keel.contract.registry import Registry, Template, TemplateRef, TemplateVersion
 from keel.lifecycle.compat import Change, compare_versions, summarize
 from keel.spec.loader import _display
 from keel.spec.yamlio import YamlReadError, read_yaml
-from keel.templates.registry import Registry, Template, TemplateRef, TemplateVersion
 
 
 class LifecycleError(Exception):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from keel.contract.naming import repository_name
 from keel.spec.errors import Problem
 
 CONTEXT_PREFIX = "keel:image:"
@@ -108,11 +109,6 @@ def resolve_overrides(overrides: Mapping[str, Any], services: Sequence[Any], *,
         if not wrong:
             images[name] = image
     return images, problems
-
-
-def repository_name(service: str, instance: str) -> str:
-    """The ECR repository Keel creates for an instance with `ecr_repository.enabled`."""
-    return f"keel/{service}/{instance}"
 
 
 def _repository_problem(image: ImageReference, service: str, instance: Any,

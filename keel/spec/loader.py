@@ -9,15 +9,16 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from keel.contract.naming import SHARED
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
+from keel.contract.schema import InputSchema, describe, leaf_keys
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
-from keel.spec.schema import InputSchema, describe, leaf_keys
+from keel.spec.registry import default_registry
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
-from keel.templates.common_inputs import SHARED
-from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
 _TAGS = {
@@ -400,7 +401,7 @@ class _Loader:
         """Instances sharing an environment's listener need distinct rule priorities and conditions:
         CloudFormation refuses a taken priority, and of two rules with the same conditions only one matches."""
         hook = template.inputs_hook("listener_rule")
-        rule = hook(service, instance, inputs, env) if hook else None
+        rule: Any = hook(service, instance, inputs, env) if hook else None
         if rule is None:
             return
         me = f"service \"{service}\" instance \"{instance}\""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import Aws, Stack, pipelines
+from aws_cdk import Aws, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
@@ -19,9 +18,10 @@ from keel.constructs.delivery import (
     acknowledge,
     acknowledge_pipeline_grants,
 )
+from keel.contract.naming import stack_name
 from keel.delivery import commands
-from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline, stack_name
-from keel.stacks.environment import keel_tags, tag_resources
+from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline
+from keel.stacks.base import KeelStack, keel_tags
 
 PIPELINE_STACK = stack_name("delivery", "pipeline")
 
@@ -35,16 +35,15 @@ def _tags(model: PlatformModel, **extra: str) -> dict[str, str]:
     return {**tags, **extra}
 
 
-class PipelineStack(Stack):
+class PipelineStack(KeelStack):
     """CDK Pipelines: source -> `make synth` -> self-mutation -> one stage per environment in the
     spec's order, a manual approval before each environment that asks for one (production by default)."""
 
     def __init__(self, scope: Construct, id_: str, *, model: PlatformModel, delivery: Delivery,
-                 stages: Mapping[str, cdk.Stage], **kwargs: Any) -> None:
+                 stages: Mapping[str, cdk.Stage], env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id_, stack_name=PIPELINE_STACK,
                          description=f"Keel deploy pipeline of platform {model.name}",
-                         tags=_tags(model), **kwargs)
-        tag_resources(self)
+                         tags=_tags(model), env=env)
         assert delivery.source is not None and delivery.pipeline is not None  # the loader guarantees both
         source = pipelines.CodePipelineSource.connection(
             delivery.source.repository, delivery.source.branch, connection_arn=delivery.source.connection_arn,
@@ -94,16 +93,15 @@ class PipelineStack(Stack):
         return [c for c in self.node.find_all() if isinstance(c, codebuild.Project)]
 
 
-class ServicePipelineStack(Stack):
+class ServicePipelineStack(KeelStack):
     """One container service's pipeline (Proton's pipeline_infrastructure), in the delivery account."""
 
     def __init__(self, scope: Construct, id_: str, *, model: PlatformModel, delivery: Delivery,
-                 service: Service, spec: ServicePipeline, **kwargs: Any) -> None:
+                 service: Service, spec: ServicePipeline, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id_, stack_name=service_pipeline_stack_name(service.name),
                          description=f"Keel pipeline of service {service.name}",
                          tags={**_tags(model), "keel:service": service.name, **dict(sorted(service.tags.items()))},
-                         **kwargs)
-        tag_resources(self)
+                         env=env)
         assert delivery.source is not None  # the loader requires it with any pipeline
         store = ArtifactStore(self, "Artifacts")
         self.service_pipeline = ContainerServicePipeline(

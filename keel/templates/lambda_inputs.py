@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.problems import InputProblem
+
 
 @dataclass(frozen=True)
 class LambdaFunctionInputs:
@@ -52,7 +54,7 @@ def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs |
     yield from check_code(inputs, pipeline, base=base)
 
 
-def check_function(inputs: LambdaFunctionInputs) -> Iterator[tuple[str, str, Any, str | None]]:
+def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
     """Rules every Lambda service template applies to the shared inputs."""
     if inputs.trace_sdk_calls and not inputs.tracing:
         yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"

@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from keel.spec.schema import iter_properties, resolve
+from keel.contract.registry import TemplateRef, TemplateVersion
+from keel.contract.schema import iter_properties, resolve
+from keel.spec.registry import default_registry
 from keel.spec.typed import field_names
-from keel.templates.registry import TemplateRef, TemplateVersion, default_registry
 
 VERSIONS = default_registry().all_versions()
 

@@ -130,7 +130,7 @@ def test_bundle_runs_jsii_on_the_projects_node_not_the_machines(monkeypatch: pyt
 
 
 def test_readme_templates_table_lists_every_template_version() -> None:
-    from keel.templates.registry import default_registry
+    from keel.spec.registry import default_registry
 
     rows = [line.split("|")[1] for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
     listed = {pair for cell in rows for pair in re.findall(r"`([a-z0-9-]+)` ([0-9]+\.[0-9]+)", cell)}

@@ -7,22 +7,22 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from keel.constructs.assembly_file import AssemblyFile
-from keel.constructs.common import RETENTION
+from keel.constructs.common import RETENTION, removal_policy
 from keel.constructs.eks_cluster import EksCluster, as_icluster
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
+from keel.contract.outputs import EksEnvOutputs
 from keel.eksa import documents, to_yaml
 from keel.spec.model import Environment
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
-from keel.templates.eks_env.inputs import EksEnvInputs
+from keel.templates.eks_env.inputs import EksEnvInputs, EksEnvInputsV11
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
 
-def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EnvironmentOutputs:
+def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EksEnvOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs.network)
-    policy = removal_policy(environment)
+    policy = removal_policy(production=environment.production)
     stack = Stack.of(scope)
     hybrid = inputs.hybrid_nodes
     cluster = EksCluster(
@@ -96,13 +96,17 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
     # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
-    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    v11 = inputs if isinstance(inputs, EksEnvInputsV11) else None
+    services = build_platform_services(scope, environment=environment, key=key.key,
+                                       event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
     discovery |= services.discovery
     # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
     for name, text in sorted(artifacts.items()):
         AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
                      content=text)
-    return EnvironmentOutputs(
-        environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
-        eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
-        eks_security_group=eks_cluster.cluster_security_group, bus=services.bus, config=services.config)
+    return EksEnvOutputs(
+        name=environment.name, template=environment.template.label, production=environment.production,
+        removal_policy=policy, vpc=network.vpc, vpc_cidr=inputs.network.vpc_cidr, key=key.key, bus=services.bus,
+        config=services.config_outputs, discovery=discovery,
+        cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
+        security_group=eks_cluster.cluster_security_group)

@@ -14,8 +14,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from keel.constructs.queues import dead_letter_queue
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.event_worker_svc.inputs import EventWorkerSvcInputs
 from keel.templates.lambda_inputs import LambdaPipelineInputs
 from keel.templates.lambda_service import build_function, environment_key, function_discovery
@@ -45,11 +45,11 @@ def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy)
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: EventWorkerSvcInputs,
-          pipeline: LambdaPipelineInputs, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: LambdaPipelineInputs, environment: NetworkOutputs) -> dict[str, str]:
     if environment.bus is None:
         raise ValueError(f"{instance.source}: environment {environment.name} has no event bus")
     key = environment_key(scope, environment)
-    policy = removal_policy(environment.environment)
+    policy = environment.removal_policy
     dead_letters = dead_letter_queue(scope, "DeadLetters", key=key, removal_policy=policy,
                                      owner=f"service {service.name}")
     queue = sqs.Queue(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     FargateServiceInputs,
-    Problem,
     ScalingInputs,
     check_ecs_environment,
     check_fargate,
@@ -59,18 +59,22 @@ def rule_priority(service: str, instance: str) -> int:
     return 1 + zlib.crc32(f"{service}/{instance}".encode()) % 50000
 
 
-def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: Any) -> ListenerRule | None:
+def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: Environment) -> ListenerRule | None:
     """The instance's rule on the shared listener; None behind a Network Load Balancer of its own, or on an
     environment without the shared load balancer (`check` reports that)."""
-    group = getattr(env.inputs, "load_balancer", None)
-    if not inputs.application or group is None or not group.enabled:
+    if not inputs.application or not env.offers.load_balancer:
         return None
+    return rule_for(service, instance, inputs)
+
+
+def rule_for(service: str, instance: str, inputs: LoadBalancedInputs) -> ListenerRule:
+    """The rule an instance with `loadbalancer_type: application` puts on the shared listener."""
     return ListenerRule(priority=inputs.listener_rule_priority or rule_priority(service, instance),
                         derived=inputs.listener_rule_priority is None, path_pattern=inputs.path_pattern,
                         host_header=inputs.host_header)
 
 
-def check(inputs: LoadBalancedInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs)
     yield from check_port(inputs.port)
     yield from check_url_path(inputs.health_check_path, "health_check_path")

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft7Validator, FormatChecker
 
-from keel.spec.errors import MISSING, join_path
+from keel.contract.problems import MISSING, join_path
 
 # The keywords Keel supports (Proton's documented subset plus arrays and nested objects).
 SUPPORTED_KEYWORDS = frozenset({
