@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from keel.contract.registry import Registry, RegistryError, TemplateRef, Version
-from keel.delivery.command import register as add_delivery_commands
-from keel.lifecycle.commands import _registry as lifecycle_registry
+from keel.delivery.diff_command import register as add_delivery_commands
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
-from keel.lifecycle.commands import cmd_templates_check
+from keel.lifecycle.commands import cmd_templates_check, registry_from
 from keel.lifecycle.docs import input_rows
 from keel.report import render_report, render_table
 from keel.spec import SpecError, load_platform
@@ -40,7 +39,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_templates(args: argparse.Namespace) -> int:
     if args.action == "check":
         return cmd_templates_check(args)
-    registry = lifecycle_registry(args)
+    registry = registry_from(args)
     if args.action == "show":
         return _show(args.name, registry)
     if args.name:

@@ -36,6 +36,14 @@ def secret_name(environment: str, service: str, key: str) -> str:
     return f"{PREFIX}/{environment}/{service}/{key}"
 
 
+#: The CDK context entries that carry the image a service pipeline built: `keel:image:<service>`.
+IMAGE_CONTEXT_PREFIX = "keel:image:"
+
+
+def image_context_key(service: str) -> str:
+    return f"{IMAGE_CONTEXT_PREFIX}{service}"
+
+
 def repository_name(service: str, instance: str) -> str:
     """The ECR repository Keel creates for an instance with `ecr_repository.enabled`."""
     return f"{PREFIX}/{service}/{instance}"

@@ -10,7 +10,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft7Validator
 from ruamel.yaml import YAML
@@ -34,11 +34,12 @@ def load_crds(folder: Path) -> dict[tuple[str, str], Crd]:
         for version in doc["spec"]["versions"]:
             if version.get("served"):
                 api = f"{group}/{version['name']}"
-                out[(api, kind)] = Crd(api, kind, closed(copy.deepcopy(version["schema"]["openAPIV3Schema"])))
+                schema = closed(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
+                out[(api, kind)] = Crd(api, kind, cast(Mapping[str, Any], schema))
     return out
 
 
-def closed(node: Any) -> Any:
+def closed(node: object) -> object:
     """Close every object schema with `properties` (unless it keeps unknown fields on purpose)."""
     if isinstance(node, dict):
         if ("properties" in node and "additionalProperties" not in node

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from keel.cdk_context import project_node_first
 from keel.contract.registry import Registry
 from keel.spec.registry import default_registry, load_registry
 
 
-def _registry(args: argparse.Namespace) -> Registry:
+def registry_from(args: argparse.Namespace) -> Registry:
     root = getattr(args, "registry", None)
     return load_registry(Path(root)) if root else default_registry()
 
@@ -30,7 +29,7 @@ def _registry_option(p: argparse.ArgumentParser) -> None:
 def cmd_templates_check(args: argparse.Namespace) -> int:
     from keel.lifecycle.compat import check_registry
 
-    registry = _registry(args)
+    registry = registry_from(args)
     problems, notes = check_registry(registry)
     for finding in notes:
         print(f"note: {finding.render()}")
@@ -51,7 +50,7 @@ def cmd_outdated(args: argparse.Namespace) -> int:
     from keel.lifecycle.outdated import LifecycleError, find_rows, render_outdated
 
     try:
-        rows = find_rows(Path(args.platform), _registry(args))
+        rows = find_rows(Path(args.platform), registry_from(args))
     except LifecycleError as exc:
         print(f"keel outdated: {exc}", file=sys.stderr)
         return 2
@@ -64,7 +63,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     from keel.lifecycle.upgrade import plan_upgrade, render_plan, write
 
     try:
-        plan = plan_upgrade(Path(args.platform), args.to, _registry(args), only=args.instance or ())
+        plan = plan_upgrade(Path(args.platform), args.to, registry_from(args), only=args.instance or ())
     except LifecycleError as exc:
         print(f"keel upgrade: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +92,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        made = bundle(args.ref, out, _registry(args), spec_file=Path(args.spec) if args.spec else None)
+        made = bundle(args.ref, out, registry_from(args), spec_file=Path(args.spec) if args.spec else None)
     except LifecycleError as exc:
         print(f"keel bundle: {exc}", file=sys.stderr)
         return 2
@@ -109,7 +108,7 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"keel import-proton: {root}: not a directory", file=sys.stderr)
         return 2
-    result = import_proton(root, _registry(args))
+    result = import_proton(root, registry_from(args))
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)
@@ -127,7 +126,7 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from keel.lifecycle.docs import stale_docs, write_docs
 
-    registry = _registry(args)
+    registry = registry_from(args)
     out = Path(args.out)
     if args.check:
         stale = stale_docs(registry, out)
@@ -143,7 +142,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the lifecycle subcommands on the `keel` parser's subparsers."""
     o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version",
                        description="Environments and instances pinned below the recommended version, and what "

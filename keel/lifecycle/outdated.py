@@ -82,14 +82,15 @@ def read_pins(platform: Path) -> list[Pin]:
 
 
 def _instances(platform: Path, entry: Mapping[str, Any]) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    raw: Any = entry.get("instances")
+    raw: object = entry.get("instances")
     if "spec_file" in entry:
         try:
             doc = read_yaml((platform.parent / str(entry["spec_file"])).resolve())
         except YamlReadError as exc:
             return (), f"{exc.file}: {exc.message}"
         raw = doc.get("instances") if isinstance(doc, Mapping) else None
-    found = tuple((str(i.get("name")), str(i.get("environment"))) for i in raw or [] if isinstance(i, Mapping))
+    items = raw if isinstance(raw, list) else []
+    found = tuple((str(i.get("name")), str(i.get("environment"))) for i in items if isinstance(i, Mapping))
     return found, None
 
 

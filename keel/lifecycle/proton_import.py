@@ -276,7 +276,7 @@ def _problems(root: Path, doc: Mapping[str, Any], registry: Registry) -> list[st
     return []
 
 
-def dump_yaml(doc: Any) -> str:
+def dump_yaml(doc: object) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.width = 4096  # never fold long strings (descriptions, policies)

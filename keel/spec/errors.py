@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from keel.contract.problems import MISSING, join_path, render_value
 
@@ -18,7 +17,7 @@ class Problem:
     file: str
     path: str
     message: str
-    got: Any = MISSING
+    got: object = MISSING
     expected: str | None = None
 
     def render(self) -> str:
@@ -57,7 +56,7 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, path: str, message: str, got: Any = MISSING,
+    def add(self, file: str, path: str, message: str, got: object = MISSING,
             expected: str | None = None) -> None:
         self.items.append(Problem(file, path, message, got, expected))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from keel.contract.naming import stack_name
 from keel.contract.offers import EnvironmentInputs, Offers
@@ -46,7 +45,7 @@ class ServiceInstance:
     service: str
     environment: str
     template: TemplateVersion
-    inputs: Any
+    inputs: object  # the template's frozen inputs dataclass (builders and checks take their own type)
     source: str
     # The image a service pipeline built (context `keel:image:<service>`): runs instead of the spec's `image`.
     image_override: ImageReference | None = None
@@ -61,7 +60,7 @@ class Service:
     name: str
     template: TemplateVersion
     pinned: TemplateRef
-    pipeline: Any  # the template's pipeline inputs dataclass, or None
+    pipeline: object  # the template's pipeline inputs dataclass, or None
     instances: tuple[ServiceInstance, ...]
     tags: Mapping[str, str]
     source: str

@@ -18,10 +18,11 @@ from keel.constructs.delivery import (
     acknowledge,
     acknowledge_pipeline_grants,
 )
+from keel.contract import pipeline as commands
 from keel.contract.naming import stack_name
-from keel.delivery import commands
 from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline
 from keel.stacks.base import KeelStack, keel_tags
+from keel.templates.container_inputs import PipelineInputs
 
 PIPELINE_STACK = stack_name("delivery", "pipeline")
 
@@ -103,14 +104,17 @@ class ServicePipelineStack(KeelStack):
                          tags={**_tags(model), "keel:service": service.name, **dict(sorted(service.tags.items()))},
                          env=env)
         assert delivery.source is not None  # the loader requires it with any pipeline
+        pipeline = service.pipeline
+        if not isinstance(pipeline, PipelineInputs):  # the loader only accepts pipelines of container services
+            raise TypeError(f"service {service.name}: a service pipeline needs a container template's pipeline inputs")
         store = ArtifactStore(self, "Artifacts")
         self.service_pipeline = ContainerServicePipeline(
             self, "Pipeline", service=service.name, connection_arn=spec.source.connection_arn,
             repository=spec.source.repository, branch=spec.source.branch,
             platform_connection_arn=delivery.source.connection_arn,
             platform_repository=delivery.source.repository, platform_branch=delivery.source.branch,
-            platform_file=model.source, service_dir=getattr(service.pipeline, "service_dir", None) or ".",
-            dockerfile=service.pipeline.dockerfile, unit_test_command=service.pipeline.unit_test_command,
+            platform_file=model.source, service_dir=pipeline.service_dir or ".",
+            dockerfile=pipeline.dockerfile, unit_test_command=pipeline.unit_test_command,
             targets=deploy_targets(model, service, spec), store=store)
 
 

@@ -15,7 +15,6 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from keel.cdk_context import project_node_first
 from keel.delivery.assembly import AssemblyError, read_assembly
@@ -28,7 +27,7 @@ from keel.spec import SpecError, load_platform
 PASSED, BLOCKED, FAILED = 0, 1, 2
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("diff", help="diff the working tree against a git ref offline; gate destructive changes",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--base", metavar="REF", help="git ref to compare with (default: merge base with main)")
