@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 PLATFORM ?= platform.yaml
 
-.PHONY: setup synth test lint typecheck validate diff deploy clean bench bench-handlers
+.PHONY: setup synth test conformance lint typecheck validate diff deploy clean bench bench-handlers
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -24,16 +24,24 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 ## The main job: validate the spec, synthesize every stack into cdk.out (nag + CloudFormation
-## validation on), then print the summary table.
+## validation on), then print the summary table. EKSA_CRDS=DIR checks the EKS Anywhere documents against
+## the CRDs in DIR at synth time.
 synth: setup
 	$(PY) -m keel validate $(PLATFORM) --quiet
 	rm -rf cdk.out
-	KEEL_PLATFORM=$(PLATFORM) npx cdk synth --quiet || { $(PY) -m keel report cdk.out; exit 1; }
+	KEEL_PLATFORM=$(PLATFORM) npx cdk synth --quiet $(if $(EKSA_CRDS),-c keel:eksa-crds=$(EKSA_CRDS)) \
+		|| { $(PY) -m keel report cdk.out; exit 1; }
 	$(PY) -m keel report cdk.out
 
-## The whole test suite (what CI runs).
+## The whole self-contained test suite: our own fixtures only, nothing outside the repository.
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --ignore=tests/conformance
+
+## Keel against outside reference data (AWS's Proton samples, EKS Anywhere's CRDs, Copilot's manifests):
+## read from KEEL_REFERENCE_DATA (default ../shared/data); fails, never skips, when a data set is missing.
+## How to get the data at its pinned versions: docs/reference-data.md.
+conformance: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.
 ## Exit 1: a stateful resource or a stack would be replaced or removed (see delivery.allow_destructive).

@@ -5,6 +5,10 @@ The platform file comes from context `keel:platform` (`-c keel:platform=...`), t
 then `platform.yaml`. Context `keel:image:<service>` entries (a service pipeline's deploy step sets them)
 replace the spec's image of that service's instances. Spec problems print as `file:path: message` and
 exit 2 before aws_cdk is even imported, so nothing is written to cdk.out.
+
+An EKS Anywhere CRD folder (context `keel:eksa-crds`, then KEEL_EKSA_CRDS) turns on the synth-time check
+of every EKS Anywhere document Keel writes; a document that breaks its CRD exits 2 before cdk.out is
+written. Without one, `keel report` says the documents were not checked.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from keel.eksa.crds import CrdError, CrdFolder, CrdProblems, load_crd_folder
 from keel.spec import SpecError, load_platform
 from keel.spec.images import from_context
 
@@ -34,6 +40,10 @@ def platform_file(context: dict[str, Any] | None = None) -> str:
     return str(context.get("keel:platform") or os.environ.get("KEEL_PLATFORM") or "platform.yaml")
 
 
+def eksa_crd_folder(context: dict[str, Any]) -> str | None:
+    return str(context.get("keel:eksa-crds") or os.environ.get("KEEL_EKSA_CRDS") or "") or None
+
+
 def main() -> int:
     context = cli_context()
     try:
@@ -41,6 +51,14 @@ def main() -> int:
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
+    crds: CrdFolder | None = None
+    folder = eksa_crd_folder(context)
+    if folder is not None:
+        try:
+            crds = load_crd_folder(Path(folder))
+        except CrdError as exc:
+            print(f"keel:eksa-crds: {exc}\n1 problem; nothing was synthesized.", file=sys.stderr)
+            return 2
 
     import aws_cdk as cdk
 
@@ -49,9 +67,12 @@ def main() -> int:
 
     app = cdk.App()
     try:
-        build(app, model)
+        build(app, model, eksa_crds=crds)
     except SourceError as exc:  # the spec layer checks these first; never a traceback all the same
         print(f"{exc}\n1 problem; nothing was synthesized.", file=sys.stderr)
+        return 2
+    except CrdProblems as exc:
+        print(exc.render(), file=sys.stderr)
         return 2
     app.synth()
     return 0

@@ -98,9 +98,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
-              "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable); 2 the command cannot "
-              "run (bad arguments, invalid platform, unknown template, nothing synthesized); 3 a broken template "
-              "definition; 141 the output pipe closed (e.g. `| head`).")
+              "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable, Copilot fields "
+              "reported); 2 the command cannot run (bad arguments, invalid platform, unknown template, nothing "
+              "synthesized); 3 a broken template definition; 141 the output pipe closed (e.g. `| head`).")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -28,12 +28,28 @@ class PlanError(ValueError):
         self.field, self.message, self.got, self.expected = field, message, got, expected
 
 
+# Address space a VPC cannot take (EC2 refuses it, or it would shadow the host's own addresses).
+NOT_FOR_A_VPC = {
+    "0.0.0.0/8": "\"this network\"", "127.0.0.0/8": "loopback", "169.254.0.0/16": "link-local",
+    "224.0.0.0/4": "multicast", "240.0.0.0/4": "reserved",
+}
+
+
+def check_vpc_range(vpc: ipaddress.IPv4Network) -> None:
+    """Raises PlanError when the VPC CIDR overlaps loopback, link-local, multicast or reserved space."""
+    for block, what in NOT_FOR_A_VPC.items():
+        if vpc.overlaps(ipaddress.IPv4Network(block)):
+            raise PlanError("vpc_cidr", f"overlaps {what} address space ({block}), which a VPC cannot use", str(vpc),
+                            "a private range (RFC 1918) such as 10.0.0.0/16")
+
+
 def plan_subnets(*, vpc_cidr: str, az_count: int, explicit: Mapping[str, Sequence[str | None]],
                  masks: Mapping[str, int | None], field_names: Mapping[str, Sequence[str]]) -> SubnetPlan:
     """Place every subnet: explicit CIDRs where given, the first free aligned block of the tier's mask
     elsewhere. `masks[tier] is None` leaves the tier out. `field_names[tier][az]` names the input that
     sets a CIDR, so errors point at it."""
     vpc = ipaddress.IPv4Network(vpc_cidr)
+    check_vpc_range(vpc)
     used: list[tuple[ipaddress.IPv4Network, str]] = []
     placed: dict[str, list[ipaddress.IPv4Network | None]] = {}
     for tier in TIERS:

@@ -80,6 +80,28 @@ def stack_rows(outdir: Path) -> list[StackRow]:
     return rows
 
 
+def eks_anywhere_line(outdir: Path) -> str | None:
+    """Whether the EKS Anywhere documents in cdk.out were checked against CRDs at synth time (None: there
+    are none). The synth records a check in `<stack>.eks-anywhere-crd-check.json`; no record, no check."""
+    files = sorted(p for p in outdir.rglob("*.eks-anywhere-*.yaml"))
+    if not files:
+        return None
+    checked: dict[Path, int] = {}
+    folders: set[str] = set()
+    for record in outdir.rglob("*.eks-anywhere-crd-check.json"):
+        data = json.loads(record.read_text())
+        folders.add(str(data.get("crds")))
+        checked |= {record.parent / name: count for name, count in data.get("documents", {}).items()}
+    unchecked = [p for p in files if p not in checked]
+    if len(unchecked) == len(files):
+        return "EKS Anywhere documents: not checked against CRDs (give -c keel:eksa-crds=DIR)"
+    line = (f"EKS Anywhere documents: {sum(checked.values())} in {len(checked)} file(s) checked against the CRDs "
+            f"in {', '.join(sorted(folders))}")
+    if unchecked:
+        line += f"; not checked: {', '.join(p.name for p in unchecked)}"
+    return line
+
+
 def render_table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
@@ -99,4 +121,5 @@ def render_report(outdir: Path) -> tuple[str, bool]:
     clean = not any(r.findings for r in rows) and not messages
     tail = [f"\n{len(messages)} unacknowledged finding(s):", *messages] if messages else \
         [f"\n{len(rows)} stack(s) in {outdir}; compliance: AwsSolutions + Serverless packs, 0 unacknowledged findings."]
-    return table + "\n" + "\n".join(tail), clean
+    eksa = eks_anywhere_line(outdir)
+    return table + "\n" + "\n".join([*tail, *([eksa] if eksa else [])]), clean

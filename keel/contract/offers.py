@@ -25,6 +25,19 @@ class Offers:
     anywhere_gpu: bool = False
 
 
+class ListenerRuleClaim(Protocol):
+    """A rule an instance puts on its environment's shared listener (an inputs module's `listener_rule` hook):
+    what the loader compares across the instances of one environment."""
+
+    priority: int
+    derived: bool  # True when the spec sets no priority (derived from the names)
+    path_pattern: str
+    host_header: str | None
+
+    @property
+    def conditions(self) -> tuple[str, str | None]: ...
+
+
 class EnvironmentInputs(Protocol):
     """What the spec layer needs of an environment template's inputs dataclass."""
 

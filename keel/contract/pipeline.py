@@ -10,6 +10,7 @@ from keel.contract.naming import image_context_key
 
 LINT = "make lint"
 TEST = "make test"
+CONFORMANCE = "make conformance"  # against the outside reference data (docs/reference-data.md)
 DIFF = "make diff"
 
 

@@ -38,7 +38,9 @@ FORMATS = FormatChecker(formats=())
 def _is_ipv4_cidr(value: object) -> bool:
     """`format: ipv4-cidr`: a real network address (Proton's regex patterns accept 999.0.0.0/16)."""
     if isinstance(value, str):
-        ipaddress.IPv4Network(value, strict=True)
+        network = ipaddress.IPv4Network(value, strict=True)
+        if str(network) != value:  # Python reads "10.20.0.0/016"; EC2 and CloudFormation do not
+            raise ValueError(f"write it as {network}")
     return True
 
 

@@ -12,6 +12,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import SafeRepresenter
 
+# EKS Anywhere files in the cloud assembly are `<stack>.eks-anywhere-*.yaml`; when they were checked against
+# a CRD folder, `<stack>.eks-anywhere-crd-check.json` records it (what `keel report` reads).
+EKSA_FILE_PREFIX = "eks-anywhere-"
+CRD_CHECK_FILE = "eks-anywhere-crd-check.json"
+
 # Plain scalars a YAML 1.1 reader (Kubernetes' sigs.k8s.io/yaml) takes for booleans, nulls or numbers.
 _YAML11_SPECIAL = re.compile(
     r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|"

@@ -123,6 +123,52 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     return 0 if result.mapped else 1
 
 
+def cmd_import_copilot(args: argparse.Namespace) -> int:
+    from keel.lifecycle.copilot_import import (
+        CopilotImportError,
+        import_copilot,
+        render_report_markdown,
+        write_atomically,
+    )
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        print(f"keel import-copilot: {root}: not a directory", file=sys.stderr)
+        return 2
+    try:
+        result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
+                                region=args.region, registry=registry_from(args))
+    except CopilotImportError as exc:
+        print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"keel import-copilot: {root}: a manifest is nested too deeply to be a Copilot manifest\n"
+              "Nothing was written.", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    files = {out: result.text}
+    if args.report:
+        files[Path(args.report)] = render_report_markdown(result, root)
+    try:
+        write_atomically(files)
+    except OSError as exc:
+        print(f"keel import-copilot: cannot write: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
+    for finding in result.findings:
+        print(finding.render(), file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    platform = result.platform
+    print(f"Wrote {out}: {len(platform['environments'])} environment(s), {len(platform.get('services', []))} "
+          f"service(s), {sum(len(s['instances']) for s in platform.get('services', []))} instance(s)"
+          f"{', a delivery section' if 'delivery' in platform else ''}; it passes `keel validate`."
+          + (f" Report: {args.report}." if args.report else ""))
+    if result.findings:
+        print(f"{len(result.findings)} field(s) have no Keel equivalent (listed on stderr"
+              f"{' and in ' + args.report if args.report else ''}).")
+    return result.exit_code
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from keel.lifecycle.docs import stale_docs, write_docs
 
@@ -185,6 +231,28 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     i.add_argument("--out", metavar="FILE", help="write the platform.yaml fragment here (default: print it)")
     _registry_option(i)
     i.set_defaults(func=cmd_import_proton)
+
+    c = sub.add_parser("import-copilot", help="turn an AWS Copilot workspace into a platform file",
+                       description="Read a Copilot workspace (copilot/.workspace, every service, job, environment "
+                       "and pipeline manifest, addons/ and overrides/), write a platform file that passes `keel "
+                       "validate`, and report every manifest field Keel has no equivalent for as `file:path: why "
+                       "(got VALUE)` on stderr (and in --report). One service per workload manifest, one instance "
+                       "per environment; `environments.<env>` overrides merge into that instance's spec. Exit 0 "
+                       "everything mapped; 1 the platform was written and some fields were reported; 2 it cannot "
+                       "run (no copilot/ folder, unreadable YAML): nothing is written.")
+    c.add_argument("dir", metavar="DIR", help="the workspace root (the folder that contains copilot/)")
+    c.add_argument("--out", required=True, metavar="FILE", help="the platform file to write (e.g. platform.yaml)")
+    c.add_argument("--environment", action="append", metavar="NAME",
+                   help="also create this environment (repeatable; one the workspace describes is not added twice)")
+    c.add_argument("--report", metavar="FILE.md", help="also write the report as Markdown here")
+    c.add_argument("--connection-arn", metavar="ARN",
+                   help="the CodeStar/CodeConnections connection of the pipeline's repository (Copilot named it; "
+                   "Keel's delivery.source needs its ARN); without it the delivery section is written commented out")
+    c.add_argument("--region", metavar="REGION",
+                   help="the application's AWS region (Copilot's workspace does not record it): environments whose "
+                   "subnets name no availability zones get it, with zones <region>a and <region>b")
+    _registry_option(c)
+    c.set_defaults(func=cmd_import_copilot)
 
     d = sub.add_parser("docs", help="write one Markdown page per template version",
                        description="One Markdown page per template version and an index, from the registry. Exit 0 "

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft7Validator
 
 from keel.contract.naming import SHARED
+from keel.contract.offers import EnvironmentInputs, ListenerRuleClaim
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
+from keel.spec.paths import OutsideProject, inside_project, project_root
 from keel.spec.registry import default_registry
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
@@ -24,7 +26,8 @@ _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLengt
 _TAGS = {
     "type": "object",
     "propertyNames": {"pattern": "^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$"},
-    "additionalProperties": {"type": "string", "maxLength": 256},
+    # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
+    "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
@@ -115,6 +118,7 @@ class _Loader:
         self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}
         self.path = path
         self.base = path.parent
+        self.root = project_root(path)
         self.file = _display(path)
         self.registry = registry
         self.problems = Problems()
@@ -125,7 +129,7 @@ class _Loader:
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
 
     # -- helpers -------------------------------------------------------------------------------
-    def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
+    def _structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
@@ -137,26 +141,35 @@ class _Loader:
                 if "propertyNames" in err.schema_path:
                     message, got, expected = "is not a valid tag key", err.instance, \
                         "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+                elif err.validator == "pattern" and "tags" in list(err.absolute_path):
+                    message, expected = "contains a control character", "printable text (no tab, newline or NUL)"
                 self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
             parts = list(err.absolute_path)
             if len(parts) >= 2:
                 bad.add(_named_path(doc, parts[:2]))
         return bad
 
-    def _yaml(self, path: Path, shown: str) -> Any:
+    def _yaml(self, path: Path, shown: str) -> object:
         text = self.texts.get(path.resolve())
         return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
 
     def _read(self, relative: str, where: str) -> tuple[Any, str] | None:
-        path = (self.base / relative).resolve()
+        try:
+            path = inside_project(self.root, self.base, relative)
+        except OutsideProject as exc:
+            self.problems.add(self.file, where, f"cannot use spec file: it {exc}", relative, exc.expected)
+            return None
         shown = _display(path)
         try:
             return self._yaml(path, shown), shown
         except YamlReadError as exc:
-            self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative)
+            if exc.path:  # a value inside the file: located there
+                self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
+            else:
+                self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
 
-    def _template(self, text: Any, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
+    def _template(self, text: object, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
         try:
             ref = TemplateRef.parse(str(text))
         except ValueError:
@@ -175,14 +188,14 @@ class _Loader:
         return ref, found
 
     def _inputs(self, schema: InputSchema, raw: Mapping[str, Any], file: str, prefix: str,
-                cls: type) -> Any:
+                cls: type) -> object:
         values = schema.with_defaults(raw)
         problems = schema.validate(values)
         for path, message, got, expected in problems:
             self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
         return None if problems else to_dataclass(cls, values)
 
-    def _checks(self, template: TemplateVersion, inputs: Any, env: Environment, file: str, prefix: str) -> None:
+    def _checks(self, template: TemplateVersion, inputs: object, env: Environment, file: str, prefix: str) -> None:
         check = template.checks()
         if check is None or inputs is None:
             return
@@ -194,13 +207,14 @@ class _Loader:
         try:
             doc = self._yaml(self.path, self.file)
         except YamlReadError as exc:
-            self.problems.add(exc.file, "", exc.message)
+            self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
             self.problems.raise_if_any()
         if not isinstance(doc, Mapping):
             self.problems.add(self.file, "", "the platform file must be a mapping",
                               "an empty file" if doc is None else f"a {type(doc).__name__}",
                               "keys name, environments, services")
             self.problems.raise_if_any()
+        assert isinstance(doc, Mapping)  # raise_if_any raised otherwise
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
 
         environments: list[Environment] = []
@@ -226,7 +240,7 @@ class _Loader:
         self._unique([(s.name, "") for s in services], "services", "service")
         for i, raw in enumerate(_list(doc.get("services"))):
             name = raw.get("name") if isinstance(raw, Mapping) else None
-            if name in self.reserved:
+            if isinstance(name, str) and name in self.reserved:
                 self.problems.add(self.file, f"{_named_path(doc, ['services', i])}.name",
                                   f"is reserved: {self.reserved[name]}", name, "another service name")
         self._stack_names(environments, services)
@@ -303,14 +317,15 @@ class _Loader:
         if inputs is None or not ok:
             return None
         env = Environment(
-            name=raw["name"], template=template, pinned=ref, inputs=inputs,
+            # An environment template's inputs class answers offers() (a registry test holds every one to it).
+            name=raw["name"], template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
         self._checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env
 
-    def _config_services(self, inputs: Any, file: str, prefix: str) -> None:
+    def _config_services(self, inputs: object, file: str, prefix: str) -> None:
         """Config plane entries name a service: never one of the environment's own output paths."""
         config = getattr(inputs, "config", None)
         if config is None:
@@ -376,6 +391,9 @@ class _Loader:
                 if inst["environment"] not in declared:
                     self.problems.add(file, f"{ipath}.environment", f"unknown environment \"{inst['environment']}\"",
                                       MISSING, "one of: " + ", ".join(declared))
+                # Its own inputs are still judged: a wrong environment must not hide a wrong port.
+                self._inputs(template.input_schema, dict(inst.get("spec") or {}), file, f"{ipath}.spec",
+                             template.inputs_type())
                 continue  # a broken environment is reported where it is declared
             if not template.accepts_environment(env.template):
                 allowed = ", ".join(f"{n}:{m}" for n, m in template.compatible_environments)
@@ -396,12 +414,12 @@ class _Loader:
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
 
-    def _listener_rule(self, template: TemplateVersion, service: str, instance: str, inputs: Any,
+    def _listener_rule(self, template: TemplateVersion, service: str, instance: str, inputs: object,
                        env: Environment, file: str, prefix: str) -> None:
         """Instances sharing an environment's listener need distinct rule priorities and conditions:
         CloudFormation refuses a taken priority, and of two rules with the same conditions only one matches."""
         hook = template.inputs_hook("listener_rule")
-        rule: Any = hook(service, instance, inputs, env) if hook else None
+        rule = cast("ListenerRuleClaim | None", hook(service, instance, inputs, env) if hook else None)
         if rule is None:
             return
         me = f"service \"{service}\" instance \"{instance}\""
@@ -419,37 +437,37 @@ class _Loader:
                               f"path_pattern{host} equal those of {other} on {listener}: only one of the two "
                               "rules would ever match", rule.path_pattern, "a different path_pattern or host_header")
 
-    def _sources(self, template: TemplateVersion, inputs: Any, pipeline: Any, file: str, ipath: str,
+    def _sources(self, template: TemplateVersion, inputs: object, pipeline: object, file: str, ipath: str,
                  pipeline_path: str) -> None:
         check = template.source_checks()
         if check is None:
             return
         base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
-        for section, path, message, got, expected in check(inputs, pipeline, base=base):
+        for section, path, message, got, expected in check(inputs, pipeline, base=base, root=self.root):
             where = pipeline_path if section == "pipeline" else f"{ipath}.spec"
             problem = (file, join_path(where, path), message, got, expected)
             if problem not in self._reported:
                 self._reported.add(problem)
                 self.problems.add(*problem)
 
-    def _pipeline(self, template: TemplateVersion, raw: Any, file: str, path: str) -> Any:
+    def _pipeline(self, template: TemplateVersion, raw: object, file: str, path: str) -> object:
         schema, cls = template.pipeline_schema, template.pipeline_type()
         if schema is None or cls is None:
             if raw:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
-        return self._inputs(schema, dict(raw or {}), file, path, cls)
+        return self._inputs(schema, dict(raw) if isinstance(raw, Mapping) else {}, file, path, cls)
 
 
 def _a(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _named_path(doc: Any, parts: Sequence[Any]) -> str:
+def _named_path(doc: object, parts: Sequence[Any]) -> str:
     """['environments', 0, 'region'] -> 'environments[dev].region' (names read better than indexes)."""
     out = ""
     node = doc

@@ -1,51 +1,198 @@
-"""YAML reading with errors that name the file and line; ruamel keeps YAML 1.2 semantics (no `on: true`)."""
+"""YAML reading with errors that name the file and line; ruamel keeps YAML 1.2 semantics (no `on: true`).
+
+Every YAML the spec layer reads (platform files, spec files, contracts, template schemas) goes through here,
+so one set of limits bounds them all. The limits hold BEFORE anything grows: the file's size is checked
+before it is read, and the composer counts depth, value lengths and nodes as it pulls each event (an alias
+counting as every node it stands for), so an alias bomb is refused, never expanded.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+import stat
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
+from ruamel.yaml.events import AliasEvent, Event, ScalarEvent
+from ruamel.yaml.nodes import Node
+
+from keel.spec.errors import MISSING, join_path
+
+MAX_FILE_BYTES = 1024 * 1024
+"""A platform, a spec file or a contract is kilobytes; a megabyte is a mistake or an attack."""
+MAX_SCALAR_CHARS = 64 * 1024
+"""The longest single value (a description, an inline policy)."""
+MAX_DEPTH = 64
+"""Nesting depth: far beyond any real spec, far below Python's recursion limit."""
+MAX_NODES = 10_000
+"""Nodes in the document, each alias counted as the whole node it repeats (anchors stay usable,
+billion-laughs bombs do not)."""
+MAX_INT_DIGITS = 30
+"""Digits of an integer: no input needs more, and Python refuses to print ints above 4300 digits."""
+
+
+# A long run of opening brackets: refused before ruamel's scanner, which looks ahead up to 1024 characters
+# for a possible key at every one of them (seconds of work for the nesting error it would then report).
+_BRACKET_RUN = re.compile(r"(?:[\[{][ \t]*){" + str(MAX_DEPTH + 1) + "}")
 
 
 class YamlReadError(Exception):
-    def __init__(self, file: str, message: str) -> None:
+    def __init__(self, file: str, message: str, *, path: str = "", got: object = MISSING,
+                 expected: str | None = None) -> None:
         self.file = file
         self.message = message
+        self.path = path
+        self.got = got
+        self.expected = expected
         super().__init__(f"{file}: {message}")
+
+
+class _LimitExceeded(MarkedYAMLError):
+    """A bound broken while reading events; carries the mark of the offending node."""
+
+    def __init__(self, problem: str, mark: StreamMark | None, got: object, expected: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.got = got
+        self.expected = expected
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, counting as it pulls each event and before it builds the node: depth, value
+    lengths, and nodes, an alias counted as the size of the node it repeats (the composer shares that
+    node, it never copies it, so an alias bomb is refused before anything expands)."""
+
+    def __init__(self, loader: object = None) -> None:
+        super().__init__(loader)
+        self._depth = self._nodes = 0
+        self._sizes: dict[Any, int] = {}  # anchor -> nodes in the finished node it names
+        self._open: list[Any] = []  # anchors of the collections being composed
+
+    def compose_node(self, parent: object, index: object) -> Node:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            if event.anchor in self._open:
+                raise _LimitExceeded("an alias refers to the node that contains it", event.start_mark,
+                                     f"*{event.anchor}", "aliases to finished nodes only (no recursive data)")
+            self._count(self._sizes.get(event.anchor, 1), event)
+            return cast(Node, super().compose_node(parent, index))
+        if isinstance(event, ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
+            raise _LimitExceeded("a value is too long", event.start_mark, f"{len(event.value)} characters",
+                                 f"at most {MAX_SCALAR_CHARS} characters in one value")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _LimitExceeded("nesting is too deep", event.start_mark, f"more than {MAX_DEPTH} levels",
+                                 f"at most {MAX_DEPTH} nested mappings or lists")
+        start = self._nodes
+        self._count(1, event)
+        self._open.append(event.anchor)
+        node = cast(Node, super().compose_node(parent, index))
+        self._open.pop()
+        self._depth -= 1
+        if event.anchor is not None:
+            self._sizes[event.anchor] = self._nodes - start
+        return node
+
+    def _count(self, n: int, event: Event) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            what = "aliases expand" if isinstance(event, AliasEvent) else "the document grows"
+            raise _LimitExceeded(f"{what} beyond the node budget (aliases are never expanded past it)",
+                                 event.start_mark, f"more than {MAX_NODES} nodes",
+                                 f"at most {MAX_NODES} nodes, an alias counted as the nodes it repeats")
 
 
 def read_yaml(path: Path, *, display: str | None = None) -> Any:
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise YamlReadError(shown, "is not a regular file", expected="a YAML file")
+        size = info.st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlReadError(shown, "the file is too large", got=f"{size} bytes",
+                                expected=f"at most {MAX_FILE_BYTES} bytes")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the file may grow between stat and read
+        if len(data) > MAX_FILE_BYTES:
+            raise YamlReadError(shown, "the file is too large", got=f"more than {MAX_FILE_BYTES} bytes",
+                                expected=f"at most {MAX_FILE_BYTES} bytes")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise YamlReadError(shown, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlReadError(shown, f"cannot read file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise YamlReadError(shown, f"is not UTF-8 text (byte {exc.start})", expected="a UTF-8 YAML file") from None
+    except OSError as exc:
+        raise YamlReadError(shown, f"cannot read file: {exc.strerror or type(exc).__name__}") from None
     return parse_yaml(text, display=shown)
 
 
 def parse_yaml(text: str, *, display: str) -> Any:
-    yaml = YAML(typ="safe", pure=True)
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlReadError(display, "the file is too large", got=f"{len(text)} characters",
+                            expected=f"at most {MAX_FILE_BYTES} bytes")
+    run = _BRACKET_RUN.search(text)
+    if run:
+        line = text.count("\n", 0, run.start())
+        column = run.start() - (text.rfind("\n", 0, run.start()) + 1)
+        raise YamlReadError(display, f"line {line + 1}, column {column + 1}: nesting is too deep",
+                            got=f"more than {MAX_DEPTH} levels",
+                            expected=f"at most {MAX_DEPTH} nested mappings or lists")
+    yaml = YAML(typ="safe", pure=True)  # pure: YAML 1.2 parsing too (libyaml rejects `[https://x]`)
+    yaml.Composer = _BoundedComposer
     try:
-        return _plain(yaml.load(text))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a re-used anchor is legal YAML; ruamel warns on stderr
+            doc = yaml.load(text)
+    except _LimitExceeded as exc:
+        raise YamlReadError(display, f"{_where(exc.problem_mark)}{exc.problem}", got=exc.got,
+                            expected=exc.expected) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise YamlReadError(display, f"{where}invalid YAML: {exc.problem}") from None
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed"
+        raise YamlReadError(display, f"{_where(mark)}invalid YAML: {_first_line(problem)}") from None
     except YAMLError as exc:
-        raise YamlReadError(display, f"invalid YAML: {exc}") from None
+        raise YamlReadError(display, f"invalid YAML: {_first_line(str(exc))}") from None
+    except ValueError as exc:  # int() refuses thousands of digits before _plain sees the number
+        digits = "integer string conversion" in str(exc)
+        raise YamlReadError(display, "a number is too large" if digits else "invalid YAML: a value cannot be read",
+                            expected=f"at most {MAX_INT_DIGITS} digits" if digits else None) from None
+    return _plain(doc, display, ())
 
 
-def _plain(node: Any) -> Any:
-    """Plain dicts/lists; dates and other YAML-only scalars become strings (schemas speak JSON)."""
+def _where(mark: StreamMark | None) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "malformed"
+
+
+def _plain(node: object, display: str, at: tuple[str | int, ...]) -> Any:
+    """Plain dicts/lists; dates and other YAML-only scalars become strings (schemas speak JSON, so NaN,
+    infinities and huge integers, which JSON and CloudFormation cannot carry, are errors)."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, (str, int, float, bool)) else k: _plain(v)
-                for k, v in node.items()}
+        out = {}
+        for k, v in node.items():
+            key = k if isinstance(k, (str, int, float, bool)) and not isinstance(k, float) else str(k)
+            out[key] = _plain(v, display, (*at, str(key)))
+        return out
     if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if node is None or isinstance(node, (str, int, float, bool)):
+        return [_plain(v, display, (*at, i)) for i, v in enumerate(node)]
+    if isinstance(node, bool) or node is None or isinstance(node, str):
+        return node
+    if isinstance(node, float) and not math.isfinite(node):
+        raise YamlReadError(display, "is not a finite number", path=join_path(*at),
+                            got=str(node).replace("inf", "Infinity").replace("nan", "NaN"),
+                            expected="a finite number (JSON has no NaN or Infinity)")
+    if isinstance(node, int) and len(str(abs(node))) > MAX_INT_DIGITS:
+        raise YamlReadError(display, "is too large a number", path=join_path(*at),
+                            got=f"an integer of {len(str(abs(node)))} digits",
+                            expected=f"at most {MAX_INT_DIGITS} digits")
+    if isinstance(node, (int, float)):
         return node
     return str(node)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from keel.constructs.assembly_file import AssemblyFile
+from keel.eksa import CRD_CHECK_FILE, EKSA_FILE_PREFIX
+from keel.eksa.crds import CrdFolder, CrdProblems, check_stream
 from keel.spec.model import Environment, PlatformModel
 from keel.stacks.environment import EnvironmentStack
 from keel.stacks.service import ServiceInstanceStack
@@ -23,7 +28,10 @@ class BuiltPlatform:
         return [*self.environments.values(), *self.instances.values(), *self.delivery.values()]
 
 
-def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True) -> BuiltPlatform:
+def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
+          eksa_crds: CrdFolder | None = None) -> BuiltPlatform:
+    """`eksa_crds`: the user's CRD folder (app.py reads `keel:eksa-crds`); every EKS Anywhere document is
+    checked against it before anything is written (`CrdProblems` on a failure)."""
     stages = pipeline_stages(app, model)
     environments: dict[str, EnvironmentStack] = {}
     for env in model.environments:
@@ -41,7 +49,29 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True) -> Bui
     delivery = build_delivery(app, model, stages)
     if compliance:
         enable_compliance(app)  # the app's plugins also walk the stacks inside pipeline stages
+    if eksa_crds is not None:
+        check_eks_anywhere_documents(environments.values(), eksa_crds)
     return BuiltPlatform(environments=environments, instances=instances, delivery=delivery)
+
+
+def check_eks_anywhere_documents(stacks: Iterable[cdk.Stack], crds: CrdFolder) -> None:
+    """Validate each stack's EKS Anywhere files (the text written into cdk.out) against the CRDs, and
+    record the check next to them (`<stack>.eks-anywhere-crd-check.json`) for `keel report`."""
+    problems: list[str] = []
+    for stack in stacks:
+        files = sorted((c for c in stack.node.find_all() if isinstance(c, AssemblyFile) and cdk.Stack.of(c) is stack
+                        and c.name.startswith(EKSA_FILE_PREFIX) and c.name.endswith(".yaml")),
+                       key=lambda f: f.name)
+        checked: dict[str, int] = {}
+        for file in files:
+            count, found = check_stream(file.file_name(), file.content, crds)
+            checked[file.file_name()] = count
+            problems += found
+        if files:
+            AssemblyFile(stack, "EksAnywhereCrdCheck", name=CRD_CHECK_FILE,
+                         content=json.dumps({"crds": str(crds.folder), "documents": checked}, indent=1) + "\n")
+    if problems:
+        raise CrdProblems(crds.folder, problems)
 
 
 def pipeline_stages(app: cdk.App, model: PlatformModel) -> dict[str, cdk.Stage]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.contract.problems import InputProblem
+from keel.spec.paths import OutsideProject, inside_project
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,22 @@ class LambdaPipelineInputs:
     code_dir: str
 
 
-def check_code(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
-               ) -> Iterator[tuple[str, str, str, Any, str | None]]:
-    """`code_dir` (relative to the declaring file) exists and holds the handler's module."""
+def check_code(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
+               root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    """`code_dir` (relative to the declaring file, inside the project `root`) exists and holds the
+    handler's module."""
     if pipeline is None:
         return
-    root = (base / pipeline.code_dir).resolve()
+    try:
+        code = inside_project(root or base, base, pipeline.code_dir)
+    except OutsideProject as exc:
+        yield "pipeline", "code_dir", str(exc), pipeline.code_dir, exc.expected
+        return
+    yield from _handler_module(inputs, pipeline, code)
+
+
+def _handler_module(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs, root: Path
+                    ) -> Iterator[tuple[str, str, str, Any, str | None]]:
     if not root.is_dir():
         yield "pipeline", "code_dir", f"is not a directory ({root})", pipeline.code_dir, \
             "a folder with the function's code, relative to the file that declares the service"
@@ -49,12 +60,17 @@ def check_code(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | No
             f"module.function with {module}.py in code_dir"
 
 
-def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
-                  ) -> Iterator[tuple[str, str, str, Any, str | None]]:
-    yield from check_code(inputs, pipeline, base=base)
+def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
+                  root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    yield from check_code(inputs, pipeline, base=base, root=root)
 
 
 def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
     """Rules every Lambda service template applies to the shared inputs."""
+    if inputs.reserved_concurrency == 0:
+        # A reservation of 0 stops the function: every invocation is throttled. A typo or a fuzzed spec must not
+        # switch a service off silently; no 1.x input yet says "this is a kill switch on purpose".
+        yield "reserved_concurrency", "is 0, which stops the function (every invocation is throttled)", 0, \
+            "at least 1, or unset (the account's shared pool); to stop a function on purpose, remove its instance"
     if inputs.trace_sdk_calls and not inputs.tracing:
         yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"

@@ -73,8 +73,45 @@ def test_workflow_token_is_read_only_by_default(workflow: dict[str, Any]) -> Non
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_local_ci_runs_make_test() -> None:
-    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == commands.TEST
+def test_local_ci_runs_make_test_then_conformance() -> None:
+    lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert lines[-2:] == [commands.TEST, commands.CONFORMANCE]
+
+
+def _step(job: dict[str, Any], name: str) -> tuple[int, dict[str, Any]]:
+    return next((i, s) for i, s in enumerate(job["steps"]) if s.get("name") == name)
+
+
+def test_conformance_runs_on_reference_data_fetched_just_before(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["check"]
+    fetch_at, fetch = _step(job, "Fetch the reference data")
+    run_at, run = _step(job, "Conformance")
+    assert run["run"] == commands.CONFORMANCE and run_at == fetch_at + 1
+    assert run["env"]["KEEL_REFERENCE_DATA"] == fetch["env"]["DATA"]
+
+
+def test_reference_data_comes_from_the_public_repositories_at_the_pinned_commits(workflow: dict[str, Any]) -> None:
+    _, fetch = _step(workflow["jobs"]["check"], "Fetch the reference data")
+    script = fetch["run"]
+    assert (fetch["env"]["PROTON_SAMPLES_COMMIT"], fetch["env"]["COPILOT_COMMIT"]) == ("7780cf7", "4c858e7")
+    for repo, commit in [("aws-samples/aws-proton-cloudformation-sample-templates", "PROTON_SAMPLES_COMMIT"),
+                         ("aws/copilot-cli", "COPILOT_COMMIT"), ("aws/eks-anywhere", "EKSA_BEFORE")]:
+        assert f"https://github.com/{repo}.git" in script and f"${commit}" in script
+
+
+def test_reference_data_is_laid_out_as_the_conformance_tests_expect(workflow: dict[str, Any]) -> None:
+    from tests.conformance.reference_data import DATA_SETS
+
+    _, fetch = _step(workflow["jobs"]["check"], "Fetch the reference data")
+    script = fetch["run"]
+    assert '$DATA/eks-anywhere-crds' in script and 'P="$DATA/proton-samples"' in script
+    assert 'C="$DATA/copilot-manifests"' in script
+    for data_set in DATA_SETS:
+        assert data_set.name in script
+    for folder in ("manifest-testdata", "stack-testdata", "environment-templates", "service-templates",
+                   "lambda-multi-svc"):
+        assert folder in script
+    assert "git add" not in script and "git commit" not in script  # fetched into the runner's temp only
 
 
 def test_pipeline_synth_is_the_makefile_synth() -> None:

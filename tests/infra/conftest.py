@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 
 from keel.cdk_context import ROOT, cli_context
 from keel.delivery.diff import mask_hashes as mask_hashes  # re-exported: snapshots mask asset hashes
+from keel.eksa.crds import CrdFolder
 from keel.spec import PlatformModel, load_platform
 from keel.stacks.app import BuiltPlatform, build
 
@@ -32,13 +33,13 @@ class Synthesized:
 
 
 def synthesize(platform: Path, outdir: Path, *, validation: bool = False,
-               image_overrides: dict[str, str] | None = None) -> Synthesized:
+               image_overrides: dict[str, str] | None = None, eksa_crds: CrdFolder | None = None) -> Synthesized:
     """The app exactly as `cdk synth` builds it (cdk.json context, nag on); CloudFormation validation
-    only where a test asks for it, since it costs ~4 s a synth. `image_overrides`: as app.py reads them
-    from `keel:image:<service>` context."""
+    only where a test asks for it, since it costs ~4 s a synth. `image_overrides` and `eksa_crds`: as
+    app.py reads them from `keel:image:<service>` and `keel:eksa-crds` context."""
     model = load_platform(platform, image_overrides=image_overrides)
     app = cdk.App(context=cli_context(), outdir=str(outdir), builtin_cloud_formation_validation=validation)
-    built = build(app, model)
+    built = build(app, model, eksa_crds=eksa_crds)
     app.synth()
     templates = {s.stack_name: Template.from_json(json.loads((outdir / f"{s.artifact_id}.template.json").read_text()))
                  for s in built.stacks}

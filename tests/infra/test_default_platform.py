@@ -91,3 +91,10 @@ def test_summary_report_lists_each_stack_with_its_template(platform: Synthesized
     assert all(r.findings == 0 for r in rows.values())
     text, clean = render_report(platform.outdir)
     assert clean and "0 unacknowledged findings" in text
+
+
+def test_report_says_the_eks_anywhere_documents_were_not_checked_without_crds(platform: Synthesized) -> None:
+    from keel.report import render_report
+
+    text, _ = render_report(platform.outdir)
+    assert text.splitlines()[-1] == "EKS Anywhere documents: not checked against CRDs (give -c keel:eksa-crds=DIR)"

@@ -16,23 +16,28 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from keel.cdk_context import ROOT
-from keel.eksa.crds import Crd, all_problems
-from tests.eksa.conftest import crd_folder
+from keel.eksa.crds import Crd, CrdFolder, all_problems, load_crd_folder
+from tests.eksa.conftest import CRD_FIXTURES
 from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
 
 PLATFORM = ROOT / "tests" / "infra" / "platforms" / "eks.yaml"
 
 
 @pytest.fixture(scope="module")
-def eks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    yield synthesize(PLATFORM, tmp_path_factory.mktemp("eks.out"))
+def crd_folder() -> CrdFolder:
+    """Keel's own EKS Anywhere-like CRDs; `make conformance` runs the same check on the real ones."""
+    return load_crd_folder(CRD_FIXTURES)
 
 
 @pytest.fixture(scope="module")
-def crds() -> dict[tuple[str, str], Crd]:
-    from keel.eksa.crds import load_crds
+def eks(tmp_path_factory: pytest.TempPathFactory, crd_folder: CrdFolder) -> Iterator[Synthesized]:
+    """Synthesized as `cdk synth -c keel:eksa-crds=tests/eksa/fixtures/crds` would."""
+    yield synthesize(PLATFORM, tmp_path_factory.mktemp("eks.out"), eksa_crds=crd_folder)
 
-    return load_crds(crd_folder())
+
+@pytest.fixture(scope="module")
+def crds(crd_folder: CrdFolder) -> dict[tuple[str, str], Crd]:
+    return dict(crd_folder.crds)
 
 
 def resources(s: Synthesized, stack: str, type_: str) -> dict[str, Any]:
@@ -277,6 +282,20 @@ def test_eks_anywhere_artifacts_in_the_assembly_validate_against_the_crds(
     text = (eks.outdir / f"{stack}.eks-anywhere-cluster.yaml").read_text()
     docs = list(YAML(typ="safe", pure=True).load_all(text))
     assert docs and all_problems(docs, crds) == []
+
+
+def test_synth_records_the_crd_check_next_to_the_documents(eks: Synthesized) -> None:
+    record = json.loads((eks.outdir / "keel-edge.eks-anywhere-crd-check.json").read_text())
+    assert record == {"crds": str(CRD_FIXTURES), "documents": {
+        "keel-edge.eks-anywhere-cluster.yaml": 8,  # Cluster, datacenter, 3 machines, AWSIamConfig, OIDC, Flux
+        "keel-edge.eks-anywhere-metallb.yaml": 0, "keel-edge.eks-anywhere-rbac.yaml": 0}}  # not EKS Anywhere kinds
+
+
+def test_report_says_the_documents_were_checked_against_which_crds(eks: Synthesized) -> None:
+    from keel.report import eks_anywhere_line
+
+    assert eks_anywhere_line(eks.outdir) == \
+        f"EKS Anywhere documents: 16 in 6 file(s) checked against the CRDs in {CRD_FIXTURES}"
 
 
 def test_connector_registration_runs_on_create_and_delete(eks: Synthesized) -> None:

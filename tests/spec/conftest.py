@@ -13,9 +13,6 @@ from keel.spec.model import PlatformModel
 from keel.spec.registry import default_registry, load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
-# /work/shared from /work/main and from a worktree such as /work/wt/<name> alike
-SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), ROOT.parent / "shared")
-PROTON = SHARED / "data" / "proton-samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
 

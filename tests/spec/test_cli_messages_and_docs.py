@@ -99,7 +99,8 @@ def test_templates_list_and_show_use_the_registry_option(capsys: pytest.CaptureF
     assert capsys.readouterr().out.startswith("web-svc@1.0 (service)")
 
 
-VERBS = ["validate", "templates", "report", "outdated", "upgrade", "bundle", "import-proton", "docs", "diff"]
+VERBS = ["validate", "templates", "report", "outdated", "upgrade", "bundle", "import-proton", "import-copilot", "docs",
+         "diff"]
 
 
 @pytest.mark.parametrize("verb", VERBS)

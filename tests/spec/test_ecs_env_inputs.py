@@ -16,7 +16,7 @@ from keel.spec.registry import default_registry
 from keel.templates.ecs_env.inputs import EcsEnvInputs
 from keel.templates.vpc_env.inputs import VpcEnvInputs
 
-PROTON_FARGATE_SPEC = Path(__file__).parent / "fixtures" / "proton-fargate-env-spec.yaml"
+PROTON_ENV_SPEC = Path(__file__).parent / "fixtures" / "proton-environment-spec.yaml"  # our own
 
 
 @pytest.fixture(autouse=True)
@@ -81,10 +81,10 @@ def test_every_schema_property_is_a_dataclass_field() -> None:
         assert name in {f.name for f in dataclasses.fields(classes[parent])}, path
 
 
-def test_proton_fargate_env_spec_validates_unchanged(tmp_path: Path) -> None:
-    spec = yaml.safe_load(PROTON_FARGATE_SPEC.read_text())["spec"]
+def test_proton_environment_spec_validates_unchanged(tmp_path: Path) -> None:
+    spec = yaml.safe_load(PROTON_ENV_SPEC.read_text())["spec"]
     env = load_platform(write_platform(tmp_path, spec)).environments[0]
-    assert env.inputs.public_subnet_one_cidr == "10.0.0.0/18"
+    assert env.inputs.public_subnet_one_cidr == "10.36.0.0/19"
     assert env.inputs.anywhere.enabled is False
 
 

@@ -4,6 +4,7 @@ environment's own paths and off each other's listener rules. Errors name the exa
 from __future__ import annotations
 
 import json
+import shutil
 import zlib
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,10 @@ def test_lambda_templates_accept_every_environment_template(template: str) -> No
 
 
 def test_an_event_worker_on_a_bus_less_version_is_a_spec_error(tmp_path: Path) -> None:
+    shutil.copytree(LAMBDA_SRC / "event_worker", tmp_path / "event_worker")  # code stays in the project
     pinned = {**EKS, "template": "eks-env:1.0"}
     worker = {"name": "jobs", "template": "event-worker-svc:1",
-              "pipeline": {"code_dir": str(LAMBDA_SRC / "event_worker")},
+              "pipeline": {"code_dir": "event_worker"},
               "instances": [{"name": "edge", "environment": "edge", "spec": {"event_sources": ["keel.a"]}}]}
     assert problems(tmp_path, [pinned], [worker]) == [
         'services[jobs].instances[0].spec.event_sources: environment "edge" has no event bus (eks-env@1.0 has '

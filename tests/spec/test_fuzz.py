@@ -11,10 +11,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keel.cli import main
+from keel.contract.registry import TemplateVersion
+from tests.spec.fuzz_strategies import TEXT_MUTATIONS, VERSIONS, check_outcome, mutate, platform_for, run_case, to_yaml
 
 BASE: dict[str, Any] = {
     "name": "fuzz",
@@ -103,3 +106,24 @@ def test_unknown_keys_are_always_rejected_with_their_path(where: tuple[Any, ...]
     code, err = run(doc)
     assert_well_formed_rejection(code, err)
     assert "zz_unknown: unknown input" in err
+
+
+# -- every template's inputs, from its own schema, mutated with every class of hostile input -------------------
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_template_version_survives_hostile_specs(version: TemplateVersion, data: st.DataObject) -> None:
+    doc, files = platform_for(version, data)
+    if data.draw(st.integers(0, 4)):
+        doc = mutate(doc, data)
+    check_outcome(*run_case(to_yaml(doc), files))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), mutation=st.sampled_from(sorted(TEXT_MUTATIONS)))
+def test_yaml_abuse_around_any_template_is_refused_cleanly(data: st.DataObject, mutation: str) -> None:
+    doc, files = platform_for(data.draw(st.sampled_from(VERSIONS)), data)
+    code, err = run_case(TEXT_MUTATIONS[mutation](to_yaml(mutate(doc, data, rounds=1))), files)
+    check_outcome(code, err)
+    if mutation not in ("none", "tab-indent"):
+        assert code == 2, err

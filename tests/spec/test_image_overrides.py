@@ -4,6 +4,7 @@ and carried on each instance of the service. No aws_cdk here."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ services:
     template: scheduled-lambda-svc:1
     pipeline: {code_dir: CODE_DIR}
     instances: [{name: cron-lab, environment: lab}]
-""".replace("CODE_DIR", str(Path(__file__).resolve().parents[2] / "lambda_src" / "scheduled_job"))
+""".replace("CODE_DIR", "scheduled_job")
+CODE = Path(__file__).resolve().parents[2] / "lambda_src" / "scheduled_job"
 PIPELINE_IMAGE = "333333333333.dkr.ecr.eu-west-1.amazonaws.com/keel-shop-build:3f2a1b4c5d6e"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 OWN_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/keel/ledger/ledger-dev"
@@ -45,6 +47,7 @@ EXPECTED = ("expected a registry image: <registry>/<repository>:<tag> or <regist
 def platform_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     file = tmp_path / "platform.yaml"
+    shutil.copytree(CODE, tmp_path / "scheduled_job")  # code_dir stays inside the platform's folder
     file.write_text(PLATFORM)
     return file
 

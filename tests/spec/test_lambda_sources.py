@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+
 from tests.spec.conftest import ROOT, Platform
 
 DEV = """
@@ -9,6 +13,13 @@ environments:
   - {name: dev, template: 'vpc-env:1', region: eu-west-1, availability_zones: [eu-west-1a, eu-west-1b]}
 services:
 """
+
+
+@pytest.fixture(autouse=True)
+def code(platform: Platform) -> None:
+    """Copies of the project's functions beside the platform file: a code_dir stays inside the project."""
+    shutil.copytree(ROOT / "lambda_src", platform.root / "lambda_src")
+    shutil.copytree(ROOT / "lambda_src" / "api", platform.root / "api")
 
 
 def test_missing_code_dir_names_the_pipeline_field_once(platform: Platform) -> None:
@@ -25,23 +36,24 @@ def test_missing_code_dir_names_the_pipeline_field_once(platform: Platform) -> N
 
 
 def test_handler_module_missing_from_code_dir(platform: Platform) -> None:
-    lines = platform.problems(DEV + f"""
+    lines = platform.problems(DEV + """
   - name: orders
     template: scheduled-lambda-svc:1
-    pipeline: {{code_dir: {ROOT / 'lambda_src'}}}
-    instances: [{{name: dev, environment: dev, spec: {{lambda_handler: jobs.run.handler}}}}]
+    pipeline: {code_dir: lambda_src}
+    instances: [{name: dev, environment: dev, spec: {lambda_handler: jobs.run.handler}}]
 """)
     assert lines == [f"platform.yaml:services[orders].instances[0].spec.lambda_handler: names module jobs/run, "
-                     f"which is not in {ROOT / 'lambda_src'} (got \"jobs.run.handler\", expected module.function "
+                     f"which is not in {platform.root.resolve() / 'lambda_src'} (got \"jobs.run.handler\", "
+                     "expected module.function "
                      "with jobs/run.py in code_dir)"]
 
 
 def test_missing_api_contract(platform: Platform) -> None:
-    lines = platform.problems(DEV + f"""
+    lines = platform.problems(DEV + """
   - name: orders
     template: lambda-api-svc:1
-    pipeline: {{code_dir: {ROOT / 'lambda_src' / 'api'}}}
-    instances: [{{name: dev, environment: dev, spec: {{api_contract: missing.yaml}}}}]
+    pipeline: {code_dir: api}
+    instances: [{name: dev, environment: dev, spec: {api_contract: missing.yaml}}]
 """)
     assert len(lines) == 1
     assert lines[0].startswith("platform.yaml:services[orders].instances[0].spec.api_contract: ")
@@ -50,11 +62,11 @@ def test_missing_api_contract(platform: Platform) -> None:
 
 def test_api_contract_that_is_not_openapi(platform: Platform) -> None:
     platform.write("openapi: 2.0\npaths: {}\n", "contract.yaml")
-    lines = platform.problems(DEV + f"""
+    lines = platform.problems(DEV + """
   - name: orders
     template: lambda-api-svc:1
-    pipeline: {{code_dir: {ROOT / 'lambda_src' / 'api'}}}
-    instances: [{{name: dev, environment: dev, spec: {{api_contract: contract.yaml}}}}]
+    pipeline: {code_dir: api}
+    instances: [{name: dev, environment: dev, spec: {api_contract: contract.yaml}}]
 """)
     assert len(lines) == 1 and "not an OpenAPI 3 document" in lines[0]
 

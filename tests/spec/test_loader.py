@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from keel.spec import load_platform
-from tests.spec.conftest import PROTON, ROOT, Platform
+from tests.spec.conftest import ROOT, Platform
 
 DEV = """
 environments:
@@ -39,25 +39,25 @@ def test_model_is_frozen(platform: Platform) -> None:
         env.inputs.vpc_cidr = "10.1.0.0/16"
 
 
+PROTON_ENV_SPEC = Path(__file__).parent / "fixtures" / "proton-environment-spec.yaml"  # written by us
+WITH_SPEC_FILE = DEV.replace("    availability_zones", "    spec_file: env_spec.yaml\n    availability_zones")
+
+
 def test_proton_environment_spec_is_accepted_unchanged(platform: Platform) -> None:
-    spec = PROTON / "environment-templates" / "vpc-env" / "spec" / "spec.yaml"
-    env = platform.load(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones")
-                        ).environments[0]
+    env = platform.load(WITH_SPEC_FILE, env_spec_yaml=PROTON_ENV_SPEC.read_text()).environments[0]
     plan = env.inputs.subnet_plan(2)
-    assert plan.public == ("10.0.0.0/18", "10.0.64.0/18")
-    assert plan.private == ("10.0.128.0/18", "10.0.192.0/18")
-
-
-def test_proton_fargate_env_spec_validates_against_vpc_env(platform: Platform) -> None:
-    spec = PROTON / "environment-templates" / "fargate-env" / "spec" / "spec.yaml"
-    model = platform.load(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones"))
-    assert model.environments[0].inputs.private_subnet_two_cidr == "10.0.192.0/18"
+    assert plan.public == ("10.36.0.0/19", "10.36.32.0/19")
+    assert plan.private == ("10.36.64.0/19", "10.36.96.0/19")
 
 
 def test_proton_spec_with_inputs_the_template_lacks_names_them(platform: Platform) -> None:
-    spec = PROTON / "lambda-multi-svc" / "specs" / "env-spec.yaml"
-    lines = platform.problems(DEV.replace("    availability_zones", f"    spec_file: {spec}\n    availability_zones"))
-    assert lines == [f"{spec}:spec.ttl_attribute: unknown input (expected one of: config, event_bus, "
+    lines = platform.problems(WITH_SPEC_FILE, env_spec_yaml="""
+        proton: EnvironmentSpec
+        spec:
+          vpc_cidr: 10.36.0.0/16
+          table_ttl_days: 30
+    """)
+    assert lines == ["env_spec.yaml:spec.table_ttl_days: unknown input (expected one of: config, event_bus, "
                      "flow_log_max_aggregation_seconds, "
                      "flow_log_retention_days, "
                      "flow_log_traffic, gateway_endpoints, interface_endpoints, isolated_subnet_mask, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
 
 @pytest.fixture(autouse=True)
 def lambda_code(tmp_path: Path) -> None:
-    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it."""
-    (tmp_path / "lambda_src").symlink_to(TEMPLATES.parents[1] / "lambda_src")
+    """The templates' default code_dir (lambda_src/<function>) beside the platform file: the loader checks it
+    (a copy: a symlink out of the platform's folder is refused)."""
+    shutil.copytree(TEMPLATES.parents[1] / "lambda_src", tmp_path / "lambda_src")
 
 
 def problems(tmp_path: Path, *, env_spec: dict[str, Any] | None = None,
@@ -95,11 +97,12 @@ def test_worker_reserved_concurrency_below_maximum_concurrency_is_an_error(tmp_p
         "services[orders].instances[0].spec.reserved_concurrency: is below maximum_concurrency (5)")
 
 
-def test_worker_kill_switch_is_allowed(tmp_path: Path) -> None:
-    doc = {"environments": [ENV], "services": [service("event-worker-svc:1",
-                                                       {"event_sources": ["a"], "reserved_concurrency": 0})]}
-    (tmp_path / "p.yaml").write_text(json.dumps(doc))
-    assert load_platform(tmp_path / "p.yaml").instances[0].inputs.reserved_concurrency == 0
+def test_a_reserved_concurrency_of_zero_is_refused_as_a_stopped_function(tmp_path: Path) -> None:
+    spec = {"event_sources": ["a"], "reserved_concurrency": 0}
+    assert problems(tmp_path, service=service("event-worker-svc:1", spec)) == [
+        "services[orders].instances[0].spec.reserved_concurrency: is 0, which stops the function (every invocation "
+        "is throttled) (got 0, expected at least 1, or unset (the account's shared pool); to stop a function on "
+        "purpose, remove its instance)"]
 
 
 def test_worker_batch_above_ten_needs_a_batching_window(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.spec.conftest import PROTON, Platform
+from tests.spec.conftest import Platform
 
 ENVS = """
 environments:
@@ -95,11 +95,22 @@ def test_environment_template_used_as_a_service(platform: Platform) -> None:
 
 
 def test_proton_service_spec_file_is_accepted(platform: Platform) -> None:
-    spec = PROTON / "service-templates" / "load-balanced-fargate-svc" / "spec" / "spec.yaml"
     envs = ENVS.replace("name: other", "name: fargate-env-prod").replace("other-env:1", "vpc-env:1")
-    # web-svc takes dockerfile and unit_test_command; Proton's sample also has service_dir.
-    lines = platform.problems(envs + f"services:\n  - name: lb\n    template: web-svc:1\n    spec_file: {spec}\n")
-    assert lines == [f"{spec}:pipeline.service_dir: unknown input (expected one of: dockerfile, unit_test_command)"]
+    # web-svc takes dockerfile and unit_test_command; Proton's container service specs also have service_dir.
+    lines = platform.problems(envs + "services:\n  - name: lb\n    template: web-svc:1\n    spec_file: lb.yaml\n",
+                              lb_yaml="""
+                                  proton: ServiceSpec
+                                  pipeline:
+                                    service_dir: storefront
+                                    dockerfile: Dockerfile
+                                    unit_test_command: make check
+                                  instances:
+                                    - name: lb-prod
+                                      environment: fargate-env-prod
+                                      spec:
+                                        port: 8080
+                              """)
+    assert lines == ["lb.yaml:pipeline.service_dir: unknown input (expected one of: dockerfile, unit_test_command)"]
 
 
 def test_proton_service_spec_with_instances_and_specs(platform: Platform) -> None:

@@ -119,6 +119,12 @@ def check_strategy(strategy: tuple[CapacityProviderShare, ...]) -> Iterator[Inpu
 def check_load_balancer(lb: LoadBalancerInputs, env: Environment) -> Iterator[InputProblem]:
     if not lb.enabled:
         return
+    if not env.region:
+        # CDK writes the access-log bucket policy for the region's Elastic Load Balancing account: it has to
+        # know the region (without one, synth fails with RegionRequiredEnableBvAccess).
+        yield "load_balancer.enabled", "needs the environment's region (the load balancer's access logs are "\
+            "delivered by that region's Elastic Load Balancing account)", True, \
+            "region and availability_zones on the environment, or load_balancer.enabled: false"
     if lb.https and not lb.certificate_arn:
         yield "load_balancer.certificate_arn", "is required when load_balancer.protocol is HTTPS", MISSING, \
             "an ACM certificate ARN, or protocol HTTP"

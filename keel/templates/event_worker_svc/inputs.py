@@ -8,6 +8,7 @@ from typing import Any
 
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
+from keel.templates.event_patterns import check_pattern, check_size
 from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
 
 
@@ -27,6 +28,11 @@ class EventWorkerSvcInputs(LambdaFunctionInputs):
 
 def check(inputs: EventWorkerSvcInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_function(inputs)
+    filter_problems = list(check_pattern(dict(inputs.detail_filter), "detail_filter")) if inputs.detail_filter else []
+    yield from filter_problems
+    if not filter_problems:
+        yield from check_size({"source": list(inputs.event_sources), "detail-type": list(inputs.detail_types),
+                               "detail": dict(inputs.detail_filter)}, "detail_filter")
     if not inputs.event_sources:
         yield "event_sources", "needs at least one event source: the rule filters at the bus", [], \
             'e.g. ["keel.orders-api"]'
@@ -36,7 +42,7 @@ def check(inputs: EventWorkerSvcInputs, env: Environment) -> Iterator[InputProbl
     if reserved is not None and 0 < reserved < inputs.maximum_concurrency:
         yield "reserved_concurrency", \
             f"is below maximum_concurrency ({inputs.maximum_concurrency}): the poller would be throttled", \
-            reserved, f"0 (kill switch) or at least {inputs.maximum_concurrency}"
+            reserved, f"at least {inputs.maximum_concurrency}"
     bus = env.offers.event_bus
     if bus is False:
         yield "event_sources", f"environment \"{env.name}\" has no event bus (event_bus.enabled is false)", \

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from keel.spec.errors import SourceError
-from keel.spec.yamlio import read_yaml
+from keel.spec.yamlio import YamlReadError, read_yaml
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
@@ -36,7 +36,12 @@ def contract_routes(document: object, *, source: str = "contract") -> list[tuple
 def read_contract(path: Path) -> list[tuple[str, str]]:
     if not path.is_file():
         raise ContractError(f"{path}: the api_contract file does not exist")
-    return contract_routes(read_yaml(path), source=str(path))
+    try:
+        document = read_yaml(path)
+    except YamlReadError as exc:  # the same limits as every spec file (size, depth, aliases)
+        where = f"{exc.path}: " if exc.path else ""
+        raise ContractError(f"{exc.file}: {where}{exc.message}") from None
+    return contract_routes(document, source=str(path))
 
 
 def parse_route(route: str) -> tuple[str, str]:

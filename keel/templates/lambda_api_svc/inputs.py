@@ -10,6 +10,7 @@ from typing import Any
 from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
 from keel.spec.model import Environment
+from keel.spec.paths import OutsideProject, inside_project
 from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs, check_code, check_function
 
 # The schema's default `routes`: one catch-all route (the function routes by itself).
@@ -30,17 +31,20 @@ class LambdaApiSvcInputs(LambdaFunctionInputs):
     certificate_arn: str | None
 
 
-def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | None, *, base: Path
-                  ) -> Iterator[tuple[str, str, str, Any, str | None]]:
-    yield from check_code(inputs, pipeline, base=base)
+def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
+                  root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    yield from check_code(inputs, pipeline, base=base, root=root)
     if inputs.api_contract:
         from keel.templates.lambda_api_svc.contract import ContractError, read_contract
 
+        expected = "an OpenAPI 3 file with paths, relative to the file that declares the service"
         try:
-            read_contract((base / inputs.api_contract).resolve())
+            read_contract(inside_project(root or base, base, inputs.api_contract))
+        except OutsideProject as exc:
+            yield "spec", "api_contract", str(exc), inputs.api_contract, exc.expected
         except ContractError as exc:
-            yield "spec", "api_contract", str(exc), inputs.api_contract, \
-                "an OpenAPI 3 file with paths, relative to the file that declares the service"
+            yield "spec", "api_contract", str(exc), inputs.api_contract, expected
+
 
 
 def check(inputs: LambdaApiSvcInputs, env: Environment) -> Iterator[InputProblem]:

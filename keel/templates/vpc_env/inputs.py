@@ -73,7 +73,7 @@ def with_platform_services(offers: Offers, event_bus: EventBusInputs, config: Co
 
 def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
     """The 1.1 input, or None (AWS's default) for 1.0 inputs and templates composing 1.0's."""
-    return getattr(inputs, "flow_log_max_aggregation_seconds", None)
+    return inputs.flow_log_max_aggregation_seconds if isinstance(inputs, VpcEnvInputsV11) else None
 
 
 def check(inputs: VpcEnvInputs, env: Environment) -> Iterator[InputProblem]:

@@ -1,0 +1,389 @@
+"""`keel import-copilot`: a Copilot workspace becomes a platform that validates; every other field is reported."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keel.cli import main
+from keel.lifecycle.copilot_import import deep_merge, import_copilot
+from keel.spec import load_platform
+from keel.spec.yamlio import read_yaml
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "copilot"
+SHOP = FIXTURES / "shop"
+CLEAN = FIXTURES / "clean"
+CONNECTION = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/abcd-1234"
+
+SHOP_REPORT = [
+    "copilot/environments/prod/manifest.yml:network.vpc.id: an imported VPC needs existing-network support, which "
+    "has not landed (issue 18): the environment gets a VPC of its own (got \"vpc-0abc1234\")",
+    "copilot/environments/prod/manifest.yml:network.vpc.subnets.public[0].id: imported subnets need existing-network "
+    "support, which has not landed (issue 18) (got \"subnet-0aaa\")",
+    "copilot/environments/prod/manifest.yml:network.vpc.subnets.public[1].id: imported subnets need existing-network "
+    "support, which has not landed (issue 18) (got \"subnet-0bbb\")",
+    "copilot/environments/prod/manifest.yml:cdn: a CloudFront distribution in front of the load balancer is not an "
+    "input of ecs-env (got true)",
+    "copilot/api/manifest.yml:secrets.DB_PASSWORD: not yet supported by Keel's templates: secrets by external "
+    "reference (the SSM parameter '/copilot/shop/test/secrets/db_password'; issue 16, part 2). Instead, copy the "
+    "value into the config plane at /keel/<environment>/api/db_password (`aws ssm put-parameter --type SecureString "
+    "--name /keel/<environment>/api/db_password`; `keel secret set` once issue 19 lands) and add {name: DB_PASSWORD, "
+    "key: db_password} to the instance's secrets (got \"/copilot/shop/test/secrets/db_password\")",
+    "copilot/api/manifest.yml:environments.prod.deployment.rollback_alarms: Keel's alarm rollback uses the "
+    "template's own alarms (5xx and unhealthy targets; the dead-letter queue for a worker), not these thresholds or "
+    "names: alarm_rollback is on (got {\"cpu_utilization\": 80})",
+    "copilot/api/manifest.yml:http.healthcheck.interval: the health check interval is not an input (got \"10s\")",
+    "copilot/orders/manifest.yml:cpu: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size small "
+    "(512 CPU / 1024 MiB) (got 256)",
+    "copilot/orders/manifest.yml:memory: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size "
+    "small (512 CPU / 1024 MiB) (got 1024)",
+    "copilot/orders/manifest.yml:image.healthcheck: container health checks are not an input of Keel's container "
+    "templates (got {\"command\": [\"CMD-SHELL\", \"curl -f http://localhost:9000/ || exit 1\"]})",
+    "copilot/report/manifest.yml:retries: not yet supported by Keel's templates: job retries of a failed run (issue "
+    "16, part 2); scheduled-fargate-svc's retry.maximum_retry_attempts retries only a run that could not start "
+    "(got 2)",
+    "copilot/report/manifest.yml:timeout: not yet supported by Keel's templates: job timeouts (issue 16, part 2, "
+    "through Step Functions) (got \"30m\")",
+    "copilot/worker/manifest.yml:subscribe.topics: not yet supported by Keel's templates: SNS topic subscriptions "
+    "(issue 16, part 2); worker-fargate-svc can subscribe to the environment's EventBridge bus instead "
+    "(subscription.sources / detail_types) (got [{\"name\": \"ordered\", \"service\": \"api\"}])",
+    "copilot/pipelines/release/manifest.yml:source: Keel's delivery.source needs a CodeStar connection ARN: run "
+    "again with --connection-arn (the connection named 'acme-github'); the delivery section is written commented "
+    "out (got {\"properties\": {\"branch\": \"main\", \"connection_name\": \"acme-github\", \"reposito...)",
+    "copilot/pipelines/release/manifest.yml:stages[0].test_commands: Keel's deploy pipeline has no "
+    "post-deployment test step; a service pipeline runs its unit_test_command before the build (got "
+    "[\"make integration-test\"])",
+    "copilot/api/addons/db.yml: add-ons are CloudFormation that belongs to components (storage, add-ons), which have "
+    "not landed in Keel yet (issue 17) (got \"db.yml\")",
+    "copilot/api/overrides/cfn.patches.yml:[0]: a CloudFormation patch of Copilot's template (add "
+    "/Resources/TaskDefinition/Properties/ContainerDefinitions/0/Ulimits): Keel's templates are CDK, and overrides "
+    "have not landed (issue 17) (got {\"op\": \"add\", \"path\": "
+    "\"/Resources/TaskDefinition/Properties/ContainerDefiniti...)",
+]
+
+
+@dataclass(frozen=True)
+class Imported:
+    code: int
+    err: list[str]
+    out: str
+    platform: Path
+    report: Path
+
+    @property
+    def doc(self) -> Any:
+        return read_yaml(self.platform)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """The shop workspace imported once (each import validates the platform it writes)."""
+    folder = tmp_path_factory.mktemp("shop")
+    platform, report = folder / "platform.yaml", folder / "report.md"
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(["import-copilot", str(SHOP), "--out", str(platform), "--report", str(report)])
+    return Imported(code, err.getvalue().splitlines(), out.getvalue(), platform, report)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    code = main(["import-copilot", *args])
+    captured = capsys.readouterr()
+    return code, captured.err.splitlines(), captured.out
+
+
+def _instance(doc: dict, service: str, environment: str) -> dict:
+    entry = next(s for s in doc["services"] if s["name"] == service)
+    return next(i for i in entry["instances"] if i["environment"] == environment).get("spec", {})
+
+
+def test_shop_workspace_reports_exactly_the_fields_keel_lacks(shop: Imported) -> None:
+    assert shop.code == 1
+    assert [line for line in shop.err if not line.startswith("note: ")] == SHOP_REPORT
+    assert "it passes `keel validate`" in shop.out
+
+
+def test_the_written_platform_validates_as_written(shop: Imported) -> None:
+    out = shop.platform
+    model = load_platform(out)
+    assert [e.name for e in model.environments] == ["prod", "test"]
+    assert sorted(s.name for s in model.services) == ["api", "fulfil", "nightly-report", "orders"]
+    assert all(len(s.instances) == 2 for s in model.services)  # one instance per environment
+    assert main(["validate", "--quiet", str(out)]) == 0
+
+
+def test_environment_overrides_merge_over_the_manifest(shop: Imported) -> None:
+    doc = shop.doc
+    prod, test = _instance(doc, "api", "prod"), _instance(doc, "api", "test")
+    assert test["scaling"] == {"min_tasks": 2, "max_tasks": 2} and test["desired_count"] == 2
+    assert prod["scaling"] == {"min_tasks": 3, "max_tasks": 12, "target_cpu_percent": 60}
+    assert prod["target_requests_per_task"] == 500 and prod["host_header"] == "api.shop.example.com"
+    assert prod["log_retention_days"] == 90 and prod["deployment"] == {"alarm_rollback": True}
+    assert {"name": "LOG_LEVEL", "value": "warn"} in prod["environment_variables"]
+    assert {"name": "LOG_LEVEL", "value": "info"} in test["environment_variables"]
+    assert {"name": "WORKERS", "value": "4"} in prod["environment_variables"]  # the base's, kept by the merge
+    assert "host_header" not in test and "log_retention_days" not in test
+    for spec in (prod, test):
+        assert spec["port"] == 8080 and spec["task_size"] == "small" and spec["enable_exec"] is True
+        assert spec["path_pattern"] == "/api*" and spec["health_check_path"] == "/healthz"
+        assert spec["health_check_grace_seconds"] == 45 and spec["discovery"] == "service-connect"
+
+
+def test_each_workload_type_maps_onto_its_template(shop: Imported) -> None:
+    doc = shop.doc
+    templates = {s["name"]: s["template"] for s in doc["services"]}
+    assert templates == {"api": "load-balanced-fargate-svc:1", "orders": "backend-fargate-svc:1",
+                         "fulfil": "worker-fargate-svc:1", "nightly-report": "scheduled-fargate-svc:1"}
+    orders = _instance(doc, "orders", "prod")
+    assert orders["image"] == "public.ecr.aws/acme/orders:1.4.2" and orders["subnet_type"] == "private"
+    assert orders["deployment"] == {"min_healthy_percent": 0, "max_healthy_percent": 100}  # rolling: recreate
+    assert orders["scaling"] == {"min_tasks": 1, "max_tasks": 4} and orders["discovery"] == "cloud-map"
+    fulfil = _instance(doc, "fulfil", "test")
+    assert fulfil["scaling"] == {"min_tasks": 0, "max_tasks": 8, "messages_per_task": 300}  # 10m / 2s
+    assert fulfil["queue"] == {"visibility_timeout_seconds": 120, "max_receive_count": 4}
+    assert next(s for s in doc["services"] if s["name"] == "fulfil")["pipeline"] == {
+        "service_dir": "services", "dockerfile": "fulfil/Dockerfile"}
+    assert next(s for s in doc["services"] if s["name"] == "api")["pipeline"] == {
+        "service_dir": "services/api", "dockerfile": "Dockerfile"}
+    assert _instance(doc, "nightly-report", "test")["schedule_expression"] == "rate(2 hours)"
+    assert _instance(doc, "nightly-report", "prod")["schedule_expression"] == "cron(30 9 ? * MON-FRI *)"
+    assert _instance(doc, "nightly-report", "prod")["task_size"] == "medium"
+
+
+def test_environment_manifests_map_onto_ecs_env(shop: Imported) -> None:
+    envs = {e["name"]: e for e in shop.doc["environments"]}
+    test = envs["test"]
+    assert test["template"] == "ecs-env:1" and test["region"] == "eu-west-1"
+    assert test["availability_zones"] == ["eu-west-1a", "eu-west-1b"]
+    assert test["spec"]["vpc_cidr"] == "10.40.0.0/16" and test["spec"]["private_subnet_two_cidr"] == "10.40.32.0/20"
+    assert test["spec"]["container_insights"] == "enabled"
+    assert test["spec"]["load_balancer"] == {"enabled": True}  # api needs the shared load balancer
+    assert envs["prod"]["spec"]["load_balancer"] == {
+        "enabled": True, "internet_facing": True, "protocol": "HTTPS",
+        "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab"}
+
+
+def test_pipeline_becomes_delivery_with_a_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "platform.yaml"
+    code, err, _ = _run(capsys, str(SHOP), "--out", str(out), "--connection-arn", CONNECTION)
+    assert code == 1
+    assert not any(":source:" in line for line in err)
+    delivery = read_yaml(out)["delivery"]
+    assert delivery == {
+        "source": {"repository": "acme/shop", "branch": "main", "connection_arn": CONNECTION},
+        "pipeline": {"stages": ["test", "prod"], "approvals": ["prod"]},
+        "service_pipelines": [{"service": "api", "repository": "acme/shop", "branch": "main"},
+                              {"service": "fulfil", "repository": "acme/shop", "branch": "main"}]}
+    assert load_platform(out).delivery is not None
+
+
+def test_without_a_connection_the_delivery_section_is_a_comment(shop: Imported) -> None:
+    out = shop.platform
+    text = out.read_text()
+    assert "delivery" not in read_yaml(out)
+    assert "# delivery:\n#   source:\n#     connection_arn: arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID" \
+        in text
+
+
+def test_a_workspace_with_only_mappable_fields_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, report = tmp_path / "platform.yaml", tmp_path / "report.md"
+    code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(report))
+    assert code == 0
+    assert [line for line in err if not line.startswith("note: ")] == []
+    assert _instance(read_yaml(out), "web", "dev") == {
+        "image": "public.ecr.aws/nginx/nginx:1.27", "port": 80, "task_size": "x-small",
+        "environment_variables": [{"name": "MODE", "value": "demo"}], "enable_exec": False, "subnet_type": "private",
+        "path_pattern": "/*", "health_check_path": "/health", "discovery": "cloud-map", "desired_count": 2,
+        "scaling": {"min_tasks": 2, "max_tasks": 2}}
+    assert "Every manifest field was mapped." in report.read_text()
+    load_platform(out)
+
+
+def test_the_markdown_report_lists_each_field_value_and_reason(shop: Imported) -> None:
+    text = shop.report.read_text()
+    assert "| `copilot/report/manifest.yml:timeout` | `\"30m\"` | not yet supported by Keel's templates: job " \
+        "timeouts (issue 16, part 2, through Step Functions) |" in text
+    assert "| Load Balanced Web Service | 20 | 3 |" in text
+    assert f"{len(SHOP_REPORT)} field(s) have no Keel equivalent" in text
+
+
+def test_environment_option_adds_environments_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "platform.yaml"
+    assert _run(capsys, str(CLEAN), "--out", str(out), "--environment", "dev", "--environment", "qa")[0] == 0
+    doc = read_yaml(out)
+    assert [e["name"] for e in doc["environments"]] == ["dev", "qa"]
+    assert [i["environment"] for i in doc["services"][0]["instances"]] == ["dev", "qa"]
+    assert _instance(doc, "web", "qa")["desired_count"] == 1  # no override for qa: the manifest's count
+    load_platform(out)
+
+
+def test_override_names_become_environments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace = tmp_path / "ws"
+    shutil.copytree(CLEAN, workspace)
+    shutil.rmtree(workspace / "copilot" / "environments")
+    result = import_copilot(workspace)
+    assert [e["name"] for e in result.platform["environments"]] == ["dev"]
+
+
+def test_request_driven_and_static_sites_are_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "site").mkdir(parents=True)
+    (workspace / "copilot" / "rdws").mkdir(parents=True)
+    (workspace / "copilot" / "site" / "manifest.yml").write_text(
+        "name: site\ntype: Static Site\nfiles:\n  - source: dist\n    destination: /\n")
+    (workspace / "copilot" / "rdws" / "manifest.yml").write_text(
+        "name: front\ntype: Request-Driven Web Service\nimage:\n  location: public.ecr.aws/a/b:1\n  port: 8080\n"
+        "cpu: 1024\nmemory: 2048\n")
+    result = import_copilot(workspace)
+    lines = [f.render() for f in result.findings]
+    assert "copilot/rdws/manifest.yml:type: App Runner is closed to new customers: mapped onto " \
+        "load-balanced-fargate-svc (a Fargate service behind the environment's shared load balancer) " \
+        "(got \"Request-Driven Web Service\")" in lines
+    assert "copilot/site/manifest.yml:type: the static-site-svc template has not landed (issue 16, part 2): " \
+        "nothing was imported for this site (got \"Static Site\")" in lines
+    assert [s["name"] for s in result.platform["services"]] == ["front"]
+    assert result.platform["services"][0]["template"] == "load-balanced-fargate-svc:1"
+    assert result.stats["Static Site"].mapped == 0 and result.stats["Static Site"].reported == 4
+
+
+def test_a_cpu_memory_pair_fargate_cannot_run_is_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "big").mkdir(parents=True)
+    (workspace / "copilot" / "big" / "manifest.yml").write_text(
+        "name: big\ntype: Backend Service\ncpu: 256\nmemory: 4096\nimage:\n  location: a/b:1\n")
+    result = import_copilot(workspace)
+    assert [f.render() for f in result.findings] == [
+        "copilot/big/manifest.yml:cpu: cpu 256 with memory 4096 MiB is not a task size Fargate runs (got 256)",
+        "copilot/big/manifest.yml:memory: cpu 256 with memory 4096 MiB is not a task size Fargate runs (got 4096)"]
+    assert "task_size" not in result.platform["services"][0]["instances"][0]["spec"]
+
+
+def test_unknown_fields_are_reported_never_dropped(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "web").mkdir(parents=True)
+    (workspace / "copilot" / "web" / "manifest.yml").write_text(
+        "name: web\ntype: Backend Service\nimage:\n  location: a/b:1\nfancy:\n  knob: 3\n")
+    result = import_copilot(workspace)
+    assert [f.render() for f in result.findings] == [
+        "copilot/web/manifest.yml:fancy.knob: not a field the importer knows: no Keel equivalent was found (got 3)"]
+
+
+def test_a_value_keel_refuses_is_taken_out_and_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "environments" / "dev").mkdir(parents=True)
+    (workspace / "copilot" / "environments" / "dev" / "manifest.yml").write_text(
+        "name: dev\ntype: Environment\nnetwork:\n  vpc:\n    cidr: 10.0.0.0/16\n    subnets:\n      public:\n"
+        "        - cidr: 192.168.0.0/24\n")
+    result = import_copilot(workspace)
+    assert len(result.findings) == 1
+    finding = result.findings[0]
+    assert (finding.file, finding.path, finding.value) == (
+        "copilot/environments/dev/manifest.yml", "network.vpc.subnets.public[0].cidr", "192.168.0.0/24")
+    assert finding.reason.startswith("Keel refused it as public_subnet_one_cidr: ")
+    assert "public_subnet_one_cidr" not in result.platform["environments"][0].get("spec", {})
+
+
+def test_copilot_merge_semantics() -> None:
+    base = {"count": {"range": "1-3", "cpu_percentage": 70}, "http": {"path": "/"}, "variables": {"A": "1"},
+            "tags": ["a", "b"], "exec": True}
+    override = {"count": {"range": "2-6"}, "http": False, "variables": {"B": "2"}, "tags": ["c"], "exec": None}
+    assert deep_merge(base, override) == {"count": {"range": "2-6", "cpu_percentage": 70}, "http": False,
+                                          "variables": {"A": "1", "B": "2"}, "tags": ["c"], "exec": True}
+
+
+def test_no_copilot_folder_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "platform.yaml"
+    code, err, _ = _run(capsys, str(tmp_path), "--out", str(out), "--report", str(tmp_path / "r.md"))
+    assert code == 2
+    assert err == [f"keel import-copilot: {tmp_path}: no copilot/ folder (a Copilot workspace root has one)",
+                   "Nothing was written."]
+    assert not out.exists() and not (tmp_path / "r.md").exists()
+
+
+def test_unreadable_yaml_exits_2_with_its_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace = tmp_path / "ws"
+    shutil.copytree(CLEAN, workspace)
+    (workspace / "copilot" / "web" / "manifest.yml").write_text("name: web\ntype: [unclosed\n")
+    out = tmp_path / "platform.yaml"
+    code, err, _ = _run(capsys, str(workspace), "--out", str(out))
+    assert code == 2
+    assert err[0].startswith("keel import-copilot: copilot/web/manifest.yml: line ")
+    assert "invalid YAML" in err[0] and "Traceback" not in "\n".join(err)
+    assert err[-1] == "Nothing was written." and not out.exists()
+
+
+def test_a_manifest_that_is_not_a_mapping_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "web").mkdir(parents=True)
+    (workspace / "copilot" / "web" / "manifest.yml").write_text("- just\n- a list\n")
+    code, err, _ = _run(capsys, str(workspace), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2
+    assert err[0] == "keel import-copilot: copilot/web/manifest.yml: a manifest is a mapping (got [\"just\", " \
+        "\"a list\"])"
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def _workspace(tmp_path: Path, name: str, text: str) -> Path:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / name).mkdir(parents=True)
+    (workspace / "copilot" / ".workspace").write_text("application: shop\n")
+    (workspace / "copilot" / name / "manifest.yml").write_text(text)
+    return workspace
+
+
+def test_copilot_predefined_variables_are_filled_per_environment(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "web", "name: web\ntype: Backend Service\nimage:\n  location: a/b:1\n"
+                           "variables:\n  STAGE: ${COPILOT_APPLICATION_NAME}-${COPILOT_ENVIRONMENT_NAME}\n"
+                           "  TOKEN: ${SHELL_TOKEN}\n")
+    result = import_copilot(workspace, environments=["qa", "prod"])
+    specs = {i["environment"]: i["spec"] for i in result.platform["services"][0]["instances"]}
+    assert specs["qa"]["environment_variables"] == [{"name": "STAGE", "value": "shop-qa"}]
+    assert specs["prod"]["environment_variables"] == [{"name": "STAGE", "value": "shop-prod"}]
+    assert [f.render() for f in result.findings] == [
+        "copilot/web/manifest.yml:variables.TOKEN: Copilot filled ${...} from the shell at deploy time: write the "
+        "value itself (got \"${SHELL_TOKEN}\")"]
+
+
+def test_a_network_load_balancer_on_the_container_port_maps(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "tcp", "name: tcp\ntype: Load Balanced Web Service\nimage:\n  location: a/b:1\n"
+                           "  port: 5432\nhttp: false\nnlb:\n  port: 5432/tcp\nenvironments:\n  prod:\n    nlb:\n"
+                           "      port: 443/tls\n")
+    result = import_copilot(workspace, environments=["dev"])
+    specs = {i["environment"]: i["spec"] for i in result.platform["services"][0]["instances"]}
+    assert specs["dev"]["loadbalancer_type"] == "network" and specs["dev"]["port"] == 5432
+    assert specs["prod"]["loadbalancer_type"] == "network"
+    assert [f.render() for f in result.findings] == [
+        "copilot/tcp/manifest.yml:environments.prod.nlb.port: Keel's Network Load Balancer has one TCP listener on the "
+        "container port (5432): 443/tls is not carried over (got \"443/tls\")"]
+    assert "load_balancer" not in result.platform["environments"][0].get("spec", {})
+
+
+def test_an_unwritable_report_leaves_no_platform_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "platform.yaml"
+    code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(tmp_path / "missing" / "r.md"))
+    assert code == 2 and err[-1] == "Nothing was written."
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_service_on_the_same_path_is_left_out_and_reported(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    for name in ("alpha", "beta"):
+        (workspace / "copilot" / name).mkdir(parents=True)
+        (workspace / "copilot" / name / "manifest.yml").write_text(
+            f"name: {name}\ntype: Load Balanced Web Service\nhttp:\n  path: /\nimage:\n  location: a/b:1\n"
+            "  port: 80\n")
+    result = import_copilot(workspace)
+    assert [(f.file, f.path) for f in result.findings] == [("copilot/beta/manifest.yml", "")]
+    assert result.findings[0].reason.startswith("the instance in environment dev was left out: Keel refused its "
+                                                "path_pattern (path_pattern and no host_header equal those of "
+                                                "service \"alpha\"")
+    assert [len(s["instances"]) for s in result.platform["services"]] == [1, 0]
+    out = tmp_path / "platform.yaml"
+    out.write_text(result.text)
+    load_platform(out)
