@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
 
 import aws_cdk as cdk
 from aws_cdk import Aws, pipelines
@@ -22,13 +23,21 @@ from keel.contract import pipeline as commands
 from keel.contract.naming import stack_name
 from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline
 from keel.stacks.base import KeelStack, keel_tags
-from keel.templates.container_inputs import PipelineInputs
 
 PIPELINE_STACK = stack_name("delivery", "pipeline")
 
 
 def service_pipeline_stack_name(service: str) -> str:
     return stack_name(service, "pipeline")
+
+
+@runtime_checkable
+class ImagePipelineInputs(Protocol):
+    """What a service pipeline builds an image from: a template's pipeline inputs (Proton's names)."""
+
+    service_dir: str
+    dockerfile: str
+    unit_test_command: str
 
 
 def _tags(model: PlatformModel, **extra: str) -> dict[str, str]:
@@ -105,8 +114,9 @@ class ServicePipelineStack(KeelStack):
                          env=env)
         assert delivery.source is not None  # the loader requires it with any pipeline
         pipeline = service.pipeline
-        if not isinstance(pipeline, PipelineInputs):  # the loader only accepts pipelines of container services
-            raise TypeError(f"service {service.name}: a service pipeline needs a container template's pipeline inputs")
+        if not isinstance(pipeline, ImagePipelineInputs):  # the loader accepts pipelines of image-building templates
+            raise TypeError(f"service {service.name}: a service pipeline needs pipeline inputs naming a service_dir, "
+                            "a dockerfile and a unit_test_command")
         store = ArtifactStore(self, "Artifacts")
         self.service_pipeline = ContainerServicePipeline(
             self, "Pipeline", service=service.name, connection_arn=spec.source.connection_arn,
