@@ -7,6 +7,7 @@ version does not have at all is `None`; one it has and the spec switched off is 
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,17 +26,16 @@ class Offers:
     anywhere_gpu: bool = False
 
 
-class ListenerRuleClaim(Protocol):
-    """A rule an instance puts on its environment's shared listener (an inputs module's `listener_rule` hook):
-    what the loader compares across the instances of one environment."""
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """Something an instance takes that no other instance of its environment may: a template's inputs module
+    yields these from `claims(service, instance, inputs, env)`, and the loader reports the second claimant."""
 
-    priority: int
-    derived: bool  # True when the spec sets no priority (derived from the names)
-    path_pattern: str
-    host_header: str | None
-
-    @property
-    def conditions(self) -> tuple[str, str | None]: ...
+    key: Hashable  # equal keys collide within one environment
+    path: str  # the input to point at, relative to the instance's spec
+    message: str  # "{other}" names the instance that claimed it first
+    got: object
+    expected: str
 
 
 class EnvironmentInputs(Protocol):

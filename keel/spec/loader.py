@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -10,7 +10,7 @@ from typing import Any, cast
 from jsonschema import Draft7Validator
 
 from keel.contract.naming import SHARED
-from keel.contract.offers import EnvironmentInputs, ListenerRuleClaim
+from keel.contract.offers import Claim, EnvironmentInputs
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
@@ -125,7 +125,7 @@ class _Loader:
         self.image_overrides: dict[str, Any] = {}
         self.reserved = reserved_service_names(registry)
         # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
-        self.listener_claims: dict[tuple[str, Any], str] = {}
+        self.claims: dict[tuple[str, Hashable], str] = {}  # (environment, claim key) -> who holds it
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
 
     # -- helpers -------------------------------------------------------------------------------
@@ -407,35 +407,26 @@ class _Loader:
             if inputs is None:
                 continue
             self._checks(template, inputs, env, file, f"{ipath}.spec")
-            self._listener_rule(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
+            self._claims(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
             self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
 
-    def _listener_rule(self, template: TemplateVersion, service: str, instance: str, inputs: object,
-                       env: Environment, file: str, prefix: str) -> None:
-        """Instances sharing an environment's listener need distinct rule priorities and conditions:
-        CloudFormation refuses a taken priority, and of two rules with the same conditions only one matches."""
-        hook = template.inputs_hook("listener_rule")
-        rule = cast("ListenerRuleClaim | None", hook(service, instance, inputs, env) if hook else None)
-        if rule is None:
+    def _claims(self, template: TemplateVersion, service: str, instance: str, inputs: object,
+                env: Environment, file: str, prefix: str) -> None:
+        """What one instance takes that no other instance of its environment may (a template's `claims` hook:
+        load-balanced-fargate-svc's listener rule priority and conditions); the second claimant is the problem."""
+        hook = template.inputs_hook("claims")
+        if hook is None:
             return
         me = f"service \"{service}\" instance \"{instance}\""
-        listener = f"environment \"{env.name}\"'s shared listener"
-        other = self.listener_claims.setdefault((env.name, rule.priority), me)
-        if other != me:
-            how = " (derived from the service and instance names)" if rule.derived else ""
-            self.problems.add(file, join_path(prefix, "listener_rule_priority"),
-                              f"priority {rule.priority}{how} on {listener} is taken by {other}", rule.priority,
-                              "a priority no other rule on the listener uses")
-        other = self.listener_claims.setdefault((env.name, rule.conditions), me)
-        if other != me:
-            host = f" and host_header \"{rule.host_header}\"" if rule.host_header else " and no host_header"
-            self.problems.add(file, join_path(prefix, "path_pattern"),
-                              f"path_pattern{host} equal those of {other} on {listener}: only one of the two "
-                              "rules would ever match", rule.path_pattern, "a different path_pattern or host_header")
+        for claim in cast("Iterable[Claim]", hook(service, instance, inputs, env)):
+            other = self.claims.setdefault((env.name, claim.key), me)
+            if other != me:
+                self.problems.add(file, join_path(prefix, claim.path), claim.message.format(other=other), claim.got,
+                                  claim.expected)
 
     def _sources(self, template: TemplateVersion, inputs: object, pipeline: object, file: str, ipath: str,
                  pipeline_path: str) -> None:

@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from keel.contract.offers import Claim
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
@@ -41,7 +42,7 @@ class LoadBalancedInputs(FargateServiceInputs):
 @dataclass(frozen=True)
 class ListenerRule:
     """The rule an instance puts on its environment's shared listener: what the loader compares across
-    instances (`listener_rule`), and what the builder creates."""
+    instances (through `claims`), and what the builder creates."""
 
     priority: int
     derived: bool  # True when the spec sets no listener_rule_priority
@@ -65,6 +66,23 @@ def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: 
     if not inputs.application or not env.offers.load_balancer:
         return None
     return rule_for(service, instance, inputs)
+
+
+def claims(service: str, instance: str, inputs: LoadBalancedInputs, env: Environment) -> Iterator[Claim]:
+    """Instances sharing an environment's listener need distinct rule priorities and conditions: CloudFormation
+    refuses a taken priority, and of two rules with the same conditions only one matches."""
+    rule = listener_rule(service, instance, inputs, env)
+    if rule is None:
+        return
+    listener = f"environment \"{env.name}\"'s shared listener"
+    how = " (derived from the service and instance names)" if rule.derived else ""
+    yield Claim(key=("listener-rule-priority", rule.priority), path="listener_rule_priority", got=rule.priority,
+                message=f"priority {rule.priority}{how} on {listener} is taken by {{other}}",
+                expected="a priority no other rule on the listener uses")
+    host = f" and host_header \"{rule.host_header}\"" if rule.host_header else " and no host_header"
+    yield Claim(key=("listener-rule-conditions", rule.conditions), path="path_pattern", got=rule.path_pattern,
+                message=f"path_pattern{host} equal those of {{other}} on {listener}: only one of the two rules would "
+                        "ever match", expected="a different path_pattern or host_header")
 
 
 def rule_for(service: str, instance: str, inputs: LoadBalancedInputs) -> ListenerRule:
