@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 PLATFORM ?= platform.yaml
 
-.PHONY: setup synth test conformance lint typecheck validate diff deploy clean bench bench-handlers
+.PHONY: setup synth test conformance lint typecheck validate diff deploy clean bench bench-handlers checkov
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -73,6 +73,11 @@ bench: setup
 ## Cold import time of each Lambda handler vs bare boto3, and deployment package sizes.
 bench-handlers: setup
 	$(PY) bench/handlers.py
+
+## checkov 3.3 over cdk.out (run `make synth` first), offline; fails below a 98% pass rate. checkov is not a
+## project dependency: it lives in its own venv (CHECKOV=/path/to/checkov; see bench/checkov.py).
+checkov: setup
+	$(PY) bench/checkov.py cdk.out
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

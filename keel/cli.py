@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -14,8 +15,10 @@ from keel.delivery.diff_command import register as add_delivery_commands
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check, registry_from
 from keel.lifecycle.docs import input_rows
-from keel.report import render_report, render_table
+from keel.ops.commands import register as add_ops_commands
+from keel.report import render_report, report_json
 from keel.spec import SpecError, load_platform
+from keel.terminal import render_table
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -92,6 +95,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (outdir / "manifest.json").exists():
         print(f"keel: {outdir}/manifest.json not found: synthesize first (make synth)", file=sys.stderr)
         return 2
+    if args.json:
+        data, clean = report_json(outdir)
+        print(json.dumps(data, indent=2))
+        return 0 if clean else 1
     text, clean = render_report(outdir)
     print(text)
     return 0 if clean else 1
@@ -99,8 +106,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
               "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable, Copilot fields "
-              "reported); 2 the command cannot run (bad arguments, invalid platform, unknown template, nothing "
-              "synthesized); 3 a broken template definition; 141 the output pipe closed (e.g. `| head`).")
+              "reported, unhealthy stacks with `status --fail`); 2 the command cannot run (bad arguments, invalid "
+              "platform, unknown template, nothing synthesized, no AWS credentials or region); 3 a broken template "
+              "definition; 141 the output pipe closed (e.g. `| head`).")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -130,9 +138,13 @@ def parser() -> argparse.ArgumentParser:
                        "Exit 0; 1 unacknowledged compliance findings; 2 no cloud assembly there.")
     r.add_argument("outdir", nargs="?", default="cdk.out", metavar="CDK_OUT",
                    help="the cloud assembly folder (default: cdk.out)")
+    r.add_argument("--json", action="store_true",
+                   help="print one JSON object: stacks (name, template, resources, bytes) and, per cdk-nag pack, "
+                        "open and acknowledged findings (gate false: a report-only pack)")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)
+    add_ops_commands(sub)
     return p
 
 

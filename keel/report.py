@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+#: cdk-nag packs that only report (keel.stacks.app runs them in report mode): their findings never fail
+#: the synth, and `keel report` counts them in their own column.
+REPORT_PACKS = ("NIST.800.53.R5",)
 
 
 @dataclass(frozen=True)
@@ -16,26 +26,49 @@ class StackRow:
     size_kb: float
     findings: int
     acknowledged: int
+    bytes: int = 0
+    report_findings: int = 0  # open findings of the report-only packs (NIST 800-53 R5)
 
 
-def findings_by_stack(outdir: Path) -> tuple[Counter[str], Counter[str], list[str]]:
-    """(unacknowledged, acknowledged, messages) from validation-report.json, counted per stack."""
+@dataclass
+class Findings:
+    """validation-report.json, counted: per stack for the gate packs and the report packs, per pack overall."""
+
+    open_: Counter[str] = field(default_factory=Counter)  # stack -> open gate-pack findings
+    acked: Counter[str] = field(default_factory=Counter)  # stack -> acknowledged gate-pack findings
+    report_open: Counter[str] = field(default_factory=Counter)  # stack -> open report-pack findings
+    packs: dict[str, dict[str, int]] = field(default_factory=dict)  # pack -> {"open": n, "acknowledged": m}
+    messages: list[str] = field(default_factory=list)  # unacknowledged gate errors, one line each
+
+
+def read_findings(outdir: Path) -> Findings:
+    found = Findings()
     report_file = outdir / "validation-report.json"
-    open_, acked = Counter[str](), Counter[str]()
-    messages: list[str] = []
     if not report_file.exists():
-        return open_, acked, messages
-    report = json.loads(report_file.read_text())
-    for plugin in report.get("pluginReports", []):
-        for key, counter in (("violations", open_), ("suppressedViolations", acked)):
+        return found
+    for plugin in json.loads(report_file.read_text()).get("pluginReports", []):
+        pack = str(plugin.get("pluginName", "?"))
+        reporting = pack in REPORT_PACKS
+        counts = found.packs.setdefault(pack, {"open": 0, "acknowledged": 0})
+        for key, label in (("violations", "open"), ("suppressedViolations", "acknowledged")):
             for violation in plugin.get(key, []):
                 for construct in violation.get("violatingConstructs", []):
                     stack = construct.get("constructPath", "?").split("/", 1)[0]
-                    counter[stack] += 1
-                    if key == "violations" and violation.get("severity") == "error":
-                        messages.append(f"{construct.get('constructPath')}: {violation['ruleName']} "
-                                        f"{violation.get('description', '')}")
-    return open_, acked, messages
+                    counts[label] += 1
+                    if label == "open":
+                        (found.report_open if reporting else found.open_)[stack] += 1
+                    elif not reporting:
+                        found.acked[stack] += 1
+                    if label == "open" and not reporting and violation.get("severity") == "error":
+                        found.messages.append(f"{construct.get('constructPath')}: {violation['ruleName']} "
+                                              f"{violation.get('description', '')}")
+    return found
+
+
+def findings_by_stack(outdir: Path) -> tuple[Counter[str], Counter[str], list[str]]:
+    """(unacknowledged, acknowledged, messages) of the gate packs, counted per stack."""
+    found = read_findings(outdir)
+    return found.open_, found.acked, found.messages
 
 
 def acknowledged_rules(outdir: Path, artifact: dict) -> dict[str, str]:  # type: ignore[type-arg]
@@ -61,9 +94,9 @@ def acknowledged_rules(outdir: Path, artifact: dict) -> dict[str, str]:  # type:
     return out
 
 
-def stack_rows(outdir: Path) -> list[StackRow]:
+def stack_rows(outdir: Path, found: Findings | None = None) -> list[StackRow]:
     manifest = json.loads((outdir / "manifest.json").read_text())
-    open_, _, _ = findings_by_stack(outdir)
+    found = found or read_findings(outdir)
     rows = []
     for name, artifact in manifest["artifacts"].items():
         if artifact.get("type") != "aws:cloudformation:stack":
@@ -72,11 +105,12 @@ def stack_rows(outdir: Path) -> list[StackRow]:
         template = json.loads(template_file.read_text())
         tags = {t["Key"]: t["Value"] for t in artifact["properties"].get("tags", [])} \
             if isinstance(artifact["properties"].get("tags"), list) else artifact["properties"].get("tags") or {}
+        size = template_file.stat().st_size
         rows.append(StackRow(
             stack=name, template=tags.get("keel:template", "-"),
-            resources=len(template.get("Resources", {})),
-            size_kb=round(template_file.stat().st_size / 1024, 1),
-            findings=open_.get(name, 0), acknowledged=len(acknowledged_rules(outdir, artifact))))
+            resources=len(template.get("Resources", {})), size_kb=round(size / 1024, 1), bytes=size,
+            findings=found.open_.get(name, 0), acknowledged=len(acknowledged_rules(outdir, artifact)),
+            report_findings=found.report_open.get(name, 0)))
     return rows
 
 
@@ -110,16 +144,44 @@ def render_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def _rich_text(table: Table) -> str:
+    """The table as plain text (no colour codes, no terminal needed): the same in a pipe, a log or a test."""
+    console = Console(width=200, record=True, file=io.StringIO(), color_system=None, force_terminal=False)
+    console.print(table)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
 def render_report(outdir: Path) -> tuple[str, bool]:
-    """(text, clean): clean when no stack has an unacknowledged finding."""
-    rows = stack_rows(outdir)
-    _, _, messages = findings_by_stack(outdir)
-    table = render_table(
-        ["stack", "template", "resources", "size (KB)", "findings", "acknowledged"],
-        [[r.stack, r.template, str(r.resources), f"{r.size_kb}", str(r.findings), str(r.acknowledged)]
-         for r in rows])
-    clean = not any(r.findings for r in rows) and not messages
-    tail = [f"\n{len(messages)} unacknowledged finding(s):", *messages] if messages else \
+    """(text, clean): clean when no stack has an unacknowledged finding of a gate pack."""
+    found = read_findings(outdir)
+    rows = stack_rows(outdir, found)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, right in (("stack", False), ("template", False), ("resources", True), ("size (KB)", True),
+                          ("findings", True), ("acknowledged", True), ("NIST R5 open", True)):
+        table.add_column(header, justify="right" if right else "left", no_wrap=True)
+    for r in rows:
+        table.add_row(r.stack, r.template, str(r.resources), f"{r.size_kb}", str(r.findings), str(r.acknowledged),
+                      str(r.report_findings))
+    clean = not any(r.findings for r in rows) and not found.messages
+    report_note = "; ".join(f"{pack} {c['open']} open, {c['acknowledged']} acknowledged (report only)"
+                            for pack, c in found.packs.items() if pack in REPORT_PACKS)
+    tail = [f"\n{len(found.messages)} unacknowledged finding(s):", *found.messages] if found.messages else \
         [f"\n{len(rows)} stack(s) in {outdir}; compliance: AwsSolutions + Serverless packs, 0 unacknowledged findings."]
+    if report_note:
+        tail.append(report_note + ".")
     eksa = eks_anywhere_line(outdir)
-    return table + "\n" + "\n".join([*tail, *([eksa] if eksa else [])]), clean
+    return _rich_text(table) + "\n" + "\n".join([*tail, *([eksa] if eksa else [])]), clean
+
+
+def report_json(outdir: Path) -> tuple[dict[str, Any], bool]:
+    """`keel report --json`: the stacks and, per pack, open and acknowledged findings; and clean as above."""
+    found = read_findings(outdir)
+    rows = stack_rows(outdir, found)
+    clean = not any(r.findings for r in rows) and not found.messages
+    return {
+        "stacks": [{"name": r.stack, "template": r.template, "resources": r.resources, "bytes": r.bytes}
+                   for r in rows],
+        "findings": {pack: {"open": c["open"], "acknowledged": c["acknowledged"],
+                            "gate": pack not in REPORT_PACKS}
+                     for pack, c in found.packs.items()},
+    }, clean

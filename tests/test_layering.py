@@ -23,7 +23,7 @@ def _test_modules(folder: str) -> list[str]:
     return sorted(f"tests.{folder}.{p.stem}" for p in (ROOT / "tests" / folder).glob("test_*.py"))
 
 
-@pytest.mark.parametrize("folder", ["spec", "handlers"])
+@pytest.mark.parametrize("folder", ["spec", "handlers", "ops"])
 def test_fast_test_folders_never_import_aws_cdk(folder: str) -> None:
     assert imports_cdk(_test_modules(folder)) == []
 
@@ -32,4 +32,7 @@ def test_spec_layer_cli_and_template_inputs_never_import_aws_cdk() -> None:
     from keel.spec.registry import default_registry
 
     inputs = sorted({v.inputs.partition(":")[0] for v in default_registry().all_versions()})
-    assert imports_cdk(["keel.spec", "keel.cli", "keel.contract", "keel.spec.registry", "keel.netplan", *inputs]) == []
+    assert imports_cdk(["keel.spec", "keel.cli", "keel.contract", "keel.spec.registry", "keel.netplan",
+                        "keel.ops.commands",
+                        "keel.ops.status", "keel.ops.logs", "keel.ops.execute", "keel.ops.config",
+                        "keel.ops.history", "keel.diagram", *inputs]) == []

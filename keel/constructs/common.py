@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 # The CloudWatch Logs retention values, as the schemas' `enum` lists them.
 RETENTION = {
@@ -47,3 +47,31 @@ def pascal_id(key: str) -> str:
     """`db/pool-size` -> `DbPoolSize`: construct IDs derived from spec names, the same way forever."""
     return "".join(p[:1].upper() + p[1:] for p in key.replace("/", "-").replace("_", "-").replace(".", "-")
                    .split("-") if p)
+
+
+def justify(construct: IConstruct, *, nag: dict[str, str] | None = None,
+            checkov: dict[str, str] | None = None) -> None:
+    """Acknowledge findings on one resource, each with its reason: cdk-nag rules (`Pack-Rule` ids, e.g.
+    `NIST.800.53.R5-LambdaDLQ`) through CDK's validations, checkov checks (`CKV_AWS_115`) in the
+    template Metadata that checkov reads. The reasons are per resource: say why *this* one is fine."""
+    from aws_cdk import Acknowledgment, CfnResource, Validations
+
+    if nag:
+        Validations.of(construct).acknowledge(*(
+            Acknowledgment(id=f"{rule.split('-', 1)[0]}::{rule}", reason=reason)
+            for rule, reason in nag.items()))
+    if checkov:
+        cfn = construct if isinstance(construct, CfnResource) else construct.node.default_child
+        if not isinstance(cfn, CfnResource):
+            raise TypeError(f"{construct.node.path}: checkov reads Metadata of a CloudFormation resource")
+        existing = (cfn.get_metadata("checkov") or {}).get("skip", [])
+        cfn.add_metadata("checkov", {"skip": [*existing, *({"id": check, "comment": reason}
+                                                          for check, reason in checkov.items())]})
+
+
+def own_inline_policy(role: IConstruct, whose: str) -> None:
+    """NIST IAMNoInlinePolicy on a role's CDK default policy, with `whose` saying which role it is."""
+    justify(role, nag={"NIST.800.53.R5-IAMNoInlinePolicy": (
+        f"{whose}: CDK writes the grants of this one role into its own inline policy, naming this stack's "
+        "resources; it is versioned and rolled back with the stack, and a managed policy would only make "
+        "the same statements attachable to other principals")})

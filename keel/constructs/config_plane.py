@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Tags, Token, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -29,9 +29,8 @@ from constructs import Construct
 from keel.constructs.common import pascal_id
 from keel.constructs.function import ServiceFunction
 from keel.contract.naming import (
-    LENGTH_TAG,
     PASSWORD_FIELD,
-    PUNCTUATION_TAG,
+    ROTATION_SETTINGS_ENV,
     SHARED,
     USERNAME_FIELD,
     parameter_name,
@@ -135,6 +134,24 @@ def config_wildcards(scope: Construct, *, environment: str, service: str) -> lis
     return out
 
 
+# A Lambda function's environment holds 4 KB in all; the rotation settings get most of it.
+ROTATION_SETTINGS_LIMIT = 3500
+
+
+def rotation_shape(secret: DeclaredSecret) -> dict[str, object]:
+    """What the rotation function needs to generate the next value the way the spec declares the first."""
+    return {"length": secret.length, "exclude_punctuation": secret.exclude_punctuation,
+            "json": secret.username is not None}
+
+
+def _only_this_account(function: lambda_.Function) -> None:
+    """Secrets Manager may invoke the rotation function for this account's secrets only: CDK's rotation
+    schedule grants the service principal with no SourceAccount (confused deputy)."""
+    for child in function.node.children:
+        if isinstance(child, lambda_.CfnPermission) and child.principal == "secretsmanager.amazonaws.com":
+            child.source_account = Stack.of(function).account
+
+
 class ConfigPlane(Construct):
     """Parameters and secrets declared by the environment spec, plus the rotation function."""
 
@@ -158,16 +175,25 @@ class ConfigPlane(Construct):
                     self, cid, parameter_name=name, string_value=p.value or "", description=p.description)
 
         self.rotation: ServiceFunction | None = None
-        if any(s.rotate for s in secrets):
+        rotated = {secret_name(environment, s.service, s.key): rotation_shape(s) for s in secrets if s.rotate}
+        if rotated:
+            settings = json.dumps(rotated, sort_keys=True, separators=(",", ":"))
+            if len(settings) > ROTATION_SETTINGS_LIMIT:
+                raise ValueError(f"environment {environment}: {len(rotated)} rotated secrets need {len(settings)} "
+                                 f"bytes of rotation settings, more than the {ROTATION_SETTINGS_LIMIT} a Lambda "
+                                 "environment holds")
             self.rotation = ServiceFunction(
                 self, "Rotation", code=rotation_code, handler=rotation_handler, runtime=runtime,
                 architecture=architecture, memory_mb=256, timeout=Duration.seconds(30),
+                # How each secret is generated comes from here (set from the spec), never from its tags.
                 environment={"POWERTOOLS_SERVICE_NAME": "keel-secret-rotation",
-                             "KEEL_ENVIRONMENT": environment},
+                             "KEEL_ENVIRONMENT": environment, ROTATION_SETTINGS_ENV: settings},
                 key=key, log_retention=log_retention, removal_policy=removal_policy,
                 description=f"Keel {environment}: generic secret rotation (create/set/test/finish)",
-                # Secrets Manager invokes rotation synchronously and retries on its own schedule.
-                reserved_concurrency=None)
+                reserved_concurrency=None,
+                synchronous_caller="only Secrets Manager invokes it, synchronously, once per rotation step: a "
+                                   "failed step marks the rotation failed, keeps AWSCURRENT, and Secrets Manager "
+                                   "retries the rotation itself")
             # GetRandomPassword has no resource to scope to.
             self.rotation.role.add_to_policy(iam.PolicyStatement(
                 sid="GenerateRandomValues", actions=["secretsmanager:GetRandomPassword"], resources=["*"]))
@@ -184,8 +210,6 @@ class ConfigPlane(Construct):
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     password_length=s.length, exclude_punctuation=s.exclude_punctuation,
                     secret_string_template=template, generate_string_key=PASSWORD_FIELD if template else None))
-            Tags.of(secret).add(LENGTH_TAG, str(s.length))
-            Tags.of(secret).add(PUNCTUATION_TAG, str(s.exclude_punctuation).lower())
             if s.rotate and self.rotation is not None:
                 secret.add_rotation_schedule(
                     "Rotation", rotation_lambda=self.rotation.function,
@@ -195,6 +219,8 @@ class ConfigPlane(Construct):
                     id="AwsSolutions::AwsSolutions-SMG4",
                     reason="the spec declares this secret with rotation: none (a value issued by a third party)"))
             self.secrets[name] = secret
+        if self.rotation is not None:
+            _only_this_account(self.rotation.function)
 
     def grant_read(self, role: iam.Role, *, service: str) -> None:
         grant_config_read(role, environment=self.environment, service=service, key=self.key)

@@ -31,7 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
+from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options, own_inline_policy
 
 #: The application container's name in every task definition (Service Connect and targets name it).
 APP = "app"
@@ -78,6 +78,9 @@ class ContainerTask(Construct):
             description=f"{family}: ECS agent (image pull, logs, the task's secrets)")
         if compatibility not in (ecs.Compatibility.FARGATE, ecs.Compatibility.EXTERNAL):
             raise ValueError(f"{self.node.path}: a ContainerTask is FARGATE or EXTERNAL, not {compatibility}")
+        own_inline_policy(self.task_role, f"The task role of {family} (what its application may call)")
+        if execution_role is None:
+            own_inline_policy(self.execution_role, f"The execution role of {family} (its image, logs and secrets)")
         external = compatibility == ecs.Compatibility.EXTERNAL
         if external:
             self.task_definition: ecs.TaskDefinition = ecs.ExternalTaskDefinition(

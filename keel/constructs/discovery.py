@@ -27,3 +27,10 @@ class DiscoveryParameters(Construct):
                 self, _pascal(key), parameter_name=name, string_value=value,
                 description=f"Keel discovery: {key}")
             CfnOutput(self, f"{_pascal(key)}Output", value=value, description=name)
+
+    def add(self, key: str, value: str) -> None:
+        """One more value, published after the rest (an output a service asked the environment for)."""
+        name = f"{self.prefix}/{key}"
+        self.parameters[key] = ssm.StringParameter(self, _pascal(key), parameter_name=name, string_value=value,
+                                                   description=f"Keel discovery: {key}")
+        CfnOutput(self, f"{_pascal(key)}Output", value=value, description=name)

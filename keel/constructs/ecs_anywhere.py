@@ -26,37 +26,76 @@ from constructs import Construct
 from keel.constructs.assembly_file import AssemblyFile
 from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
 from keel.constructs.hybrid_activation import HybridActivation
+from keel.constructs.ssm_agent import WILDCARD_REASON, grant_ssm_agent
 
 INSTALL_SCRIPT_URL = "https://amazon-ecs-agent.s3.amazonaws.com/ecs-anywhere-install-latest.sh"
+# AWS's detached signature of the installer, and the Amazon ECS PGP key that makes it, as the ECS developer
+# guide ("Registering an external instance to a cluster", verification steps) publishes them: the key id to
+# fetch, the keyserver it names, and the primary key fingerprint a good signature must carry.
+SIGNATURE_URL = INSTALL_SCRIPT_URL + ".asc"
+ECS_PGP_KEY_ID = "BCE9D9A42D51784F"
+ECS_PGP_KEY_FINGERPRINT = "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"
+ECS_PGP_KEYSERVER = "hkp://keys.gnupg.net:80"
 METRICS_NAMESPACE = "Keel/ECSAnywhere"
+ENVIRONMENT_TAG = "keel:environment"
 _MANAGED = "arn:<AWS::Partition>:iam::aws:policy/"
+_CURL = "curl --proto '=https' --tlsv1.2 -fsSL"
 
 
 @dataclass(frozen=True)
 class Registration:
-    """What `ecs-anywhere-install.sh` needs, minus the activation (read from the secret at run time)."""
+    """What `ecs-anywhere-install.sh` needs, minus the activation (read from the secret at run time).
+
+    The installer is downloaded into a private temporary directory (mktemp -d, umask 077), run only when
+    its signature verifies against the Amazon ECS key's documented fingerprint (in a throwaway GNUPGHOME),
+    and given the activation without argv: the installer takes the code only as `--activation-code`, so it
+    is sourced in a subshell with its arguments set by `set --` (a builtin), and no process Keel starts
+    carries the code on its command line. The installer itself then passes it to `amazon-ssm-agent
+    -register -code`, briefly visible in `ps` on the server: that is AWS's agent CLI, not avoidable here.
+    `KEEL_ECS_KEYSERVER` replaces the documented keyserver where it is unreachable (the fingerprint
+    check is what establishes trust, not the server)."""
 
     region: str
     cluster: str
     gpu: bool
     docker_install_source: str
 
-    def install_flags(self) -> str:
-        flags = f'--region {self.region} --cluster {self.cluster} --activation-id "$ACTIVATION_ID" ' \
-                f'--activation-code "$ACTIVATION_CODE" --docker-install-source {self.docker_install_source}'
+    def install_arguments(self) -> str:
+        flags = f'--region {self.region} --cluster {self.cluster} --activation-id "$KEEL_ACTIVATION_ID" ' \
+                f'--activation-code "$KEEL_ACTIVATION_CODE" --docker-install-source {self.docker_install_source}'
         return flags + (" --enable-gpu" if self.gpu else "")
 
+    def steps(self, secret_id: str) -> list[str]:
+        """The registration, one shell command a line; `secret_id` may be a deploy-time token."""
+        return [
+            "umask 077",
+            'KEEL_WORK=$(mktemp -d)',
+            "trap 'rm -rf \"$KEEL_WORK\"' EXIT",
+            'export GNUPGHOME="$KEEL_WORK/gnupg"',
+            'mkdir "$GNUPGHOME"',
+            f'gpg --batch --keyserver "${{KEEL_ECS_KEYSERVER:-{ECS_PGP_KEYSERVER}}}" --recv-keys {ECS_PGP_KEY_ID}',
+            f'{_CURL} -o "$KEEL_WORK/ecs-anywhere-install.sh" {INSTALL_SCRIPT_URL}',
+            f'{_CURL} -o "$KEEL_WORK/ecs-anywhere-install.sh.asc" {SIGNATURE_URL}',
+            # A good signature (VALIDSIG) whose primary key is the documented Amazon ECS key, or stop.
+            'gpg --batch --status-fd 1 --verify "$KEEL_WORK/ecs-anywhere-install.sh.asc" '
+            '"$KEEL_WORK/ecs-anywhere-install.sh" 2>/dev/null | awk -v fpr=' + ECS_PGP_KEY_FINGERPRINT
+            + " '$2 == \"VALIDSIG\" && $NF == fpr { ok = 1 } END { exit !ok }' || "
+            '{ echo "ecs-anywhere-install.sh: no good signature by the Amazon ECS key '
+            + ECS_PGP_KEY_FINGERPRINT + '; not running it" >&2; exit 1; }',
+            f"KEEL_ACTIVATION=$(aws secretsmanager get-secret-value --region {self.region} --secret-id "
+            f"{secret_id} --query SecretString --output text)",
+            f"KEEL_ACTIVATION_ID=$({_field('ActivationId')})",
+            f"KEEL_ACTIVATION_CODE=$({_field('ActivationCode')})",
+            "unset KEEL_ACTIVATION",
+            f"set -- {self.install_arguments()}",
+            # The installer expects bash's defaults (it reads unset variables and checks pipelines itself).
+            "set +u +o pipefail",
+            'source "$KEEL_WORK/ecs-anywhere-install.sh"',
+        ]
+
     def command(self, secret_id: str) -> str:
-        """One line for a root shell on the server; `secret_id` may be a deploy-time token."""
-        read = (f"ACTIVATION=$(aws secretsmanager get-secret-value --region {self.region} --secret-id {secret_id} "
-                "--query SecretString --output text)")
-        return " && ".join([
-            read,
-            f"ACTIVATION_ID=$({_field('ActivationId')})",
-            f"ACTIVATION_CODE=$({_field('ActivationCode')})",
-            f"curl --proto '=https' --tlsv1.2 -fsSL -o /tmp/ecs-anywhere-install.sh {INSTALL_SCRIPT_URL}",
-            f"bash /tmp/ecs-anywhere-install.sh {self.install_flags()}",
-        ])
+        """One line for a root shell on the server, run in a subshell (its trap cleans up at the end)."""
+        return "(set -euo pipefail; " + "; ".join(self.steps(secret_id)) + ")"
 
     def script(self, *, secret_parameter: str, environment: str) -> str:
         """The same registration as a script: the secret is found through its discovery parameter."""
@@ -65,18 +104,21 @@ class Registration:
             f"# Registers this server with the ECS cluster {self.cluster} ({self.region}) as an ECS Anywhere",
             f"# external instance of the Keel environment {environment}. Written by Keel at synth time; it",
             "# holds no secret: the activation id and code are read from Secrets Manager when it runs.",
-            "# Run as root on the server, with AWS credentials that may read the SSM parameter",
-            f"# {secret_parameter}, the secret it names and decrypt with the environment key.",
+            "# Run as root on the server (needs aws, gpg, curl, python3), with AWS credentials that may read",
+            f"# the SSM parameter {secret_parameter}, the secret it names and decrypt with the environment key.",
+            "# AWS's installer runs only if its signature verifies against the Amazon ECS key",
+            f"# {ECS_PGP_KEY_FINGERPRINT}; it never gets the activation code on its command line.",
             "set -euo pipefail",
             f"SECRET_ID=$(aws ssm get-parameter --region {self.region} --name {shlex.quote(secret_parameter)} "
             "--query Parameter.Value --output text)",
-            self.command('"$SECRET_ID"').replace(" && ", "\n"),
+            *self.steps('"$SECRET_ID"'),
             "",
         ])
 
 
 def _field(name: str) -> str:
-    return f"""printf '%s' "$ACTIVATION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["{name}"])'"""
+    """A field of the activation JSON, read from stdin (printf is a builtin: the value is in no argv)."""
+    return f"""printf '%s' "$KEEL_ACTIVATION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["{name}"])'"""
 
 
 class EcsAnywhere(Construct):
@@ -96,13 +138,12 @@ class EcsAnywhere(Construct):
                 "StringEquals": {"aws:SourceAccount": stack.account},
                 "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
             managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
             ])
+        # The SSM agent: its own actions, and parameter reads of this environment only (not
+        # AmazonSSMManagedInstanceCore, which reads every parameter of the account and region).
+        grant_ssm_agent(self.instance_role, environment=environment)
         Validations.of(self.instance_role).acknowledge(
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}AmazonSSMManagedInstanceCore]",
-                           reason="ECS Anywhere requires it: the SSM agent on each server registers and keeps "
-                                  "its managed-instance session with it (AWS-maintained)."),
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}service-role/"
                               "AmazonEC2ContainerServiceforEC2Role]",
                            reason="ECS Anywhere requires it: the ECS agent on each server registers the "
@@ -121,7 +162,7 @@ class EcsAnywhere(Construct):
         Validations.of(self.instance_role).acknowledge(Acknowledgment(
             id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             reason="cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to "
-                   f"the {METRICS_NAMESPACE} namespace by condition."))
+                   f"the {METRICS_NAMESPACE} namespace by condition. And {WILDCARD_REASON}."))
 
         # External tasks: pull from this account's ECR, log to the environment's external task log group.
         self.task_log_group = logs.LogGroup(self, "TaskLogs", retention=log_retention, encryption_key=key,
@@ -132,18 +173,21 @@ class EcsAnywhere(Construct):
             assumed_by=ecs_tasks_principal(self))
         self.execution_role.add_to_principal_policy(iam.PolicyStatement(
             sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        # Only repositories of this environment: every Keel resource carries keel:environment.
         self.execution_role.add_to_principal_policy(iam.PolicyStatement(
             sid="EcrPull", actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
                                     "ecr:BatchGetImage"],
-            resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"]))
+            resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}))
         self.task_log_group.grant_write(self.execution_role)
         Validations.of(self.execution_role).acknowledge(
             Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                            reason="ecr:GetAuthorizationToken has no resource-level permissions."),
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ecr:{stack.region}:"
                               "<AWS::AccountId>:repository/*]",
-                           reason="Shared by every external task of the environment: image pulls from any "
-                                  "repository of this account and region, nothing else."))
+                           reason="Shared by every external task of the environment: image pulls from the "
+                                  "repositories of this account and region tagged "
+                                  f"{ENVIRONMENT_TAG}={environment} (an aws:ResourceTag condition), nothing else."))
 
         # FireLens: the log router sidecar writes with the *task* role; services attach this policy to it.
         self.log_routing_policy = iam.ManagedPolicy(

@@ -21,6 +21,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from keel.constructs.common import own_inline_policy
+
 
 class Capacity(enum.Enum):
     """The cluster's one kind of cloud capacity (hybrid nodes come on top of any)."""
@@ -54,6 +56,8 @@ class EksClusterProps:
     #: The deploying identity becomes cluster admin (when no access entry is a cluster admin).
     bootstrap_creator_admin: bool = False
     removal_policy: RemovalPolicy
+    #: EKS refuses DeleteCluster while it is on (production-like environments).
+    deletion_protection: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +159,10 @@ class EksCluster(Construct):
                   "kms:ListGrants").apply_before(cfn)
         if props.authentication_mode != AuthenticationMode.API:
             cfn.add_property_override("AccessConfig.AuthenticationMode", props.authentication_mode.value)
+        if props.deletion_protection:
+            # EKS refuses DeleteCluster until it is turned off (aws_eks_v2 has no prop for it yet).
+            cfn.deletion_protection = True
+        own_inline_policy(self.cluster.role, "The EKS cluster role (envelope encryption with the environment key)")
         acknowledge_managed_policies(
             self.cluster.role,
             ["AmazonEKSClusterPolicy", *(["AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",

@@ -57,7 +57,8 @@ class EksConnectorRegistration(Construct):
             not_rotated_because="The value is an EKS Connector activation, valid 3 days and single-purpose; a new "
                                 "one is issued by re-registering (bump the connector epoch), not by rotation.",
             source="eks_connector", description=f"Registers {cluster_name} with the EKS Connector and deregisters it",
-            timeout=Duration.minutes(5))
+            # Up to 240 s waiting for a deregistration, then registration and the response (with retries).
+            timeout=Duration.minutes(6))
         fn = self.provider.function
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["eks:RegisterCluster", "eks:DeregisterCluster", "eks:DescribeCluster", "eks:TagResource"],
@@ -76,12 +77,16 @@ class EksConnectorRegistration(Construct):
                        "eks-connector.amazonaws.com/AWSServiceRoleForAmazonEKSConnector"],
             conditions={"StringEquals": {"iam:AWSServiceName": "eks-connector.amazonaws.com"}}))
         self.secret.grant_write(fn)
+        self.secret.grant_read(fn)  # a repeated Create checks what the first one stored
         Validations.of(fn).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="eks:RegisterCluster creates an SSM activation as the caller: ssm:CreateActivation and "
-                       "DeleteActivation support no resource-level permissions (nor AddTagsToResource on an "
-                       "activation); X-Ray's PutTraceSegments/PutTelemetryRecords take no resource ARN."),
+                reason="eks:RegisterCluster creates (and DeregisterCluster deletes) an SSM activation as the "
+                       "caller. An activation has no ARN: ssm:CreateActivation, DeleteActivation and the "
+                       "AddTagsToResource for its tags take no resource, and EKS chooses the activation's tags, so "
+                       "no aws:RequestTag condition can be relied on either; what the function registers is held "
+                       "to this cluster's ARN, and iam:PassRole to the agent role. X-Ray's "
+                       "PutTraceSegments/PutTelemetryRecords take no resource ARN."),
             Acknowledgment(
                 id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
                    f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",

@@ -19,7 +19,8 @@ from aws_cdk import aws_rolesanywhere as rolesanywhere
 from constructs import Construct
 
 from keel.constructs.eks_cluster import acknowledge_managed_policies, managed
-from keel.constructs.hybrid_activation import HybridActivation
+from keel.constructs.hybrid_activation import OWNER_TAG, HybridActivation
+from keel.constructs.ssm_agent import WILDCARD_REASON, grant_ssm_agent
 
 KUBELET_PORT = 10250
 
@@ -34,7 +35,7 @@ class HybridNodes(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster, security_group: ec2.ISecurityGroup,
                  key: kms.IKey, remote_node_networks: Sequence[str], remote_pod_networks: Sequence[str],
-                 credentials: str, tags: Mapping[str, str], removal_policy: RemovalPolicy,
+                 credentials: str, tags: Mapping[str, str], removal_policy: RemovalPolicy, environment: str,
                  activation_registration_limit: int = 10, activation_expiry_days: int = 30,
                  activation_epoch: int = 1, ca_certificate: str | None = None) -> None:
         super().__init__(scope, id_)
@@ -59,7 +60,8 @@ class HybridNodes(Construct):
             principal = iam.ServicePrincipal("ssm.amazonaws.com", conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account},
                 "ArnEquals": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}})
-            policies = ["AmazonSSMManagedInstanceCore", "AmazonEC2ContainerRegistryPullOnly"]
+            # The SSM agent gets its own scoped statements (grant_ssm_agent), not AmazonSSMManagedInstanceCore.
+            policies = ["AmazonEC2ContainerRegistryPullOnly"]
         self.role = iam.Role(
             self, "Role", assumed_by=principal, managed_policies=[managed(p) for p in policies],
             description="EKS Hybrid Nodes: the identity of on-premises nodes (nodeadm, kubelet)")
@@ -70,25 +72,10 @@ class HybridNodes(Construct):
                 conditions={"ArnEquals": {"aws:SourceArn": self.trust_anchor.attr_trust_anchor_arn}}))
         self.role.add_to_policy(iam.PolicyStatement(
             sid="DescribeTheCluster", actions=["eks:DescribeCluster"], resources=[cluster.cluster_arn]))
-        if credentials == "ssm":
-            self.role.add_to_policy(iam.PolicyStatement(
-                sid="DeregisterItselfOnUninstall", actions=["ssm:DeregisterManagedInstance"],
-                resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:managed-instance/*"]))
-            self.role.add_to_policy(iam.PolicyStatement(
-                sid="FindItsManagedInstance", actions=["ssm:DescribeInstanceInformation"], resources=["*"]))
-            Validations.of(self.role).acknowledge(Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
-                   f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
-                reason="nodeadm uninstall deregisters the node's own managed instance, whose mi- id exists only "
-                       "after registration; scoped to this account and region."))
-            Validations.of(self.role).acknowledge(Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="ssm:DescribeInstanceInformation supports no resource-level permissions (AWS service "
-                       "authorization reference); nodeadm uses it to find the node's own instance."))
         acknowledge_managed_policies(
             self.role, policies,
-            "The policies EKS documents for hybrid node roles (image pulls; SSM agent for SSM credentials); "
-            "AWS-maintained, so they follow what the agents need.")
+            "The policy EKS documents for hybrid node roles (image pulls); AWS-maintained, so it follows what "
+            "the agents need.")
         if self.trust_anchor is not None:
             self.profile = rolesanywhere.CfnProfile(
                 self, "Profile", name=f"{stack.stack_name}-hybrid-nodes", enabled=True,
@@ -99,6 +86,26 @@ class HybridNodes(Construct):
                 registration_limit=activation_registration_limit, expiry_days=activation_expiry_days,
                 epoch=activation_epoch, tags=tags, removal_policy=removal_policy,
                 description=f"EKS Hybrid Nodes of {stack.stack_name}")
+            grant_ssm_agent(self.role, environment=environment)
+            # SSM copies the activation's tags to the servers it registers: a node may deregister only
+            # managed instances of this activation (its own, on `nodeadm uninstall`).
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="DeregisterItselfOnUninstall", actions=["ssm:DeregisterManagedInstance"],
+                resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:managed-instance/*"],
+                conditions={"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": self.activation.owner}}))
+            self.role.add_to_policy(iam.PolicyStatement(
+                sid="FindItsManagedInstance", actions=["ssm:DescribeInstanceInformation"], resources=["*"]))
+            Validations.of(self.role).acknowledge(Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
+                   f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
+                reason="nodeadm uninstall deregisters the node's own managed instance, whose mi- id exists only "
+                       f"after registration; held to this activation's instances ({OWNER_TAG} resource tag) in "
+                       "this account and region."))
+            Validations.of(self.role).acknowledge(Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="ssm:DescribeInstanceInformation supports no resource-level permissions (AWS service "
+                       f"authorization reference); nodeadm uses it to find the node's own instance. And "
+                       f"{WILDCARD_REASON}."))
         self.access_entry = eks.AccessEntry(
             self, "AccessEntry", cluster=cluster, principal=self.role.role_arn, access_policies=[],
             access_entry_type=eks.AccessEntryType.HYBRID_LINUX)

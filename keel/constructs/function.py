@@ -39,8 +39,10 @@ class KeelFunction(Construct):
                  log_retention: logs.RetentionDays, removal_policy: RemovalPolicy,
                  timeout: Duration | None = None, memory_size: int = 256,
                  environment: Mapping[str, str] | None = None,
-                 reserved_concurrency: int | None = None, dead_letter_queue: bool = False) -> None:
+                 reserved_concurrency: int | None = None, dead_letter_queue: bool = False,
+                 async_retry_attempts: int | None = None) -> None:
         super().__init__(scope, id_)
+        self.timeout = timeout or Duration.seconds(30)
         # Asynchronous callers (CloudFormation, EventBridge, S3) lose failed events without one.
         self.dead_letters = sqs.Queue(
             self, "DeadLetters", encryption_master_key=key, enforce_ssl=True,
@@ -58,7 +60,7 @@ class KeelFunction(Construct):
             handler="handler.handler",
             code=code_for(source),
             description=description,
-            timeout=timeout or Duration.seconds(30),
+            timeout=self.timeout,
             memory_size=memory_size,
             environment=dict(environment or {}),
             environment_encryption=key,
@@ -66,6 +68,7 @@ class KeelFunction(Construct):
             log_group=self.log_group,
             reserved_concurrent_executions=reserved_concurrency,
             dead_letter_queue=self.dead_letters,
+            retry_attempts=async_retry_attempts,
         )
 
 
@@ -99,8 +102,14 @@ class ServiceFunction(Construct):
                  description: str, tracing: bool = True, reserved_concurrency: int | None = None,
                  vpc: ec2.IVpc | None = None, async_dead_letters: sqs.IQueue | None = None,
                  async_retry_attempts: int | None = None, async_max_event_age: Duration | None = None,
-                 extra_layers: Sequence[lambda_.ILayerVersion] = ()) -> None:
+                 extra_layers: Sequence[lambda_.ILayerVersion] = (), synchronous_caller: str | None = None) -> None:
+        """`synchronous_caller`: who invokes a function without `async_dead_letters`, and where its failures
+        go (e.g. "API Gateway invokes it synchronously: errors return to the client"); it is the reason
+        the missing DLQ and async failure destination are acknowledged, so it must be true for this function."""
         super().__init__(scope, id_)
+        if async_dead_letters is None and not synchronous_caller:
+            raise ValueError("a function without async_dead_letters needs synchronous_caller: who invokes it "
+                             "synchronously, and where its failures go")
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, encryption_key=key,
                                        removal_policy=removal_policy)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -165,9 +174,8 @@ class ServiceFunction(Construct):
                        "request, the error and the attempts; a DLQ would only have the payload"))
         else:
             Validations.of(self.function).acknowledge(Acknowledgment(
-                id="Serverless::Serverless-LambdaDLQ",
-                reason="invoked synchronously (API Gateway, SQS poller): failures return to the caller or "
-                       "stay on the source queue, whose redrive policy moves them to its DLQ"))
+                id="Serverless::Serverless-LambdaDLQ", reason=f"{synchronous_caller}; a DLQ is for asynchronous "
+                                                              "invocations, which this function does not get"))
             Validations.of(self.function).acknowledge(Acknowledgment(
                 id="Serverless::Serverless-LambdaAsyncFailureDestination",
-                reason="invoked synchronously: an async failure destination would never receive anything"))
+                reason=f"{synchronous_caller}; an async failure destination would never receive anything"))

@@ -16,6 +16,11 @@ from constructs import Construct
 
 from keel.constructs.provider import BASIC_EXECUTION, provider_resource, secret_and_provider
 
+# Tags the provider (lambda_src/hybrid_activation) puts on every activation. SSM copies an activation's tags
+# to the managed instances registered with it, so the owner tag also marks this activation's servers.
+OWNER_TAG = "keel:activation"
+REQUEST_TAG = "keel:cfn-request-id"
+
 
 class HybridActivation(Construct):
     """Registers servers as SSM managed instances that assume `role`; change any input (or bump
@@ -35,18 +40,33 @@ class HybridActivation(Construct):
             source="hybrid_activation", description=f"{description}: creates and deletes the SSM hybrid activation",
             timeout=Duration.minutes(2))
         fn = self.provider.function
+        # The value of OWNER_TAG on this resource's activations and on the servers they register.
+        self.owner = self.node.path
+        # CreateActivation has no resource type but takes aws:RequestTag: the function may only issue
+        # activations marked as this resource's, each with the request that made it. The tags need
+        # ssm:AddTagsToResource, held to the same tags.
         fn.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:CreateActivation", "ssm:DeleteActivation", "ssm:AddTagsToResource"],
+            sid="IssueOwnActivations", actions=["ssm:CreateActivation", "ssm:AddTagsToResource"], resources=["*"],
+            conditions={"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": self.owner},
+                        "Null": {f"aws:RequestTag/{REQUEST_TAG}": "false"}}))
+        fn.add_to_role_policy(iam.PolicyStatement(
+            sid="FindAndDeleteActivations", actions=["ssm:DescribeActivations", "ssm:DeleteActivation"],
             resources=["*"]))
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}))
         self.secret.grant_write(fn)
+        self.secret.grant_read(fn)
         Validations.of(fn).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="ssm:CreateActivation/DeleteActivation/AddTagsToResource on activations support no "
-                       "resource-level permissions (the activation id does not exist before the call)."),
+                reason="An activation has no ARN, so no SSM activation action takes a resource. "
+                       "ssm:CreateActivation (and the AddTagsToResource its tags need) is held by an "
+                       f"aws:RequestTag condition to activations tagged {OWNER_TAG}={self.owner}. "
+                       "ssm:DeleteActivation and ssm:DescribeActivations take no condition key either (Service "
+                       "Authorization Reference), so they cannot be scoped at all: the function finds its "
+                       "activations by their request tag and deletes only those. iam:PassRole names the one "
+                       "role; X-Ray's PutTraceSegments/PutTelemetryRecords take no resource ARN."),
             BASIC_EXECUTION,
         )
 
@@ -62,5 +82,6 @@ class HybridActivation(Construct):
                 "SecretArn": self.secret.secret_arn,
                 "Region": stack.region,
                 "Description": description,
+                "Owner": self.owner,
             })
         self.activation_id = self.resource.get_att_string("ActivationId")

@@ -31,3 +31,14 @@ class EnvironmentKey(Construct):
             conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                     f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"}},
         ))
+
+
+def allow_alarm_notifications(key: kms.IKey) -> None:
+    """CloudWatch alarms of this account may publish to topics encrypted with `key` (without this the
+    alarm fires and the notification is silently dropped by KMS)."""
+    stack = Stack.of(key)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="AllowCloudWatchAlarmsOfThisAccount",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+        conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))

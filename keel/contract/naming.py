@@ -51,9 +51,9 @@ def repository_name(service: str, instance: str) -> str:
 
 #: The path segment every service may read besides its own (`/keel/<environment>/shared/<key>`).
 SHARED = "shared"
-#: Secret tags the rotation function (lambda_src/secret_rotation) reads to generate the next value the way
-#: the first was generated, and the JSON fields of a secret declared with a username.
-LENGTH_TAG = "keel:secret-length"
-PUNCTUATION_TAG = "keel:secret-exclude-punctuation"
+#: The rotation function's (lambda_src/secret_rotation) setting: how each rotated secret is generated, set
+#: from the spec (never read from the secret's tags, which TagResource could change); and the JSON fields of
+#: a secret declared with a username.
+ROTATION_SETTINGS_ENV = "KEEL_ROTATION_SHAPES"
 USERNAME_FIELD = "username"
 PASSWORD_FIELD = "password"

@@ -51,6 +51,8 @@ class NetworkOutputs:
     key: kms.IKey
     #: The environment's event bus, when its template version has one and the spec keeps it on.
     bus: events.IEventBus | None = None
+    #: How long the bus archive keeps events for replay (0: indefinitely; None: no bus).
+    bus_archive_retention_days: int | None = None
     config: ConfigPlaneOutputs | None = None
     #: Published as SSM parameters under /keel/<environment>/ for discovery at run time.
     discovery: Mapping[str, str] = field(default_factory=dict)

@@ -29,6 +29,13 @@ def render_value(value: object) -> str:
 
 
 _SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Control characters a user's names or values carry into a message, escaped as JSON writes them: one
+    problem stays one line, and a terminal never receives raw escape sequences from a spec."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def join_path(*parts: str | int) -> str:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from keel.cdk_context import project_node_first
 from keel.delivery.assembly import AssemblyError, read_assembly
-from keel.delivery.diff import diff_assemblies
+from keel.delivery.diff import StackDiff, diff_assemblies
 from keel.delivery.gate import evaluate
 from keel.delivery.summary import DiffReport, render_markdown, render_text, to_json
 from keel.delivery.synth import SynthError, default_base, empty_assembly, export_ref, git, synthesize_tree
 from keel.spec import SpecError, load_platform
+from keel.terminal import progress
 
 PASSED, BLOCKED, FAILED = 0, 1, 2
 
@@ -52,7 +53,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     project_node_first()  # the synths below run jsii: on the project's Node
     try:
         allow = [*_spec_allow_list(args), *args.allow]
-        with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool:
+        with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool, \
+                progress("keel diff: synthesizing the base and the working tree"):
             work = Path(tmp)
             head_job = pool.submit(_head, args, work)  # two independent synths: run them side by side
             base_dir, base_label = _base(args, work)
@@ -65,13 +67,28 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(exc.render(), file=sys.stderr)
         return FAILED
     stacks = tuple(diff_assemblies(base, head))
-    report = DiffReport(base=base_label, head=head_label, stacks=stacks, gate=evaluate(stacks, allow))
+    report = DiffReport(base=base_label, head=head_label, stacks=stacks, gate=evaluate(stacks, allow),
+                        diagram=_changed_diagram(args, stacks))
     print(render_text(report))
     if args.markdown:
         Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
     return PASSED if report.gate.passed else BLOCKED
+
+
+def _changed_diagram(args: argparse.Namespace, stacks: tuple[StackDiff, ...]) -> str | None:
+    """The head platform's diagram, limited to the environments with a changed stack, those highlighted."""
+    from keel import diagram
+
+    changed = {d.stack.rsplit("/", 1)[-1] for d in stacks if d.changed}
+    if not changed or not Path(args.platform).exists():
+        return None
+    try:
+        model = load_platform(args.platform)
+    except SpecError:
+        return None  # the synth already read this platform; a diagram is not worth failing the diff for
+    return diagram.render(model, highlight=changed, only=diagram.environments_of(model, changed))
 
 
 def _spec_allow_list(args: argparse.Namespace) -> list[str]:

@@ -22,6 +22,8 @@ class DiffReport:
     head: str
     stacks: tuple[StackDiff, ...]
     gate: GateResult
+    # Mermaid source of the environments that changed, the changed stacks highlighted (`keel diagram`)
+    diagram: str | None = None
 
     def iam(self, diff: StackDiff) -> list[SecurityChange]:
         return iam_changes(diff.changes)
@@ -101,6 +103,10 @@ def render_markdown(report: DiffReport) -> str:
         outputs = [f"{k} {', '.join(f'`{n}`' for n in v)}" for k, v in d.outputs.items() if v]
         if outputs:
             out += ["", "Outputs: " + "; ".join(outputs)]
+    if report.diagram and changed:
+        out += ["", "### What changed, in the platform", "",
+                "<sub>The environments with a changed stack; changed stacks are highlighted.</sub>", "",
+                "```mermaid", report.diagram.rstrip("\n"), "```"]
     masked = sum(len(d.asset_only) for d in report.stacks)
     if masked:
         out += ["", f"<sub>{masked} resource(s) changed only by an asset hash (code or image): not listed.</sub>"]

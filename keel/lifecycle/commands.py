@@ -108,7 +108,10 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"keel import-proton: {root}: not a directory", file=sys.stderr)
         return 2
-    result = import_proton(root, registry_from(args))
+    from keel.terminal import progress
+
+    with progress(f"keel import-proton: matching the templates and specs under {root}"):
+        result = import_proton(root, registry_from(args))
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)

@@ -811,16 +811,21 @@ class _Importer:
                                           f"(service {service.name} uses it)")
 
     def _regions(self) -> None:
-        """--region places the environments whose subnets named none; an environment with the shared load
-        balancer cannot stay region-agnostic (its access log bucket policy names the region's ELB account)."""
+        """--region, else the region of the environment's ACM certificate, places the environments whose subnets
+        named none; an environment with the shared load balancer cannot stay region-agnostic (its access log
+        bucket policy names the region's ELB account)."""
         for env in self.environments.values():
             if "region" in env:
                 continue
-            if self.region:
-                env["region"] = self.region
-                env["availability_zones"] = [f"{self.region}a", f"{self.region}b"]
-                self.notes.append(f"environment {env['name']}: region {self.region} (--region), availability "
-                                  f"zones {self.region}a and {self.region}b: check that the account has them")
+            certificate = env.get("spec", {}).get("load_balancer", {}).get("certificate_arn", "")
+            from_certificate = certificate.split(":")[3] if certificate.count(":") >= 5 else ""
+            region, why = (self.region, "--region") if self.region else (
+                from_certificate, "the region of its load balancer's ACM certificate, which must be the ALB's")
+            if region:
+                env["region"] = region
+                env["availability_zones"] = [f"{region}a", f"{region}b"]
+                self.notes.append(f"environment {env['name']}: region {region} ({why}), availability "
+                                  f"zones {region}a and {region}b: check that the account has them")
             elif env.get("spec", {}).get("load_balancer", {}).get("enabled"):
                 self.notes.append(f"environment {env['name']}: its shared load balancer needs a region to "
                                   "synthesize (access logs): run again with --region, or give it region and "

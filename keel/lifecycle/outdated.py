@@ -169,7 +169,7 @@ def _rows(pin: Pin, registry: Registry) -> Iterator[Row]:
 
 def render_outdated(rows: Sequence[Row], *, show_all: bool) -> str:
     """The table, then each distinct version step once with its schema changes."""
-    from keel.report import render_table
+    from keel.terminal import render_table
 
     shown = [r for r in rows if show_all or r.outdated]
     envs = sum(r.pin.kind == "environment" for r in rows)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from keel.contract.problems import MISSING, join_path, render_value
+from keel.contract.problems import MISSING, join_path, one_line, render_value
 
-__all__ = ["MISSING", "Problem", "Problems", "SourceError", "SpecError", "join_path", "render_value"]
+__all__ = ["MISSING", "Problem", "Problems", "SourceError", "SpecError", "join_path", "one_line", "render_value"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Problem:
         if self.expected:
             detail.append(f"expected {self.expected}")
         suffix = f" ({', '.join(detail)})" if detail else ""
-        return f"{where}: {self.message}{suffix}"
+        return one_line(f"{where}: {self.message}{suffix}")
 
 
 class SpecError(Exception):

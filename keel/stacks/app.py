@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+import jsii
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
 from keel.constructs.assembly_file import AssemblyFile
 from keel.eksa import CRD_CHECK_FILE, EKSA_FILE_PREFIX
@@ -105,6 +106,42 @@ def deployment_target(env: Environment) -> cdk.Environment | None:
     return cdk.Environment(account=env.account, region=env.region) if env.region else None
 
 
+#: Packs that gate the synth (an unacknowledged finding fails it) and packs that only report.
+GATE_PACKS = ("AwsSolutions", "Serverless")
+REPORT_PACKS = ("NIST.800.53.R5",)
+
+
 def enable_compliance(app: cdk.App) -> None:
-    """cdk-nag 3 runs as a synth-time validation plugin: any unacknowledged finding fails the synth."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    """cdk-nag 3 runs as synth-time validation plugins: an unacknowledged AwsSolutions or Serverless
+    finding fails the synth; NIST 800-53 R5 findings are reported (validation-report.json, `keel report`)
+    and acknowledged the same way, but do not fail it."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app),
+                                        ReportOnly(NIST80053R5Checks(app)))
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ReportOnly:
+    """A pack in report mode: the same rules and name (so acknowledgements match), its findings as warnings."""
+
+    def __init__(self, pack: cdk.IPolicyValidationPlugin) -> None:
+        self._pack = pack
+
+    @property
+    def name(self) -> str:
+        return self._pack.name
+
+    @property
+    def version(self) -> str | None:
+        return self._pack.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._pack.rule_ids
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        report = self._pack.validate(context)
+        return cdk.PolicyValidationPluginReport(success=True, metadata=report.metadata, violations=[
+            cdk.PolicyViolation(rule_name=v.rule_name, description=v.description,
+                                violating_resources=v.violating_resources, severity="warning", fix=v.fix,
+                                rule_metadata=v.rule_metadata)
+            for v in report.violations])

@@ -4,10 +4,12 @@ builders only); the CDK-free half is `container_inputs`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -18,13 +20,14 @@ from keel.constructs.container_service import (
     PORT_NAME,
     ConfigSecret,
     ContainerProps,
+    ContainerService,
     DeploymentProps,
     FargateContainerService,
     ServiceDiscoveryProps,
     ServiceRepository,
 )
 from keel.contract.naming import repository_name, stack_name
-from keel.contract.outputs import EcsEnvOutputs
+from keel.contract.outputs import EcsEnvOutputs, NetworkOutputs
 from keel.spec.images import ImageReference
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import (
@@ -33,6 +36,7 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     PipelineInputs,
 )
+from keel.templates.notifications import notification_topic
 
 #: The construct id of a template's one container service. CDK leaves "Default" out of logical IDs, so the
 #: service's resources keep the IDs the templates were released with (Task..., Service, Logs, SecurityGroup).
@@ -156,6 +160,17 @@ def discovery_name(ctx: ServiceContext, discovery: str, port: int) -> dict[str, 
     if discovery == "cloud-map":
         return {"discovery-name": f"{ctx.name}.{ctx.environment.namespace.namespace_name}:{port}"}
     return {}
+
+
+def finish(service: ContainerService, *, alarm_rollback: bool, alarms: Sequence[cloudwatch.Alarm],
+           environment: NetworkOutputs) -> None:
+    """Every alarm notifies the environment's topic; deployment alarms also feed the rollback when the spec
+    asks for it (they exist either way)."""
+    notify = cloudwatch_actions.SnsAction(notification_topic(environment))
+    for alarm in alarms:
+        alarm.add_alarm_action(notify)
+    if alarm_rollback:
+        service.roll_back_on(alarms)
 
 
 def published(pipeline: PipelineInputs | None, *parts: Mapping[str, str]) -> dict[str, str]:

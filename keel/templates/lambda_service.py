@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from keel.constructs.common import RETENTION
+from keel.constructs.common import RETENTION, justify, own_inline_policy
 from keel.constructs.config_plane import grant_config_read
 from keel.constructs.function import ASSET_EXCLUDES, ServiceFunction
 from keel.contract.outputs import NetworkOutputs
@@ -62,8 +62,11 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
                    inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs,
                    environment: NetworkOutputs, description: str,
                    extra_environment: Mapping[str, str] | None = None,
+                   invoked_by: str,
                    async_dead_letters: sqs.IQueue | None = None, async_retry_attempts: int | None = None,
                    async_max_event_age: Duration | None = None) -> ServiceFunction:
+    """`invoked_by` says who calls the function and how failures come back: the reason of the DLQ
+    acknowledgements (cdk-nag's and checkov's), so it must be true for this function."""
     key = environment_key(scope, environment)
     variables = {
         "KEEL_ENVIRONMENT": environment.name,
@@ -89,10 +92,21 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
         tracing=inputs.tracing, reserved_concurrency=inputs.reserved_concurrency,
         vpc=environment.vpc if inputs.vpc == "private" else None,
         async_dead_letters=async_dead_letters, async_retry_attempts=async_retry_attempts,
-        async_max_event_age=async_max_event_age)
+        async_max_event_age=async_max_event_age,
+        synchronous_caller=invoked_by if async_dead_letters is None else None)
     grant_config_read(fn.role, environment=environment.name, service=service.name, key=key)
     if environment.bus is not None:
         environment.bus.grant_put_events_to(fn.role)
+    own_inline_policy(fn.role, f"The execution role of {service.name} ({instance.name})")
+    dlq_reason = (f"{invoked_by}; async failures go to the on-failure destination queue, which records the "
+                  "request, the error and the attempts (a DLQ would keep only the payload)"
+                  if async_dead_letters is not None else invoked_by)
+    justify(fn.function, nag={"NIST.800.53.R5-LambdaDLQ": dlq_reason}, checkov={"CKV_AWS_116": dlq_reason})
+    if inputs.vpc != "private":
+        outside = (f"The spec keeps {service.name} outside the VPC (vpc: none, the template's default, meant for "
+                   "functions that reach only AWS APIs, over TLS with their own role); vpc: private places it in "
+                   "the environment's private subnets")
+        justify(fn.function, nag={"NIST.800.53.R5-LambdaInsideVPC": outside}, checkov={"CKV_AWS_117": outside})
     return fn
 
 

@@ -31,6 +31,7 @@ from keel.constructs.function import code_for
 from keel.contract.naming import environment_path
 from keel.contract.outputs import ConfigPlaneOutputs
 from keel.spec.model import Environment
+from keel.templates import acknowledgements
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs
 
 # The rotation function is Keel's own code: lambda_src/secret_rotation/handler.py.
@@ -45,6 +46,7 @@ PLATFORM_LOG_RETENTION_DAYS = 90
 class PlatformServices:
     event_bus: EventBus | None
     config: ConfigPlane | None
+    archive_retention_days: int | None = None
     discovery: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -90,5 +92,7 @@ def build_platform_services(scope: Construct, *, environment: Environment, key: 
             rotation_code=code_for(ROTATION_SOURCE), rotation_handler=ROTATION_HANDLER,
             runtime=PLATFORM_RUNTIME, architecture=PLATFORM_ARCHITECTURE,
             log_retention=RETENTION[PLATFORM_LOG_RETENTION_DAYS], removal_policy=policy)
+        acknowledgements.config_rotation(plane)
         discovery["config/prefix"] = environment_path(environment.name)
-    return PlatformServices(event_bus=bus, config=plane, discovery=discovery)
+    retention = bus_in.archive_retention_days if bus is not None and bus_in is not None else None
+    return PlatformServices(event_bus=bus, config=plane, discovery=discovery, archive_retention_days=retention)

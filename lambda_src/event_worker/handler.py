@@ -1,7 +1,10 @@
 """Keel's example event worker: EventBridge -> SQS -> this function. Each SQS record carries one
 EventBridge event; records are processed one by one, failures are reported per record (the queue
-redelivers only those, then moves them to its DLQ), and each event id is processed once
-(Powertools idempotency in DynamoDB), so a redelivered or replayed event does no second side effect."""
+redelivers only those, then moves them to its DLQ), and each event id is processed once within the
+idempotency window (Powertools idempotency in DynamoDB, records expiring after KEEL_IDEMPOTENCY_TTL_SECONDS).
+The template sets that window past the queue's retention and the bus archive's retention, so a redelivered
+or replayed event does no second side effect; with an archive kept indefinitely, a replay of events older
+than the window runs them again."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 TABLE_ENV = "KEEL_IDEMPOTENCY_TABLE"
 TTL_ENV = "KEEL_IDEMPOTENCY_TTL_SECONDS"
+# Without the template's setting: the queue's retention (4 days) plus a day.
+DEFAULT_TTL_SECONDS = 5 * 86400
 
 
 class PoisonMessage(ValueError):
@@ -82,7 +87,7 @@ def idempotent_handle(context: LambdaContext | None = None) -> Callable[..., dic
 
         store = DynamoDBPersistenceLayer(table_name=os.environ[TABLE_ENV])
         _settings = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
-                                      expires_after_seconds=int(os.environ.get(TTL_ENV, "3600")))
+                                      expires_after_seconds=int(os.environ.get(TTL_ENV, DEFAULT_TTL_SECONDS)))
         _idempotent = idempotent_function(data_keyword_argument="event", persistence_store=store,
                                           config=_settings)(handle_event)
     if context is not None:

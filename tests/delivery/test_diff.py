@@ -178,3 +178,28 @@ def test_markdown_summary_stays_under_the_pull_request_comment_limit() -> None:
     text = render_markdown(_report(*diffs))
     assert len(text) < 65_536
     assert text.rstrip().endswith("read the JSON output for the rest.")
+
+
+def test_markdown_summary_shows_the_diagram_of_what_changed() -> None:
+    from dataclasses import replace
+
+    from keel import diagram
+    from keel.delivery.diff_command import _changed_diagram
+    from keel.spec import load_platform
+    from tests.spec.conftest import ROOT
+
+    diff = _diff(lambda r: r.update(Queue={"Type": "AWS::SQS::Queue", "Properties": {}}))
+    args = type("Args", (), {"platform": str(ROOT / "platform.yaml")})()
+    mermaid = _changed_diagram(args, (diff,))  # type: ignore[arg-type]
+    assert mermaid == diagram.render(load_platform(ROOT / "platform.yaml"), highlight={"keel-dev"}, only={"dev"})
+    text = render_markdown(replace(_report(diff), diagram=mermaid))
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert "subgraph env_dev" in block and "subgraph env_staging" not in block
+    assert "class env_dev changed" in block
+
+
+def test_markdown_summary_has_no_diagram_without_changes() -> None:
+    from dataclasses import replace
+
+    report = replace(_report(_diff(lambda r: None)), diagram="flowchart LR\n")
+    assert "```mermaid" not in render_markdown(report)

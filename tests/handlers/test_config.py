@@ -1,4 +1,5 @@
-"""keel_runtime.config: cached reads, last good value on outage, secrets both ways, lazy clients."""
+"""keel_runtime.config: cached reads, last good value on an outage (timeouts, throttling, 5xx) and only then,
+AccessDenied fails loudly, secrets both ways, lazy clients with short timeouts."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
 
-from keel_runtime.config import Config
+from keel_runtime.config import Config, ConfigAccessDenied, classify
 from tests.handlers.conftest import LAMBDA_SRC
 
 
@@ -178,3 +180,110 @@ def test_handler_imports_from_its_own_folder_as_lambda_runs_it(function: str) ->
                          capture_output=True, text=True, cwd=root, check=True,
                          env={**ENVIRONMENT, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
     assert out.stdout.strip() == "True"
+
+
+def stubbed(service: str) -> tuple[Any, Stubber]:
+    client = boto3.client(service)
+    return client, Stubber(client)
+
+
+def parameter(value: str) -> dict[str, Any]:
+    return {"Parameter": {"Name": "/keel/dev/orders/greeting", "Type": "String", "Value": value, "Version": 1}}
+
+
+def test_clients_time_out_in_seconds_and_retry_a_bounded_number_of_times(aws: None) -> None:
+    cfg = Config(environment="dev", service="orders")
+    for provider in (cfg.ssm, cfg.secrets):
+        settings = provider.client.meta.config
+        assert settings.connect_timeout + settings.read_timeout <= 5
+        assert settings.retries == {"total_max_attempts": 2, "mode": "standard"}
+
+
+def test_a_read_timeout_serves_the_last_good_value(aws: None) -> None:
+    boto3.client("ssm").put_parameter(Name="/keel/dev/orders/greeting", Value="hello", Type="String")
+    client = boto3.client("ssm")
+    cfg = Config(environment="dev", service="orders", max_age=0, ssm_client=client)
+    assert cfg.get("greeting") == "hello"
+
+    def hang(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="https://ssm.eu-west-1.amazonaws.com")
+
+    client.meta.events.register("before-call.ssm.*", hang)
+    assert cfg.get("greeting") == "hello"
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerError"])
+def test_throttling_or_a_service_error_serves_the_last_good_value(code: str) -> None:
+    client, stub = stubbed("ssm")
+    stub.add_response("get_parameter", parameter("hello"))
+    stub.add_client_error("get_parameter", service_error_code=code,
+                          http_status_code=400 if code.startswith("Throttl") else 500)
+    with stub:
+        cfg = Config(environment="dev", service="orders", max_age=0, ssm_client=client)
+        assert cfg.get("greeting") == "hello"
+        assert cfg.get("greeting") == "hello"
+
+
+def test_access_denied_fails_loudly_and_forgets_the_last_good_value(caplog: pytest.LogCaptureFixture) -> None:
+    client, stub = stubbed("ssm")
+    stub.add_response("get_parameter", parameter("hello"))
+    stub.add_client_error("get_parameter", service_error_code="AccessDeniedException", http_status_code=400)
+    stub.add_client_error("get_parameter", service_error_code="ThrottlingException", http_status_code=400)
+    with stub:
+        cfg = Config(environment="dev", service="orders", max_age=0, ssm_client=client)
+        assert cfg.get("greeting") == "hello"
+        with pytest.raises(ConfigAccessDenied, match="access denied"):
+            cfg.get("greeting")
+        with pytest.raises(Exception, match="Throttling"):  # nothing stale left to serve afterwards
+            cfg.get("greeting")
+    assert any(r.levelname == "ERROR" and "denied" in r.getMessage() for r in caplog.records)
+
+
+def test_access_denied_to_a_secret_is_not_served_stale() -> None:
+    client, stub = stubbed("secretsmanager")
+    stub.add_response("get_secret_value", {"Name": "keel/dev/orders/api-key", "SecretString": "s3cr3t"})
+    stub.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400)
+    with stub:
+        cfg = Config(environment="dev", service="orders", max_age=0, secrets_client=client)
+        assert cfg.secret("api-key") == "s3cr3t"
+        with pytest.raises(ConfigAccessDenied):
+            cfg.secret("api-key")
+
+
+def test_a_cold_start_during_an_outage_fails() -> None:
+    """A new container has no last good value, and none is invented: the invocation fails."""
+    client, stub = stubbed("ssm")
+    stub.add_client_error("get_parameter", service_error_code="ThrottlingException", http_status_code=400)
+    with stub, pytest.raises(Exception, match="Throttling"):
+        Config(environment="dev", service="orders", max_age=0, ssm_client=client).get("greeting")
+
+
+def test_an_error_that_is_not_an_outage_is_not_served_stale() -> None:
+    client, stub = stubbed("ssm")
+    stub.add_response("get_parameter", parameter("hello"))
+    stub.add_client_error("get_parameter", service_error_code="ValidationException", http_status_code=400)
+    with stub:
+        cfg = Config(environment="dev", service="orders", max_age=0, ssm_client=client)
+        assert cfg.get("greeting") == "hello"
+        with pytest.raises(Exception, match="ValidationException"):
+            cfg.get("greeting")
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (EndpointConnectionError(endpoint_url="https://x"), "outage"),
+    (ReadTimeoutError(endpoint_url="https://x"), "outage"),
+    (ClientError({"Error": {"Code": "ThrottlingException"}}, "GetParameter"), "outage"),
+    (ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetParameter"), "denied"),
+    (ClientError({"Error": {"Code": "ParameterNotFound"}}, "GetParameter"), "not_found"),
+    (ClientError({"Error": {"Code": "ValidationException"}}, "GetParameter"), "other"),
+])
+def test_errors_are_classified_through_the_powertools_wrapper(error: Exception, kind: str) -> None:
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        try:
+            raise error
+        except Exception as exc:
+            raise GetParameterError(str(exc)) from exc
+    except GetParameterError as wrapped:
+        assert classify(wrapped) == kind

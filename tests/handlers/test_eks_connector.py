@@ -34,13 +34,14 @@ def event(kind: str, arn: str, **extra: Any) -> dict[str, Any]:
             "LogicalResourceId": "Registration", "ResponseURL": "https://example.invalid/"} | extra
 
 
-def expect_register(stub: Stubber, name: str = "edge-anywhere") -> None:
+def expect_register(stub: Stubber, name: str = "edge-anywhere", request_id: str = "r1") -> None:
+    stub.add_client_error("describe_cluster", "ResourceNotFoundException", expected_params={"name": name})
     stub.add_response("register_cluster", {"cluster": {"name": name, "connectorConfig": {
         "activationId": "act-1", "activationCode": CODE, "activationExpiry": EXPIRY,
         "provider": "EKS_ANYWHERE", "roleArn": "arn:aws:iam::123456789012:role/keel-edge-connector"}}}, {
         "name": name, "connectorConfig": {"roleArn": "arn:aws:iam::123456789012:role/keel-edge-connector",
                                           "provider": "EKS_ANYWHERE"},
-        "tags": {"keel:environment": "edge"}})
+        "clientRequestToken": request_id, "tags": {"keel:environment": "edge", "keel:cfn-request-id": request_id}})
 
 
 def test_create_registers_and_keeps_the_activation_in_the_secret_only(mod, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -116,14 +117,16 @@ def test_rename_registers_the_new_name_and_leaves_the_old_to_cloudformation(mod)
 
 def test_failure_is_reported_to_cloudformation_not_raised(mod) -> None:  # type: ignore[no-untyped-def]
     module, stub, _, arn, sent = mod
+    stub.add_client_error("describe_cluster", "ResourceNotFoundException", expected_params={"name": "edge-anywhere"})
     stub.add_client_error("register_cluster", "ResourceInUseException", "name taken")
     module.handler(event("Create", arn), None)
     assert sent[0]["Status"] == "FAILED" and "ResourceInUse" in sent[0]["Reason"]
     assert sent[0]["PhysicalResourceId"] == "failed-r1"
 
 
-def test_delete_of_a_failed_create_calls_nothing(mod) -> None:  # type: ignore[no-untyped-def]
+def test_delete_of_a_failed_create_that_left_nothing_deregisters_nothing(mod) -> None:  # type: ignore[no-untyped-def]
     module, stub, _, arn, sent = mod
+    stub.add_client_error("describe_cluster", "ResourceNotFoundException", expected_params={"name": "edge-anywhere"})
     module.handler(event("Delete", arn, PhysicalResourceId="failed-r1"), None)
     stub.assert_no_pending_responses()
     assert sent[0]["Status"] == "SUCCESS"

@@ -24,7 +24,7 @@ def mod(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 def props(arn: str, **over: Any) -> dict[str, Any]:
     base = {"ServiceToken": "arn:fn", "RoleName": "keel-dev-external", "InstanceNamePrefix": "edge",
             "RegistrationLimit": "10", "ExpiryDays": "30", "Epoch": "1", "Tags": {"keel:environment": "dev"},
-            "SecretArn": arn, "Region": "eu-west-1", "Description": "Keel dev"}
+            "SecretArn": arn, "Region": "eu-west-1", "Description": "Keel dev", "Owner": "keel-dev/Anywhere/Activation"}
     return base | over
 
 
@@ -33,11 +33,22 @@ def event(kind: str, arn: str, **extra: Any) -> dict[str, Any]:
             "LogicalResourceId": "Activation", "ResponseURL": "https://example.invalid/"} | extra
 
 
-def expect_create(stub: Stubber, activation_id: str = "act-1") -> None:
+def expect_lookup(stub: Stubber, found: dict[str, str] | None = None) -> None:
+    """describe_activations for this role and prefix: `found` maps activation ids to their request tag."""
+    stub.add_response("describe_activations", {"ActivationList": [
+        {"ActivationId": a, "Tags": [{"Key": "keel:cfn-request-id", "Value": r}]} for a, r in (found or {}).items()]},
+        {"Filters": [{"FilterKey": "IamRole", "FilterValues": ["keel-dev-external"]},
+                     {"FilterKey": "DefaultInstanceName", "FilterValues": ["edge"]}]})
+
+
+def expect_create(stub: Stubber, activation_id: str = "act-1", request_id: str = "r1") -> None:
+    expect_lookup(stub)
     stub.add_response("create_activation", {"ActivationId": activation_id, "ActivationCode": CODE}, {
         "Description": "Keel dev", "DefaultInstanceName": "edge", "IamRole": "keel-dev-external",
         "RegistrationLimit": 10, "ExpirationDate": ANY,
-        "Tags": [{"Key": "keel:environment", "Value": "dev"}]})
+        "Tags": [{"Key": "keel:activation", "Value": "keel-dev/Anywhere/Activation"},
+                 {"Key": "keel:cfn-request-id", "Value": request_id},
+                 {"Key": "keel:environment", "Value": "dev"}]})
 
 
 def test_create_stores_id_and_code_in_the_secret_only(mod, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +77,7 @@ def test_expiry_is_within_ssm_limit(mod) -> None:  # type: ignore[no-untyped-def
 
     module._clients["ssm"].create_activation = capture
     expect_create(stub)
-    module.create_activation(props(arn), now=now)
+    module.create_activation(props(arn), "r1", now=now)
     assert now < seen["ExpirationDate"] < now + dt.timedelta(days=30)
 
 
@@ -96,14 +107,16 @@ def test_delete_removes_the_activation_and_tolerates_it_being_gone(mod) -> None:
 
 def test_failure_is_reported_to_cloudformation_not_raised(mod) -> None:  # type: ignore[no-untyped-def]
     module, stub, _, arn, sent = mod
+    expect_lookup(stub)
     stub.add_client_error("create_activation", "AccessDeniedException", "no iam:PassRole")
     module.handler(event("Create", arn), None)
     assert sent[0]["Status"] == "FAILED" and "AccessDenied" in sent[0]["Reason"]
     assert sent[0]["PhysicalResourceId"] == "failed-r1"
 
 
-def test_delete_of_a_failed_create_calls_nothing(mod) -> None:  # type: ignore[no-untyped-def]
+def test_delete_of_a_failed_create_that_left_nothing_deletes_nothing(mod) -> None:  # type: ignore[no-untyped-def]
     module, stub, _, arn, sent = mod
+    expect_lookup(stub, {"act-other": "r0"})  # another request's activation: not ours to delete
     module.handler(event("Delete", arn, PhysicalResourceId="failed-r1"), None)
     stub.assert_no_pending_responses()
     assert sent[0]["Status"] == "SUCCESS"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -98,3 +100,73 @@ def test_report_says_the_eks_anywhere_documents_were_not_checked_without_crds(pl
 
     text, _ = render_report(platform.outdir)
     assert text.splitlines()[-1] == "EKS Anywhere documents: not checked against CRDs (give -c keel:eksa-crds=DIR)"
+# --- issue 13: alarms that notify, the widened compliance gate, checkov's Metadata ---------------------
+def test_every_alarm_notifies_the_environment_topic(platform: Synthesized) -> None:
+    alarms = {(stack, lid): a["Properties"] for stack, t in platform.templates.items()
+              for lid, a in t.find_resources("AWS::CloudWatch::Alarm").items()}
+    health = {key: props for key, props in alarms.items()
+              if "TaskCountTarget" not in json.dumps(props["AlarmActions"])}
+    assert sorted(stack for stack, _ in health) == ["keel-invoicer-invoicer-staging", "keel-web-web-staging",
+                                                    "keel-web-web-staging"]
+    for (stack, lid), props in alarms.items():
+        assert props.get("AlarmActions"), f"{stack}/{lid} has no action"
+    for (stack, lid), props in health.items():  # the rest are step-scaling alarms: their action scales
+        actions = json.dumps(props["AlarmActions"])
+        assert "ControlPlaneEventsTopic" in actions, f"{stack}/{lid} notifies nobody: {actions}"
+
+
+def test_the_environment_key_lets_cloudwatch_alarms_publish_to_its_topic(platform: Synthesized) -> None:
+    key = next(iter(platform.templates["keel-staging"].find_resources("AWS::KMS::Key").values()))
+    statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    alarms = statements["AllowCloudWatchAlarmsOfThisAccount"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert "aws:SourceAccount" in alarms["Condition"]["StringEquals"]
+
+
+def test_nist_800_53_r5_findings_are_at_most_15_open(platform: Synthesized) -> None:
+    from tests.infra.conftest import report_findings
+
+    assert len(report_findings(platform.outdir)) <= 15, report_findings(platform.outdir)
+
+
+def test_report_json_gives_stacks_and_per_pack_counts(platform: Synthesized) -> None:
+    result = subprocess.run([sys.executable, "-m", "keel", "report", str(platform.outdir), "--json"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    stacks = {s["name"]: s for s in data["stacks"]}
+    assert stacks["keel-dev"]["template"] == "vpc-env@1.2"
+    assert stacks["keel-dev"]["resources"] == len(platform.json("keel-dev")["Resources"])
+    assert stacks["keel-dev"]["bytes"] == (platform.outdir / "keel-dev.template.json").stat().st_size
+    assert set(data["findings"]) == {"AwsSolutions", "Serverless", "NIST.800.53.R5"}
+    assert data["findings"]["AwsSolutions"]["open"] == 0 and data["findings"]["AwsSolutions"]["gate"]
+    nist = data["findings"]["NIST.800.53.R5"]
+    assert not nist["gate"] and nist["open"] <= 15 and nist["acknowledged"] > 0
+
+
+def test_summary_table_counts_nist_findings_per_stack(platform: Synthesized) -> None:
+    from keel.report import render_report
+
+    text, clean = render_report(platform.outdir)
+    header = text.splitlines()[1] if not text.splitlines()[0].strip() else text.splitlines()[0]
+    assert "NIST R5 open" in header and clean
+    assert "NIST.800.53.R5" in text and "(report only)" in text
+
+
+def test_checkov_skips_sit_in_the_resource_metadata_with_reasons(platform: Synthesized) -> None:
+    skips = [(stack, lid, s) for stack in platform.templates for lid, r in platform.json(stack)["Resources"].items()
+             for s in r.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    assert skips
+    for stack, lid, skip in skips:
+        assert skip["id"].startswith("CKV_AWS_") and len(skip["comment"]) >= 40, (stack, lid, skip)
+
+
+def test_staging_web_acl_is_on_by_the_spec(platform: Synthesized) -> None:
+    platform.templates["keel-staging"].resource_count_is("AWS::WAFv2::WebACL", 1)
+    platform.templates["keel-prod"].resource_count_is("AWS::WAFv2::WebACL", 0)  # vpc-env: no load balancer
+
+
+def test_public_subnets_do_not_auto_assign_public_addresses(platform: Synthesized) -> None:
+    for stack in ("keel-dev", "keel-prod", "keel-staging", "keel-edge"):
+        subnets = platform.templates[stack].find_resources("AWS::EC2::Subnet")
+        assert subnets and all(s["Properties"].get("MapPublicIpOnLaunch") is not True for s in subnets.values())

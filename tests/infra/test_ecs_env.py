@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, report_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "ecs.yaml"
 
@@ -55,9 +55,7 @@ def role_id(template: Template, service: str) -> str:
 
 # --- compliance ----------------------------------------------------------------------------------
 def test_no_unacknowledged_compliance_findings(ecs: Synthesized) -> None:
-    report = ecs.outdir / "validation-report.json"
-    data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
-    assert [v for p in data["pluginReports"] for v in p.get("violations", [])] == []
+    assert open_findings(ecs.outdir) == []
 
 
 def test_cfn_lint_finds_nothing(ecs: Synthesized) -> None:
@@ -75,7 +73,8 @@ def test_every_taggable_resource_has_the_template_tag(ecs: Synthesized) -> None:
         for logical_id, resource in template.to_json()["Resources"].items():
             tags = resource.get("Properties", {}).get("Tags")
             if isinstance(tags, list) and tags and isinstance(tags[0], dict) and "Key" in tags[0]:
-                assert {t["Key"]: t["Value"] for t in tags}.get("keel:template") == "ecs-env@1.0", (stack, logical_id)
+                expected = "ecs-env@1.2" if stack == "keel-guarded" else "ecs-env@1.0"
+                assert {t["Key"]: t["Value"] for t in tags}.get("keel:template") == expected, (stack, logical_id)
 
 
 # --- cluster -------------------------------------------------------------------------------------
@@ -168,7 +167,7 @@ def test_external_instances_role_has_the_ecs_anywhere_managed_policies(edge: Tem
     _, role = only(edge, "AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
         Match.object_like({"Principal": {"Service": "ssm.amazonaws.com"}})]}})
     arns = json.dumps(role["Properties"]["ManagedPolicyArns"])
-    assert ":iam::aws:policy/AmazonSSMManagedInstanceCore" in arns
+    assert ":iam::aws:policy/AmazonSSMManagedInstanceCore" not in arns  # scoped SSM agent statements instead
     assert ":iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" in arns
 
 
@@ -194,8 +193,10 @@ def test_activation_resource_gets_the_spec_inputs(edge: Template) -> None:
 def test_activation_provider_may_pass_only_the_instance_role_to_ssm(edge: Template) -> None:
     instance_role = role_id(edge, "ssm.amazonaws.com")
     edge.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Action": Match.array_with(["ssm:AddTagsToResource", "ssm:CreateActivation",
-                                                       "ssm:DeleteActivation"]), "Resource": "*"}),
+        Match.object_like({"Action": ["ssm:AddTagsToResource", "ssm:CreateActivation"], "Resource": "*",
+                           "Condition": Match.object_like({"StringEquals": {
+                               "aws:RequestTag/keel:activation": "keel-edge/Anywhere/Activation"}})}),
+        Match.object_like({"Action": ["ssm:DeleteActivation", "ssm:DescribeActivations"], "Resource": "*"}),
         {"Action": "iam:PassRole", "Effect": "Allow", "Resource": {"Fn::GetAtt": [instance_role, "Arn"]},
          "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}},
     ])}})
@@ -229,8 +230,8 @@ def test_registration_command_output_reads_the_code_at_run_time(edge: Template) 
     secret = only(edge, "AWS::SecretsManager::Secret")[0]
     assert "aws secretsmanager get-secret-value --region eu-west-1 --secret-id " in text
     assert {"Ref": secret} in command["Value"]["Fn::Join"][1]
-    assert ("--region eu-west-1 --cluster keel-edge --activation-id \\\"$ACTIVATION_ID\\\" --activation-code "
-            "\\\"$ACTIVATION_CODE\\\" --docker-install-source distro --enable-gpu") in text
+    assert ("set -- --region eu-west-1 --cluster keel-edge --activation-id \\\"$KEEL_ACTIVATION_ID\\\" "
+            "--activation-code \\\"$KEEL_ACTIVATION_CODE\\\" --docker-install-source distro --enable-gpu") in text
 
 
 def test_registration_script_is_written_next_to_the_templates(ecs: Synthesized) -> None:
@@ -239,8 +240,9 @@ def test_registration_script_is_written_next_to_the_templates(ecs: Synthesized) 
     assert os.access(script, os.X_OK)
     assert text.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in text
     assert "--name /keel/edge/ecs/anywhere/activation-secret-arn" in text
-    assert ('bash /tmp/ecs-anywhere-install.sh --region eu-west-1 --cluster keel-edge --activation-id '
-            '"$ACTIVATION_ID" --activation-code "$ACTIVATION_CODE" --docker-install-source distro --enable-gpu') in text
+    assert ('set -- --region eu-west-1 --cluster keel-edge --activation-id "$KEEL_ACTIVATION_ID" '
+            '--activation-code "$KEEL_ACTIVATION_CODE" --docker-install-source distro --enable-gpu') in text
+    assert 'source "$KEEL_WORK/ecs-anywhere-install.sh"' in text
     assert "${Token" not in text and "{{resolve" not in text
 
 
@@ -375,3 +377,58 @@ def test_discovery_parameters_under_keel_environment(edge: Template) -> None:
     assert {"/keel/edge/ecs/cluster-name", "/keel/edge/ecs/cluster-arn", "/keel/edge/ecs/namespace-name",
             "/keel/edge/ecs/listener-arn", "/keel/edge/ecs/load-balancer-security-group-id",
             "/keel/edge/ecs/anywhere/execution-role-arn", "/keel/edge/vpc/id"} <= names
+
+
+# --- issue 13: the shared load balancer's safe defaults ---------------------------------------------
+@pytest.fixture(scope="module")
+def guarded(ecs: Synthesized) -> Template:
+    return ecs.templates["keel-guarded"]
+
+
+def test_production_web_acl_is_on_by_default_with_aws_managed_rule_groups(guarded: Template) -> None:
+    _, acl = only(guarded, "AWS::WAFv2::WebACL")
+    props = acl["Properties"]
+    assert (props["Scope"], props["DefaultAction"]) == ("REGIONAL", {"Allow": {}})
+    groups = [r["Statement"]["ManagedRuleGroupStatement"] for r in props["Rules"]]
+    assert [g["Name"] for g in groups] == ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
+                                           "AWSManagedRulesKnownBadInputsRuleSet"]
+    assert {g["VendorName"] for g in groups} == {"AWS"}
+    assert all(r["OverrideAction"] == {"None": {}} for r in props["Rules"])
+    acl_id = next(iter(guarded.find_resources("AWS::WAFv2::WebACL")))
+    lb_id = next(iter(guarded.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")))
+    guarded.has_resource_properties("AWS::WAFv2::WebACLAssociation", {
+        "ResourceArn": {"Ref": lb_id}, "WebACLArn": {"Fn::GetAtt": [acl_id, "Arn"]}})
+
+
+def test_web_acl_logs_to_its_own_encrypted_log_group(guarded: Template) -> None:
+    guarded.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": "aws-waf-logs-keel-guarded-alb", "KmsKeyId": Match.any_value(), "RetentionInDays": 90})
+    _, logging = only(guarded, "AWS::WAFv2::LoggingConfiguration")
+    assert "log-group:aws-waf-logs-keel-guarded-alb" in json.dumps(logging["Properties"]["LogDestinationConfigs"])
+
+
+def test_internet_facing_is_the_specs_choice(guarded: Template, edge: Template) -> None:
+    assert only(guarded, "AWS::ElasticLoadBalancingV2::LoadBalancer")[1]["Properties"]["Scheme"] == "internal"
+    assert only(edge, "AWS::ElasticLoadBalancingV2::LoadBalancer")[1]["Properties"]["Scheme"] == "internet-facing"
+
+
+def test_versions_before_1_2_have_no_web_acl(edge: Template) -> None:
+    edge.resource_count_is("AWS::WAFv2::WebACL", 0)
+
+
+def test_production_listeners_are_https_or_redirects_to_it(edge: Template, guarded: Template) -> None:
+    for template in (edge, guarded):
+        for listener in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values():
+            props = listener["Properties"]
+            assert props["Protocol"] == "HTTPS" or [a["Type"] for a in props["DefaultActions"]] == ["redirect"]
+
+
+def test_access_log_bucket_is_versioned_and_old_versions_expire(edge: Template) -> None:
+    edge.has_resource_properties("AWS::S3::Bucket", {
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "LifecycleConfiguration": {"Rules": [Match.object_like({
+            "ExpirationInDays": 90, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}})]}})
+
+
+def test_nist_findings_of_the_ecs_environments_are_all_fixed_or_acknowledged(ecs: Synthesized) -> None:
+    assert report_findings(ecs.outdir) == []

@@ -192,16 +192,22 @@ def test_hybrid_role_is_assumed_by_ssm_of_this_account_only(eks: Synthesized) ->
 def test_hybrid_role_has_the_documented_permissions(eks: Synthesized) -> None:
     role_id, role = hybrid_role(eks, "keel-edge")
     managed = [a["Fn::Join"][1][-1] for a in role["ManagedPolicyArns"]]
-    assert managed == [":iam::aws:policy/AmazonSSMManagedInstanceCore",
-                       ":iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"]
+    # The SSM agent's statements are Keel's own (no AmazonSSMManagedInstanceCore: it reads every parameter).
+    assert managed == [":iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"]
     policy = next(p["Properties"] for p in resources(eks, "keel-edge", "AWS::IAM::Policy").values()
                   if p["Properties"]["Roles"] == [{"Ref": role_id}])
     cluster_id = next(iter(resources(eks, "keel-edge", "AWS::EKS::Cluster")))
-    assert {(s["Action"], json.dumps(s["Resource"])) for s in policy["PolicyDocument"]["Statement"]} == {
-        ("eks:DescribeCluster", json.dumps({"Fn::GetAtt": [cluster_id, "Arn"]})),
-        ("ssm:DeregisterManagedInstance", json.dumps("arn:aws:ssm:eu-west-1:123456789012:managed-instance/*")),
-        ("ssm:DescribeInstanceInformation", json.dumps("*")),
+    found = {(s.get("Sid"), json.dumps(s["Resource"])) for s in policy["PolicyDocument"]["Statement"]}
+    assert found == {
+        ("DescribeTheCluster", json.dumps({"Fn::GetAtt": [cluster_id, "Arn"]})),
+        ("SsmAgent", json.dumps("*")),
+        ("SsmAgentEnvironmentParameters", json.dumps("arn:aws:ssm:eu-west-1:123456789012:parameter/keel/edge/*")),
+        ("DeregisterItselfOnUninstall", json.dumps("arn:aws:ssm:eu-west-1:123456789012:managed-instance/*")),
+        ("FindItsManagedInstance", json.dumps("*")),
     }
+    [deregister] = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "DeregisterItselfOnUninstall"]
+    assert deregister["Condition"] == {"StringEquals": {"aws:ResourceTag/keel:activation":
+                                                        "keel-edge/HybridNodes/Activation"}}
 
 
 def test_hybrid_role_has_a_hybrid_linux_access_entry(eks: Synthesized) -> None:
@@ -421,3 +427,8 @@ def test_templates_match_snapshots(eks: Synthesized, snapshot) -> None:  # type:
 
 def test_every_template_is_a_template(eks: Synthesized) -> None:
     assert all(isinstance(t, Template) for t in eks.templates.values())
+
+
+def test_cluster_is_deletion_protected_in_production_only(eks: Synthesized) -> None:
+    assert cluster_props(eks, "keel-lab")["DeletionProtection"] is True  # lab: production
+    assert "DeletionProtection" not in cluster_props(eks, "keel-edge")

@@ -112,7 +112,7 @@ def test_the_container_worker_subscribes_on_the_environment_bus(lab: Synthesized
 
 def test_environment_stacks_are_tagged_with_the_resolved_minor(lab: Synthesized) -> None:
     labels = {e.name: e.template.label for e in lab.model.environments}
-    assert labels == {"ecs": "ecs-env@1.1", "eks": "eks-env@1.1", "eks-pinned": "eks-env@1.0"}
+    assert labels == {"ecs": "ecs-env@1.2", "eks": "eks-env@1.1", "eks-pinned": "eks-env@1.0"}
 
 
 def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:

@@ -100,7 +100,7 @@ def test_templates_list_and_show_use_the_registry_option(capsys: pytest.CaptureF
 
 
 VERBS = ["validate", "templates", "report", "outdated", "upgrade", "bundle", "import-proton", "import-copilot", "docs",
-         "diff"]
+         "diff", "status", "logs", "exec", "secret", "param", "history", "diagram"]
 
 
 @pytest.mark.parametrize("verb", VERBS)

@@ -63,6 +63,8 @@ def test_proton_service_spec_validates_unchanged(platform: Platform, name: str) 
 environments:
   - name: fargate-env-prod
     template: ecs-env:1
+    region: eu-west-1
+    availability_zones: [eu-west-1a, eu-west-1b]
     spec: {{load_balancer: {{enabled: true}}}}
 services:
   - name: {name}

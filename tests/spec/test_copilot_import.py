@@ -169,6 +169,13 @@ def test_environment_manifests_map_onto_ecs_env(shop: Imported) -> None:
         "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab"}
 
 
+def test_an_environment_without_subnets_takes_the_region_of_its_load_balancer_certificate(shop: Imported) -> None:
+    prod = next(e for e in shop.doc["environments"] if e["name"] == "prod")
+    assert prod["region"] == "eu-west-1" and prod["availability_zones"] == ["eu-west-1a", "eu-west-1b"]
+    assert any(line.startswith("note: environment prod: region eu-west-1 (the region of its load balancer's ACM "
+                               "certificate") for line in shop.err)
+
+
 def test_pipeline_becomes_delivery_with_a_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "platform.yaml"
     code, err, _ = _run(capsys, str(SHOP), "--out", str(out), "--connection-arn", CONNECTION)
@@ -192,10 +199,12 @@ def test_without_a_connection_the_delivery_section_is_a_comment(shop: Imported) 
 
 
 def test_a_workspace_with_only_mappable_fields_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Copilot kept regions outside its manifests; the shared load balancer needs one, so --region gives it."""
     out, report = tmp_path / "platform.yaml", tmp_path / "report.md"
-    code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(report))
+    code, err, _ = _run(capsys, str(CLEAN), "--out", str(out), "--report", str(report), "--region", "eu-west-1")
     assert code == 0
     assert [line for line in err if not line.startswith("note: ")] == []
+    assert read_yaml(out)["environments"][0]["region"] == "eu-west-1"
     assert _instance(read_yaml(out), "web", "dev") == {
         "image": "public.ecr.aws/nginx/nginx:1.27", "port": 80, "task_size": "x-small",
         "environment_variables": [{"name": "MODE", "value": "demo"}], "enable_exec": False, "subnet_type": "private",
@@ -215,7 +224,8 @@ def test_the_markdown_report_lists_each_field_value_and_reason(shop: Imported) -
 
 def test_environment_option_adds_environments_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "platform.yaml"
-    assert _run(capsys, str(CLEAN), "--out", str(out), "--environment", "dev", "--environment", "qa")[0] == 0
+    assert _run(capsys, str(CLEAN), "--out", str(out), "--environment", "dev", "--environment", "qa",
+                "--region", "eu-west-1")[0] == 0
     doc = read_yaml(out)
     assert [e["name"] for e in doc["environments"]] == ["dev", "qa"]
     assert [i["environment"] for i in doc["services"][0]["instances"]] == ["dev", "qa"]
@@ -378,7 +388,7 @@ def test_a_second_service_on_the_same_path_is_left_out_and_reported(tmp_path: Pa
         (workspace / "copilot" / name / "manifest.yml").write_text(
             f"name: {name}\ntype: Load Balanced Web Service\nhttp:\n  path: /\nimage:\n  location: a/b:1\n"
             "  port: 80\n")
-    result = import_copilot(workspace)
+    result = import_copilot(workspace, region="eu-west-1")
     assert [(f.file, f.path) for f in result.findings] == [("copilot/beta/manifest.yml", "")]
     assert result.findings[0].reason.startswith("the instance in environment dev was left out: Keel refused its "
                                                 "path_pattern (path_pattern and no host_header equal those of "

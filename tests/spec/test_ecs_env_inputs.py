@@ -71,7 +71,8 @@ def test_every_schema_property_is_a_dataclass_field() -> None:
 
     version = default_registry().templates["ecs-env"].recommended(1)
     assert version is not None
-    classes = {"": version.inputs_type(), "load_balancer": mod.LoadBalancerInputs, "anywhere": mod.AnywhereInputs,
+    classes = {"": version.inputs_type(), "load_balancer": mod.LoadBalancerInputsV12,
+               "load_balancer.waf": mod.WafInputs, "anywhere": mod.AnywhereInputs,
                "monitoring": mod.MonitoringInputs, "capacity_provider_strategy[]": mod.CapacityProviderShare,
                "event_bus": common.EventBusInputs, "config": common.ConfigPlaneInputs,
                "config.parameters[]": common.ConfigParameterInputs, "config.secrets[]": common.ConfigSecretInputs}

@@ -47,9 +47,9 @@ def web(name: str, instance: str, **spec: Any) -> dict[str, Any]:
             "instances": [{"name": instance, "environment": "stage", "spec": {"port": 8080, **spec}}]}
 
 
-# -- ecs-env 1.1 / eks-env 1.1 -------------------------------------------------------------------
+# -- ecs-env 1.1+ / eks-env 1.1 -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("env", "label"), [(ECS, "ecs-env@1.1"), (EKS, "eks-env@1.1")])
+@pytest.mark.parametrize(("env", "label"), [(ECS, "ecs-env@1.2"), (EKS, "eks-env@1.1")])
 def test_the_bus_and_config_are_on_by_default(tmp_path: Path, env: dict[str, Any], label: str) -> None:
     (environment,) = load(tmp_path, [env]).environments
     assert environment.template.label == label

@@ -19,6 +19,7 @@ from keel.templates.container_service import (
     ServiceContext,
     discovery_name,
     fargate_service,
+    finish,
     image,
     published,
 )
@@ -37,7 +38,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                  target_cpu_percent=inputs.scaling.target_cpu_percent)
 
-    alarms: list[cloudwatch.IAlarm] = []
+    alarms: list[cloudwatch.Alarm] = []
     link = inputs.private_link
     if link.enabled:
         nlb = ServiceNetworkLoadBalancer(scope, "LoadBalancer", vpc=environment.vpc, port=port, internet_facing=False,
@@ -50,6 +51,5 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                 period=Duration.minutes(1)), description=f"{ctx.family}: targets failing health checks"))
         outputs |= {"private-link/service-name": endpoint_service.vpc_endpoint_service_name,
                     "private-link/load-balancer-dns-name": nlb.load_balancer.load_balancer_dns_name}
-    if inputs.deployment.alarm_rollback:
-        fargate.roll_back_on(alarms)
+    finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
     return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port))

@@ -16,7 +16,8 @@ from keel.constructs.ecs_cluster import EcsCluster
 from keel.constructs.load_balancer import SharedLoadBalancer
 from keel.contract.outputs import AnywhereOutputs, EcsEnvOutputs, SharedLoadBalancerOutputs
 from keel.spec.model import Environment
-from keel.templates.ecs_env.inputs import EcsEnvInputs, EcsEnvInputsV11
+from keel.templates import acknowledgements
+from keel.templates.ecs_env.inputs import EcsEnvInputs, EcsEnvInputsV11, LoadBalancerInputsV12
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
@@ -52,12 +53,15 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     if lb_inputs.enabled:
         certificate = (elbv2.ListenerCertificate.from_arn(lb_inputs.certificate_arn)
                        if lb_inputs.https and lb_inputs.certificate_arn else None)
+        waf_retention = lb_inputs.waf.log_retention_days if isinstance(lb_inputs, LoadBalancerInputsV12) else 90
         shared_lb = SharedLoadBalancer(
-            scope, "LoadBalancer", vpc=vpc, internet_facing=lb_inputs.internet_facing,
+            scope, "LoadBalancer", vpc=vpc, internet_facing=lb_inputs.is_internet_facing,
             ingress_cidrs=lb_inputs.ingress_cidrs, certificate=certificate,
             idle_timeout=Duration.seconds(lb_inputs.idle_timeout_seconds),
             access_log_retention=Duration.days(lb_inputs.access_log_retention_days),
-            deletion_protection=environment.production)
+            deletion_protection=environment.production,
+            waf_rule_groups=lb_inputs.web_acl_rule_groups(environment.production), key=key.key,
+            log_retention=RETENTION[waf_retention], removal_policy=policy)
         discovery |= {
             "ecs/load-balancer-arn": shared_lb.load_balancer.load_balancer_arn,
             "ecs/load-balancer-dns-name": shared_lb.load_balancer.load_balancer_dns_name,
@@ -76,6 +80,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
             instance_name_prefix=inputs.instance_name_prefix(name), registration_limit=a.registration_limit,
             expiry_days=a.expiry_days, epoch=a.epoch, tags={"keel:environment": name},
             log_retention=retention, removal_policy=policy)
+        acknowledgements.ecs_anywhere(anywhere)
         discovery |= {
             ACTIVATION_SECRET_KEY: anywhere.secret.secret_arn,
             "ecs/anywhere/instance-role-name": anywhere.instance_role.role_name,
@@ -98,6 +103,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     return EcsEnvOutputs(
         name=name, template=environment.template.label, production=environment.production,
         removal_policy=policy, vpc=vpc, vpc_cidr=inputs.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days,
         config=services.config_outputs, discovery=discovery,
         cluster=cluster, namespace=ecs_cluster.namespace, exec_log_group=ecs_cluster.exec_log_group,
         notifications=monitoring.topic,

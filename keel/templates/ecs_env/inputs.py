@@ -29,7 +29,8 @@ class LoadBalancerInputs:
     enabled: bool
     protocol: str  # HTTP | HTTPS
     certificate_arn: str | None
-    internet_facing: bool
+    # Always set up to 1.1 (default true); from 1.2 None when omitted (production must state it).
+    internet_facing: bool | None
     ingress_cidrs: tuple[str, ...]
     idle_timeout_seconds: int
     access_log_retention_days: int
@@ -37,6 +38,33 @@ class LoadBalancerInputs:
     @property
     def https(self) -> bool:
         return self.protocol == "HTTPS"
+
+    @property
+    def is_internet_facing(self) -> bool:
+        """Omitted (1.2, non-production only: the checks refuse it in production) keeps 1.1's default."""
+        return self.internet_facing is not False
+
+    def web_acl_rule_groups(self, production: bool) -> tuple[str, ...] | None:
+        """The web ACL's managed rule groups, or None for no web ACL (always None before 1.2)."""
+        return None
+
+
+@dataclass(frozen=True)
+class WafInputs:
+    enabled: bool | None  # None: on in production, off elsewhere
+    rule_groups: tuple[str, ...]
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerInputsV12(LoadBalancerInputs):
+    """ecs-env 1.2's load balancer: a web ACL (waf), internet_facing without a default."""
+
+    waf: WafInputs
+
+    def web_acl_rule_groups(self, production: bool) -> tuple[str, ...] | None:
+        enabled = self.waf.enabled if self.waf.enabled is not None else production
+        return self.waf.rule_groups if enabled else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,12 @@ class EcsEnvInputsV11(EcsEnvInputs):
     def offers(self) -> Offers:
         return with_platform_services(super().offers(), self.event_bus, self.config)
 
+@dataclass(frozen=True)
+class EcsEnvInputsV12(EcsEnvInputsV11):
+    """ecs-env 1.2: 1.1's inputs; the load balancer gains a web ACL and states its exposure in production."""
+
+    load_balancer: LoadBalancerInputsV12
+
 
 def check(inputs: EcsEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
@@ -125,6 +159,13 @@ def check_load_balancer(lb: LoadBalancerInputs, env: Environment) -> Iterator[In
         yield "load_balancer.enabled", "needs the environment's region (the load balancer's access logs are "\
             "delivered by that region's Elastic Load Balancing account)", True, \
             "region and availability_zones on the environment, or load_balancer.enabled: false"
+    # Every version: a production environment never serves plaintext (a security fix for 1.0 and 1.1 too).
+    if env.production and not lb.https:
+        yield "load_balancer.protocol", "a production environment's load balancer must not serve plaintext", \
+            lb.protocol, "protocol HTTPS with a certificate_arn (port 80 then only redirects to HTTPS)"
+    if env.production and lb.internet_facing is None:
+        yield "load_balancer.internet_facing", "must be stated on a production environment", MISSING, \
+            "true (public subnets, reachable from ingress_cidrs) or false (internal)"
     if lb.https and not lb.certificate_arn:
         yield "load_balancer.certificate_arn", "is required when load_balancer.protocol is HTTPS", MISSING, \
             "an ACM certificate ARN, or protocol HTTP"

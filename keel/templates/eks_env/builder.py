@@ -26,6 +26,7 @@ from keel.constructs.eks_hybrid import HybridNodes
 from keel.contract.outputs import EksEnvOutputs
 from keel.eksa import to_yaml
 from keel.spec.model import Environment
+from keel.templates import acknowledgements
 from keel.templates.eks_env import anywhere as documents
 from keel.templates.eks_env.inputs import AccessEntry, EksEnvInputs, EksEnvInputsV11, NodeGroup
 from keel.templates.eks_env.nodeconfig import node_config
@@ -84,7 +85,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         remote_node_networks=hybrid.remote_node_networks if hybrid.enabled else (),
         remote_pod_networks=hybrid.remote_pod_networks if hybrid.enabled else (),
         capacity=Capacity(inputs.capacity), bootstrap_creator_admin=not inputs.has_cluster_admin,
-        removal_policy=policy))
+        removal_policy=policy, deletion_protection=environment.production))
     if inputs.capacity == Capacity.NODE_GROUPS.value:
         cluster.add_node_groups(node_groups(inputs.node_groups))
     elif inputs.capacity == Capacity.FARGATE.value:
@@ -108,10 +109,11 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         nodes = HybridNodes(
             scope, "HybridNodes", cluster=as_icluster(eks_cluster), security_group=cluster.security_group, key=key.key,
             remote_node_networks=hybrid.remote_node_networks, remote_pod_networks=hybrid.remote_pod_networks,
-            credentials=hybrid.credentials, tags=tags, removal_policy=policy,
+            credentials=hybrid.credentials, tags=tags, removal_policy=policy, environment=environment.name,
             activation_registration_limit=hybrid.activation_registration_limit,
             activation_expiry_days=hybrid.activation_expiry_days, activation_epoch=hybrid.activation_epoch,
             ca_certificate=hybrid.roles_anywhere_ca_certificate)
+        acknowledgements.hybrid_nodes(nodes)
         discovery["eks/hybrid/node-role-arn"] = nodes.role.role_arn
         deployed = {"role_arn": nodes.role.role_arn}
         if nodes.activation is not None:
@@ -143,6 +145,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             connector = EksConnectorRegistration(
                 scope, "AnywhereConnector", cluster_name=name, key=key.key, tags=tags, removal_policy=policy,
                 epoch=anywhere.connector_epoch)
+            acknowledgements.eks_connector(connector)
             discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
@@ -158,6 +161,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     return EksEnvOutputs(
         name=environment.name, template=environment.template.label, production=environment.production,
         removal_policy=policy, vpc=network.vpc, vpc_cidr=inputs.network.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days,
         config=services.config_outputs, discovery=discovery,
         cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
         security_group=eks_cluster.cluster_security_group)

@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from keel.constructs.common import justify
 from keel.constructs.queues import dead_letter_queue
 from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
@@ -25,6 +26,20 @@ TABLE_ENV = "KEEL_IDEMPOTENCY_TABLE"
 TTL_ENV = "KEEL_IDEMPOTENCY_TTL_SECONDS"
 # AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
 VISIBILITY_FACTOR = 6
+QUEUE_RETENTION = Duration.days(4)
+# Past the horizon itself: a replay takes time, and a record's expiry counts from when it was processed.
+IDEMPOTENCY_MARGIN_SECONDS = 86400
+
+
+def idempotency_window(*, ttl_seconds: int, archive_retention_days: int | None) -> int:
+    """How long an event id is remembered as processed: the spec's ttl at least, and long enough that
+    neither a redelivery from the queue (its retention) nor a replay from the bus archive (its retention)
+    finds the record gone. An archive that keeps events indefinitely (0) has no horizon to cover: replays
+    older than the window are processed again (the README says so)."""
+    horizons = [QUEUE_RETENTION.to_seconds()]
+    if archive_retention_days:
+        horizons.append(archive_retention_days * 86400)
+    return max(ttl_seconds, int(max(horizons)) + IDEMPOTENCY_MARGIN_SECONDS)
 
 
 def event_pattern(inputs: EventWorkerSvcInputs) -> events.EventPattern:
@@ -34,14 +49,19 @@ def event_pattern(inputs: EventWorkerSvcInputs) -> events.EventPattern:
         detail=dict(inputs.detail_filter) or None)
 
 
-def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy) -> dynamodb.Table:
-    return dynamodb.Table(
+def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy,
+                      deletion_protection: bool) -> dynamodb.Table:
+    table = dynamodb.Table(
         scope, "Idempotency", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST, time_to_live_attribute="expiration",
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True),
-        removal_policy=policy)
+        deletion_protection=deletion_protection or None, removal_policy=policy)
+    justify(table, nag={"NIST.800.53.R5-DynamoDBInBackupPlan": (
+        "Point-in-time recovery is on (35 days, restorable to any second); the items are idempotency records "
+        "that expire by TTL, so a backup plan would only keep copies of records that stop mattering")})
+    return table
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: EventWorkerSvcInputs,
@@ -55,7 +75,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     queue = sqs.Queue(
         scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
         visibility_timeout=Duration.seconds(VISIBILITY_FACTOR * inputs.lambda_timeout),
-        retention_period=Duration.days(4),
+        retention_period=QUEUE_RETENTION,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=inputs.max_receive_count),
         removal_policy=policy)
     rule = events.Rule(
@@ -64,11 +84,15 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         targets=[targets.SqsQueue(
             queue, dead_letter_queue=dead_letters, retry_attempts=inputs.target_retry_attempts,
             max_event_age=Duration.seconds(inputs.target_max_event_age_seconds))])
-    table = idempotency_table(scope, key=key, policy=policy)
+    table = idempotency_table(scope, key=key, policy=policy, deletion_protection=environment.production)
+    window = idempotency_window(ttl_seconds=inputs.idempotency_ttl_seconds,
+                                archive_retention_days=environment.bus_archive_retention_days)
     fn = build_function(
         scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
         environment=environment, description=f"{service.name} ({instance.name}): event worker",
-        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(inputs.idempotency_ttl_seconds)})
+        invoked_by="Lambda's SQS poller invokes it synchronously: failed messages stay on the queue, whose "
+                   "redrive policy moves them to the service's dead-letter queue",
+        extra_environment={TABLE_ENV: table.table_name, TTL_ENV: str(window)})
     fn.role.add_to_policy(iam.PolicyStatement(
         sid="IdempotencyRecords",
         actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],

@@ -57,7 +57,9 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
           pipeline: LambdaPipelineInputs, environment: NetworkOutputs) -> dict[str, str]:
     routes = routes_of(service, inputs)
     fn = build_function(scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
-                        environment=environment, description=f"{service.name} ({instance.name}): HTTP API handler")
+                        environment=environment, description=f"{service.name} ({instance.name}): HTTP API handler",
+                        invoked_by="API Gateway invokes it synchronously: a failure is the HTTP response the "
+                                   "caller gets, there is no event to keep")
     key = environment_key(scope, environment)
     access_logs = logs.LogGroup(scope, "AccessLogs", retention=RETENTION[inputs.log_retention_days],
                                 encryption_key=key, removal_policy=environment.removal_policy)

@@ -31,6 +31,13 @@ class LambdaApiSvcInputs(LambdaFunctionInputs):
     certificate_arn: str | None
 
 
+@dataclass(frozen=True)
+class LambdaApiSvcInputsV11(LambdaApiSvcInputs):
+    """lambda-api-svc 1.1: the explicit switch for a public API on a production environment."""
+
+    allow_public_on_production: bool
+
+
 def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
                   root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
     yield from check_code(inputs, pipeline, base=base, root=root)
@@ -65,6 +72,10 @@ def check(inputs: LambdaApiSvcInputs, env: Environment) -> Iterator[InputProblem
         missing = "certificate_arn" if inputs.domain_name else "domain_name"
         yield missing, "is required with " + ("domain_name" if inputs.domain_name else "certificate_arn"), \
             MISSING, "both domain_name and certificate_arn, or neither"
+    meant = isinstance(inputs, LambdaApiSvcInputsV11) and inputs.allow_public_on_production
+    if inputs.authorizer == "none" and env.production and not meant:
+        yield "authorizer", "would make a public API on a production environment", "none", \
+            "iam or jwt, or (lambda-api-svc 1.1) allow_public_on_production: true to say it is meant"
     if "*" in inputs.cors_allowed_origins and inputs.authorizer != "none":
         yield "cors_allowed_origins", "allows every origin on an authorized API", ["*"], \
             "the browser origins that call the API"

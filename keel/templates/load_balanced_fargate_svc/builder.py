@@ -26,6 +26,7 @@ from keel.templates.container_service import (
     ServiceContext,
     discovery_name,
     fargate_service,
+    finish,
     image,
     published,
 )
@@ -62,14 +63,13 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                               period=Duration.minutes(1)),
                                           description=f"{ctx.family}: targets failing health checks")]
         outputs["url"] = f"tcp://{nlb.load_balancer.load_balancer_dns_name}:{port}"
-    if inputs.deployment.alarm_rollback:
-        fargate.roll_back_on(alarms)
+    finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
     return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port))
 
 
 def _on_shared_load_balancer(scope: Construct, ctx: ServiceContext, inputs: LoadBalancedInputs,
                              fargate: FargateContainerService, scaling: ecs.ScalableTaskCount,
-                             shared: SharedLoadBalancerOutputs, port: int) -> tuple[list[cloudwatch.IAlarm], str]:
+                             shared: SharedLoadBalancerOutputs, port: int) -> tuple[list[cloudwatch.Alarm], str]:
     """A target group and a listener rule of the instance's own on the environment's shared listener; request
     autoscaling and alarms on the load balancer's metrics. Returns the alarms and the service's URL."""
     environment = ctx.environment
@@ -101,7 +101,7 @@ def _on_shared_load_balancer(scope: Construct, ctx: ServiceContext, inputs: Load
             f"{shared.full_name}/{target_group.target_group_full_name}")
     # Dimensions from the ALB's full name (a plain cross-stack value), not split out of the listener ARN.
     dimensions = {"LoadBalancer": shared.full_name, "TargetGroup": target_group.target_group_full_name}
-    alarms: list[cloudwatch.IAlarm] = [
+    alarms: list[cloudwatch.Alarm] = [
         unhealthy_targets_alarm(scope, "UnhealthyTargetsAlarm", metric=cloudwatch.Metric(
             namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", dimensions_map=dimensions,
             statistic="Maximum", period=Duration.minutes(1)),

@@ -3,7 +3,7 @@ in a time zone, with a flexible window, retries and a dead-letter queue for runs
 
 from __future__ import annotations
 
-from aws_cdk import Duration, TimeZone
+from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
@@ -11,7 +11,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
-from keel.constructs.common import RETENTION
+from keel.constructs.common import RETENTION, own_inline_policy
 from keel.constructs.container_service import ContainerTask, dead_letter_queue
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
@@ -58,6 +58,10 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         schedule=scheduler.ScheduleExpression.expression(inputs.schedule_expression,
                                                          TimeZone.of(inputs.schedule_timezone)),
         time_window=scheduler.TimeWindow.flexible(Duration.minutes(window)) if window else scheduler.TimeWindow.off())
+    # The target's role (CDK creates it next to the schedule: RunTask on this task definition, PassRole, DLQ).
+    for child in Stack.of(scope).node.children:
+        if child.node.id.startswith("SchedulerRoleForTarget"):
+            own_inline_policy(child, f"EventBridge Scheduler's role that runs {ctx.family}")
     return published(pipeline, outputs, {
         "schedule-name": schedule.schedule_name, "task-definition-arn": task.task_definition.task_definition_arn,
         "dead-letter-queue-url": dead_letters.queue_url})

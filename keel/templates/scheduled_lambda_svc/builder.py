@@ -8,6 +8,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
+from keel.constructs.common import own_inline_policy
 from keel.constructs.queues import dead_letter_queue
 from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
@@ -26,6 +27,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     fn = build_function(
         scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
         environment=environment, description=f"{service.name} ({instance.name}): scheduled job",
+        invoked_by="EventBridge Scheduler invokes it asynchronously (its own retries and DLQ on the schedule target)",
         async_dead_letters=dead_letters, async_retry_attempts=inputs.function_retry_attempts,
         async_max_event_age=Duration.seconds(min(inputs.max_event_age_seconds, 21600)))
     # Scheduler's role: invoke this function, write to the DLQ (the target adds both grants).
@@ -33,6 +35,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}}),
         description=f"EventBridge Scheduler: invoke {service.name} ({instance.name})")
     function_id = Stack.of(scope).get_logical_id(fn.function.node.default_child)  # type: ignore[arg-type]
+    own_inline_policy(role, f"EventBridge Scheduler's role for {service.name} ({instance.name})")
     Validations.of(role).acknowledge(Acknowledgment(
         id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
         reason="lambda:InvokeFunction on this function and its versions (CDK's grantInvoke), nothing else"))

@@ -59,6 +59,7 @@ def build(scope: Construct, *, environment: Environment, inputs: VpcEnvInputs) -
     return NetworkOutputs(
         name=environment.name, template=environment.template.label, production=environment.production,
         removal_policy=removal_policy(production=environment.production), vpc=network.vpc,
-        vpc_cidr=inputs.vpc_cidr, key=key.key, bus=services.bus, config=services.config_outputs,
+        vpc_cidr=inputs.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days, config=services.config_outputs,
         discovery=discovery)
 

@@ -17,7 +17,7 @@ from keel.constructs.container_service import dead_letter_queue, scale_on_backlo
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import PipelineInputs
-from keel.templates.container_service import ONLY_SERVICE, ServiceContext, fargate_service, image, published
+from keel.templates.container_service import ONLY_SERVICE, ServiceContext, fargate_service, finish, image, published
 from keel.templates.worker_fargate_svc.inputs import WorkerInputs
 
 
@@ -73,7 +73,6 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                              treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                              alarm_description=f"{ctx.family}: messages are reaching the dead-letter queue")
-    if inputs.deployment.alarm_rollback:
-        fargate.roll_back_on([alarm])
+    finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm], environment=environment)
     return published(pipeline, fargate.discovery(), outputs, {
         "queue-url": queue.queue_url, "queue-arn": queue.queue_arn, "dead-letter-queue-url": dead_letters.queue_url})
