@@ -61,6 +61,8 @@ def test_proton_sample_service_spec_validates_unchanged(proton_samples: Path, tm
 environments:
   - name: fargate-env-prod
     template: ecs-env:1
+    region: eu-west-1
+    availability_zones: [eu-west-1a, eu-west-1b]
     spec: {{load_balancer: {{enabled: true}}}}
 services:
   - name: {name}
