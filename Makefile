@@ -57,6 +57,8 @@ deploy: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy keel app.py
+	$(VENV)/bin/mypy --strict keel/contract keel/spec
+	$(VENV)/bin/lint-imports
 
 validate: setup
 	$(PY) -m keel validate $(PLATFORM)

@@ -23,8 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from keel.contract.registry import TemplateRef, default_registry  # noqa: E402
 from keel.spec.yamlio import parse_yaml  # noqa: E402
-from keel.templates.registry import TemplateRef, default_registry  # noqa: E402
 
 REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
 

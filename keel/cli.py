@@ -10,15 +10,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from keel.delivery.command import register as add_delivery_commands
-from keel.lifecycle.commands import _registry as lifecycle_registry
+from keel.contract.registry import Registry, RegistryError, TemplateRef, Version
+from keel.delivery.diff_command import register as add_delivery_commands
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
-from keel.lifecycle.commands import cmd_templates_check
+from keel.lifecycle.commands import cmd_templates_check, registry_from
 from keel.lifecycle.docs import input_rows
 from keel.ops.commands import register as add_ops_commands
 from keel.report import render_report, report_json
 from keel.spec import SpecError, load_platform
-from keel.templates.registry import Registry, RegistryError, TemplateRef, Version
 from keel.terminal import render_table
 
 
@@ -43,7 +42,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_templates(args: argparse.Namespace) -> int:
     if args.action == "check":
         return cmd_templates_check(args)
-    registry = lifecycle_registry(args)
+    registry = registry_from(args)
     if args.action == "show":
         return _show(args.name, registry)
     if args.name:

@@ -29,9 +29,10 @@ def test_fast_test_folders_never_import_aws_cdk(folder: str) -> None:
 
 
 def test_spec_layer_cli_and_template_inputs_never_import_aws_cdk() -> None:
-    from keel.templates.registry import default_registry
+    from keel.spec.registry import default_registry
 
     inputs = sorted({v.inputs.partition(":")[0] for v in default_registry().all_versions()})
-    assert imports_cdk(["keel.spec", "keel.cli", "keel.templates.registry", "keel.netplan", "keel.ops.commands",
+    assert imports_cdk(["keel.spec", "keel.cli", "keel.contract", "keel.spec.registry", "keel.netplan",
+                        "keel.ops.commands",
                         "keel.ops.status", "keel.ops.logs", "keel.ops.execute", "keel.ops.config",
                         "keel.ops.history", "keel.diagram", *inputs]) == []

@@ -39,22 +39,33 @@ class AssemblyFile(Construct):
 
 
 class KeelSynthesizer(DefaultStackSynthesizer):
-    """The default synthesizer, plus the stack's `AssemblyFile`s. One instance per stack."""
+    """The default synthesizer, plus the stack's `AssemblyFile`s. One instance per stack (every Keel stack
+    gets its own: keel.stacks.base.KeelStack)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keel_stack: Stack | None = None
 
     def reusable_bind(self, stack: Stack) -> KeelSynthesizer:
         # DefaultStackSynthesizer hands each stack a copy; the copy would not call back into this
         # Python object, so bind this instance itself (one synthesizer per stack, never shared).
+        if self._keel_stack is not None and self._keel_stack is not stack:
+            raise ValueError(f"a KeelSynthesizer serves one stack: {self._keel_stack.node.path} already has this one")
         self.bind(stack)
+        self._keel_stack = stack
         return self
 
     def synthesize(self, session: ISynthesisSession) -> None:
         super().synthesize(session)
-        stack = self._bound_stack
-        for construct in _files(stack):
+        if self._keel_stack is None:
+            raise RuntimeError("KeelSynthesizer.synthesize before the stack bound it")
+        for construct in _files(self._keel_stack):
             construct.write(session.outdir)
 
 
 def _files(stack: Stack) -> list[AssemblyFile]:
+    # By path, not identity: CDK binds the synthesizer while the stack is being constructed, so the stack it
+    # hands over is a different Python proxy of the same construct.
     def ours(c: IConstruct) -> bool:
-        return isinstance(c, AssemblyFile) and Stack.of(c) is stack
+        return isinstance(c, AssemblyFile) and Stack.of(c).node.path == stack.node.path
     return [c for c in stack.node.find_all() if ours(c)]  # type: ignore[misc]

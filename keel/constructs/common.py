@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
@@ -23,6 +23,11 @@ RETENTION = {
 
 #: The Fluent Bit image of FireLens log routers (AWS for Fluent Bit).
 FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+
+
+def removal_policy(*, production: bool) -> RemovalPolicy:
+    """The one place that decides: production-like environments keep their data when a stack goes."""
+    return RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
 
 
 def ecs_tasks_principal(scope: Construct) -> iam.ServicePrincipal:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
@@ -27,16 +28,40 @@ from constructs import Construct
 
 from keel.constructs.common import pascal_id
 from keel.constructs.function import ServiceFunction
-from keel.templates.common_inputs import (
+from keel.contract.naming import (
     PASSWORD_FIELD,
     ROTATION_SETTINGS_ENV,
     SHARED,
     USERNAME_FIELD,
-    ConfigParameterInputs,
-    ConfigSecretInputs,
     parameter_name,
     secret_name,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclaredParameter:
+    """A parameter the environment declares: `values` makes it a StringList, else `value` is a String."""
+
+    service: str
+    key: str
+    value: str | None = None
+    values: tuple[str, ...] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclaredSecret:
+    """A generated secret the environment declares; with a username it is JSON {username, password}."""
+
+    service: str
+    key: str
+    description: str | None = None
+    username: str | None = None
+    length: int = 32
+    exclude_punctuation: bool = False
+    #: Rotated by the config plane's generic rotation function every `rotation_days`; False: issued elsewhere.
+    rotate: bool = True
+    rotation_days: int = 30
 
 
 def config_read_statements(scope: Construct, *, environment: str, service: str,
@@ -113,7 +138,7 @@ def config_wildcards(scope: Construct, *, environment: str, service: str) -> lis
 ROTATION_SETTINGS_LIMIT = 3500
 
 
-def rotation_shape(secret: ConfigSecretInputs) -> dict[str, object]:
+def rotation_shape(secret: DeclaredSecret) -> dict[str, object]:
     """What the rotation function needs to generate the next value the way the spec declares the first."""
     return {"length": secret.length, "exclude_punctuation": secret.exclude_punctuation,
             "json": secret.username is not None}
@@ -131,8 +156,9 @@ class ConfigPlane(Construct):
     """Parameters and secrets declared by the environment spec, plus the rotation function."""
 
     def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey,
-                 parameters: Sequence[ConfigParameterInputs], secrets: Sequence[ConfigSecretInputs],
-                 rotation_code: lambda_.Code, rotation_handler: str, runtime: str, architecture: str,
+                 parameters: Sequence[DeclaredParameter], secrets: Sequence[DeclaredSecret],
+                 rotation_code: lambda_.Code, rotation_handler: str, runtime: lambda_.Runtime,
+                 architecture: lambda_.Architecture,
                  log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id_)
         self.environment = environment
@@ -149,8 +175,7 @@ class ConfigPlane(Construct):
                     self, cid, parameter_name=name, string_value=p.value or "", description=p.description)
 
         self.rotation: ServiceFunction | None = None
-        rotated = {secret_name(environment, s.service, s.key): rotation_shape(s)
-                   for s in secrets if s.rotation == "generic"}
+        rotated = {secret_name(environment, s.service, s.key): rotation_shape(s) for s in secrets if s.rotate}
         if rotated:
             settings = json.dumps(rotated, sort_keys=True, separators=(",", ":"))
             if len(settings) > ROTATION_SETTINGS_LIMIT:
@@ -185,7 +210,7 @@ class ConfigPlane(Construct):
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     password_length=s.length, exclude_punctuation=s.exclude_punctuation,
                     secret_string_template=template, generate_string_key=PASSWORD_FIELD if template else None))
-            if s.rotation == "generic" and self.rotation is not None:
+            if s.rotate and self.rotation is not None:
                 secret.add_rotation_schedule(
                     "Rotation", rotation_lambda=self.rotation.function,
                     automatically_after=Duration.days(s.rotation_days))

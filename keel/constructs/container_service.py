@@ -12,7 +12,8 @@ Least privilege, by construction:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -56,11 +57,12 @@ def _pascal(text: str) -> str:
 class ContainerTask(Construct):
     """A task definition with one application container (and a Fluent Bit log router with FireLens).
 
-    `compatibility` fargate gives a FargateTaskDefinition (awsvpc, task-level CPU/memory); external gives an
+    `compatibility` FARGATE gives a FargateTaskDefinition (awsvpc, task-level CPU/memory); EXTERNAL gives an
     ExternalTaskDefinition (bridge or host networking, container-level CPU/memory, GPUs, placement).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, family: str, compatibility: str, image: ecs.ContainerImage,
+    def __init__(self, scope: Construct, id_: str, *, family: str, compatibility: ecs.Compatibility,
+                 image: ecs.ContainerImage,
                  cpu: int, memory_mib: int, environment: Mapping[str, str], secrets: Sequence[ConfigSecret],
                  key: kms.IKey, log_group: logs.ILogGroup, log_stream_prefix: str, firelens: bool,
                  port_mappings: Sequence[ecs.PortMapping] = (), network_mode: ecs.NetworkMode | None = None,
@@ -74,10 +76,12 @@ class ContainerTask(Construct):
         self.execution_role = execution_role or iam.Role(
             self, "ExecutionRole", assumed_by=ecs_tasks_principal(self),
             description=f"{family}: ECS agent (image pull, logs, the task's secrets)")
+        if compatibility not in (ecs.Compatibility.FARGATE, ecs.Compatibility.EXTERNAL):
+            raise ValueError(f"{self.node.path}: a ContainerTask is FARGATE or EXTERNAL, not {compatibility}")
         own_inline_policy(self.task_role, f"The task role of {family} (what its application may call)")
         if execution_role is None:
             own_inline_policy(self.execution_role, f"The execution role of {family} (its image, logs and secrets)")
-        external = compatibility == "external"
+        external = compatibility == ecs.Compatibility.EXTERNAL
         if external:
             self.task_definition: ecs.TaskDefinition = ecs.ExternalTaskDefinition(
                 self, "Resource", family=family, network_mode=network_mode, task_role=self.task_role,
@@ -304,3 +308,167 @@ def unhealthy_targets_alarm(scope: Construct, id_: str, *, metric: cloudwatch.IM
                             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                             alarm_description=description)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerProps:
+    """The application container of a container service and what its task runs with."""
+
+    #: The task definition family, `keel-<service>-<instance>`; also names the service's resources in descriptions.
+    family: str
+    image: ecs.ContainerImage
+    cpu: int
+    memory_mib: int
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Sequence[ConfigSecret] = ()
+    #: Decrypts the secrets (through SSM and Secrets Manager only) and the ECS Exec session.
+    key: kms.IKey
+    log_stream_prefix: str
+    firelens: bool = False
+    port_mappings: Sequence[ecs.PortMapping] = ()
+    #: ECS Exec: the task role's grants and the service's switch; sessions are logged to `exec_log_group`.
+    enable_exec: bool = False
+    exec_log_group: logs.ILogGroup | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentProps:
+    """A rolling deployment: the circuit breaker always rolls back; deployment alarms can too."""
+
+    desired_count: int
+    min_healthy_percent: int
+    max_healthy_percent: int
+
+
+class ContainerService(Construct):
+    """The base of Keel's container services (as aws-ecs-patterns' base services): the task definition with
+    its roles and container, the ECS service, ECS Exec and rollback on alarms. Subclasses create the service.
+
+    Everything is created inside this construct, so a stack can hold two. With the id "Default" the
+    construct is left out of its children's logical IDs (CDK's rule for that id), which is how Keel's
+    single-service templates keep the logical IDs they were released with (Task..., Service, Logs...).
+    """
+
+    task: ContainerTask
+    task_definition: ecs.TaskDefinition
+    service: ecs.BaseService
+    log_group: logs.ILogGroup
+
+    def _task(self, container: ContainerProps, *, compatibility: ecs.Compatibility, log_group: logs.ILogGroup,
+              placement: ExternalPlacementProps | None = None) -> None:
+        self.log_group = log_group
+        self.task = ContainerTask(
+            self, "Task", family=container.family, compatibility=compatibility, image=container.image,
+            cpu=container.cpu, memory_mib=container.memory_mib, environment=container.environment,
+            secrets=container.secrets, key=container.key, log_group=log_group,
+            log_stream_prefix=container.log_stream_prefix, firelens=container.firelens,
+            port_mappings=container.port_mappings,
+            network_mode=placement.network_mode if placement else None,
+            gpu_count=placement.gpu_count if placement else 0,
+            log_routing_policy=placement.log_routing_policy if placement else None,
+            placement_constraints=[" and ".join(placement.placement_constraints)]
+            if placement and placement.placement_constraints else ())
+        self.task_definition = self.task.task_definition
+        if container.enable_exec:
+            self.task.allow_exec(key=container.key, log_group=container.exec_log_group)
+
+    def _service(self, service: ecs.BaseService, container: ContainerProps) -> None:
+        self.service = service
+        if container.enable_exec:
+            exec_on(service)
+
+    def roll_back_on(self, alarms: Sequence[cloudwatch.IAlarm]) -> None:
+        """Deployment alarms: a deployment during which one fires rolls back (the circuit breaker's twin)."""
+        rollback_on(self.service, alarms)
+
+    def discovery(self) -> dict[str, str]:
+        """What an instance publishes about its service under /keel/<environment>/<service>/."""
+        return {"service-name": self.service.service_name, "service-arn": self.service.service_arn}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceDiscoveryProps:
+    """How callers in the environment find the service: Service Connect (`name:port`) or Cloud Map
+    (`name.<namespace>:port`), in the environment's namespace."""
+
+    mode: Literal["service-connect", "cloud-map"]
+    namespace: servicediscovery.INamespace
+    name: str
+    port: int | None = None
+
+
+class FargateContainerService(ContainerService):
+    """A Fargate service: its own log group (`Logs`), the task (`Task`), a security group with no ingress until
+    the caller opens its port (`SecurityGroup`) and the FargateService (`Service`) with the circuit breaker,
+    the environment's capacity provider strategy, and Service Connect or Cloud Map registration."""
+
+    security_group: ec2.SecurityGroup
+    service: ecs.FargateService
+
+    def __init__(self, scope: Construct, id_: str, *, container: ContainerProps, cluster: ecs.ICluster,
+                 vpc: ec2.IVpc, deployment: DeploymentProps, public: bool, log_retention: logs.RetentionDays,
+                 removal_policy: RemovalPolicy, discovery: ServiceDiscoveryProps | None = None,
+                 health_check_grace: Duration | None = None, security_group_description: str) -> None:
+        super().__init__(scope, id_)
+        self._task(container, compatibility=ecs.Compatibility.FARGATE, log_group=logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=container.key, removal_policy=removal_policy))
+        self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+                                                description=security_group_description)
+        connect = discovery if discovery is not None and discovery.mode == "service-connect" else None
+        cloud = discovery if discovery is not None and discovery.mode == "cloud-map" and discovery.port else None
+        service = ecs.FargateService(
+            self, "Service", cluster=cluster, task_definition=self.task_definition,
+            desired_count=deployment.desired_count, security_groups=[self.security_group],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC if public
+                                            else ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            assign_public_ip=public, circuit_breaker=circuit_breaker(),
+            min_healthy_percent=deployment.min_healthy_percent, max_healthy_percent=deployment.max_healthy_percent,
+            health_check_grace_period=health_check_grace,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True,
+            service_connect_configuration=service_connect(
+                namespace=connect.namespace, discovery_name=connect.name, port=connect.port,
+                log_group=self.log_group) if connect else None,
+            cloud_map_options=cloud_map(namespace=cloud.namespace, name=cloud.name, port=cloud.port)
+            if cloud and cloud.port else None)
+        self._service(service, container)
+        self.service = service
+
+    def discovery(self) -> dict[str, str]:
+        return super().discovery() | {"log-group": self.log_group.log_group_name}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalPlacementProps:
+    """Where and how EXTERNAL tasks run on the environment's own servers (ECS Anywhere)."""
+
+    network_mode: ecs.NetworkMode
+    gpu_count: int = 0
+    #: memberOf expressions on instance attributes, joined with `and` into one constraint.
+    placement_constraints: Sequence[str] = ()
+    #: The environment's policy for a FireLens router writing to the external task log group.
+    log_routing_policy: iam.IManagedPolicy | None = None
+
+
+class ExternalContainerService(ContainerService):
+    """An ECS Anywhere service: the EXTERNAL task (`Task`) logging to the environment's external task log
+    group, and the ExternalService (`Service`) with the circuit breaker. ECS offers no load balancer, Cloud
+    Map or autoscaling for external services."""
+
+    service: ecs.ExternalService
+
+    def __init__(self, scope: Construct, id_: str, *, container: ContainerProps, cluster: ecs.ICluster,
+                 vpc: ec2.IVpc, deployment: DeploymentProps, placement: ExternalPlacementProps,
+                 log_group: logs.ILogGroup) -> None:
+        super().__init__(scope, id_)
+        self._task(container, compatibility=ecs.Compatibility.EXTERNAL, log_group=log_group, placement=placement)
+        # CDK's ExternalService refuses a cluster with a default Cloud Map namespace (ecs-env's has one, for
+        # Service Connect); the same cluster seen by name and ARN carries no namespace.
+        by_name = ecs.Cluster.from_cluster_attributes(self, "Cluster", cluster_name=cluster.cluster_name,
+                                                      cluster_arn=cluster.cluster_arn, vpc=vpc)
+        service = ecs.ExternalService(
+            self, "Service", cluster=by_name, task_definition=self.task_definition,
+            desired_count=deployment.desired_count, circuit_breaker=circuit_breaker(),
+            min_healthy_percent=deployment.min_healthy_percent, max_healthy_percent=deployment.max_healthy_percent,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True)
+        self._service(service, container)
+        self.service = service

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from keel.delivery import commands
+from keel.contract import pipeline as commands
 
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 # CDK bootstrap roles a deploy assumes in the target account (default qualifier).

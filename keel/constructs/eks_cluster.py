@@ -7,8 +7,10 @@ log group Keel owns (retention, CMK) instead of the one EKS would create unencry
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import cast
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
@@ -20,19 +22,64 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from keel.constructs.common import own_inline_policy
-from keel.templates.eks_env.inputs import AccessEntry, NodeGroup
 
-ENDPOINT_ACCESS = {
-    "private": eks.EndpointAccess.PRIVATE,
-    "public": eks.EndpointAccess.PUBLIC,
-    "public_and_private": eks.EndpointAccess.PUBLIC_AND_PRIVATE,
-}
-LOG_TYPES = {
-    "api": eks.ClusterLoggingTypes.API, "audit": eks.ClusterLoggingTypes.AUDIT,
-    "authenticator": eks.ClusterLoggingTypes.AUTHENTICATOR,
-    "controllerManager": eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
-    "scheduler": eks.ClusterLoggingTypes.SCHEDULER,
-}
+
+class Capacity(enum.Enum):
+    """The cluster's one kind of cloud capacity (hybrid nodes come on top of any)."""
+
+    NODE_GROUPS = "node_groups"
+    FARGATE = "fargate"
+    AUTO_MODE = "auto_mode"
+
+
+class AuthenticationMode(enum.Enum):
+    """How the cluster authenticates IAM principals: access entries only, or with aws-auth while migrating."""
+
+    API = "API"
+    API_AND_CONFIG_MAP = "API_AND_CONFIG_MAP"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterProps:
+    cluster_name: str
+    kubernetes_version: eks.KubernetesVersion
+    #: PRIVATE, or PUBLIC/PUBLIC_AND_PRIVATE narrowed with `only_from(cidrs)`.
+    endpoint_access: eks.EndpointAccess
+    authentication_mode: AuthenticationMode = AuthenticationMode.API
+    log_types: Sequence[eks.ClusterLoggingTypes] = ()
+    log_retention: logs.RetentionDays
+    service_ipv4_cidr: str | None = None
+    #: EKS Hybrid Nodes: the remote networks the nodes and their pods live in.
+    remote_node_networks: Sequence[str] = ()
+    remote_pod_networks: Sequence[str] = ()
+    capacity: Capacity
+    #: The deploying identity becomes cluster admin (when no access entry is a cluster admin).
+    bootstrap_creator_admin: bool = False
+    removal_policy: RemovalPolicy
+    #: EKS refuses DeleteCluster while it is on (production-like environments).
+    deletion_protection: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupProps:
+    name: str
+    instance_types: Sequence[ec2.InstanceType]
+    ami_type: eks.NodegroupAmiType
+    capacity_type: eks.CapacityType
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessEntryProps:
+    principal_arn: str
+    policies: Sequence[eks.IAccessPolicy]
+    kubernetes_groups: Sequence[str] = field(default_factory=tuple)
+    username: str | None = None
+
+
 _PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 
@@ -64,18 +111,14 @@ def access_entry_id(principal_arn: str) -> str:
 class EksCluster(Construct):
     """The cluster, its control-plane security group and log group, and one kind of cloud capacity."""
 
-    def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, key: kms.IKey, cluster_name: str,
-                 kubernetes_version: str, authentication_mode: str, endpoint_access: str,
-                 public_access_cidrs: Sequence[str], log_types: Sequence[str],
-                 log_retention: logs.RetentionDays, service_ipv4_cidr: str,
-                 remote_node_networks: Sequence[str], remote_pod_networks: Sequence[str],
-                 capacity: str, bootstrap_creator_admin: bool, removal_policy: RemovalPolicy,
-                 deletion_protection: bool = False) -> None:
+    def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, key: kms.IKey, props: EksClusterProps) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
+        cluster_name, removal_policy = props.cluster_name, props.removal_policy
+        remote_node_networks, remote_pod_networks = props.remote_node_networks, props.remote_pod_networks
         # EKS writes to /aws/eks/<name>/cluster; owning it gives retention and encryption.
         self.log_group = logs.LogGroup(
-            self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{cluster_name}/cluster", retention=log_retention,
+            self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{cluster_name}/cluster", retention=props.log_retention,
             encryption_key=key, removal_policy=removal_policy)
         # Attached to the control-plane ENIs next to the security group EKS manages; it carries only the
         # hybrid-node rules (added by HybridNodes), so nothing here is open by default. Rules of the two
@@ -84,27 +127,24 @@ class EksCluster(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "ControlPlaneSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"EKS {cluster_name} control plane: traffic to and from remote (hybrid) networks")
-        self.node_role = self._node_role(capacity, cluster_name)
-        endpoint = ENDPOINT_ACCESS[endpoint_access]
-        if endpoint_access != "private":
-            endpoint = endpoint.only_from(*public_access_cidrs)
-        auto_mode = capacity == "auto_mode"
+        self.node_role = self._node_role(props.capacity, cluster_name)
+        auto_mode = props.capacity == Capacity.AUTO_MODE
         self.cluster = eks.Cluster(
             self, "Resource",
             cluster_name=cluster_name,
-            version=eks.KubernetesVersion.of(kubernetes_version),
+            version=props.kubernetes_version,
             vpc=vpc,
             vpc_subnets=[_PRIVATE],
             security_group=self.security_group,
             secrets_encryption_key=key,
-            cluster_logging=[LOG_TYPES[t] for t in log_types],
-            endpoint_access=endpoint,
-            service_ipv4_cidr=service_ipv4_cidr,
+            cluster_logging=list(props.log_types),
+            endpoint_access=props.endpoint_access,
+            service_ipv4_cidr=props.service_ipv4_cidr,
             remote_node_networks=[eks.RemoteNodeNetwork(cidrs=list(remote_node_networks))]
             if remote_node_networks else None,
             remote_pod_networks=[eks.RemotePodNetwork(cidrs=list(remote_pod_networks))]
             if remote_pod_networks else None,
-            bootstrap_cluster_creator_admin_permissions=bootstrap_creator_admin,
+            bootstrap_cluster_creator_admin_permissions=props.bootstrap_creator_admin,
             default_capacity_type=eks.DefaultCapacityType.AUTOMODE if auto_mode else eks.DefaultCapacityType.NODEGROUP,
             default_capacity=None if auto_mode else 0,
             compute=eks.ComputeConfig(node_pools=["system", "general-purpose"], node_role=self.node_role)
@@ -117,9 +157,9 @@ class EksCluster(Construct):
         # Envelope encryption: EKS uses the key as the cluster role (aws_eks_v2 leaves this to the deployer).
         key.grant(self.cluster.role, "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey",
                   "kms:ListGrants").apply_before(cfn)
-        if authentication_mode != "API":
-            cfn.add_property_override("AccessConfig.AuthenticationMode", authentication_mode)
-        if deletion_protection:
+        if props.authentication_mode != AuthenticationMode.API:
+            cfn.add_property_override("AccessConfig.AuthenticationMode", props.authentication_mode.value)
+        if props.deletion_protection:
             # EKS refuses DeleteCluster until it is turned off (aws_eks_v2 has no prop for it yet).
             cfn.deletion_protection = True
         own_inline_policy(self.cluster.role, "The EKS cluster role (envelope encryption with the environment key)")
@@ -133,19 +173,19 @@ class EksCluster(Construct):
         self.oidc_provider = self.cluster.open_id_connect_provider
         self.stack_region = stack.region
 
-    def _node_role(self, capacity: str, cluster_name: str) -> iam.Role:
-        if capacity == "fargate":
+    def _node_role(self, capacity: Capacity, cluster_name: str) -> iam.Role:
+        if capacity == Capacity.FARGATE:
             principal: iam.IPrincipal = iam.ServicePrincipal("eks-fargate-pods.amazonaws.com")
             policies = ["AmazonEKSFargatePodExecutionRolePolicy"]
-        elif capacity == "auto_mode":
+        elif capacity == Capacity.AUTO_MODE:
             principal = iam.ServicePrincipal("ec2.amazonaws.com")
             policies = ["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]
         else:
             principal = iam.ServicePrincipal("ec2.amazonaws.com")
             policies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"]
         role = iam.Role(self, "NodeRole", assumed_by=principal, managed_policies=[managed(p) for p in policies],
-                        description=f"EKS {cluster_name} {capacity.replace('_', ' ')} nodes")
-        if capacity == "auto_mode":
+                        description=f"EKS {cluster_name} {capacity.value.replace('_', ' ')} nodes")
+        if capacity == Capacity.AUTO_MODE:
             role.assume_role_policy.add_statements(iam.PolicyStatement(  # type: ignore[union-attr]
                 actions=["sts:TagSession"], principals=[iam.ServicePrincipal("ec2.amazonaws.com")]))
         acknowledge_managed_policies(
@@ -153,12 +193,10 @@ class EksCluster(Construct):
             "for this capacity type; they track what the kubelet, VPC CNI and image pulls need.")
         return role
 
-    def add_node_groups(self, groups: Sequence[NodeGroup]) -> list[eks.Nodegroup]:
+    def add_node_groups(self, groups: Sequence[NodeGroupProps]) -> list[eks.Nodegroup]:
         return [self.cluster.add_nodegroup_capacity(
             "".join(p.capitalize() for p in g.name.split("-")),
-            instance_types=[ec2.InstanceType(t) for t in g.instance_types],
-            ami_type=getattr(eks.NodegroupAmiType, g.ami_type),
-            capacity_type=getattr(eks.CapacityType, g.capacity_type),
+            instance_types=list(g.instance_types), ami_type=g.ami_type, capacity_type=g.capacity_type,
             min_size=g.min_size, desired_size=g.desired_size, max_size=g.max_size, disk_size=g.disk_size,
             node_role=self.node_role, subnets=_PRIVATE, labels={"keel/node-group": g.name},
         ) for g in groups]
@@ -168,17 +206,13 @@ class EksCluster(Construct):
             "Fargate", selectors=[eks.Selector(namespace=ns) for ns in namespaces],
             pod_execution_role=self.node_role, subnet_selection=_PRIVATE, vpc=self.cluster.vpc)
 
-    def add_access_entries(self, entries: Sequence[AccessEntry]) -> list[eks.AccessEntry]:
-        """The spec's access entries: EKS access policies (cluster- or namespace-scoped), plus Kubernetes
-        groups and a user name where given."""
+    def add_access_entries(self, entries: Sequence[AccessEntryProps]) -> list[eks.AccessEntry]:
+        """Access entries: EKS access policies (cluster- or namespace-scoped), plus Kubernetes groups and a
+        user name where given."""
         out = []
         for entry in entries:
-            policies = [eks.AccessPolicy.from_access_policy_name(
-                p.policy_name,
-                access_scope_type=eks.AccessScopeType.NAMESPACE if p.namespaces else eks.AccessScopeType.CLUSTER,
-                namespaces=list(p.namespaces) or None) for p in entry.policies]
             resource = eks.AccessEntry(self, access_entry_id(entry.principal_arn), cluster=as_icluster(self.cluster),
-                                       principal=entry.principal_arn, access_policies=policies,
+                                       principal=entry.principal_arn, access_policies=list(entry.policies),
                                        access_entry_type=eks.AccessEntryType.STANDARD)
             cfn = resource.node.default_child
             assert isinstance(cfn, eks.CfnAccessEntry)

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rolesanywhere as rolesanywhere
 from constructs import Construct
 
-from keel.constructs.eks_cluster import acknowledge_managed_policies, as_icluster, managed
+from keel.constructs.eks_cluster import acknowledge_managed_policies, managed
 from keel.constructs.hybrid_activation import OWNER_TAG, HybridActivation
 from keel.constructs.ssm_agent import WILDCARD_REASON, grant_ssm_agent
 
@@ -33,7 +33,7 @@ def _nag(value: str, pseudo: str) -> str:
 class HybridNodes(Construct):
     """Everything the cloud side needs before `nodeadm init` runs on an on-premises server."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster: eks.Cluster, security_group: ec2.SecurityGroup,
+    def __init__(self, scope: Construct, id_: str, *, cluster: eks.ICluster, security_group: ec2.ISecurityGroup,
                  key: kms.IKey, remote_node_networks: Sequence[str], remote_pod_networks: Sequence[str],
                  credentials: str, tags: Mapping[str, str], removal_policy: RemovalPolicy, environment: str,
                  activation_registration_limit: int = 10, activation_expiry_days: int = 30,
@@ -107,7 +107,7 @@ class HybridNodes(Construct):
                        f"authorization reference); nodeadm uses it to find the node's own instance. And "
                        f"{WILDCARD_REASON}."))
         self.access_entry = eks.AccessEntry(
-            self, "AccessEntry", cluster=as_icluster(cluster), principal=self.role.role_arn, access_policies=[],
+            self, "AccessEntry", cluster=cluster, principal=self.role.role_arn, access_policies=[],
             access_entry_type=eks.AccessEntryType.HYBRID_LINUX)
         for cidr in remote_node_networks:
             security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443),

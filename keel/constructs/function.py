@@ -78,11 +78,9 @@ class KeelFunction(Construct):
 POWERTOOLS_LAYER_VERSION = 27
 _POWERTOOLS_ACCOUNTS = {"aws": {"account": "017000801446"}, "aws-cn": {"account": "498634801083"}}
 
-RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
-ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
-def powertools_layer_arn(scope: Construct, *, runtime: str, architecture: str) -> str:
+def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> str:
     """`arn:<partition>:lambda:<region>:<publisher>:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:<v>`."""
     stack = Stack.of(scope)
     mapping = stack.node.try_find_child("PowertoolsLayerPublisher")
@@ -90,7 +88,7 @@ def powertools_layer_arn(scope: Construct, *, runtime: str, architecture: str) -
         # Lazy: a stack with a known region (so partition) gets the literal account, no Mappings entry.
         mapping = CfnMapping(stack, "PowertoolsLayerPublisher", mapping=_POWERTOOLS_ACCOUNTS, lazy=True)
     account = mapping.find_in_map(stack.partition, "account")
-    name = f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}"
+    name = f"AWSLambdaPowertoolsPythonV3-{runtime.name.replace('.', '')}-{architecture.name}"
     return f"arn:{stack.partition}:lambda:{stack.region}:{account}:layer:{name}:{POWERTOOLS_LAYER_VERSION}"
 
 
@@ -98,8 +96,8 @@ class ServiceFunction(Construct):
     """Function + role + log group. The role starts with exactly: write to its own log group (and X-Ray
     when traced, ENIs when in a VPC); callers add the grants for what the code touches."""
 
-    def __init__(self, scope: Construct, id_: str, *, code: lambda_.Code, handler: str, runtime: str,
-                 architecture: str, memory_mb: int, timeout: Duration, environment: Mapping[str, str],
+    def __init__(self, scope: Construct, id_: str, *, code: lambda_.Code, handler: str, runtime: lambda_.Runtime,
+                 architecture: lambda_.Architecture, memory_mb: int, timeout: Duration, environment: Mapping[str, str],
                  key: kms.IKey, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy,
                  description: str, tracing: bool = True, reserved_concurrency: int | None = None,
                  vpc: ec2.IVpc | None = None, async_dead_letters: sqs.IQueue | None = None,
@@ -136,7 +134,7 @@ class ServiceFunction(Construct):
         self.function = lambda_.Function(
             self, "Resource",
             description=description,
-            code=code, handler=handler, runtime=RUNTIMES[runtime], architecture=ARCHITECTURES[architecture],
+            code=code, handler=handler, runtime=runtime, architecture=architecture,
             memory_size=memory_mb, timeout=timeout,
             environment=dict(environment), environment_encryption=key,
             role=self.role, log_group=self.log_group, logging_format=lambda_.LoggingFormat.JSON,
@@ -159,7 +157,7 @@ class ServiceFunction(Construct):
         if not tracing:
             Validations.of(self.function).acknowledge(Acknowledgment(
                 id="Serverless::Serverless-LambdaTracing", reason="the spec turned tracing off (tracing: false)"))
-        runtime_reason = (f"{runtime} is chosen by the spec among the runtimes the public Powertools layer and "
+        runtime_reason = (f"{runtime.name} is chosen by the spec among the runtimes the public Powertools layer and "
                           "Keel's handler tests support; a newer one is a deliberate template change")
         Validations.of(self.function).acknowledge(
             Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=runtime_reason),

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from keel.delivery.assembly import StackTemplate
 from keel.delivery.schemas import create_only_properties
@@ -26,14 +26,17 @@ _CDK_METADATA = ("aws:cdk:", "aws:asset:")
 _RETAINING = ("Retain", "RetainExceptOnCreate", "Snapshot")
 
 
-def mask_hashes(value: Any) -> Any:
+T = TypeVar("T")
+
+
+def mask_hashes(value: T) -> T:
     """Asset hashes (64 hex digits) replaced by a placeholder, recursively."""
     if isinstance(value, dict):
-        return {k: mask_hashes(v) for k, v in value.items()}
+        return cast(T, {k: mask_hashes(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [mask_hashes(v) for v in value]
+        return cast(T, [mask_hashes(v) for v in value])
     if isinstance(value, str):
-        return _HASH.sub("<asset-hash>", value)
+        return cast(T, _HASH.sub("<asset-hash>", value))
     return value
 
 
@@ -182,7 +185,7 @@ def _create_only(resource_type: str) -> tuple[tuple[str, ...], ...]:
     return create_only_properties(resource_type) or ()
 
 
-def _pointer(resource: Mapping[str, Any], parts: Sequence[str]) -> Any:
+def _pointer(resource: Mapping[str, Any], parts: Sequence[str]) -> object:
     """The value at Properties/<parts>, `*` collecting over list items; None when absent."""
     values: list[Any] = [resource.get("Properties") or {}]
     for part in parts:
@@ -198,7 +201,7 @@ def _pointer(resource: Mapping[str, Any], parts: Sequence[str]) -> Any:
     return values if "*" in parts else values[0]
 
 
-def references(value: Any) -> Iterator[str]:
+def references(value: object) -> Iterator[str]:
     """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
     if isinstance(value, Mapping):
         for key, inner in value.items():
@@ -227,7 +230,7 @@ def _outputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[
     }
 
 
-def render(value: Any) -> str:
+def render(value: object) -> str:
     """A CloudFormation value for a human: intrinsics as ${Logical.Attr}, lists comma-separated."""
     if isinstance(value, Mapping) and len(value) == 1:
         (key, inner), = value.items()

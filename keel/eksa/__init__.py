@@ -1,4 +1,5 @@
-"""EKS Anywhere readiness without CDK: cluster configuration documents, YAML rendering, CRD validation."""
+"""EKS Anywhere readiness without CDK: YAML rendering and CRD validation (the cluster documents come from
+eks-env's inputs, in keel.templates.eks_env.anywhere)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import SafeRepresenter
 
 # EKS Anywhere files in the cloud assembly are `<stack>.eks-anywhere-*.yaml`; when they were checked against
@@ -22,11 +24,11 @@ _YAML11_SPECIAL = re.compile(
 
 
 class _Representer(SafeRepresenter):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.sort_base_mapping_type_on_output = False  # documents keep the order they were written in
 
-    def represent_str(self, data: str) -> Any:  # type: ignore[override]
+    def represent_str(self, data: str) -> ScalarNode:  # type: ignore[override]
         if data == "" or _YAML11_SPECIAL.match(data):
             return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
         return super().represent_str(data)
@@ -47,7 +49,7 @@ def to_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft7Validator
 from ruamel.yaml import YAML
@@ -50,7 +50,7 @@ def load_crds(folder: Path) -> dict[tuple[str, str], Crd]:
                     schema = version["schema"]["openAPIV3Schema"]
                     if not isinstance(schema, Mapping):
                         raise TypeError
-                    out[(api, kind)] = Crd(api, kind, closed(copy.deepcopy(dict(schema))))
+                    out[(api, kind)] = Crd(api, kind, cast(Mapping[str, Any], closed(copy.deepcopy(dict(schema)))))
         except (KeyError, TypeError, AttributeError):
             raise CrdError(f"{path}: not a CustomResourceDefinition Keel can read (expected spec.group, "
                            "spec.names.kind and spec.versions[].schema.openAPIV3Schema)") from None
@@ -103,7 +103,7 @@ def check_stream(name: str, text: str, crds: CrdFolder) -> tuple[int, list[str]]
     return len(ours), [f"{name}: {p}" for p in all_problems(ours, crds.crds)]
 
 
-def closed(node: Any) -> Any:
+def closed(node: object) -> object:
     """Close every object schema with `properties` (unless it keeps unknown fields on purpose)."""
     if isinstance(node, dict):
         if ("properties" in node and "additionalProperties" not in node

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.lifecycle.outdated import LifecycleError
 from keel.lifecycle.proton_import import dump_yaml
-from keel.spec import SpecError, load_platform
+from keel.spec import PlatformModel, SpecError, load_platform
 from keel.spec.yamlio import YamlReadError, read_yaml
-from keel.templates.registry import Registry, TemplateRef, TemplateVersion
 
 BUNDLE_ENVIRONMENT = "bundle"
 BUNDLE_SERVICE = "bundle"
@@ -135,7 +135,7 @@ def _platform(version: TemplateVersion, registry: Registry, spec_file: Path | No
     return platform, {platform: dump_yaml(doc_out)}, inputs
 
 
-def _synthesize(model: Any, outdir: Path, version: TemplateVersion) -> tuple[str, dict[str, Any]]:
+def _synthesize(model: PlatformModel, outdir: Path, version: TemplateVersion) -> tuple[str, dict[str, Any]]:
     import aws_cdk as cdk
 
     from keel.cdk_context import cli_context

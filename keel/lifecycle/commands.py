@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from keel.cdk_context import project_node_first
-from keel.templates.registry import Registry, default_registry, load_registry
+from keel.contract.registry import Registry
+from keel.spec.registry import default_registry, load_registry
 
 
-def _registry(args: argparse.Namespace) -> Registry:
+def registry_from(args: argparse.Namespace) -> Registry:
     root = getattr(args, "registry", None)
     return load_registry(Path(root)) if root else default_registry()
 
@@ -29,7 +29,7 @@ def _registry_option(p: argparse.ArgumentParser) -> None:
 def cmd_templates_check(args: argparse.Namespace) -> int:
     from keel.lifecycle.compat import check_registry
 
-    registry = _registry(args)
+    registry = registry_from(args)
     problems, notes = check_registry(registry)
     for finding in notes:
         print(f"note: {finding.render()}")
@@ -50,7 +50,7 @@ def cmd_outdated(args: argparse.Namespace) -> int:
     from keel.lifecycle.outdated import LifecycleError, find_rows, render_outdated
 
     try:
-        rows = find_rows(Path(args.platform), _registry(args))
+        rows = find_rows(Path(args.platform), registry_from(args))
     except LifecycleError as exc:
         print(f"keel outdated: {exc}", file=sys.stderr)
         return 2
@@ -63,7 +63,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     from keel.lifecycle.upgrade import plan_upgrade, render_plan, write
 
     try:
-        plan = plan_upgrade(Path(args.platform), args.to, _registry(args), only=args.instance or ())
+        plan = plan_upgrade(Path(args.platform), args.to, registry_from(args), only=args.instance or ())
     except LifecycleError as exc:
         print(f"keel upgrade: {exc}", file=sys.stderr)
         return 2
@@ -92,7 +92,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        made = bundle(args.ref, out, _registry(args), spec_file=Path(args.spec) if args.spec else None)
+        made = bundle(args.ref, out, registry_from(args), spec_file=Path(args.spec) if args.spec else None)
     except LifecycleError as exc:
         print(f"keel bundle: {exc}", file=sys.stderr)
         return 2
@@ -111,7 +111,7 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     from keel.terminal import progress
 
     with progress(f"keel import-proton: matching the templates and specs under {root}"):
-        result = import_proton(root, _registry(args))
+        result = import_proton(root, registry_from(args))
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)
@@ -140,7 +140,7 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
         return 2
     try:
         result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
-                                region=args.region, registry=_registry(args))
+                                region=args.region, registry=registry_from(args))
     except CopilotImportError as exc:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2
@@ -175,7 +175,7 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from keel.lifecycle.docs import stale_docs, write_docs
 
-    registry = _registry(args)
+    registry = registry_from(args)
     out = Path(args.out)
     if args.check:
         stale = stale_docs(registry, out)
@@ -191,7 +191,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the lifecycle subcommands on the `keel` parser's subparsers."""
     o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version",
                        description="Environments and instances pinned below the recommended version, and what "

@@ -19,9 +19,9 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
+from keel.contract.registry import Registry, Template, TemplateVersion
+from keel.contract.schema import FORMATS, InputSchema, apply_defaults, describe, has_defaults, iter_properties, resolve
 from keel.spec.errors import render_value
-from keel.spec.schema import FORMATS, InputSchema, apply_defaults, describe, has_defaults, iter_properties, resolve
-from keel.templates.registry import Registry, Template, TemplateVersion
 
 # Where an input lives in a spec, by schema section (what a user sees in platform.yaml / spec files).
 SECTION_PREFIX = {"environment": "spec", "service": "spec", "pipeline": "pipeline"}
@@ -266,7 +266,7 @@ def _multiple_of(old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> I
 
 def _created_when_omitted(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
     """An object input without a default of its own but with defaults inside: the loader creates it
-    (`keel.spec.schema.apply_defaults`) when a spec omits it, so omitting it is not leaving it unset."""
+    (`keel.contract.schema.apply_defaults`) when a spec omits it, so omitting it is not leaving it unset."""
     return "default" not in node and node.get("type") == "object" and has_defaults(node, root)
 
 

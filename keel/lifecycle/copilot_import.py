@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel.contract.registry import Registry
 from keel.lifecycle.copilot_schedule import ScheduleError, convert_schedule, parse_duration
 from keel.lifecycle.proton_import import dump_yaml
 from keel.spec import SpecError, load_platform
 from keel.spec.errors import MISSING, join_path, render_value
+from keel.spec.registry import default_registry
 from keel.spec.yamlio import YamlReadError, read_yaml
 from keel.templates.container_inputs import TASK_SIZES
-from keel.templates.registry import Registry, default_registry
 
 Path_ = tuple[str | int, ...]
 
@@ -193,7 +194,7 @@ class Finding:
 
     file: str
     path: str
-    value: Any
+    value: object
     reason: str
 
     def render(self) -> str:
@@ -290,7 +291,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 # --- field accounting ------------------------------------------------------------------------------
-def leaves(node: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+def leaves(node: object, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
     """Every field's path and value: maps recurse, lists of maps recurse by index, anything else is a leaf."""
     if isinstance(node, Mapping) and node:
         for key, value in node.items():
@@ -306,7 +307,7 @@ def _covers(prefix: Path_, path: Path_) -> bool:
     return path[:len(prefix)] == prefix
 
 
-def get_path(node: Any, path: Path_) -> Any:
+def get_path(node: object, path: Path_) -> Any:
     for part in path:
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
@@ -319,7 +320,7 @@ def get_path(node: Any, path: Path_) -> Any:
     return node
 
 
-def deep_merge(base: Any, override: Any) -> Any:
+def deep_merge(base: object, override: object) -> Any:
     """Copilot's environment override: maps merge key by key, anything else replaces; null keeps the base."""
     if override is None:
         return base
@@ -390,7 +391,7 @@ class _Instance:
     spec: dict[str, Any]
     sources: dict[str, tuple[Path_, ...]]  # spec key -> the Copilot fields it came from
 
-    def put(self, key: str, value: Any, *paths: Path_) -> None:
+    def put(self, key: str, value: object, *paths: Path_) -> None:
         self.spec[key] = value
         self.sources[key] = paths
 
@@ -429,7 +430,7 @@ class _Importer:
         self.reported_paths: dict[str, list[str]] = {}  # file -> display paths reported
 
     # -- findings ----------------------------------------------------------------------------------
-    def add(self, file: str, path: str, value: Any, reason: str) -> None:
+    def add(self, file: str, path: str, value: object, reason: str) -> None:
         key = (file, path, reason)
         if key in self._seen:
             return
@@ -941,7 +942,7 @@ class _Importer:
         return text
 
 
-def _substitute(node: Any, values: Mapping[str, str]) -> Any:
+def _substitute(node: object, values: Mapping[str, str]) -> Any:
     """Copilot's own ${COPILOT_APPLICATION_NAME} and ${COPILOT_ENVIRONMENT_NAME}, filled in as Copilot did."""
     if isinstance(node, str):
         for name, value in values.items():
@@ -1252,7 +1253,7 @@ def _http(v: View, o: _Instance, kind: str) -> None:
                  "internal with load_balancer.internet_facing false")
 
 
-def _aliases(alias: Any) -> list[str]:
+def _aliases(alias: object) -> list[str]:
     if isinstance(alias, str) and alias:
         return [alias]
     if isinstance(alias, list):
@@ -1378,7 +1379,7 @@ def _count(v: View, o: _Instance, kind: str) -> None:
         o.put("scaling", {**o.spec.get("scaling", {}), **scaling}, ("count",))
 
 
-def _range(value: Any) -> tuple[int, int] | None:
+def _range(value: object) -> tuple[int, int] | None:
     if isinstance(value, str):
         match = re.fullmatch(r"\s*([0-9]+)\s*-\s*([0-9]+)\s*", value)
         return (int(match[1]), int(match[2])) if match else None
@@ -1437,7 +1438,7 @@ def _schedule(v: View, o: _Instance) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-def _whole(value: Any) -> bool:
+def _whole(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -1447,9 +1448,9 @@ def _whole(value: Any) -> bool:
     return isinstance(value, str) and value.strip().isdigit()
 
 
-def _seconds(value: Any) -> float | None:
+def _seconds(value: object) -> float | None:
     if _whole(value):
-        return float(value)
+        return float(str(value))
     if isinstance(value, str):
         try:
             return parse_duration(value.strip())
@@ -1458,7 +1459,7 @@ def _seconds(value: Any) -> float | None:
     return None
 
 
-def _cidr_ok(value: Any, low: int, high: int) -> bool:
+def _cidr_ok(value: object, low: int, high: int) -> bool:
     match = _CIDR.match(value) if isinstance(value, str) else None
     if match is None:
         return False

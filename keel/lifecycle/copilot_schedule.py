@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from keel.templates.container_inputs import schedule_problem
+from keel.contract.schedule import schedule_problem
 
 KEYWORDS = {
     "@yearly": "cron(0 0 1 1 ? *)",

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from keel.contract.registry import Registry, TemplateVersion
+from keel.contract.schema import InputSchema, iter_properties
 from keel.lifecycle.compat import compare_versions
-from keel.spec.schema import InputSchema, iter_properties
-from keel.templates.registry import Registry, TemplateVersion
 
 _SECTION_TITLES = {"environment": "Environment inputs (`spec`)", "service": "Instance inputs (`spec`)",
                    "pipeline": "Pipeline inputs (`pipeline`)"}

@@ -16,10 +16,10 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from keel.contract.registry import Registry, Template, TemplateRef, TemplateVersion
 from keel.lifecycle.compat import Change, compare_versions, summarize
 from keel.spec.loader import _display
 from keel.spec.yamlio import YamlReadError, read_yaml
-from keel.templates.registry import Registry, Template, TemplateRef, TemplateVersion
 
 
 class LifecycleError(Exception):
@@ -82,14 +82,15 @@ def read_pins(platform: Path) -> list[Pin]:
 
 
 def _instances(platform: Path, entry: Mapping[str, Any]) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    raw: Any = entry.get("instances")
+    raw: object = entry.get("instances")
     if "spec_file" in entry:
         try:
             doc = read_yaml((platform.parent / str(entry["spec_file"])).resolve())
         except YamlReadError as exc:
             return (), f"{exc.file}: {exc.message}"
         raw = doc.get("instances") if isinstance(doc, Mapping) else None
-    found = tuple((str(i.get("name")), str(i.get("environment"))) for i in raw or [] if isinstance(i, Mapping))
+    items = raw if isinstance(raw, list) else []
+    found = tuple((str(i.get("name")), str(i.get("environment"))) for i in items if isinstance(i, Mapping))
     return found, None
 
 

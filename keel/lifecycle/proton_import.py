@@ -20,11 +20,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from keel.contract.registry import Registry, TemplateVersion
+from keel.contract.schema import InputSchema, SchemaDefinitionError, load_proton_schema
 from keel.lifecycle.compat import Change, compare_schemas
 from keel.spec import SpecError, load_platform
-from keel.spec.schema import InputSchema, SchemaDefinitionError, load_proton_schema
 from keel.spec.yamlio import YamlReadError, read_yaml
-from keel.templates.registry import Registry, TemplateVersion
 
 _VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -276,7 +276,7 @@ def _problems(root: Path, doc: Mapping[str, Any], registry: Registry) -> list[st
     return []
 
 
-def dump_yaml(doc: Any) -> str:
+def dump_yaml(doc: object) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.width = 4096  # never fold long strings (descriptions, policies)

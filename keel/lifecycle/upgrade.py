@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.lifecycle.compat import Change, compare_versions
 from keel.lifecycle.outdated import LifecycleError, Pin, read_pins
 from keel.spec import PlatformModel, SpecError, load_platform
 from keel.spec.errors import Problem, join_path
 from keel.spec.loader import _display
 from keel.spec.yamlio import read_yaml
-from keel.templates.registry import Registry, TemplateRef, TemplateVersion
 
 _SCALAR = re.compile(r"""'[^']*'|"[^"]*"|[^\s,\]}#'"]+""")
 

@@ -50,7 +50,7 @@ def _run(verb: str, body: Any, args: argparse.Namespace) -> int:
         return 2
 
 
-def _emit_json(data: Any) -> None:
+def _emit_json(data: object) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
@@ -186,7 +186,7 @@ def _secret(args: argparse.Namespace) -> int:
             done = config.set_secret(call, region, args.environment, args.service, args.key, value,
                                      description=args.description)
         del value
-        from keel.templates.common_inputs import secret_name
+        from keel.contract.naming import secret_name
 
         print(f"{done} {secret_name(args.environment, args.service, args.key)} (the value is not shown)")
         return 0
@@ -225,7 +225,7 @@ def _param(args: argparse.Namespace) -> int:
                            "change its value there and deploy")
         version = config.set_parameter(call, region, args.environment, args.service, args.key, args.value,
                                        description=args.description)
-        from keel.templates.common_inputs import parameter_name
+        from keel.contract.naming import parameter_name
 
         print(f"{parameter_name(args.environment, args.service, args.key)}: version {version}")
         return 0
@@ -331,7 +331,7 @@ def _common(p: argparse.ArgumentParser, *, json_help: str | None = "print JSON i
         p.add_argument("--json", action="store_true", help=json_help)
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("status", help="deployed state of every stack: CloudFormation, pins, ECS, Lambda, alarms",
                        description=_AWS + "One row per stack: CloudFormation status and last update, the deployed "
                        "template@version (keel:template tag) against the platform file, ECS desired/running/pending"

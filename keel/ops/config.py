@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from keel.contract.naming import SHARED, parameter_name, secret_name
 from keel.ops.aws import Clients, OpsError
 from keel.spec.errors import render_value
 from keel.spec.model import PlatformModel
-from keel.templates.common_inputs import SHARED, parameter_name, secret_name
 
 _TYPES = Path(__file__).resolve().parents[1] / "templates" / "platform_services.types.yaml"
 
@@ -36,9 +36,9 @@ def check_name(model: PlatformModel, environment: str, service: str, key: str | 
     """The spec layer's rules for a config path; OpsError naming the argument, value and expectation."""
     from jsonschema import Draft7Validator
 
+    from keel.contract.schema import describe
     from keel.spec.loader import reserved_service_names
-    from keel.spec.schema import describe
-    from keel.templates.registry import default_registry
+    from keel.spec.registry import default_registry
 
     names = [e.name for e in model.environments]
     if environment not in names:
@@ -175,7 +175,7 @@ def _entry(p: dict[str, Any]) -> ParameterEntry:
                           version=int(p.get("Version", 0)), changed=_iso(p.get("LastModifiedDate")))
 
 
-def _iso(value: Any) -> str:
+def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "-")

@@ -120,7 +120,7 @@ def principals(call: Clients, target: Target, deployments: Sequence[Deployment])
     return out
 
 
-def _time(value: Any) -> datetime:
+def _time(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else datetime.min.replace(tzinfo=UTC)

@@ -151,7 +151,7 @@ def alarms_in_alarm(call: Clients, target: Target, resources: Sequence[dict[str,
     return sorted(found)
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):

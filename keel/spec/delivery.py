@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from keel.contract.naming import stack_name
 from keel.spec.errors import MISSING, Problems
 from keel.spec.model import (
     Delivery,
@@ -16,7 +17,6 @@ from keel.spec.model import (
     Service,
     ServicePipeline,
     SourceRepository,
-    stack_name,
 )
 
 _CONNECTION = {"type": "string",

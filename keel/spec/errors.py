@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-_MISSING = object()
+from keel.contract.problems import MISSING, join_path, one_line, render_value
 
-
-def render_value(value: Any) -> str:
-    """A short, unambiguous rendering of a user's value (JSON-ish, truncated)."""
-    if value is _MISSING:
-        return "nothing"
-    try:
-        text = json.dumps(value, default=str, sort_keys=True)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-_SAFE_KEY = re.compile(r"^[\w.:/@+=\-\[\]]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """Control characters a user's names or values carry into a message, escaped as JSON writes them: one
-    problem stays one line, and a terminal never receives raw escape sequences from a spec."""
-    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
-
-
-def join_path(*parts: str | int) -> str:
-    """`a`, `b[3]`, `c` -> `a.b[3].c`; ints and bracketed names attach to the previous part; a key
-    with spaces or control characters is quoted (`a["x y"]`) so a message stays on one line."""
-    out = ""
-    for part in parts:
-        if part == "":
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not _SAFE_KEY.match(part):
-            out += f"[{json.dumps(part)}]"
-        elif part.startswith("["):
-            out += part
-        elif out:
-            out += "." + part
-        else:
-            out = part
-    return out
+__all__ = ["MISSING", "Problem", "Problems", "SourceError", "SpecError", "join_path", "one_line", "render_value"]
 
 
 @dataclass(frozen=True)
@@ -59,13 +17,13 @@ class Problem:
     file: str
     path: str
     message: str
-    got: Any = _MISSING
+    got: object = MISSING
     expected: str | None = None
 
     def render(self) -> str:
         where = f"{self.file}:{self.path}" if self.path else self.file
         detail = []
-        if self.got is not _MISSING:
+        if self.got is not MISSING:
             detail.append(f"got {render_value(self.got)}")
         if self.expected:
             detail.append(f"expected {self.expected}")
@@ -98,7 +56,7 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, path: str, message: str, got: Any = _MISSING,
+    def add(self, file: str, path: str, message: str, got: object = MISSING,
             expected: str | None = None) -> None:
         self.items.append(Problem(file, path, message, got, expected))
 
@@ -112,5 +70,3 @@ class Problems:
         if self.items:
             raise SpecError(self.items)
 
-
-MISSING = _MISSING

@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from keel.contract.naming import IMAGE_CONTEXT_PREFIX, image_context_key, repository_name
 from keel.spec.errors import Problem
 
-CONTEXT_PREFIX = "keel:image:"
+if TYPE_CHECKING:
+    from keel.spec.model import Environment, ServiceInstance
+
+CONTEXT_PREFIX = IMAGE_CONTEXT_PREFIX
 EXPECTED = ("a registry image: <registry>/<repository>:<tag> or <registry>/<repository>@sha256:<64 hex digits>, "
             "e.g. 111111111111.dkr.ecr.eu-west-1.amazonaws.com/checkout:3f2a1b4c5d6e")
 
@@ -32,8 +36,9 @@ _ECR = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.a
 
 
 def context_key(service: str) -> str:
-    """The context key the service pipeline sets and app.py reads: one place, so the two cannot drift."""
-    return f"{CONTEXT_PREFIX}{service}"
+    """The context key the service pipeline sets and app.py reads: one place (keel.contract.naming), so the two
+    cannot drift."""
+    return image_context_key(service)
 
 
 def from_context(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,13 +115,8 @@ def resolve_overrides(overrides: Mapping[str, Any], services: Sequence[Any], *,
     return images, problems
 
 
-def repository_name(service: str, instance: str) -> str:
-    """The ECR repository Keel creates for an instance with `ecr_repository.enabled`."""
-    return f"keel/{service}/{instance}"
-
-
-def _repository_problem(image: ImageReference, service: str, instance: Any,
-                        environment: Any) -> tuple[str, str] | None:
+def _repository_problem(image: ImageReference, service: str, instance: ServiceInstance,
+                        environment: Environment | None) -> tuple[str, str] | None:
     """An instance that runs from its own ECR repository must get an image from that repository."""
     ecr_repository = getattr(instance.inputs, "ecr_repository", None)
     if ecr_repository is None or not ecr_repository.enabled:

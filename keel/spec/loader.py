@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft7Validator
 
+from keel.contract.naming import SHARED
+from keel.contract.offers import Claim, EnvironmentInputs
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
+from keel.contract.schema import InputSchema, describe, leaf_keys
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.paths import OutsideProject, inside_project, project_root
-from keel.spec.schema import InputSchema, describe, leaf_keys
+from keel.spec.registry import default_registry
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
-from keel.templates.common_inputs import SHARED
-from keel.templates.registry import Registry, TemplateRef, TemplateVersion, default_registry
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
 _TAGS = {
@@ -123,11 +125,11 @@ class _Loader:
         self.image_overrides: dict[str, Any] = {}
         self.reserved = reserved_service_names(registry)
         # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
-        self.listener_claims: dict[tuple[str, Any], str] = {}
+        self.claims: dict[tuple[str, Hashable], str] = {}  # (environment, claim key) -> who holds it
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
 
     # -- helpers -------------------------------------------------------------------------------
-    def _structure(self, doc: Any, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
+    def _structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
         """Structural validation; returns the display paths of the entries that had problems."""
         bad: set[str] = set()
         for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
@@ -147,7 +149,7 @@ class _Loader:
                 bad.add(_named_path(doc, parts[:2]))
         return bad
 
-    def _yaml(self, path: Path, shown: str) -> Any:
+    def _yaml(self, path: Path, shown: str) -> object:
         text = self.texts.get(path.resolve())
         return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
 
@@ -167,7 +169,7 @@ class _Loader:
                 self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
 
-    def _template(self, text: Any, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
+    def _template(self, text: object, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
         try:
             ref = TemplateRef.parse(str(text))
         except ValueError:
@@ -186,14 +188,14 @@ class _Loader:
         return ref, found
 
     def _inputs(self, schema: InputSchema, raw: Mapping[str, Any], file: str, prefix: str,
-                cls: type) -> Any:
+                cls: type) -> object:
         values = schema.with_defaults(raw)
         problems = schema.validate(values)
         for path, message, got, expected in problems:
             self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
         return None if problems else to_dataclass(cls, values)
 
-    def _checks(self, template: TemplateVersion, inputs: Any, env: Environment, file: str, prefix: str) -> None:
+    def _checks(self, template: TemplateVersion, inputs: object, env: Environment, file: str, prefix: str) -> None:
         check = template.checks()
         if check is None or inputs is None:
             return
@@ -212,6 +214,7 @@ class _Loader:
                               "an empty file" if doc is None else f"a {type(doc).__name__}",
                               "keys name, environments, services")
             self.problems.raise_if_any()
+        assert isinstance(doc, Mapping)  # raise_if_any raised otherwise
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
 
         environments: list[Environment] = []
@@ -314,14 +317,15 @@ class _Loader:
         if inputs is None or not ok:
             return None
         env = Environment(
-            name=raw["name"], template=template, pinned=ref, inputs=inputs,
+            # An environment template's inputs class answers offers() (a registry test holds every one to it).
+            name=raw["name"], template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
         self._checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env
 
-    def _config_services(self, inputs: Any, file: str, prefix: str) -> None:
+    def _config_services(self, inputs: object, file: str, prefix: str) -> None:
         """Config plane entries name a service: never one of the environment's own output paths."""
         config = getattr(inputs, "config", None)
         if config is None:
@@ -403,37 +407,28 @@ class _Loader:
             if inputs is None:
                 continue
             self._checks(template, inputs, env, file, f"{ipath}.spec")
-            self._listener_rule(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
+            self._claims(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
             self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
 
-    def _listener_rule(self, template: TemplateVersion, service: str, instance: str, inputs: Any,
-                       env: Environment, file: str, prefix: str) -> None:
-        """Instances sharing an environment's listener need distinct rule priorities and conditions:
-        CloudFormation refuses a taken priority, and of two rules with the same conditions only one matches."""
-        hook = template.inputs_hook("listener_rule")
-        rule = hook(service, instance, inputs, env) if hook else None
-        if rule is None:
+    def _claims(self, template: TemplateVersion, service: str, instance: str, inputs: object,
+                env: Environment, file: str, prefix: str) -> None:
+        """What one instance takes that no other instance of its environment may (a template's `claims` hook:
+        load-balanced-fargate-svc's listener rule priority and conditions); the second claimant is the problem."""
+        hook = template.inputs_hook("claims")
+        if hook is None:
             return
         me = f"service \"{service}\" instance \"{instance}\""
-        listener = f"environment \"{env.name}\"'s shared listener"
-        other = self.listener_claims.setdefault((env.name, rule.priority), me)
-        if other != me:
-            how = " (derived from the service and instance names)" if rule.derived else ""
-            self.problems.add(file, join_path(prefix, "listener_rule_priority"),
-                              f"priority {rule.priority}{how} on {listener} is taken by {other}", rule.priority,
-                              "a priority no other rule on the listener uses")
-        other = self.listener_claims.setdefault((env.name, rule.conditions), me)
-        if other != me:
-            host = f" and host_header \"{rule.host_header}\"" if rule.host_header else " and no host_header"
-            self.problems.add(file, join_path(prefix, "path_pattern"),
-                              f"path_pattern{host} equal those of {other} on {listener}: only one of the two "
-                              "rules would ever match", rule.path_pattern, "a different path_pattern or host_header")
+        for claim in cast("Iterable[Claim]", hook(service, instance, inputs, env)):
+            other = self.claims.setdefault((env.name, claim.key), me)
+            if other != me:
+                self.problems.add(file, join_path(prefix, claim.path), claim.message.format(other=other), claim.got,
+                                  claim.expected)
 
-    def _sources(self, template: TemplateVersion, inputs: Any, pipeline: Any, file: str, ipath: str,
+    def _sources(self, template: TemplateVersion, inputs: object, pipeline: object, file: str, ipath: str,
                  pipeline_path: str) -> None:
         check = template.source_checks()
         if check is None:
@@ -446,24 +441,24 @@ class _Loader:
                 self._reported.add(problem)
                 self.problems.add(*problem)
 
-    def _pipeline(self, template: TemplateVersion, raw: Any, file: str, path: str) -> Any:
+    def _pipeline(self, template: TemplateVersion, raw: object, file: str, path: str) -> object:
         schema, cls = template.pipeline_schema, template.pipeline_type()
         if schema is None or cls is None:
             if raw:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
-        return self._inputs(schema, dict(raw or {}), file, path, cls)
+        return self._inputs(schema, dict(raw) if isinstance(raw, Mapping) else {}, file, path, cls)
 
 
 def _a(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _named_path(doc: Any, parts: Sequence[Any]) -> str:
+def _named_path(doc: object, parts: Sequence[Any]) -> str:
     """['environments', 0, 'region'] -> 'environments[dev].region' (names read better than indexes)."""
     out = ""
     node = doc

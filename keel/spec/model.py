@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.naming import stack_name
+from keel.contract.offers import EnvironmentInputs, Offers
+from keel.contract.registry import TemplateRef, TemplateVersion
 from keel.spec.images import ImageReference
-from keel.templates.registry import TemplateRef, TemplateVersion
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class Environment:
     name: str
     template: TemplateVersion
     pinned: TemplateRef
-    inputs: Any  # the template's frozen inputs dataclass
+    inputs: EnvironmentInputs  # the template's frozen inputs dataclass
     account: str | None
     region: str | None
     availability_zones: tuple[str, ...]
@@ -26,6 +27,11 @@ class Environment:
     @property
     def stack_name(self) -> str:
         return stack_name(self.name)
+
+    @property
+    def offers(self) -> Offers:
+        """What the environment's spec switches on for its services (bus, load balancer, ...)."""
+        return self.inputs.offers()
 
     @property
     def az_count(self) -> int:
@@ -39,7 +45,7 @@ class ServiceInstance:
     service: str
     environment: str
     template: TemplateVersion
-    inputs: Any
+    inputs: object  # the template's frozen inputs dataclass (builders and checks take their own type)
     source: str
     # The image a service pipeline built (context `keel:image:<service>`): runs instead of the spec's `image`.
     image_override: ImageReference | None = None
@@ -54,7 +60,7 @@ class Service:
     name: str
     template: TemplateVersion
     pinned: TemplateRef
-    pipeline: Any  # the template's pipeline inputs dataclass, or None
+    pipeline: object  # the template's pipeline inputs dataclass, or None
     instances: tuple[ServiceInstance, ...]
     tags: Mapping[str, str]
     source: str
@@ -117,7 +123,3 @@ class PlatformModel:
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
-
-def stack_name(*parts: str) -> str:
-    """`keel-<environment>` and `keel-<service>-<instance>`: stable, derived only from spec names."""
-    return "-".join(("keel", *parts))

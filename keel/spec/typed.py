@@ -27,7 +27,7 @@ def to_dataclass(cls: type[T], data: Mapping[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: Any) -> Any:
+def _convert(hint: object, value: object) -> object:
     if value is None:
         return None
     origin = typing.get_origin(hint)
@@ -39,7 +39,7 @@ def _convert(hint: Any, value: Any) -> Any:
     if origin is tuple and isinstance(value, (list, tuple)):
         inner = typing.get_args(hint)[0] if typing.get_args(hint) else Any
         return tuple(_convert(inner, v) for v in value)
-    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+    if (origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping)) and isinstance(value, Mapping):
         return types.MappingProxyType(dict(value))
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

@@ -13,12 +13,13 @@ import re
 import stat
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, ScalarEvent
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
+from ruamel.yaml.events import AliasEvent, Event, ScalarEvent
+from ruamel.yaml.nodes import Node
 
 from keel.spec.errors import MISSING, join_path
 
@@ -41,7 +42,7 @@ _BRACKET_RUN = re.compile(r"(?:[\[{][ \t]*){" + str(MAX_DEPTH + 1) + "}")
 
 
 class YamlReadError(Exception):
-    def __init__(self, file: str, message: str, *, path: str = "", got: Any = MISSING,
+    def __init__(self, file: str, message: str, *, path: str = "", got: object = MISSING,
                  expected: str | None = None) -> None:
         self.file = file
         self.message = message
@@ -54,31 +55,31 @@ class YamlReadError(Exception):
 class _LimitExceeded(MarkedYAMLError):
     """A bound broken while reading events; carries the mark of the offending node."""
 
-    def __init__(self, problem: str, mark: Any, got: Any, expected: str) -> None:
+    def __init__(self, problem: str, mark: StreamMark | None, got: object, expected: str) -> None:
         super().__init__(problem=problem, problem_mark=mark)
         self.got = got
         self.expected = expected
 
 
-class _BoundedComposer(Composer):  # type: ignore[misc]
+class _BoundedComposer(Composer):
     """ruamel's composer, counting as it pulls each event and before it builds the node: depth, value
     lengths, and nodes, an alias counted as the size of the node it repeats (the composer shares that
     node, it never copies it, so an alias bomb is refused before anything expands)."""
 
-    def __init__(self, loader: Any = None) -> None:
+    def __init__(self, loader: object = None) -> None:
         super().__init__(loader)
         self._depth = self._nodes = 0
         self._sizes: dict[Any, int] = {}  # anchor -> nodes in the finished node it names
         self._open: list[Any] = []  # anchors of the collections being composed
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
+    def compose_node(self, parent: object, index: object) -> Node:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent):
             if event.anchor in self._open:
                 raise _LimitExceeded("an alias refers to the node that contains it", event.start_mark,
                                      f"*{event.anchor}", "aliases to finished nodes only (no recursive data)")
             self._count(self._sizes.get(event.anchor, 1), event)
-            return super().compose_node(parent, index)
+            return cast(Node, super().compose_node(parent, index))
         if isinstance(event, ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
             raise _LimitExceeded("a value is too long", event.start_mark, f"{len(event.value)} characters",
                                  f"at most {MAX_SCALAR_CHARS} characters in one value")
@@ -89,14 +90,14 @@ class _BoundedComposer(Composer):  # type: ignore[misc]
         start = self._nodes
         self._count(1, event)
         self._open.append(event.anchor)
-        node = super().compose_node(parent, index)
+        node = cast(Node, super().compose_node(parent, index))
         self._open.pop()
         self._depth -= 1
         if event.anchor is not None:
             self._sizes[event.anchor] = self._nodes - start
         return node
 
-    def _count(self, n: int, event: Any) -> None:
+    def _count(self, n: int, event: Event) -> None:
         self._nodes += n
         if self._nodes > MAX_NODES:
             what = "aliases expand" if isinstance(event, AliasEvent) else "the document grows"
@@ -163,7 +164,7 @@ def parse_yaml(text: str, *, display: str) -> Any:
     return _plain(doc, display, ())
 
 
-def _where(mark: Any) -> str:
+def _where(mark: StreamMark | None) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
 
 
@@ -171,7 +172,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "malformed"
 
 
-def _plain(node: Any, display: str, at: tuple[str | int, ...]) -> Any:
+def _plain(node: object, display: str, at: tuple[str | int, ...]) -> Any:
     """Plain dicts/lists; dates and other YAML-only scalars become strings (schemas speak JSON, so NaN,
     infinities and huge integers, which JSON and CloudFormation cannot carry, are errors)."""
     if isinstance(node, dict):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 import aws_cdk as cdk
-from aws_cdk import Aws, Stack, pipelines
+from aws_cdk import Aws, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
@@ -19,9 +19,10 @@ from keel.constructs.delivery import (
     acknowledge,
     acknowledge_pipeline_grants,
 )
-from keel.delivery import commands
-from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline, stack_name
-from keel.stacks.environment import keel_tags, tag_resources
+from keel.contract import pipeline as commands
+from keel.contract.naming import stack_name
+from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline
+from keel.stacks.base import KeelStack, keel_tags
 
 PIPELINE_STACK = stack_name("delivery", "pipeline")
 
@@ -30,21 +31,29 @@ def service_pipeline_stack_name(service: str) -> str:
     return stack_name(service, "pipeline")
 
 
+@runtime_checkable
+class ImagePipelineInputs(Protocol):
+    """What a service pipeline builds an image from: a template's pipeline inputs (Proton's names)."""
+
+    service_dir: str
+    dockerfile: str
+    unit_test_command: str
+
+
 def _tags(model: PlatformModel, **extra: str) -> dict[str, str]:
     tags = keel_tags(environment="delivery", template="keel-delivery", extra={})
     return {**tags, **extra}
 
 
-class PipelineStack(Stack):
+class PipelineStack(KeelStack):
     """CDK Pipelines: source -> `make synth` -> self-mutation -> one stage per environment in the
     spec's order, a manual approval before each environment that asks for one (production by default)."""
 
     def __init__(self, scope: Construct, id_: str, *, model: PlatformModel, delivery: Delivery,
-                 stages: Mapping[str, cdk.Stage], **kwargs: Any) -> None:
+                 stages: Mapping[str, cdk.Stage], env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id_, stack_name=PIPELINE_STACK,
                          description=f"Keel deploy pipeline of platform {model.name}",
-                         tags=_tags(model), **kwargs)
-        tag_resources(self)
+                         tags=_tags(model), env=env)
         assert delivery.source is not None and delivery.pipeline is not None  # the loader guarantees both
         source = pipelines.CodePipelineSource.connection(
             delivery.source.repository, delivery.source.branch, connection_arn=delivery.source.connection_arn,
@@ -94,25 +103,28 @@ class PipelineStack(Stack):
         return [c for c in self.node.find_all() if isinstance(c, codebuild.Project)]
 
 
-class ServicePipelineStack(Stack):
+class ServicePipelineStack(KeelStack):
     """One container service's pipeline (Proton's pipeline_infrastructure), in the delivery account."""
 
     def __init__(self, scope: Construct, id_: str, *, model: PlatformModel, delivery: Delivery,
-                 service: Service, spec: ServicePipeline, **kwargs: Any) -> None:
+                 service: Service, spec: ServicePipeline, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id_, stack_name=service_pipeline_stack_name(service.name),
                          description=f"Keel pipeline of service {service.name}",
                          tags={**_tags(model), "keel:service": service.name, **dict(sorted(service.tags.items()))},
-                         **kwargs)
-        tag_resources(self)
+                         env=env)
         assert delivery.source is not None  # the loader requires it with any pipeline
+        pipeline = service.pipeline
+        if not isinstance(pipeline, ImagePipelineInputs):  # the loader accepts pipelines of image-building templates
+            raise TypeError(f"service {service.name}: a service pipeline needs pipeline inputs naming a service_dir, "
+                            "a dockerfile and a unit_test_command")
         store = ArtifactStore(self, "Artifacts")
         self.service_pipeline = ContainerServicePipeline(
             self, "Pipeline", service=service.name, connection_arn=spec.source.connection_arn,
             repository=spec.source.repository, branch=spec.source.branch,
             platform_connection_arn=delivery.source.connection_arn,
             platform_repository=delivery.source.repository, platform_branch=delivery.source.branch,
-            platform_file=model.source, service_dir=getattr(service.pipeline, "service_dir", None) or ".",
-            dockerfile=service.pipeline.dockerfile, unit_test_command=service.pipeline.unit_test_command,
+            platform_file=model.source, service_dir=pipeline.service_dir or ".",
+            dockerfile=pipeline.dockerfile, unit_test_command=pipeline.unit_test_command,
             targets=deploy_targets(model, service, spec), store=store)
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from aws_cdk import Stack
+import aws_cdk as cdk
 from constructs import Construct
 
 from keel.constructs.discovery import DiscoveryParameters
+from keel.contract.naming import service_path
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.environment import EnvironmentStack, keel_tags, tag_resources
+from keel.stacks.base import KeelStack, keel_tags
+from keel.stacks.environment import EnvironmentStack
 
 
-class ServiceInstanceStack(Stack):
+class ServiceInstanceStack(KeelStack):
     def __init__(self, scope: Construct, id_: str, *, service: Service, instance: ServiceInstance,
-                 environment: EnvironmentStack, **kwargs: Any) -> None:
+                 environment: EnvironmentStack, env: cdk.Environment | None = None) -> None:
         super().__init__(
             scope, id_, stack_name=instance.stack_name,
             description=f"Keel service {service.name}, instance {instance.name} in {instance.environment} "
@@ -22,13 +24,14 @@ class ServiceInstanceStack(Stack):
             termination_protection=environment.keel_environment.production,
             tags=keel_tags(environment=instance.environment, template=instance.template.label,
                            extra={**environment.keel_environment.tags, **service.tags}, service=service.name),
-            **kwargs)
+            env=env)
         self.add_stack_dependency(environment)
-        tag_resources(self)
+        # The registry checked that this environment hands on the outputs class the builder takes.
+        assert isinstance(environment.outputs, instance.template.outputs_type)
         build = instance.template.load_builder()
-        self.outputs: dict[str, str] = build(
-            self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,
-            environment=environment.outputs) or {}
+        published = build(self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,
+                          environment=environment.outputs)
+        self.outputs: dict[str, str] = dict(published) if isinstance(published, Mapping) else {}
         if self.outputs:
-            DiscoveryParameters(self, "Discovery", prefix=f"/keel/{instance.environment}/{service.name}",
+            DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.naming import parameter_name, secret_name
+from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
-
-# The path segment every service may read besides its own (`/keel/<environment>/shared/<key>`).
-SHARED = "shared"
-# The rotation function's (lambda_src/secret_rotation) setting: how each rotated secret is generated,
-# set from the spec (never read from the secret's tags, which TagResource could change); and the JSON
-# fields of a secret declared with a username.
-ROTATION_SETTINGS_ENV = "KEEL_ROTATION_SHAPES"
-USERNAME_FIELD = "username"
-PASSWORD_FIELD = "password"
-
-Problem = tuple[str, str, Any, str | None]
 
 
 @dataclass(frozen=True)
@@ -69,18 +59,7 @@ class ConfigPlaneInputs:
     secrets: tuple[ConfigSecretInputs, ...]
 
 
-def parameter_name(environment: str, service: str, key: str) -> str:
-    """`/keel/<environment>/<service>/<key>`: the one naming scheme of Keel's parameters."""
-    return f"/keel/{environment}/{service}/{key}"
-
-
-def secret_name(environment: str, service: str, key: str) -> str:
-    """`keel/<environment>/<service>/<key>`; Parameter Store serves it as
-    `/aws/reference/secretsmanager/keel/<environment>/<service>/<key>`."""
-    return f"keel/{environment}/{service}/{key}"
-
-
-def check_platform_services(event_bus: EventBusInputs, config: ConfigPlaneInputs) -> Iterator[Problem]:
+def check_platform_services(event_bus: EventBusInputs, config: ConfigPlaneInputs) -> Iterator[InputProblem]:
     """Cross-field rules of the two groups; paths are relative to the environment's spec."""
     if event_bus.enabled and event_bus.schema_discovery and event_bus.encryption == "environment-key":
         yield ("event_bus.schema_discovery",

@@ -14,9 +14,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from keel.spec.errors import join_path
-
-Problem = tuple[str, str, Any, str | None]
+from keel.contract.problems import InputProblem, join_path
 
 MAX_PATTERN_CHARS = 4096  # PutRule's EventPattern: at most 4096 characters
 NUMERIC_LIMIT = 5.0e9  # numeric matching works between -5.0e9 and +5.0e9
@@ -26,7 +24,7 @@ _FILTERS = (*_STRING_FILTERS, "anything-but", "numeric", "exists", "cidr")
 _LEAF = "a non-empty list of values, or of filters such as {prefix: x}, {numeric: ['>', 0]}, {exists: true}"
 
 
-def check_pattern(pattern: Any, path: str) -> Iterator[Problem]:
+def check_pattern(pattern: object, path: str) -> Iterator[InputProblem]:
     """Problems of one pattern (an object of field -> list of matchers, or nested objects)."""
     if not isinstance(pattern, Mapping) or not pattern:
         yield path, "is not an event pattern", pattern, "a mapping of event fields to lists of values"
@@ -48,14 +46,14 @@ def check_pattern(pattern: Any, path: str) -> Iterator[Problem]:
                 yield from _matcher(matcher, join_path(where, n))
 
 
-def check_size(pattern: Mapping[str, Any], path: str) -> Iterator[Problem]:
+def check_size(pattern: Mapping[str, Any], path: str) -> Iterator[InputProblem]:
     text = json.dumps(pattern, separators=(",", ":"), default=str)
     if len(text) > MAX_PATTERN_CHARS:
         yield path, "makes the rule's event pattern too long", f"{len(text)} characters", \
             f"at most {MAX_PATTERN_CHARS} characters (sources, detail types and filter together)"
 
 
-def _matcher(value: Any, path: str) -> Iterator[Problem]:
+def _matcher(value: object, path: str) -> Iterator[InputProblem]:
     if value is None or isinstance(value, (str, bool)):
         return
     if isinstance(value, (int, float)):
@@ -86,12 +84,12 @@ def _matcher(value: Any, path: str) -> Iterator[Problem]:
         yield path, f"uses an unknown filter \"{name}\"", value, "one of " + ", ".join(_FILTERS)
 
 
-def _ignore_case(arg: Any) -> bool:
+def _ignore_case(arg: object) -> bool:
     return isinstance(arg, Mapping) and list(arg) == ["equals-ignore-case"] \
         and isinstance(arg["equals-ignore-case"], str)
 
 
-def _number(value: Any, path: str) -> Iterator[Problem]:
+def _number(value: object, path: str) -> Iterator[InputProblem]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         yield path, "is not a number", value, "a number"
     elif not math.isfinite(value):
@@ -101,7 +99,7 @@ def _number(value: Any, path: str) -> Iterator[Problem]:
             f"between -{NUMERIC_LIMIT:.1e} and {NUMERIC_LIMIT:.1e}"
 
 
-def _numeric(arg: Any, path: str) -> Iterator[Problem]:
+def _numeric(arg: object, path: str) -> Iterator[InputProblem]:
     expected = "[op, number] or [lower op, number, upper op, number], e.g. ['>', 0, '<=', 5]"
     if not isinstance(arg, list) or len(arg) not in (2, 4):
         yield path, "is not a numeric comparison", arg, expected
@@ -120,7 +118,7 @@ def _numeric(arg: Any, path: str) -> Iterator[Problem]:
         yield path, "is not a range from a lower to an upper bound", arg, "e.g. ['>=', 0, '<', 10]"
 
 
-def _cidr(arg: Any, path: str) -> Iterator[Problem]:
+def _cidr(arg: object, path: str) -> Iterator[InputProblem]:
     try:
         if not isinstance(arg, str):
             raise ValueError
@@ -129,7 +127,7 @@ def _cidr(arg: Any, path: str) -> Iterator[Problem]:
         yield path, "is not a CIDR block", arg, "an IP network such as 10.0.0.0/24"
 
 
-def _anything_but(arg: Any, path: str) -> Iterator[Problem]:
+def _anything_but(arg: object, path: str) -> Iterator[InputProblem]:
     if isinstance(arg, str):
         return
     if isinstance(arg, (int, float)) and not isinstance(arg, bool):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.problems import InputProblem
 from keel.spec.paths import OutsideProject, inside_project
 
 
@@ -64,7 +65,7 @@ def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs |
     yield from check_code(inputs, pipeline, base=base, root=root)
 
 
-def check_function(inputs: LambdaFunctionInputs) -> Iterator[tuple[str, str, Any, str | None]]:
+def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
     """Rules every Lambda service template applies to the shared inputs."""
     if inputs.reserved_concurrency == 0:
         # A reservation of 0 stops the function: every invocation is throttled. A typo or a fuzzed spec must not

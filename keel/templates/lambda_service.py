@@ -15,12 +15,15 @@ from constructs import Construct
 from keel.constructs.common import RETENTION, justify, own_inline_policy
 from keel.constructs.config_plane import grant_config_read
 from keel.constructs.function import ASSET_EXCLUDES, ServiceFunction
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.errors import SourceError
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs
 
 METRICS_NAMESPACE = "Keel"
+#: The schemas' runtime and architecture enums, as CDK's.
+RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
 class CodeError(SourceError):
@@ -46,7 +49,7 @@ def function_code(service: Service, instance: ServiceInstance, pipeline: LambdaP
                                    follow_symlinks=SymlinkFollowMode.ALWAYS)
 
 
-def environment_key(scope: Construct, environment: EnvironmentOutputs) -> kms.IKey:
+def environment_key(scope: Construct, environment: NetworkOutputs) -> kms.IKey:
     """The environment's key by ARN: grants land in the service's own policies, never in the key policy
     of the environment stack (a service must not change its environment's template)."""
     existing = Stack.of(scope).node.try_find_child("EnvironmentKey")
@@ -57,7 +60,7 @@ def environment_key(scope: Construct, environment: EnvironmentOutputs) -> kms.IK
 
 def build_function(scope: Construct, id_: str, *, service: Service, instance: ServiceInstance,
                    inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs,
-                   environment: EnvironmentOutputs, description: str,
+                   environment: NetworkOutputs, description: str,
                    extra_environment: Mapping[str, str] | None = None,
                    invoked_by: str,
                    async_dead_letters: sqs.IQueue | None = None, async_retry_attempts: int | None = None,
@@ -81,10 +84,11 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
     variables.update(extra_environment or {})
     fn = ServiceFunction(
         scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler),
-        handler=inputs.lambda_handler, runtime=inputs.lambda_runtime, architecture=inputs.architecture,
+        handler=inputs.lambda_handler, runtime=RUNTIMES[inputs.lambda_runtime],
+        architecture=ARCHITECTURES[inputs.architecture],
         memory_mb=inputs.lambda_memory, timeout=Duration.seconds(inputs.lambda_timeout),
         environment=variables, key=key, log_retention=RETENTION[inputs.log_retention_days],
-        removal_policy=removal_policy(environment.environment), description=description,
+        removal_policy=environment.removal_policy, description=description,
         tracing=inputs.tracing, reserved_concurrency=inputs.reserved_concurrency,
         vpc=environment.vpc if inputs.vpc == "private" else None,
         async_dead_letters=async_dead_letters, async_retry_attempts=async_retry_attempts,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keel.templates.registry import TemplateVersion
+from keel.contract.registry import TemplateVersion
 from tests.spec.fuzz_strategies import TEXT_MUTATIONS, VERSIONS, check_outcome, mutate, platform_for, run_case, to_yaml
 from tests.spec.hostile_cases import ALL_CASES, assert_located_rejection, validate, write
 

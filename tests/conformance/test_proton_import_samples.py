@@ -9,7 +9,7 @@ import pytest
 
 from keel.lifecycle.proton_import import ImportResult, import_proton, render_fragment
 from keel.spec import load_platform
-from keel.templates.registry import default_registry, load_registry
+from keel.spec.registry import default_registry, load_registry
 from tests.conformance.reference_data import reference_root
 from tests.spec.lifecycle_helpers import FIXTURES, keel
 

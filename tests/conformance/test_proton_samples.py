@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from keel.contract.registry import TemplateRef
+from keel.contract.schema import resolve
 from keel.spec import SpecError, load_platform
-from keel.spec.schema import resolve
-from keel.templates.registry import TemplateRef, default_registry
+from keel.spec.registry import default_registry
 
 CONTAINER_TEMPLATES = ["load-balanced-fargate-svc", "backend-fargate-svc", "scheduled-fargate-svc"]
 VPC = """

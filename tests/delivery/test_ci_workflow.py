@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from keel.cdk_context import ROOT
-from keel.delivery import commands
+from keel.contract import pipeline as commands
 
 
 @pytest.fixture(scope="module")

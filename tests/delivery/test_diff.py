@@ -184,7 +184,7 @@ def test_markdown_summary_shows_the_diagram_of_what_changed() -> None:
     from dataclasses import replace
 
     from keel import diagram
-    from keel.delivery.command import _changed_diagram
+    from keel.delivery.diff_command import _changed_diagram
     from keel.spec import load_platform
     from tests.spec.conftest import ROOT
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from keel.eksa import documents, to_yaml
+from keel.eksa import to_yaml
 from keel.eksa.crds import Crd, all_problems
 from keel.spec import load_platform
 from keel.spec.model import Environment
+from keel.templates.eks_env import anywhere as documents
 
 PLATFORM = Path(__file__).resolve().parents[1] / "infra" / "platforms" / "eks.yaml"
 # tests/infra/platforms/eks.yaml: edge = vSphere (+etcd, OIDC, Flux, MetalLB), lab = Tinkerbell,

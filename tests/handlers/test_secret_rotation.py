@@ -10,7 +10,7 @@ import boto3
 import pytest
 from secret_rotation import handler as rotation
 
-from keel.templates import common_inputs
+from keel.contract import naming as common_inputs
 
 NAME = "keel/dev/orders/api-key"
 

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from keel.cdk_context import ROOT, cli_context
-from keel.delivery import commands
+from keel.contract import pipeline as commands
 from keel.delivery.assembly import StackTemplate, read_assembly
 from keel.spec import load_platform
 from keel.stacks.app import build

@@ -355,12 +355,21 @@ def test_key_lets_eventbridge_and_sns_of_this_account_use_it(edge: Template) -> 
 
 # --- what services get ---------------------------------------------------------------------------
 def test_outputs_carry_the_ecs_objects(ecs: Synthesized) -> None:
+    from keel.contract.outputs import EcsEnvOutputs
+
     edge_out = ecs.built.environments["edge"].outputs
     plain_out = ecs.built.environments["plain"].outputs
-    assert edge_out.cluster is not None and edge_out.namespace is not None and edge_out.listener is not None
-    assert edge_out.external_execution_role is not None and edge_out.external_log_routing_policy is not None
-    assert plain_out.listener is None and plain_out.external_execution_role is None
+    assert isinstance(edge_out, EcsEnvOutputs) and isinstance(plain_out, EcsEnvOutputs)
+    assert edge_out.load_balancer is not None and edge_out.anywhere is not None
+    assert plain_out.load_balancer is None and plain_out.anywhere is None
     assert plain_out.cluster is not None and plain_out.notifications is not None
+
+
+def test_the_shared_listener_says_whether_it_is_https(ecs: Synthesized) -> None:
+    """Typed, so a service never guesses the scheme of its URL (it used to fall back to http)."""
+    edge_lb = ecs.built.environments["edge"].outputs.load_balancer  # type: ignore[attr-defined]
+    edge_inputs = ecs.model.environment("edge").inputs
+    assert edge_lb.https is edge_inputs.load_balancer.https  # type: ignore[attr-defined]
 
 
 def test_discovery_parameters_under_keel_environment(edge: Template) -> None:

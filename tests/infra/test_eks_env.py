@@ -372,9 +372,12 @@ def test_no_activation_code_is_in_any_template_output_or_artifact(eks: Synthesiz
 
 # -- what services get -------------------------------------------------------------------------------
 def test_environment_outputs_carry_the_cluster_objects(eks: Synthesized) -> None:
+    from keel.contract.outputs import EksEnvOutputs
+
     outputs = eks.built.environments["edge"].outputs
-    assert outputs.eks_cluster is not None and outputs.eks_oidc_provider is not None
-    assert outputs.eks_node_role is not None and outputs.eks_security_group is not None
+    assert isinstance(outputs, EksEnvOutputs)
+    assert outputs.cluster is not None and outputs.oidc_provider is not None
+    assert outputs.node_role is not None and outputs.security_group is not None
 
 
 def test_cluster_discovery_is_published_under_the_environment(eks: Synthesized) -> None:

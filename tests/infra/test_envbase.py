@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from keel.templates.registry import TemplateRef, default_registry
+from keel.contract.registry import TemplateRef
+from keel.spec.registry import default_registry
 from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "envbase.yaml"

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from keel.cdk_context import ROOT
+from keel.contract.registry import TemplateRef
+from keel.contract.schema import load_proton_schema
 from keel.lifecycle.bundle import Bundle, bundle
-from keel.spec.schema import load_proton_schema
+from keel.spec.registry import default_registry
 from keel.spec.yamlio import parse_yaml, read_yaml
-from keel.templates.registry import TemplateRef, default_registry
 from tests.infra.conftest import Synthesized, synthesize
 
 

@@ -441,10 +441,12 @@ def test_secret_reference_is_a_dynamic_reference_not_a_value() -> None:
 
 def test_powertools_layer_of_an_environment_agnostic_stack_follows_the_partition() -> None:
     import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
 
     from keel.constructs.function import powertools_layer_arn
 
     stack = cdk.Stack(cdk.App(), "Agnostic")
-    arn = json.dumps(stack.resolve(powertools_layer_arn(stack, runtime="python3.12", architecture="x86_64")))
+    arn = json.dumps(stack.resolve(powertools_layer_arn(stack, runtime=lambda_.Runtime.PYTHON_3_12,
+                                                        architecture=lambda_.Architecture.X86_64)))
     assert '"Fn::FindInMap": ["PowertoolsLayerPublisher", {"Ref": "AWS::Partition"}, "account"]' in arn
     assert "AWSLambdaPowertoolsPythonV3-python312-x86_64" in arn

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from keel.contract.registry import Registry
 from keel.spec import SpecError, load_platform
 from keel.spec.model import PlatformModel
-from keel.templates.registry import Registry, default_registry, load_registry
+from keel.spec.registry import default_registry, load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"

@@ -15,8 +15,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from keel.spec.schema import resolve
-from keel.templates.registry import TemplateVersion, default_registry
+from keel.contract.registry import TemplateVersion
+from keel.contract.schema import resolve
+from keel.spec.registry import default_registry
 from tests.spec.hostile_cases import assert_located_rejection, validate
 
 AZS = ["eu-west-1a", "eu-west-1b"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from keel.templates.container_inputs import TASK_SIZES, placement_expression, schedule_problem
-from keel.templates.registry import TemplateRef, default_registry
+from keel.contract.registry import TemplateRef
+from keel.contract.schedule import schedule_problem
+from keel.spec.registry import default_registry
+from keel.templates.container_inputs import TASK_SIZES, placement_expression
 from tests.spec.conftest import Platform
 
 ENVS = """

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from keel.contract.schedule import schedule_problem
 from keel.lifecycle.copilot_schedule import KEYWORDS, ScheduleError, convert_schedule, parse_duration
-from keel.templates.container_inputs import schedule_problem
 
 NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from keel.cdk_context import ROOT
+from keel.contract.schema import iter_properties
 from keel.spec import SpecError, load_platform
-from keel.spec.schema import iter_properties
+from keel.spec.registry import default_registry
 from keel.templates.ecs_env.inputs import EcsEnvInputs
-from keel.templates.registry import default_registry
 from keel.templates.vpc_env.inputs import VpcEnvInputs
 
 PROTON_ENV_SPEC = Path(__file__).parent / "fixtures" / "proton-environment-spec.yaml"  # our own
@@ -51,7 +51,7 @@ def test_spec_validation_does_not_import_aws_cdk(tmp_path: Path) -> None:
 
 def test_network_inputs_are_exactly_vpc_env_inputs() -> None:
     """ecs-env 1.0 composes the network of vpc-env 1.0 (the version its inputs class extends)."""
-    from keel.templates.registry import Version
+    from keel.contract.registry import Version
 
     registry = default_registry()
     vpc = registry.templates["vpc-env"].get(Version(1, 0)).input_schema.properties()  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from keel.cdk_context import ROOT
 from keel.spec import load_platform
 from keel.spec.errors import SpecError
-from keel.templates.registry import default_registry
+from keel.spec.registry import default_registry
 from keel.templates.vpc_env.inputs import VpcEnvInputs
 
 HYBRID = {"enabled": True, "remote_node_networks": ["192.168.100.0/23"], "remote_pod_networks": ["192.168.64.0/19"]}

@@ -14,8 +14,8 @@ import pytest
 from keel.spec import SpecError, load_platform
 from keel.spec.loader import reserved_service_names
 from keel.spec.model import PlatformModel
+from keel.spec.registry import default_registry
 from keel.templates.load_balanced_fargate_svc.inputs import rule_priority
-from keel.templates.registry import default_registry
 
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 AZS = {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b"]}

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keel.cli import main
-from keel.templates.registry import TemplateVersion
+from keel.contract.registry import TemplateVersion
 from tests.spec.fuzz_strategies import TEXT_MUTATIONS, VERSIONS, check_outcome, mutate, platform_for, run_case, to_yaml
 
 BASE: dict[str, Any] = {

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from keel.contract.schema import InputSchema, load_proton_schema
 from keel.lifecycle.compat import Change, compare_schemas, compare_versions
-from keel.spec.schema import InputSchema, load_proton_schema
-from keel.templates.registry import load_registry
+from keel.spec.registry import load_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keel.lifecycle.docs import render_docs
-from keel.templates.registry import default_registry, load_registry
+from keel.spec.registry import default_registry, load_registry
 from tests.spec.lifecycle_helpers import REGISTRY, keel
 
 

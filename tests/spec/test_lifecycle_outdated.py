@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from keel.lifecycle.outdated import find_rows
-from keel.templates.registry import load_registry
+from keel.spec.registry import load_registry
 from tests.spec.lifecycle_helpers import FIXTURES, REGISTRY, keel
 
 PLATFORM = FIXTURES / "mixed" / "platform.yaml"

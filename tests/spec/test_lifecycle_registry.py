@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from keel.contract.registry import TemplateRef
 from keel.lifecycle.compat import check_registry, compare_versions
-from keel.templates.registry import TemplateRef, default_registry, load_registry
+from keel.spec.registry import default_registry, load_registry
 from tests.spec.lifecycle_helpers import FIXTURES, REGISTRY, keel
 
 

@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from keel.spec.schema import iter_properties, resolve
+from keel.contract.registry import TemplateRef, TemplateVersion
+from keel.contract.schema import iter_properties, resolve
+from keel.spec.registry import default_registry
 from keel.spec.typed import field_names
-from keel.templates.registry import TemplateRef, TemplateVersion, default_registry
 
 VERSIONS = default_registry().all_versions()
 
@@ -62,3 +63,39 @@ def test_recommended_version_is_the_highest_minor() -> None:
             best = template.recommended(major)
             assert best is not None
             assert all(v.version <= best.version for v in template.versions if v.version.major == major)
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v.kind == "environment"], ids=lambda v: v.label)
+def test_environment_inputs_say_what_they_offer_services(version: TemplateVersion) -> None:
+    """The spec layer reads `env.offers` (typed) instead of probing an environment's inputs for groups."""
+    from keel.contract.offers import Offers
+
+    assert callable(getattr(version.inputs_type(), "offers", None))
+    assert Offers.__dataclass_fields__.keys() >= {"vpc_cidr", "event_bus", "load_balancer", "https"}
+
+
+def test_a_service_paired_with_an_environment_that_hands_on_less_is_refused() -> None:
+    """A service whose builder takes EcsEnvOutputs, declared compatible with vpc-env: a registry error, not a
+    failure at synth."""
+    from keel.contract.registry import Registry, RegistryError, Template
+
+    registry = default_registry()
+    worker = registry.templates["worker-fargate-svc"]
+    wrong = dataclasses.replace(worker.versions[0], compatible_environments=(("vpc-env", 1),))
+    with pytest.raises(RegistryError, match="takes EcsEnvOutputs, and its compatible environment vpc-env:1 hands "
+                                            "on NetworkOutputs"):
+        Registry(templates={**registry.templates, "worker-fargate-svc": Template(
+            name=worker.name, kind=worker.kind, description=worker.description, folder=worker.folder,
+            versions=(wrong,))})
+
+
+def test_every_service_builder_takes_the_outputs_class_its_template_declares() -> None:
+    """template.yaml's environment_outputs and the builder's `environment` annotation say the same (read from the
+    builder's source, so this test stays CDK-free)."""
+    import importlib.util
+    from pathlib import Path
+
+    for version in (v for v in VERSIONS if v.kind == "service"):
+        spec = importlib.util.find_spec(version.builder.partition(":")[0])
+        assert spec is not None and spec.origin is not None
+        assert f"environment: {version.environment_outputs})" in Path(spec.origin).read_text(), version.label

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from keel.spec import SpecError, load_platform
+from keel.spec.registry import default_registry
 from keel.spec.typed import field_names
 from keel.spec.yamlio import read_yaml
 from keel.templates.lambda_api_svc.inputs import CATCH_ALL
-from keel.templates.registry import default_registry
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "keel" / "templates"
 ENV = {"name": "dev", "template": "vpc-env:1", "region": "eu-west-1",
@@ -119,12 +119,22 @@ def test_worker_on_an_environment_without_bus_is_an_error(tmp_path: Path) -> Non
 
 def test_bad_rate_expression_is_an_error(tmp_path: Path) -> None:
     found = problems(tmp_path, service=service("scheduled-lambda-svc:1", {"schedule_expression": "rate(1 minutes)"}))
-    assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: is not a valid rate expression")
+    assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: is not a schedule EventBridge "
+                            "accepts: a rate of 1 takes the singular unit (minute)")
 
 
 def test_cron_needs_six_fields(tmp_path: Path) -> None:
     found = problems(tmp_path, service=service("scheduled-lambda-svc:1", {"schedule_expression": "cron(0 2 * * *)"}))
-    assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: a cron expression has six")
+    assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: is not a schedule EventBridge "
+                               "accepts: a cron expression has 6 fields")
+
+
+def test_a_lambda_schedule_is_parsed_as_fully_as_a_fargate_one(tmp_path: Path) -> None:
+    """One grammar for both: a cron field out of range is caught for Lambda schedules too (it was only counted)."""
+    found = problems(tmp_path, service=service("scheduled-lambda-svc:1",
+                                               {"schedule_expression": "cron(0 25 * * ? *)"}))
+    assert found[0].startswith("services[orders].instances[0].spec.schedule_expression: is not a schedule EventBridge "
+                               "accepts: 25 is outside hours 0-23")
 
 
 @pytest.mark.parametrize("name", ["lambda-api-svc", "event-worker-svc", "scheduled-lambda-svc", "vpc-env", "ecs-env",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     ContainerInputs,
-    Problem,
     check_container,
     check_ecs_environment,
     check_placement,
@@ -52,7 +52,7 @@ class AnywhereInputs(ContainerInputs):
     scaling: UnsupportedScaling | None
 
 
-def check(inputs: AnywhereInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: AnywhereInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_container(inputs)
     yield from check_ecs_environment(env, "anywhere", "", "an ECS Anywhere service runs on external instances")
     yield from check_placement(inputs.placement_constraints)
@@ -61,12 +61,12 @@ def check(inputs: AnywhereInputs, env: Any) -> Iterator[Problem]:
     if inputs.deployment.max_healthy_percent <= inputs.deployment.min_healthy_percent:
         yield "deployment.max_healthy_percent", "is not above deployment.min_healthy_percent", \
             inputs.deployment.max_healthy_percent, f"more than {inputs.deployment.min_healthy_percent}"
-    if inputs.gpu_count and not getattr(env.inputs.anywhere, "gpu", False):
+    if inputs.gpu_count and not env.offers.anywhere_gpu:
         yield "gpu_count", f"needs GPU support, and environment \"{env.name}\" registers its external instances " \
             "without it", inputs.gpu_count, "anywhere: {gpu: true} in the environment's spec, or gpu_count 0"
 
 
-def _unsupported(inputs: AnywhereInputs) -> Iterator[Problem]:
+def _unsupported(inputs: AnywhereInputs) -> Iterator[InputProblem]:
     if inputs.load_balancer:
         yield "load_balancer", "is not supported by ECS Anywhere: an external service cannot register targets " \
             "with a load balancer", True, "false; put your own load balancer in front of the servers' host ports"
@@ -79,7 +79,7 @@ def _unsupported(inputs: AnywhereInputs) -> Iterator[Problem]:
             "no scaling; set desired_count"
 
 
-def _ports(inputs: AnywhereInputs) -> Iterator[Problem]:
+def _ports(inputs: AnywhereInputs) -> Iterator[InputProblem]:
     seen: dict[tuple[int, str], int] = {}
     for n, mapping in enumerate(inputs.port_mappings):
         host = mapping.container_port if mapping.host_port is None else mapping.host_port

@@ -10,31 +10,31 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from keel.constructs.container_service import ServiceNetworkLoadBalancer, scale_on_cpu, unhealthy_targets_alarm
+from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs
 from keel.templates.backend_fargate_svc.inputs import BackendInputs
 from keel.templates.container_inputs import PipelineInputs
 from keel.templates.container_service import (
+    ONLY_SERVICE,
     ServiceContext,
     discovery_name,
     fargate_service,
-    fargate_task,
     finish,
+    image,
     published,
-    security_group,
 )
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: BackendInputs,
-          pipeline: PipelineInputs | None, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: PipelineInputs | None, environment: EcsEnvOutputs) -> dict[str, str]:
     ctx = ServiceContext(service=service, instance=instance, environment=environment)
     port = int(inputs.port)
-    task, outputs = fargate_task(scope, ctx, inputs, port=port)
-    group = security_group(scope, ctx)
+    container_image, outputs = image(scope, ctx, inputs)
+    fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
+                              discovery=inputs.discovery)
     # Callers are in the VPC: other services (through their Service Connect proxies) and the NLB.
-    group.add_ingress_rule(ctx.vpc_cidr, ec2.Port.tcp(port),
-                           "From callers in the environment's VPC")
-    svc = fargate_service(scope, ctx, inputs, task=task, group=group, discovery=inputs.discovery, port=port)
+    fargate.security_group.add_ingress_rule(ctx.vpc_cidr, ec2.Port.tcp(port), "From callers in the environment's VPC")
+    svc = fargate.service
     scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                  target_cpu_percent=inputs.scaling.target_cpu_percent)
 
@@ -42,7 +42,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     link = inputs.private_link
     if link.enabled:
         nlb = ServiceNetworkLoadBalancer(scope, "LoadBalancer", vpc=environment.vpc, port=port, internet_facing=False,
-                                         deletion_protection=environment.environment.production)
+                                         deletion_protection=environment.production)
         target_group = nlb.target(svc, port=port)
         endpoint_service = nlb.offer(allowed_principals=link.allowed_principals,
                                      acceptance_required=link.acceptance_required)
@@ -51,5 +51,5 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                 period=Duration.minutes(1)), description=f"{ctx.family}: targets failing health checks"))
         outputs |= {"private-link/service-name": endpoint_service.vpc_endpoint_service_name,
                     "private-link/load-balancer-dns-name": nlb.load_balancer.load_balancer_dns_name}
-    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
-    return published(ctx, svc, pipeline, outputs, discovery_name(ctx, inputs.discovery, port))
+    finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
+    return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     FargateServiceInputs,
-    Problem,
     ScalingInputs,
     check_fargate,
     check_port,
@@ -31,7 +31,7 @@ class BackendInputs(FargateServiceInputs):
     scaling: ScalingInputs
 
 
-def check(inputs: BackendInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs)
     yield from check_port(inputs.port)
     yield from check_scaling(inputs.scaling, inputs.desired_count)

@@ -9,15 +9,15 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from keel.constructs.common import RETENTION
+from keel.constructs.common import RETENTION, removal_policy
 from keel.constructs.control_plane_events import ControlPlaneEvents
 from keel.constructs.ecs_anywhere import EcsAnywhere, Registration
 from keel.constructs.ecs_cluster import EcsCluster
 from keel.constructs.load_balancer import SharedLoadBalancer
+from keel.contract.outputs import AnywhereOutputs, EcsEnvOutputs, SharedLoadBalancerOutputs
 from keel.spec.model import Environment
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates import acknowledgements
-from keel.templates.ecs_env.inputs import EcsEnvInputs, LoadBalancerInputsV12
+from keel.templates.ecs_env.inputs import EcsEnvInputs, EcsEnvInputsV11, LoadBalancerInputsV12
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
@@ -25,10 +25,10 @@ from keel.templates.vpc_env.builder import build_network, network_discovery
 ACTIVATION_SECRET_KEY = "ecs/anywhere/activation-secret-arn"
 
 
-def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -> EnvironmentOutputs:
+def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -> EcsEnvOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs)
     vpc = network.vpc
-    policy = removal_policy(environment)
+    policy = removal_policy(production=environment.production)
     retention = RETENTION[inputs.log_retention_days]
     name = environment.name
 
@@ -95,16 +95,21 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     discovery |= {"ecs/events-topic-arn": monitoring.topic.topic_arn,
                   "ecs/events-log-group": monitoring.log_group.log_group_name}
     # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
-    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    v11 = inputs if isinstance(inputs, EcsEnvInputsV11) else None
+    services = build_platform_services(scope, environment=environment, key=key.key,
+                                       event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
     discovery |= services.discovery
 
-    return EnvironmentOutputs(
-        environment=environment, vpc=vpc, key=key.key, discovery=discovery,
+    return EcsEnvOutputs(
+        name=name, template=environment.template.label, production=environment.production,
+        removal_policy=policy, vpc=vpc, vpc_cidr=inputs.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days,
+        config=services.config_outputs, discovery=discovery,
         cluster=cluster, namespace=ecs_cluster.namespace, exec_log_group=ecs_cluster.exec_log_group,
-        load_balancer=shared_lb.load_balancer if shared_lb else None,
-        listener=shared_lb.listener if shared_lb else None,
-        load_balancer_security_group=shared_lb.security_group if shared_lb else None,
-        external_execution_role=anywhere.execution_role if anywhere else None,
-        external_task_log_group=anywhere.task_log_group if anywhere else None,
-        external_log_routing_policy=anywhere.log_routing_policy if anywhere else None,
-        notifications=monitoring.topic, bus=services.bus, config=services.config)
+        notifications=monitoring.topic,
+        load_balancer=SharedLoadBalancerOutputs(
+            load_balancer=shared_lb.load_balancer, full_name=shared_lb.load_balancer.load_balancer_full_name,
+            listener=shared_lb.listener, https=lb_inputs.https, security_group=shared_lb.security_group)
+        if shared_lb else None,
+        anywhere=AnywhereOutputs(execution_role=anywhere.execution_role, task_log_group=anywhere.task_log_group,
+                                 log_routing_policy=anywhere.log_routing_policy) if anywhere else None)

@@ -7,14 +7,14 @@ checks apply unchanged and the builder hands the inputs to `build_network` as th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
+from keel.contract.offers import Offers
+from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
+from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
-
-Problem = tuple[str, str, Any, str | None]
+from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network, with_platform_services
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,10 @@ class EcsEnvInputs(VpcEnvInputs):
     def instance_name_prefix(self, environment: str) -> str:
         return self.anywhere.instance_name_prefix or f"keel-{environment}"
 
+    def offers(self) -> Offers:
+        return replace(super().offers(), load_balancer=self.load_balancer.enabled, https=self.load_balancer.https,
+                       anywhere=self.anywhere.enabled, anywhere_gpu=self.anywhere.gpu)
+
 
 @dataclass(frozen=True)
 class EcsEnvInputsV11(EcsEnvInputs):
@@ -108,6 +112,8 @@ class EcsEnvInputsV11(EcsEnvInputs):
     event_bus: EventBusInputs
     config: ConfigPlaneInputs
 
+    def offers(self) -> Offers:
+        return with_platform_services(super().offers(), self.event_bus, self.config)
 
 @dataclass(frozen=True)
 class EcsEnvInputsV12(EcsEnvInputsV11):
@@ -116,7 +122,7 @@ class EcsEnvInputsV12(EcsEnvInputsV11):
     load_balancer: LoadBalancerInputsV12
 
 
-def check(inputs: EcsEnvInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: EcsEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
     if isinstance(inputs, EcsEnvInputsV11):
         yield from check_platform_services(inputs.event_bus, inputs.config)
@@ -127,7 +133,7 @@ def check(inputs: EcsEnvInputs, env: Any) -> Iterator[Problem]:
             "a region (and availability_zones) on the environment, or anywhere.enabled false"
 
 
-def check_strategy(strategy: tuple[CapacityProviderShare, ...]) -> Iterator[Problem]:
+def check_strategy(strategy: tuple[CapacityProviderShare, ...]) -> Iterator[InputProblem]:
     """ECS's own rules for a capacity provider strategy, reported before CloudFormation rejects them."""
     seen: set[str] = set()
     for n, share in enumerate(strategy):
@@ -144,7 +150,7 @@ def check_strategy(strategy: tuple[CapacityProviderShare, ...]) -> Iterator[Prob
             [s.weight for s in strategy], "a weight above 0 for at least one provider"
 
 
-def check_load_balancer(lb: LoadBalancerInputs, env: Any) -> Iterator[Problem]:
+def check_load_balancer(lb: LoadBalancerInputs, env: Environment) -> Iterator[InputProblem]:
     if not lb.enabled:
         return
     if not env.region:

@@ -3,44 +3,94 @@ Anywhere readiness; from 1.1 the event bus and config plane."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from keel.constructs.assembly_file import AssemblyFile
-from keel.constructs.common import RETENTION
-from keel.constructs.eks_cluster import EksCluster, as_icluster
+from keel.constructs.common import RETENTION, removal_policy
+from keel.constructs.eks_cluster import (
+    AccessEntryProps,
+    AuthenticationMode,
+    Capacity,
+    EksCluster,
+    EksClusterProps,
+    NodeGroupProps,
+    as_icluster,
+)
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
-from keel.eksa import documents, to_yaml
+from keel.contract.outputs import EksEnvOutputs
+from keel.eksa import to_yaml
 from keel.spec.model import Environment
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates import acknowledgements
-from keel.templates.eks_env.inputs import EksEnvInputs
+from keel.templates.eks_env import anywhere as documents
+from keel.templates.eks_env.inputs import AccessEntry, EksEnvInputs, EksEnvInputsV11, NodeGroup
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 
+ENDPOINT_ACCESS = {
+    "private": eks.EndpointAccess.PRIVATE,
+    "public": eks.EndpointAccess.PUBLIC,
+    "public_and_private": eks.EndpointAccess.PUBLIC_AND_PRIVATE,
+}
+LOG_TYPES = {
+    "api": eks.ClusterLoggingTypes.API, "audit": eks.ClusterLoggingTypes.AUDIT,
+    "authenticator": eks.ClusterLoggingTypes.AUTHENTICATOR,
+    "controllerManager": eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+    "scheduler": eks.ClusterLoggingTypes.SCHEDULER,
+}
 
-def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EnvironmentOutputs:
+
+def endpoint_access(access: str, public_access_cidrs: Sequence[str]) -> eks.EndpointAccess:
+    """The spec's endpoint_access; a public endpoint only from the spec's public_access_cidrs."""
+    endpoint = ENDPOINT_ACCESS[access]
+    return endpoint if access == "private" else endpoint.only_from(*public_access_cidrs)
+
+
+def node_groups(groups: Sequence[NodeGroup]) -> list[NodeGroupProps]:
+    return [NodeGroupProps(
+        name=g.name, instance_types=[ec2.InstanceType(t) for t in g.instance_types],
+        ami_type=eks.NodegroupAmiType[g.ami_type], capacity_type=eks.CapacityType[g.capacity_type],
+        min_size=g.min_size, desired_size=g.desired_size, max_size=g.max_size, disk_size=g.disk_size)
+        for g in groups]
+
+
+def access_entries(entries: Sequence[AccessEntry]) -> list[AccessEntryProps]:
+    return [AccessEntryProps(
+        principal_arn=entry.principal_arn,
+        policies=[eks.AccessPolicy.from_access_policy_name(
+            p.policy_name,
+            access_scope_type=eks.AccessScopeType.NAMESPACE if p.namespaces else eks.AccessScopeType.CLUSTER,
+            namespaces=list(p.namespaces) or None) for p in entry.policies],
+        kubernetes_groups=entry.kubernetes_groups, username=entry.username) for entry in entries]
+
+
+def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EksEnvOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs.network)
-    policy = removal_policy(environment)
+    policy = removal_policy(production=environment.production)
     stack = Stack.of(scope)
     hybrid = inputs.hybrid_nodes
-    cluster = EksCluster(
-        scope, "Cluster", vpc=network.vpc, key=key.key, cluster_name=environment.stack_name,
-        kubernetes_version=inputs.kubernetes_version, authentication_mode=inputs.authentication_mode,
-        endpoint_access=inputs.endpoint_access, public_access_cidrs=inputs.public_access_cidrs,
-        log_types=inputs.control_plane_logs, log_retention=RETENTION[inputs.control_plane_log_retention_days],
+    cluster = EksCluster(scope, "Cluster", vpc=network.vpc, key=key.key, props=EksClusterProps(
+        cluster_name=environment.stack_name, kubernetes_version=eks.KubernetesVersion.of(inputs.kubernetes_version),
+        authentication_mode=AuthenticationMode(inputs.authentication_mode),
+        endpoint_access=endpoint_access(inputs.endpoint_access, inputs.public_access_cidrs),
+        log_types=[LOG_TYPES[t] for t in inputs.control_plane_logs],
+        log_retention=RETENTION[inputs.control_plane_log_retention_days],
         service_ipv4_cidr=inputs.service_ipv4_cidr,
         remote_node_networks=hybrid.remote_node_networks if hybrid.enabled else (),
         remote_pod_networks=hybrid.remote_pod_networks if hybrid.enabled else (),
-        capacity=inputs.capacity, bootstrap_creator_admin=not inputs.has_cluster_admin, removal_policy=policy,
-        deletion_protection=environment.production)
-    if inputs.capacity == "node_groups":
-        cluster.add_node_groups(inputs.node_groups)
-    elif inputs.capacity == "fargate":
+        capacity=Capacity(inputs.capacity), bootstrap_creator_admin=not inputs.has_cluster_admin,
+        removal_policy=policy, deletion_protection=environment.production))
+    if inputs.capacity == Capacity.NODE_GROUPS.value:
+        cluster.add_node_groups(node_groups(inputs.node_groups))
+    elif inputs.capacity == Capacity.FARGATE.value:
         cluster.add_fargate(inputs.fargate_namespaces)
-    cluster.add_access_entries(inputs.access_entries)
+    cluster.add_access_entries(access_entries(inputs.access_entries))
     eks_cluster = cluster.cluster
     discovery = network_discovery(network) | {
         "kms/key-arn": key.key.key_arn,
@@ -57,7 +107,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     artifacts: dict[str, str] = {}
     if hybrid.enabled:
         nodes = HybridNodes(
-            scope, "HybridNodes", cluster=eks_cluster, security_group=cluster.security_group, key=key.key,
+            scope, "HybridNodes", cluster=as_icluster(eks_cluster), security_group=cluster.security_group, key=key.key,
             remote_node_networks=hybrid.remote_node_networks, remote_pod_networks=hybrid.remote_pod_networks,
             credentials=hybrid.credentials, tags=tags, removal_policy=policy, environment=environment.name,
             activation_registration_limit=hybrid.activation_registration_limit,
@@ -100,13 +150,18 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
             discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
             discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
     # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
-    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    v11 = inputs if isinstance(inputs, EksEnvInputsV11) else None
+    services = build_platform_services(scope, environment=environment, key=key.key,
+                                       event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
     discovery |= services.discovery
     # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
     for name, text in sorted(artifacts.items()):
         AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
                      content=text)
-    return EnvironmentOutputs(
-        environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
-        eks_cluster=as_icluster(eks_cluster), eks_oidc_provider=cluster.oidc_provider, eks_node_role=cluster.node_role,
-        eks_security_group=eks_cluster.cluster_security_group, bus=services.bus, config=services.config)
+    return EksEnvOutputs(
+        name=environment.name, template=environment.template.label, production=environment.production,
+        removal_policy=policy, vpc=network.vpc, vpc_cidr=inputs.network.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days,
+        config=services.config_outputs, discovery=discovery,
+        cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
+        security_group=eks_cluster.cluster_security_group)

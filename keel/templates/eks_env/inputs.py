@@ -10,14 +10,14 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.offers import Offers
+from keel.contract.problems import InputProblem
 from keel.netplan import is_rfc1918, overlap
 from keel.spec.errors import MISSING as MISSING_VALUE
+from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network
-
-Problem = tuple[str, str, Any, str | None]
+from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network, with_platform_services
 
 # EKS access policy names by the schema's short names.
 ACCESS_POLICIES = {
@@ -171,6 +171,9 @@ class EksEnvInputs:
     def has_cluster_admin(self) -> bool:
         return any(p.policy == "cluster_admin" and not p.namespaces for e in self.access_entries for p in e.policies)
 
+    def offers(self) -> Offers:
+        return self.network.offers()
+
 
 @dataclass(frozen=True)
 class EksEnvInputsV11(EksEnvInputs):
@@ -179,8 +182,11 @@ class EksEnvInputsV11(EksEnvInputs):
     event_bus: EventBusInputs
     config: ConfigPlaneInputs
 
+    def offers(self) -> Offers:
+        return with_platform_services(super().offers(), self.event_bus, self.config)
 
-def check(inputs: EksEnvInputs, env: Any) -> Iterator[Problem]:
+
+def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs.network, env.az_count, env.availability_zones, prefix="network")
     if isinstance(inputs, EksEnvInputsV11):
         yield from check_platform_services(inputs.event_bus, inputs.config)
@@ -195,13 +201,13 @@ def check(inputs: EksEnvInputs, env: Any) -> Iterator[Problem]:
         yield from check_anywhere(inputs.anywhere)
 
 
-def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[Problem]:
+def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     if overlap(inputs.service_ipv4_cidr, inputs.network.vpc_cidr):
         yield ("service_ipv4_cidr", f"{inputs.service_ipv4_cidr} overlaps network.vpc_cidr "
                f"({inputs.network.vpc_cidr})", inputs.service_ipv4_cidr, "a range outside the VPC")
 
 
-def _check_endpoint(inputs: EksEnvInputs) -> Iterator[Problem]:
+def _check_endpoint(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     if inputs.endpoint_access == "private" and inputs.public_access_cidrs:
         yield ("public_access_cidrs", "is set but endpoint_access is private", list(inputs.public_access_cidrs),
                "no public_access_cidrs, or endpoint_access public or public_and_private")
@@ -210,14 +216,14 @@ def _check_endpoint(inputs: EksEnvInputs) -> Iterator[Problem]:
                "would be open to the internet", [], "the CIDRs allowed to reach the public endpoint")
 
 
-def _check_logs(inputs: EksEnvInputs) -> Iterator[Problem]:
+def _check_logs(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     missing = [t for t in REQUIRED_LOGS if t not in inputs.control_plane_logs]
     if missing:
         yield ("control_plane_logs", f"must include {', '.join(missing)}", list(inputs.control_plane_logs),
                "at least api, audit and authenticator")
 
 
-def _check_node_groups(inputs: EksEnvInputs) -> Iterator[Problem]:
+def _check_node_groups(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     if inputs.capacity != "node_groups":
         return
     if not inputs.node_groups:
@@ -239,7 +245,7 @@ def _check_node_groups(inputs: EksEnvInputs) -> Iterator[Problem]:
                        itype, f"{'an ARM_64' if graviton else 'an X86_64'} ami_type, or a matching instance type")
 
 
-def _check_access_entries(inputs: EksEnvInputs) -> Iterator[Problem]:
+def _check_access_entries(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     seen: set[str] = set()
     for i, entry in enumerate(inputs.access_entries):
         where = f"access_entries[{i}]"
@@ -257,7 +263,7 @@ def _check_access_entries(inputs: EksEnvInputs) -> Iterator[Problem]:
                    "a fixed user name for an IAM user")
 
 
-def check_hybrid_networks(inputs: EksEnvInputs) -> Iterator[Problem]:
+def check_hybrid_networks(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     """Remote node and pod networks: RFC 1918, and clear of each other, the VPC and the service CIDR."""
     hybrid = inputs.hybrid_nodes
     remote = [(f"hybrid_nodes.remote_node_networks[{i}]", c) for i, c in enumerate(hybrid.remote_node_networks)]
@@ -282,7 +288,7 @@ def check_hybrid_networks(inputs: EksEnvInputs) -> Iterator[Problem]:
         taken.append((path, cidr))
 
 
-def _check_hybrid_credentials(hybrid: HybridNodes) -> Iterator[Problem]:
+def _check_hybrid_credentials(hybrid: HybridNodes) -> Iterator[InputProblem]:
     if hybrid.enabled and hybrid.credentials == "iam_roles_anywhere":
         pem = hybrid.roles_anywhere_ca_certificate
         if not pem or "-----BEGIN CERTIFICATE-----" not in pem:
@@ -290,7 +296,7 @@ def _check_hybrid_credentials(hybrid: HybridNodes) -> Iterator[Problem]:
                    pem if pem else MISSING_VALUE, "the PEM certificate of the CA that signs node certificates")
 
 
-def check_anywhere(anywhere: Anywhere) -> Iterator[Problem]:
+def check_anywhere(anywhere: Anywhere) -> Iterator[InputProblem]:
     """EKS Anywhere settings, checked before any YAML is written (the CRDs check shapes, not sense)."""
     p = "anywhere"
     if overlap(anywhere.pod_cidr, anywhere.service_cidr):

@@ -15,8 +15,8 @@ from constructs import Construct
 
 from keel.constructs.common import justify
 from keel.constructs.queues import dead_letter_queue
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.event_worker_svc.inputs import EventWorkerSvcInputs
 from keel.templates.lambda_inputs import LambdaPipelineInputs
 from keel.templates.lambda_service import build_function, environment_key, function_discovery
@@ -65,11 +65,11 @@ def idempotency_table(scope: Construct, *, key: kms.IKey, policy: RemovalPolicy,
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: EventWorkerSvcInputs,
-          pipeline: LambdaPipelineInputs, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: LambdaPipelineInputs, environment: NetworkOutputs) -> dict[str, str]:
     if environment.bus is None:
         raise ValueError(f"{instance.source}: environment {environment.name} has no event bus")
     key = environment_key(scope, environment)
-    policy = removal_policy(environment.environment)
+    policy = environment.removal_policy
     dead_letters = dead_letter_queue(scope, "DeadLetters", key=key, removal_policy=policy,
                                      owner=f"service {service.name}")
     queue = sqs.Queue(
@@ -84,10 +84,9 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         targets=[targets.SqsQueue(
             queue, dead_letter_queue=dead_letters, retry_attempts=inputs.target_retry_attempts,
             max_event_age=Duration.seconds(inputs.target_max_event_age_seconds))])
-    table = idempotency_table(scope, key=key, policy=policy, deletion_protection=environment.environment.production)
-    bus_inputs = getattr(environment.environment.inputs, "event_bus", None)
+    table = idempotency_table(scope, key=key, policy=policy, deletion_protection=environment.production)
     window = idempotency_window(ttl_seconds=inputs.idempotency_ttl_seconds,
-                                archive_retention_days=getattr(bus_inputs, "archive_retention_days", None))
+                                archive_retention_days=environment.bus_archive_retention_days)
     fn = build_function(
         scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
         environment=environment, description=f"{service.name} ({instance.name}): event worker",

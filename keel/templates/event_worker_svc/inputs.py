@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.event_patterns import check_pattern, check_size
 from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
 
@@ -24,7 +26,7 @@ class EventWorkerSvcInputs(LambdaFunctionInputs):
     idempotency_ttl_seconds: int
 
 
-def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+def check(inputs: EventWorkerSvcInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_function(inputs)
     filter_problems = list(check_pattern(dict(inputs.detail_filter), "detail_filter")) if inputs.detail_filter else []
     yield from filter_problems
@@ -41,8 +43,8 @@ def check(inputs: EventWorkerSvcInputs, env: Any) -> Iterator[tuple[str, str, An
         yield "reserved_concurrency", \
             f"is below maximum_concurrency ({inputs.maximum_concurrency}): the poller would be throttled", \
             reserved, f"at least {inputs.maximum_concurrency}"
-    bus = getattr(env.inputs, "event_bus", None)
-    if bus is not None and not bus.enabled:
+    bus = env.offers.event_bus
+    if bus is False:
         yield "event_sources", f"environment \"{env.name}\" has no event bus (event_bus.enabled is false)", \
             list(inputs.event_sources), "an environment with its event bus on"
     elif bus is None:

@@ -16,8 +16,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from keel.constructs.common import RETENTION
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.lambda_api_svc.contract import parse_route, read_contract
 from keel.templates.lambda_api_svc.inputs import LambdaApiSvcInputs
 from keel.templates.lambda_inputs import LambdaPipelineInputs
@@ -54,7 +54,7 @@ def routes_of(service: Service, inputs: LambdaApiSvcInputs) -> list[tuple[str, s
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: LambdaApiSvcInputs,
-          pipeline: LambdaPipelineInputs, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: LambdaPipelineInputs, environment: NetworkOutputs) -> dict[str, str]:
     routes = routes_of(service, inputs)
     fn = build_function(scope, "Function", service=service, instance=instance, inputs=inputs, pipeline=pipeline,
                         environment=environment, description=f"{service.name} ({instance.name}): HTTP API handler",
@@ -62,7 +62,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                    "caller gets, there is no event to keep")
     key = environment_key(scope, environment)
     access_logs = logs.LogGroup(scope, "AccessLogs", retention=RETENTION[inputs.log_retention_days],
-                                encryption_key=key, removal_policy=removal_policy(environment.environment))
+                                encryption_key=key, removal_policy=environment.removal_policy)
 
     authorizer: apigwv2.IHttpRouteAuthorizer | None = None
     if inputs.authorizer == "iam":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from keel.spec.errors import SourceError
 from keel.spec.yamlio import YamlReadError, read_yaml
@@ -16,7 +15,7 @@ class ContractError(SourceError):
     """The contract is missing or is not an OpenAPI 3 document with paths."""
 
 
-def contract_routes(document: Any, *, source: str = "contract") -> list[tuple[str, str]]:
+def contract_routes(document: object, *, source: str = "contract") -> list[tuple[str, str]]:
     """[(METHOD, /path/{param})] in document order; raises ContractError naming the problem."""
     if not isinstance(document, Mapping) or not str(document.get("openapi", "")).startswith("3."):
         raise ContractError(f"{source}: not an OpenAPI 3 document (openapi: 3.x)")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
+from keel.spec.model import Environment
 from keel.spec.paths import OutsideProject, inside_project
 from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs, check_code, check_function
 
@@ -52,7 +54,7 @@ def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | N
 
 
 
-def check(inputs: LambdaApiSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+def check(inputs: LambdaApiSvcInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_function(inputs)
     if inputs.api_contract and tuple(inputs.routes) != CATCH_ALL:
         yield "routes", "cannot be combined with api_contract (the contract's paths are the routes)", \

@@ -5,11 +5,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.offers import Claim
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     FargateServiceInputs,
-    Problem,
     ScalingInputs,
     check_ecs_environment,
     check_fargate,
@@ -41,7 +42,7 @@ class LoadBalancedInputs(FargateServiceInputs):
 @dataclass(frozen=True)
 class ListenerRule:
     """The rule an instance puts on its environment's shared listener: what the loader compares across
-    instances (`listener_rule`), and what the builder creates."""
+    instances (through `claims`), and what the builder creates."""
 
     priority: int
     derived: bool  # True when the spec sets no listener_rule_priority
@@ -59,18 +60,39 @@ def rule_priority(service: str, instance: str) -> int:
     return 1 + zlib.crc32(f"{service}/{instance}".encode()) % 50000
 
 
-def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: Any) -> ListenerRule | None:
+def listener_rule(service: str, instance: str, inputs: LoadBalancedInputs, env: Environment) -> ListenerRule | None:
     """The instance's rule on the shared listener; None behind a Network Load Balancer of its own, or on an
     environment without the shared load balancer (`check` reports that)."""
-    group = getattr(env.inputs, "load_balancer", None)
-    if not inputs.application or group is None or not group.enabled:
+    if not inputs.application or not env.offers.load_balancer:
         return None
+    return rule_for(service, instance, inputs)
+
+
+def claims(service: str, instance: str, inputs: LoadBalancedInputs, env: Environment) -> Iterator[Claim]:
+    """Instances sharing an environment's listener need distinct rule priorities and conditions: CloudFormation
+    refuses a taken priority, and of two rules with the same conditions only one matches."""
+    rule = listener_rule(service, instance, inputs, env)
+    if rule is None:
+        return
+    listener = f"environment \"{env.name}\"'s shared listener"
+    how = " (derived from the service and instance names)" if rule.derived else ""
+    yield Claim(key=("listener-rule-priority", rule.priority), path="listener_rule_priority", got=rule.priority,
+                message=f"priority {rule.priority}{how} on {listener} is taken by {{other}}",
+                expected="a priority no other rule on the listener uses")
+    host = f" and host_header \"{rule.host_header}\"" if rule.host_header else " and no host_header"
+    yield Claim(key=("listener-rule-conditions", rule.conditions), path="path_pattern", got=rule.path_pattern,
+                message=f"path_pattern{host} equal those of {{other}} on {listener}: only one of the two rules would "
+                        "ever match", expected="a different path_pattern or host_header")
+
+
+def rule_for(service: str, instance: str, inputs: LoadBalancedInputs) -> ListenerRule:
+    """The rule an instance with `loadbalancer_type: application` puts on the shared listener."""
     return ListenerRule(priority=inputs.listener_rule_priority or rule_priority(service, instance),
                         derived=inputs.listener_rule_priority is None, path_pattern=inputs.path_pattern,
                         host_header=inputs.host_header)
 
 
-def check(inputs: LoadBalancedInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs)
     yield from check_port(inputs.port)
     yield from check_url_path(inputs.health_check_path, "health_check_path")

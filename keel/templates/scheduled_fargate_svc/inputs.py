@@ -6,9 +6,11 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-from keel.templates.container_inputs import FargateInputs, Problem, check_fargate, check_schedule
+from keel.contract.problems import InputProblem
+from keel.contract.schedule import check_schedule
+from keel.spec.model import Environment
+from keel.templates.container_inputs import FargateInputs, check_fargate
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def check(inputs: ScheduledInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: ScheduledInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs)
     yield from check_schedule(inputs.schedule_expression)
     zones = _time_zones()  # empty without tz data on this machine: then EventBridge is the judge

@@ -10,17 +10,17 @@ from constructs import Construct
 
 from keel.constructs.common import own_inline_policy
 from keel.constructs.queues import dead_letter_queue
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.lambda_inputs import LambdaPipelineInputs
 from keel.templates.lambda_service import build_function, environment_key, function_discovery
 from keel.templates.scheduled_lambda_svc.inputs import ScheduledLambdaSvcInputs
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: ScheduledLambdaSvcInputs,
-          pipeline: LambdaPipelineInputs, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: LambdaPipelineInputs, environment: NetworkOutputs) -> dict[str, str]:
     key = environment_key(scope, environment)
-    policy = removal_policy(environment.environment)
+    policy = environment.removal_policy
     dead_letters = dead_letter_queue(scope, "DeadLetters", key=key, removal_policy=policy,
                                      owner=f"service {service.name}")
     max_age = Duration.seconds(inputs.max_event_age_seconds)

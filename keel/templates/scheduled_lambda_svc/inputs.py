@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.contract.schedule import check_schedule
+from keel.spec.model import Environment
 from keel.templates.lambda_inputs import LambdaFunctionInputs, check_function, check_sources  # noqa: F401 (the template's source check)
-
-_RATE = re.compile(r"^rate\((?P<n>[0-9]+) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
 
 
 @dataclass(frozen=True)
@@ -23,15 +22,6 @@ class ScheduledLambdaSvcInputs(LambdaFunctionInputs):
     function_retry_attempts: int
 
 
-def check(inputs: ScheduledLambdaSvcInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+def check(inputs: ScheduledLambdaSvcInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_function(inputs)
-    expression = inputs.schedule_expression
-    if expression.startswith("rate("):
-        match = _RATE.match(expression)
-        if not match or int(match.group("n")) < 1 or (int(match.group("n")) == 1) != \
-                (not match.group("unit").endswith("s")):
-            yield "schedule_expression", "is not a valid rate expression", expression, \
-                "rate(1 minute), rate(5 minutes), rate(1 hour)..."
-    elif expression.startswith("cron(") and len(expression[5:-1].split()) != 6:
-        yield "schedule_expression", "a cron expression has six fields", expression, \
-            "cron(minutes hours day-of-month month day-of-week year)"
+    yield from check_schedule(inputs.schedule_expression)

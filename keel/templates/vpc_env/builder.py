@@ -6,19 +6,19 @@ from __future__ import annotations
 from aws_cdk import Fn
 from constructs import Construct
 
-from keel.constructs.common import RETENTION
+from keel.constructs.common import RETENTION, removal_policy
 from keel.constructs.keys import EnvironmentKey
 from keel.constructs.network import Network
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Environment
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.platform_services import build_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs, flow_log_max_aggregation
+from keel.templates.vpc_env.inputs import VpcEnvInputs, VpcEnvInputsV12, flow_log_max_aggregation
 
 
 def build_network(scope: Construct, *, environment: Environment,
                   inputs: VpcEnvInputs) -> tuple[EnvironmentKey, Network]:
     """Shared by every environment template that composes vpc-env (ecs-env, eks-env)."""
-    policy = removal_policy(environment)
+    policy = removal_policy(production=environment.production)
     key = EnvironmentKey(scope, "Key", environment=environment.name, removal_policy=policy)
     network = Network(
         scope, "Network",
@@ -49,10 +49,17 @@ def network_discovery(network: Network) -> dict[str, str]:
     return values
 
 
-def build(scope: Construct, *, environment: Environment, inputs: VpcEnvInputs) -> EnvironmentOutputs:
+def build(scope: Construct, *, environment: Environment, inputs: VpcEnvInputs) -> NetworkOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs)
-    services = build_platform_services(scope, environment=environment, key=key.key, inputs=inputs)
+    services = build_platform_services(
+        scope, environment=environment, key=key.key,
+        event_bus=inputs.event_bus if isinstance(inputs, VpcEnvInputsV12) else None,
+        config=inputs.config if isinstance(inputs, VpcEnvInputsV12) else None)
     discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn} | services.discovery
-    return EnvironmentOutputs(environment=environment, vpc=network.vpc, key=key.key, discovery=discovery,
-                              bus=services.bus, config=services.config)
+    return NetworkOutputs(
+        name=environment.name, template=environment.template.label, production=environment.production,
+        removal_policy=removal_policy(production=environment.production), vpc=network.vpc,
+        vpc_cidr=inputs.vpc_cidr, key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days, config=services.config_outputs,
+        discovery=discovery)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
+from keel.contract.offers import Offers
+from keel.contract.problems import InputProblem
 from keel.netplan import PlanError, SubnetPlan, plan_subnets
 from keel.spec.errors import MISSING
+from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
 
 _ORDINALS = ("one", "two", "three")
@@ -42,6 +44,9 @@ class VpcEnvInputs:
                    "isolated": self.isolated_subnet_mask if self.isolated_subnets else None},
             field_names=fields)
 
+    def offers(self) -> Offers:
+        return Offers(vpc_cidr=self.vpc_cidr)
+
 
 @dataclass(frozen=True)
 class VpcEnvInputsV11(VpcEnvInputs):
@@ -57,20 +62,28 @@ class VpcEnvInputsV12(VpcEnvInputsV11):
     event_bus: EventBusInputs
     config: ConfigPlaneInputs
 
+    def offers(self) -> Offers:
+        return with_platform_services(super().offers(), self.event_bus, self.config)
+
+
+def with_platform_services(offers: Offers, event_bus: EventBusInputs, config: ConfigPlaneInputs) -> Offers:
+    """What the bus and config plane groups add to an environment's offers (vpc-env 1.2, ecs-env 1.1...)."""
+    return replace(offers, event_bus=event_bus.enabled, config=config.enabled)
+
 
 def flow_log_max_aggregation(inputs: VpcEnvInputs) -> int | None:
     """The 1.1 input, or None (AWS's default) for 1.0 inputs and templates composing 1.0's."""
-    return getattr(inputs, "flow_log_max_aggregation_seconds", None)
+    return inputs.flow_log_max_aggregation_seconds if isinstance(inputs, VpcEnvInputsV11) else None
 
 
-def check(inputs: VpcEnvInputs, env: Any) -> Iterator[tuple[str, str, Any, str | None]]:
+def check(inputs: VpcEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
     if isinstance(inputs, VpcEnvInputsV12):
         yield from check_platform_services(inputs.event_bus, inputs.config)
 
 
 def check_network(inputs: VpcEnvInputs, az_count: int, azs: tuple[str, ...],
-                  prefix: str = "") -> Iterator[tuple[str, str, Any, str | None]]:
+                  prefix: str = "") -> Iterator[InputProblem]:
     """Shared by every template that composes the vpc-env network (ecs-env, eks-env...)."""
     def p(f):
         return (f"{prefix}.{f}" if prefix else f)

@@ -14,31 +14,24 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from keel.constructs.container_service import dead_letter_queue, scale_on_backlog
+from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.stacks.outputs import EnvironmentOutputs, removal_policy
 from keel.templates.container_inputs import PipelineInputs
-from keel.templates.container_service import (
-    ServiceContext,
-    fargate_service,
-    fargate_task,
-    finish,
-    published,
-    security_group,
-)
+from keel.templates.container_service import ONLY_SERVICE, ServiceContext, fargate_service, finish, image, published
 from keel.templates.worker_fargate_svc.inputs import WorkerInputs
 
 
-def environment_bus(scope: Construct, environment: EnvironmentOutputs) -> events.IEventBus:
-    """The environment's event bus where it has one (an optional `bus` output), else the account's
-    default bus, where AWS services put their events."""
-    bus = getattr(environment, "bus", None)
+def environment_bus(scope: Construct, environment: EcsEnvOutputs) -> events.IEventBus:
+    """The environment's event bus where it has one, else the account's default bus, where AWS services put
+    their events."""
+    bus = environment.bus
     return bus if bus is not None else events.EventBus.from_event_bus_name(scope, "DefaultBus", "default")
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: WorkerInputs,
-          pipeline: PipelineInputs | None, environment: EnvironmentOutputs) -> dict[str, str]:
+          pipeline: PipelineInputs | None, environment: EcsEnvOutputs) -> dict[str, str]:
     ctx = ServiceContext(service=service, instance=instance, environment=environment)
-    policy = removal_policy(environment.environment)
+    policy = environment.removal_policy
     # A key of the worker's own: EventBridge may encrypt into this queue without widening the environment key.
     key = kms.Key(scope, "QueueKey", enable_key_rotation=True, removal_policy=policy,
                   description=f"Keel {environment.name}: queues of {ctx.family}")
@@ -51,9 +44,11 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         retention_period=Duration.days(inputs.queue.retention_days), removal_policy=policy,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=inputs.queue.max_receive_count))
 
-    task, outputs = fargate_task(scope, ctx, inputs, variables={"QUEUE_URL": queue.queue_url})
-    queue.grant_consume_messages(task.task_role)
-    svc = fargate_service(scope, ctx, inputs, task=task, group=security_group(scope, ctx))
+    container_image, outputs = image(scope, ctx, inputs)
+    fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image,
+                              variables={"QUEUE_URL": queue.queue_url})
+    queue.grant_consume_messages(fargate.task.task_role)
+    svc = fargate.service
     scale_on_backlog(svc, metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1),
                                                                                      statistic="Maximum"),
                      min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
@@ -78,6 +73,6 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                              treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                              alarm_description=f"{ctx.family}: messages are reaching the dead-letter queue")
-    finish(svc, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm], environment=environment)
-    return published(ctx, svc, pipeline, outputs, {"queue-url": queue.queue_url, "queue-arn": queue.queue_arn,
-                                                   "dead-letter-queue-url": dead_letters.queue_url})
+    finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm], environment=environment)
+    return published(pipeline, fargate.discovery(), outputs, {
+        "queue-url": queue.queue_url, "queue-arn": queue.queue_arn, "dead-letter-queue-url": dead_letters.queue_url})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from keel.contract.problems import InputProblem
+from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     FargateServiceInputs,
-    Problem,
     QueueScalingInputs,
     check_fargate,
     check_scaling,
@@ -39,6 +39,6 @@ class WorkerInputs(FargateServiceInputs):
     scaling: QueueScalingInputs
 
 
-def check(inputs: WorkerInputs, env: Any) -> Iterator[Problem]:
+def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs)
     yield from check_scaling(inputs.scaling, inputs.desired_count)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keel.templates.registry import Registry, default_registry, load_registry
+from keel.contract.registry import Registry
+from keel.spec.registry import default_registry, load_registry
 
 
 def registry() -> Registry:

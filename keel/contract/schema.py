@@ -12,12 +12,12 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from jsonschema import Draft7Validator, FormatChecker
 
-from keel.spec.errors import MISSING, join_path
+from keel.contract.problems import MISSING, InputProblem, join_path
 
 # The keywords Keel supports (Proton's documented subset plus arrays and nested objects).
 SUPPORTED_KEYWORDS = frozenset({
@@ -65,9 +65,10 @@ class InputSchema:
     validator: Draft7Validator = field(compare=False, repr=False)
 
     def properties(self) -> Mapping[str, Any]:
-        return resolve(self.json_schema, self.json_schema).get("properties", {})
+        found: Mapping[str, Any] = resolve(self.json_schema, self.json_schema).get("properties", {})
+        return found
 
-    def validate(self, instance: Any) -> list[tuple[str, str, Any, str | None]]:
+    def validate(self, instance: object) -> list[InputProblem]:
         """Apply defaults then validate; returns (path, message, got, expected) for each problem."""
         seen: dict[str, tuple[str, str, Any, str | None]] = {}
         for err in sorted(_sorted_errors(self.validator, instance), key=lambda e: _PRIORITY.get(str(e.validator), 9)):
@@ -81,7 +82,7 @@ class InputSchema:
         return out
 
 
-def _sorted_errors(validator: Draft7Validator, instance: Any) -> list[jsonschema.ValidationError]:
+def _sorted_errors(validator: Draft7Validator, instance: object) -> list[jsonschema.ValidationError]:
     errors: list[jsonschema.ValidationError] = []
     for err in validator.iter_errors(instance):
         # anyOf/oneOf are not used by Proton schemas; flatten contexts defensively all the same.
@@ -114,7 +115,7 @@ def load_proton_schema(document: Mapping[str, Any], *, source: str) -> dict[str,
             continue
         if root not in types:
             raise SchemaDefinitionError(f"{source}:schema.{kind}_input_type: unknown type {root!r}")
-        js = dict(copy.deepcopy(definitions[root]))
+        js = dict(cast(Mapping[str, Any], copy.deepcopy(definitions[root])))
         js["definitions"] = definitions
         Draft7Validator.check_schema(js)
         out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS))
@@ -123,7 +124,7 @@ def load_proton_schema(document: Mapping[str, Any], *, source: str) -> dict[str,
     return out
 
 
-def _check_keywords(node: Any, where: str) -> None:
+def _check_keywords(node: object, where: str) -> None:
     if not isinstance(node, Mapping):
         raise SchemaDefinitionError(f"{where}: expected a mapping")
     unknown = set(node) - SUPPORTED_KEYWORDS
@@ -135,9 +136,9 @@ def _check_keywords(node: Any, where: str) -> None:
         _check_keywords(node["items"], f"{where}.items")
 
 
-def _rewrite_refs(node: Any) -> Any:
+def _rewrite_refs(node: object) -> object:
     if isinstance(node, Mapping):
-        out = {}
+        out: dict[str, object] = {}
         for key, value in node.items():
             if key == "$ref":
                 match = _REF.match(str(value))
@@ -152,7 +153,7 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
-def _strict(node: Any) -> Any:
+def _strict(node: object) -> object:
     """Close every object type: unknown keys are errors (a typo must never be silently ignored)."""
     if isinstance(node, dict):
         if node.get("type") == "object" and "additionalProperties" not in node:
@@ -172,7 +173,7 @@ def resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, An
     return node
 
 
-def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: Any) -> None:
+def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: object) -> None:
     """Fill schema defaults into `instance` in place, recursing into objects and arrays of objects.
 
     An object input with no default of its own but defaults inside is created, so nested groups
@@ -300,7 +301,7 @@ def leaf_keys(err: jsonschema.ValidationError) -> list[str]:
     return [""]
 
 
-def _lit(value: Any) -> str:
+def _lit(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 

@@ -1,4 +1,5 @@
-"""EKS Anywhere cluster configuration from eks-env's typed inputs. Plain Python: no CDK, no I/O.
+"""eks-env's EKS Anywhere cluster configuration, from the template's typed inputs. Plain Python: no CDK, no I/O.
+It lives with the template whose inputs it reads; keel.eksa holds what is not the template's (YAML, CRDs).
 
 `cluster_config()` gives the documents `eksctl anywhere create cluster -f` takes (Cluster, the provider's
 datacenter and machine configs, AWSIamConfig, OIDCConfig, FluxConfig); `rbac()` the bindings behind the

@@ -8,7 +8,7 @@ import pytest
 
 from keel.cdk_context import ROOT
 from keel.lifecycle.bundle import bundle
-from keel.templates.registry import default_registry
+from keel.spec.registry import default_registry
 
 
 def test_bundle_of_a_lambda_service_with_defaults_packages_its_code(tmp_path: Path,

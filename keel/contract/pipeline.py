@@ -1,4 +1,4 @@
-"""The commands CI and the pipelines run: the Makefile targets the README documents, in one place.
+"""The commands CI and the pipelines run: the Makefile targets the README documents, in one place. CDK-free.
 
 The GitHub workflow (.github/workflows/ci.yml) and the PipelineStack's synth step run these same targets,
 and a test holds the three together.
@@ -6,7 +6,7 @@ and a test holds the three together.
 
 from __future__ import annotations
 
-from keel.spec.images import context_key
+from keel.contract.naming import image_context_key
 
 LINT = "make lint"
 TEST = "make test"
@@ -28,6 +28,6 @@ SETUP = "make setup"
 
 def deploy_service(platform: str, service: str) -> str:
     """A service pipeline's deploy step: the stacks in $STACKS with the image the build pushed ($IMAGE_URI),
-    as the context entry app.py reads (`keel.spec.images.context_key`)."""
+    as the context entry app.py reads (`keel.contract.naming.image_context_key`)."""
     return (f"npx cdk deploy $STACKS --exclusively --require-approval never "
-            f"-c keel:platform={platform} -c {context_key(service)}=$IMAGE_URI")
+            f"-c keel:platform={platform} -c {image_context_key(service)}=$IMAGE_URI")

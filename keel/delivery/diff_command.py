@@ -15,11 +15,10 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from keel.cdk_context import project_node_first
 from keel.delivery.assembly import AssemblyError, read_assembly
-from keel.delivery.diff import diff_assemblies
+from keel.delivery.diff import StackDiff, diff_assemblies
 from keel.delivery.gate import evaluate
 from keel.delivery.summary import DiffReport, render_markdown, render_text, to_json
 from keel.delivery.synth import SynthError, default_base, empty_assembly, export_ref, git, synthesize_tree
@@ -29,7 +28,7 @@ from keel.terminal import progress
 PASSED, BLOCKED, FAILED = 0, 1, 2
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("diff", help="diff the working tree against a git ref offline; gate destructive changes",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--base", metavar="REF", help="git ref to compare with (default: merge base with main)")
@@ -78,7 +77,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return PASSED if report.gate.passed else BLOCKED
 
 
-def _changed_diagram(args: argparse.Namespace, stacks: tuple[Any, ...]) -> str | None:
+def _changed_diagram(args: argparse.Namespace, stacks: tuple[StackDiff, ...]) -> str | None:
     """The head platform's diagram, limited to the environments with a changed stack, those highlighted."""
     from keel import diagram
 

@@ -1,0 +1,59 @@
+"""How Keel names what it creates: stacks, discovery paths, config parameters and secrets, repositories.
+
+One module, so that the spec layer (which checks names for collisions), the templates (which create the
+resources) and the Lambda handlers' conventions agree. CDK-free.
+"""
+
+from __future__ import annotations
+
+PREFIX = "keel"
+
+
+def stack_name(*parts: str) -> str:
+    """`keel-<environment>` and `keel-<service>-<instance>`: stable, derived only from spec names."""
+    return "-".join((PREFIX, *parts))
+
+
+def environment_path(environment: str) -> str:
+    """`/keel/<environment>`: where an environment publishes its discovery parameters (and the config
+    plane's prefix)."""
+    return f"/{PREFIX}/{environment}"
+
+
+def service_path(environment: str, service: str) -> str:
+    """`/keel/<environment>/<service>`: where a service instance publishes what it offers."""
+    return f"{environment_path(environment)}/{service}"
+
+
+def parameter_name(environment: str, service: str, key: str) -> str:
+    """`/keel/<environment>/<service>/<key>`: the one naming scheme of Keel's config parameters."""
+    return f"{service_path(environment, service)}/{key}"
+
+
+def secret_name(environment: str, service: str, key: str) -> str:
+    """`keel/<environment>/<service>/<key>` (no leading slash in Secrets Manager); Parameter Store serves it
+    as `/aws/reference/secretsmanager/keel/<environment>/<service>/<key>`."""
+    return f"{PREFIX}/{environment}/{service}/{key}"
+
+
+#: The CDK context entries that carry the image a service pipeline built: `keel:image:<service>`.
+IMAGE_CONTEXT_PREFIX = "keel:image:"
+
+
+def image_context_key(service: str) -> str:
+    return f"{IMAGE_CONTEXT_PREFIX}{service}"
+
+
+def repository_name(service: str, instance: str) -> str:
+    """The ECR repository Keel creates for an instance with `ecr_repository.enabled`."""
+    return f"{PREFIX}/{service}/{instance}"
+
+
+#: The path segment every service may read besides its own (`/keel/<environment>/shared/<key>`).
+SHARED = "shared"
+#: The rotation function's (lambda_src/secret_rotation) setting: how each rotated secret is generated, set
+#: from the spec (never read from the secret's tags, which TagResource could change); and the JSON fields of
+#: a secret declared with a username.
+ROTATION_SETTINGS_ENV = "KEEL_ROTATION_SHAPES"
+USERNAME_FIELD = "username"
+PASSWORD_FIELD = "password"

@@ -1,0 +1,99 @@
+"""Reads the template registry: every `keel/templates/<name>/template.yaml`, without importing CDK.
+
+A template folder holds `template.yaml` (name, kind, versions), one Proton-format schema per version,
+a CDK-free `inputs` module (typed inputs and cross-field checks) and a `builder` module (CDK). Builders
+are imported only when stacks are built, so `keel validate` stays fast. Templates are discovered: a new
+folder with a `template.yaml` is a new template, nothing else to register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from keel.contract.outputs import OUTPUTS_CLASSES
+from keel.contract.registry import Registry, RegistryError, Template, TemplateVersion, Version
+from keel.contract.schema import SchemaDefinitionError, load_proton_schema
+from keel.spec.yamlio import read_yaml
+
+#: Keel's own templates: the folders of the `keel.templates` package (found by path, never imported here).
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+
+def load_template(folder: Path) -> Template:
+    meta_file = folder / "template.yaml"
+    meta = read_yaml(meta_file)
+    where = str(meta_file)
+    try:
+        name, kind = meta["name"], meta["kind"]
+        description = str(meta.get("description", "")).strip()
+        raw_versions = meta["versions"]
+    except (KeyError, TypeError) as exc:
+        raise RegistryError(f"{where}: missing {exc}") from None
+    if kind not in ("environment", "service"):
+        raise RegistryError(f"{where}:kind: expected environment or service, got {kind!r}")
+    if not isinstance(raw_versions, Mapping) or not raw_versions:
+        raise RegistryError(f"{where}:versions: expected a mapping of \"major.minor\" to version details")
+    versions = []
+    for text, details in raw_versions.items():
+        try:
+            version = Version.parse(str(text))
+        except ValueError as exc:
+            raise RegistryError(f"{where}:versions: {exc} (quote versions: \"1.0\")") from None
+        schema_file = folder / details["schema"]
+        try:
+            schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file))
+        except SchemaDefinitionError as exc:
+            raise RegistryError(str(exc)) from None
+        expected_root = "environment" if kind == "environment" else "service"
+        if expected_root not in schemas:
+            raise RegistryError(f"{schema_file}: a {kind} template needs {expected_root}_input_type")
+        compatible = []
+        for entry in details.get("compatible_environments", ()) or ():
+            env_name, _, major = str(entry).partition(":")
+            if not major.isdigit():
+                raise RegistryError(f"{where}:versions.{text}.compatible_environments: "
+                                    f"expected name:major, got {entry!r}")
+            compatible.append((env_name, int(major)))
+        outputs_class = str(details.get("environment_outputs", meta.get("environment_outputs", "NetworkOutputs")))
+        if outputs_class not in OUTPUTS_CLASSES:
+            raise RegistryError(f"{where}:versions.{text}.environment_outputs: unknown outputs class "
+                                f"{outputs_class!r} (known: {', '.join(sorted(OUTPUTS_CLASSES))})")
+        if kind == "service" and not compatible:
+            raise RegistryError(f"{where}:versions.{text}: a service template lists compatible_environments")
+        versions.append(TemplateVersion(
+            name=name, kind=kind, version=version, description=description,
+            schema_file=schema_file, schemas=schemas, inputs=details["inputs"],
+            builder=details["builder"], pipeline_inputs=details.get("pipeline_inputs"),
+            compatible_environments=tuple(compatible), environment_outputs=outputs_class,
+            outputs=_string_map(details.get("outputs", meta.get("outputs")), f"{where}:versions.{text}.outputs"),
+            notes=str(details.get("notes", "") or "").strip(),
+            acknowledged_changes=_string_map(details.get("acknowledged_changes"),
+                                             f"{where}:versions.{text}.acknowledged_changes")))
+    versions.sort(key=lambda v: v.version)
+    return Template(name=name, kind=kind, description=description, folder=folder,
+                    versions=tuple(versions))
+
+
+def _string_map(value: object, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise RegistryError(f"{where}: expected a mapping of names to non-empty descriptions")
+    return {str(k): str(v).strip() for k, v in value.items()}
+
+
+def load_registry(root: Path = TEMPLATES_DIR) -> Registry:
+    templates: dict[str, Template] = {}
+    for meta in sorted(root.glob("*/template.yaml")):
+        template = load_template(meta.parent)
+        if template.name in templates:
+            raise RegistryError(f"{meta}: template name {template.name!r} is defined twice")
+        templates[template.name] = template
+    return Registry(templates=templates)
+
+
+@cache
+def default_registry() -> Registry:
+    return load_registry()
