@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from keel.templates.registry import TemplateVersion  # noqa: E402
+from keel.contract.registry import TemplateVersion  # noqa: E402
 from tests.spec.fuzz_strategies import (  # noqa: E402
     TEXT_MUTATIONS,
     VERSIONS,
