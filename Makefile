@@ -41,7 +41,7 @@ test: setup
 ## read from KEEL_REFERENCE_DATA (default ../shared/data); fails, never skips, when a data set is missing.
 ## How to get the data at its pinned versions: docs/reference-data.md.
 conformance: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile tests/conformance
+	$(PY) -m pytest -q -n 2 --dist load tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.
 ## Exit 1: a stateful resource or a stack would be replaced or removed (see delivery.allow_destructive).

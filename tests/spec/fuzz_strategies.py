@@ -118,11 +118,19 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+def fresh(data: st.DataObject) -> Any:
+    """A hostile value of its own: the sampled PATTERNS and NAMES are shared objects, and a later round that
+    edits inside one would change them for every later example (hypothesis then reports a flaky strategy)."""
+    return copy.deepcopy(data.draw(hostile))
+
+
 def mutate(doc: dict[str, Any], data: st.DataObject, rounds: int = 3) -> dict[str, Any]:
     """Delete, replace or add entries anywhere with hostile values."""
     doc = copy.deepcopy(doc)
     for _ in range(data.draw(st.integers(1, rounds))):
         candidates = paths(doc)
+        if not candidates:  # earlier rounds deleted every key: nothing left to mutate
+            break
         path = data.draw(st.sampled_from(candidates))
         node = doc
         for part in path[:-1]:
@@ -132,9 +140,9 @@ def mutate(doc: dict[str, Any], data: st.DataObject, rounds: int = 3) -> dict[st
             del node[path[-1]]
         elif action == "add" and isinstance(node, dict):
             node[data.draw(st.sampled_from(["name", "spec_file", "environment", "zz", "tags", "$or"]))] = \
-                data.draw(hostile)
+                fresh(data)
         else:
-            node[path[-1]] = data.draw(hostile)
+            node[path[-1]] = fresh(data)
     return doc
 
 
