@@ -12,6 +12,8 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 
+from keel.constructs.common import justify
+
 # The agent's actions in AmazonSSMManagedInstanceCore, less its parameter reads.
 AGENT_ACTIONS = (
     "ssm:DescribeAssociation", "ssm:GetDeployablePatchSnapshotForInstance", "ssm:GetDocument",
@@ -43,6 +45,13 @@ def grant_ssm_agent(role: iam.Role, *, environment: str) -> None:
         resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/keel/{environment}/*"]))
     shown = (f"arn:{_shown(stack.partition, 'Partition')}:ssm:{_shown(stack.region, 'Region')}:"
              f"{_shown(stack.account, 'AccountId')}:parameter/keel/{environment}/*")
+    policy = role.node.try_find_child("DefaultPolicy")
+    if isinstance(policy, iam.Policy):
+        justify(policy, checkov={"CKV_AWS_111": (
+            "the SSM agent's write actions (PutInventory, UpdateInstanceInformation, association status and the "
+            "ec2messages/ssmmessages channel) act on the managed instance this server becomes at registration, "
+            "whose mi- id does not exist at deploy time; they are AmazonSSMManagedInstanceCore's agent actions "
+            f"without its parameter reads, which are limited to /keel/{environment}/*")})
     Validations.of(role).acknowledge(Acknowledgment(
         id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{shown}]",
         reason=f"parameter reads of the SSM agent (documents and agent configuration it fetches) limited to the "
