@@ -17,7 +17,16 @@ from hypothesis import strategies as st
 
 from keel.cli import main
 from keel.contract.registry import TemplateVersion
-from tests.spec.fuzz_strategies import TEXT_MUTATIONS, VERSIONS, check_outcome, mutate, platform_for, run_case, to_yaml
+from tests.spec.fuzz_strategies import (
+    TEXT_MUTATIONS,
+    VERSIONS,
+    check_outcome,
+    mutate,
+    paths,
+    platform_for,
+    run_case,
+    to_yaml,
+)
 
 BASE: dict[str, Any] = {
     "name": "fuzz",
@@ -37,17 +46,6 @@ junk = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6)
-
-
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += paths(v, (*prefix, i))
-    return out
 
 
 def parent_and_key(doc: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
