@@ -57,3 +57,16 @@ SHARED = "shared"
 ROTATION_SETTINGS_ENV = "KEEL_ROTATION_SHAPES"
 USERNAME_FIELD = "username"
 PASSWORD_FIELD = "password"
+
+
+def component_name(environment: str, service: str, component: str) -> str:
+    """`keel-<environment>-<service>-<component>`: the physical name of a component an instance owns (an SNS
+    topic, an SQS queue, a table). Derived from spec names only, so another service's stack can name it (a
+    worker subscribing to a publisher's topic) without a cross-stack export."""
+    return "-".join((PREFIX, environment, service, component))
+
+
+def component_path(environment: str, service: str, component: str) -> str:
+    """`/keel/<environment>/<service>/components/<component>`: where a component's names and ARNs are
+    published for discovery at run time."""
+    return f"{service_path(environment, service)}/components/{component}"
