@@ -11,7 +11,6 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from keel.spec.model import Environment, PlatformModel, ServiceInstance
 
@@ -117,13 +116,15 @@ def _environment_nodes(env: Environment, edges: list[str]) -> Iterator[str]:
 
 
 def _instance_nodes(env: Environment, inst: ServiceInstance, inst_node: str, edges: list[str]) -> Iterator[str]:
-    inputs: Any = inst.inputs
+    # Generic over every template's inputs: the diagram draws what an instance has, by field name.
+    inputs: object = inst.inputs
     n = env.name
     lb = getattr(env.inputs, "load_balancer", None)
     if getattr(inputs, "loadbalancer_type", None) == "application" and lb is not None and lb.enabled:
-        from keel.templates.load_balanced_fargate_svc.inputs import listener_rule
+        from keel.templates.load_balanced_fargate_svc.inputs import LoadBalancedInputs, listener_rule
 
-        rule = listener_rule(inst.service, inst.name, inputs, env)
+        rule = listener_rule(inst.service, inst.name, inputs, env) if isinstance(inputs, LoadBalancedInputs) \
+            else None
         if rule is not None:
             route = " ".join(x for x in (rule.host_header, rule.path_pattern) if x)
             edges.append(f'  {node_id("alb", n)} -->|"{label(f"{route} (priority {rule.priority})")}"| {inst_node}')
@@ -131,7 +132,8 @@ def _instance_nodes(env: Environment, inst: ServiceInstance, inst_node: str, edg
         yield f'{inst_node}_nlb[\\"{label("network load balancer")}"/]'
         edges.append(f"  {inst_node}_nlb --> {inst_node}")
     if hasattr(inputs, "api_contract"):  # lambda-api-svc: its own HTTP API
-        routes = "contract " + inputs.api_contract if inputs.api_contract else ", ".join(inputs.routes) or "-"
+        contract = getattr(inputs, "api_contract", None)
+        routes = "contract " + contract if contract else ", ".join(getattr(inputs, "routes", ())) or "-"
         yield f'{inst_node}_api>"{label("HTTP API", routes)}"]'
         edges.append(f"  {inst_node}_api --> {inst_node}")
     subscription = getattr(inputs, "subscription", None)
@@ -140,7 +142,7 @@ def _instance_nodes(env: Environment, inst: ServiceInstance, inst_node: str, edg
     if subscription is not None:
         sources, types = subscription.sources, subscription.detail_types
     elif hasattr(inputs, "event_sources"):
-        sources, types = inputs.event_sources, inputs.detail_types
+        sources, types = getattr(inputs, "event_sources", ()), getattr(inputs, "detail_types", ())
     queue = getattr(inputs, "queue", None) is not None or hasattr(inputs, "event_sources")
     if queue:
         yield f'{inst_node}_q[["{label("SQS queue + DLQ")}"]]'
@@ -154,7 +156,7 @@ def _instance_nodes(env: Environment, inst: ServiceInstance, inst_node: str, edg
         yield f'{inst_node}_sched(["{label(schedule, zone or "UTC")}"])'
         edges.append(f"  {inst_node}_sched --> {inst_node}")
     if getattr(inputs, "placement_constraints", None) is not None and hasattr(inputs, "network_mode"):
-        where = ", ".join(inputs.placement_constraints) or "any server"
+        where = ", ".join(getattr(inputs, "placement_constraints", ())) or "any server"
         edges.append(f'  {inst_node} -.->|"{label(f"runs on {where}")}"| {node_id("hybrid", n)}')
 
 

@@ -8,7 +8,11 @@ import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 # Wide enough that a piped table never wraps a cell; a terminal uses its own width.
 PLAIN_WIDTH = 4000
@@ -25,7 +29,7 @@ def is_interactive(stream: IO[str] | None = None) -> bool:
         return False
 
 
-def console(stream: IO[str] | None = None) -> Any:
+def console(stream: IO[str] | None = None) -> Console:
     """A rich Console on `stream` (default stdout): colours on a TTY, none in a pipe or in CI."""
     from rich.console import Console
 
@@ -36,7 +40,7 @@ def console(stream: IO[str] | None = None) -> Any:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None,
-          wrap: bool | None = None) -> Any:
+          wrap: bool | None = None) -> Table:
     """A rich Table: a header line, a rule under it, a row a line. Cells wrap to fit a terminal (`wrap`
     default: stdout is one); in a pipe they never wrap, so a line stays one greppable row."""
     from rich import box

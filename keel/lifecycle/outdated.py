@@ -51,8 +51,8 @@ class Pin:
             return None
 
 
-def load_round_trip(path: Path) -> Any:
-    """The document with positions and comments (ruamel round-trip)."""
+def load_round_trip(path: Path) -> object:
+    """The document with positions and comments (ruamel round-trip): the caller checks its shape."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.spec.model import PlatformModel
+
+if TYPE_CHECKING:
+    import boto3
+    import botocore.exceptions
+    from botocore.client import BaseClient
 
 
 class OpsError(Exception):
@@ -26,10 +31,10 @@ _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "Un
 class Clients:
     """boto3 clients from one session, made on first use per (service, region)."""
 
-    session: Any  # boto3.Session
-    _made: dict[tuple[str, str | None], Any] = field(default_factory=dict)
+    session: boto3.Session
+    _made: dict[tuple[str, str | None], BaseClient] = field(default_factory=dict)
 
-    def __call__(self, service: str, region: str | None) -> Any:
+    def __call__(self, service: str, region: str | None) -> BaseClient:
         key = (service, region)
         if key not in self._made:
             self._made[key] = self.session.client(service, region_name=region) if region \
@@ -162,6 +167,6 @@ def describe_stack(call: Clients, target: Target) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
-def _not_deployed(exc: Any) -> bool:
+def _not_deployed(exc: botocore.exceptions.ClientError) -> bool:
     error = exc.response.get("Error", {})
     return error.get("Code") == "ValidationError" and "does not exist" in str(error.get("Message", ""))

@@ -12,13 +12,18 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.ops.aws import Clients, OpsError, aws_errors
 from keel.spec import SpecError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from keel.spec.model import PlatformModel
 
 _AWS = ("AWS credentials come from the standard chain: --profile (or AWS_PROFILE), AWS_* environment variables, "
         "SSO (`aws sso login`). Each environment's region is its region in the platform file (none: the "
@@ -26,7 +31,7 @@ _AWS = ("AWS credentials come from the standard chain: --profile (or AWS_PROFILE
 _EXITS = "Exit 0 done; 2 no credentials or region, AWS refused, or an unknown name."
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> PlatformModel:
     from keel.spec import load_platform
 
     return load_platform(args.platform)
@@ -38,7 +43,7 @@ def _clients(args: argparse.Namespace) -> Clients:
     return clients(args.profile)
 
 
-def _run(verb: str, body: Any, args: argparse.Namespace) -> int:
+def _run(verb: str, body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         with aws_errors():
             return int(body(args))
@@ -90,7 +95,7 @@ def _status(args: argparse.Namespace) -> int:
     return 1 if args.fail and not all(r.healthy and not r.drifted for r in rows) else 0
 
 
-def _status_style(status: str) -> Any:
+def _status_style(status: str) -> Text:
     from rich.text import Text
 
     colour = "red" if "FAILED" in status or "ROLLBACK" in status else "yellow" if "PROGRESS" in status \

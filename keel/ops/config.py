@@ -7,12 +7,12 @@ stdout or a log line: it comes from stdin or a hidden prompt and goes straight t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from keel.contract.naming import SHARED, parameter_name, secret_name
 from keel.ops.aws import Clients, OpsError
@@ -181,7 +181,7 @@ def _iso(value: object) -> str:
     return str(value or "-")
 
 
-def read_secret_value(stdin: Any, prompt: Any) -> str:
+def read_secret_value(stdin: IO[str], prompt: Callable[[str], str]) -> str:
     """The value from a pipe (`printf %s "$V" | keel secret set ...`), or typed at a hidden prompt twice."""
     if not stdin.isatty():
         return str(stdin.read()).removesuffix("\n")
