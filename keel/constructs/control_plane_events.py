@@ -114,30 +114,7 @@ class ControlPlaneEvents(Construct):
 
         self.formatter: KeelFunction | None = None
         if formatter:
-            self.formatter = KeelFunction(
-                self, "Formatter", source="ecs_event_formatter", key=key,
-                description="Keel: turns ECS control-plane events into readable notifications",
-                log_retention=log_retention, removal_policy=removal_policy, memory_size=128,
-                environment={"TOPIC_ARN": self.topic.topic_arn}, reserved_concurrency=5, dead_letter_queue=True)
-            self.topic.grant_publish(self.formatter.function)
-            own_inline_policy(self.formatter.function, "The formatter's execution role (publish to this topic)")
-            outside = ("It reads the event EventBridge hands it and publishes to SNS over TLS; nothing it calls is "
-                       "in the VPC, and ENIs would only slow the notification down")
-            justify(self.formatter.function, nag={"NIST.800.53.R5-LambdaInsideVPC": outside},
-                    checkov={"CKV_AWS_117": outside})
-            Validations.of(self.formatter.function).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                       "service-role/AWSLambdaBasicExecutionRole]",
-                    reason="Basic execution role: write to its own log group only; AWS-maintained."),
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                    reason="X-Ray tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level "
-                           "permissions."),
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                    reason="Publishing to the CMK-encrypted topic needs data keys of the environment key (the "
-                           "grant names that key only)."))
+            self.formatter = self._formatter(key=key, log_retention=log_retention, removal_policy=removal_policy)
             notify: events.IRuleTarget = targets.LambdaFunction(
                 self.formatter.function, dead_letter_queue=self.dead_letters,
                 retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE)
@@ -153,6 +130,35 @@ class ControlPlaneEvents(Construct):
             rule = events.Rule(self, rule_id, description=f"Keel: ECS {rule_id} of this cluster",
                                event_pattern=_pattern(pattern), targets=[record, notify])
             self.rules[rule_id] = rule
+
+    def _formatter(self, *, key: kms.IKey, log_retention: logs.RetentionDays,
+                   removal_policy: RemovalPolicy) -> KeelFunction:
+        """The Lambda function that turns raw ECS events into readable notifications on the topic."""
+        fn = KeelFunction(
+            self, "Formatter", source="ecs_event_formatter", key=key,
+            description="Keel: turns ECS control-plane events into readable notifications",
+            log_retention=log_retention, removal_policy=removal_policy, memory_size=128,
+            environment={"TOPIC_ARN": self.topic.topic_arn}, reserved_concurrency=5, dead_letter_queue=True)
+        self.topic.grant_publish(fn.function)
+        own_inline_policy(fn.function, "The formatter's execution role (publish to this topic)")
+        outside = ("It reads the event EventBridge hands it and publishes to SNS over TLS; nothing it calls is "
+                   "in the VPC, and ENIs would only slow the notification down")
+        justify(fn.function, nag={"NIST.800.53.R5-LambdaInsideVPC": outside},
+                checkov={"CKV_AWS_117": outside})
+        Validations.of(fn.function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                   "service-role/AWSLambdaBasicExecutionRole]",
+                reason="Basic execution role: write to its own log group only; AWS-maintained."),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray tracing: xray:PutTraceSegments/PutTelemetryRecords support no resource-level "
+                       "permissions."),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                reason="Publishing to the CMK-encrypted topic needs data keys of the environment key (the "
+                       "grant names that key only)."))
+        return fn
 
 
 @jsii.implements(events.IRuleTarget)

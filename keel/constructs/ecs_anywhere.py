@@ -127,82 +127,12 @@ class EcsAnywhere(Construct):
                  registration_limit: int, expiry_days: int, epoch: int, tags: Mapping[str, str],
                  log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
-
-        # Servers: SSM assumes this role for them (hybrid service role) and hands them its credentials.
-        self.instance_role = iam.Role(
-            self, "InstanceRole",
-            description=f"Keel {environment}: ECS Anywhere external instances (SSM managed, ECS agent, "
-                        "CloudWatch agent)",
-            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
-            ])
-        # The SSM agent: its own actions, and parameter reads of this environment only (not
-        # AmazonSSMManagedInstanceCore, which reads every parameter of the account and region).
-        grant_ssm_agent(self.instance_role, environment=environment)
-        Validations.of(self.instance_role).acknowledge(
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}service-role/"
-                              "AmazonEC2ContainerServiceforEC2Role]",
-                           reason="ECS Anywhere requires it: the ECS agent on each server registers the "
-                                  "container instance and polls for tasks with it (AWS-maintained)."))
-
-        # Node metrics (CPU, memory, network, disk) through the CloudWatch agent, configured from SSM.
-        self.agent_config = ssm.StringParameter(
-            self, "AgentConfig", parameter_name=f"/keel/{environment}/ecs/anywhere/cloudwatch-agent",
-            description="CloudWatch agent configuration for ECS Anywhere servers (amazon-cloudwatch-agent-ctl "
-                        "-a fetch-config -m onPremise -c ssm:<this name>)",
-            string_value=json.dumps(cloudwatch_agent_config(registration.cluster), sort_keys=True))
-        self.agent_config.grant_read(self.instance_role)
-        self.instance_role.add_to_principal_policy(iam.PolicyStatement(
-            sid="AgentMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}}))
-        Validations.of(self.instance_role).acknowledge(Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            reason="cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to "
-                   f"the {METRICS_NAMESPACE} namespace by condition. And {WILDCARD_REASON}."))
-
-        # External tasks: pull from this account's ECR, log to the environment's external task log group.
-        self.task_log_group = logs.LogGroup(self, "TaskLogs", retention=log_retention, encryption_key=key,
-                                            removal_policy=removal_policy)
-        self.execution_role = iam.Role(
-            self, "TaskExecutionRole",
-            description=f"Keel {environment}: task execution role for external (ECS Anywhere) tasks",
-            assumed_by=ecs_tasks_principal(self))
-        self.execution_role.add_to_principal_policy(iam.PolicyStatement(
-            sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        # Only repositories of this environment: every Keel resource carries keel:environment.
-        self.execution_role.add_to_principal_policy(iam.PolicyStatement(
-            sid="EcrPull", actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
-                                    "ecr:BatchGetImage"],
-            resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"],
-            conditions={"StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}))
-        self.task_log_group.grant_write(self.execution_role)
-        Validations.of(self.execution_role).acknowledge(
-            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                           reason="ecr:GetAuthorizationToken has no resource-level permissions."),
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ecr:{stack.region}:"
-                              "<AWS::AccountId>:repository/*]",
-                           reason="Shared by every external task of the environment: image pulls from the "
-                                  "repositories of this account and region tagged "
-                                  f"{ENVIRONMENT_TAG}={environment} (an aws:ResourceTag condition), nothing else."))
-
-        # FireLens: the log router sidecar writes with the *task* role; services attach this policy to it.
-        self.log_routing_policy = iam.ManagedPolicy(
-            self, "LogRoutingPolicy",
-            description=f"Keel {environment}: lets a task's FireLens log router write to the external task logs",
-            statements=[iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                resources=[self.task_log_group.log_group_arn])])
-        self.log_routing = ssm.StringParameter(
-            self, "LogRouting", parameter_name=f"/keel/{environment}/ecs/anywhere/log-routing",
-            description="FireLens (Fluent Bit) default for external tasks: log router container and log "
-                        "configuration",
-            string_value=stack.to_json_string(firelens_default(
-                log_group=self.task_log_group.log_group_name, region=registration.region,
-                policy_arn=self.log_routing_policy.managed_policy_arn)))
+        self.instance_role = self._instance_role(environment)
+        self.agent_config = self._agent_config(environment, registration)
+        self.task_log_group, self.execution_role = self._external_tasks(environment, key=key,
+                                                                       log_retention=log_retention,
+                                                                       removal_policy=removal_policy)
+        self.log_routing_policy, self.log_routing = self._log_routing(environment, registration)
 
         self.activation = HybridActivation(
             self, "Activation", role=self.instance_role, key=key, instance_name_prefix=instance_name_prefix,
@@ -217,6 +147,94 @@ class EcsAnywhere(Construct):
         self.registration_script = AssemblyFile(
             self, "RegistrationScript", name="ecs-anywhere-register.sh", executable=True,
             content=registration.script(secret_parameter=secret_parameter, environment=environment))
+
+    def _instance_role(self, environment: str) -> iam.Role:
+        stack = Stack.of(self)
+        # Servers: SSM assumes this role for them (hybrid service role) and hands them its credentials.
+        instance_role = iam.Role(
+            self, "InstanceRole",
+            description=f"Keel {environment}: ECS Anywhere external instances (SSM managed, ECS agent, "
+                        "CloudWatch agent)",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonEC2ContainerServiceforEC2Role"),
+            ])
+        # The SSM agent: its own actions, and parameter reads of this environment only (not
+        # AmazonSSMManagedInstanceCore, which reads every parameter of the account and region).
+        grant_ssm_agent(instance_role, environment=environment)
+        Validations.of(instance_role).acknowledge(
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{_MANAGED}service-role/"
+                              "AmazonEC2ContainerServiceforEC2Role]",
+                           reason="ECS Anywhere requires it: the ECS agent on each server registers the "
+                                  "container instance and polls for tasks with it (AWS-maintained)."))
+        return instance_role
+
+    def _agent_config(self, environment: str, registration: Registration) -> ssm.StringParameter:
+        # Node metrics (CPU, memory, network, disk) through the CloudWatch agent, configured from SSM.
+        agent_config = ssm.StringParameter(
+            self, "AgentConfig", parameter_name=f"/keel/{environment}/ecs/anywhere/cloudwatch-agent",
+            description="CloudWatch agent configuration for ECS Anywhere servers (amazon-cloudwatch-agent-ctl "
+                        "-a fetch-config -m onPremise -c ssm:<this name>)",
+            string_value=json.dumps(cloudwatch_agent_config(registration.cluster), sort_keys=True))
+        agent_config.grant_read(self.instance_role)
+        self.instance_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="AgentMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}}))
+        Validations.of(self.instance_role).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to "
+                   f"the {METRICS_NAMESPACE} namespace by condition. And {WILDCARD_REASON}."))
+        return agent_config
+
+    def _external_tasks(self, environment: str, *, key: kms.IKey, log_retention: logs.RetentionDays,
+                        removal_policy: RemovalPolicy) -> tuple[logs.LogGroup, iam.Role]:
+        stack = Stack.of(self)
+        # External tasks: pull from this account's ECR, log to the environment's external task log group.
+        task_log_group = logs.LogGroup(self, "TaskLogs", retention=log_retention, encryption_key=key,
+                                            removal_policy=removal_policy)
+        execution_role = iam.Role(
+            self, "TaskExecutionRole",
+            description=f"Keel {environment}: task execution role for external (ECS Anywhere) tasks",
+            assumed_by=ecs_tasks_principal(self))
+        execution_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        # Only repositories of this environment: every Keel resource carries keel:environment.
+        execution_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="EcrPull", actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+                                    "ecr:BatchGetImage"],
+            resources=[f"arn:{stack.partition}:ecr:{stack.region}:{stack.account}:repository/*"],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}))
+        task_log_group.grant_write(execution_role)
+        Validations.of(execution_role).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                           reason="ecr:GetAuthorizationToken has no resource-level permissions."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ecr:{stack.region}:"
+                              "<AWS::AccountId>:repository/*]",
+                           reason="Shared by every external task of the environment: image pulls from the "
+                                  "repositories of this account and region tagged "
+                                  f"{ENVIRONMENT_TAG}={environment} (an aws:ResourceTag condition), nothing else."))
+        return task_log_group, execution_role
+
+    def _log_routing(self, environment: str, registration: Registration
+                     ) -> tuple[iam.ManagedPolicy, ssm.StringParameter]:
+        stack = Stack.of(self)
+        # FireLens: the log router sidecar writes with the *task* role; services attach this policy to it.
+        log_routing_policy = iam.ManagedPolicy(
+            self, "LogRoutingPolicy",
+            description=f"Keel {environment}: lets a task's FireLens log router write to the external task logs",
+            statements=[iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[self.task_log_group.log_group_arn])])
+        log_routing = ssm.StringParameter(
+            self, "LogRouting", parameter_name=f"/keel/{environment}/ecs/anywhere/log-routing",
+            description="FireLens (Fluent Bit) default for external tasks: log router container and log "
+                        "configuration",
+            string_value=stack.to_json_string(firelens_default(
+                log_group=self.task_log_group.log_group_name, region=registration.region,
+                policy_arn=log_routing_policy.managed_policy_arn)))
+        return log_routing_policy, log_routing
 
 
 def cloudwatch_agent_config(cluster: str) -> dict[str, object]:

@@ -34,23 +34,7 @@ class EksConnectorRegistration(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         cluster_arn = f"arn:{stack.partition}:eks:{stack.region}:{stack.account}:cluster/{cluster_name}"
-        # SSM assumes the role for the activation RegisterCluster creates in this account and region; the
-        # conditions keep SSM acting for any other account from assuming it (confused deputy).
-        self.agent_role = iam.Role(
-            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
-            description=f"EKS Connector agent of the on-premises cluster {cluster_name}")
-        self.agent_role.add_to_policy(iam.PolicyStatement(
-            sid="SsmControlChannel", actions=["ssmmessages:CreateControlChannel"], resources=[cluster_arn]))
-        self.agent_role.add_to_policy(iam.PolicyStatement(
-            sid="SsmDataplaneOperations",
-            actions=["ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel",
-                     "ssmmessages:OpenControlChannel"], resources=["*"]))
-        Validations.of(self.agent_role).acknowledge(Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            reason="The EKS Connector agent policy AWS documents: SSM data channels have no resource-level "
-                   "permissions; the control channel is scoped to this cluster."))
+        self.agent_role = self._agent_role(cluster_name, cluster_arn)
         self.secret, self.provider = secret_and_provider(
             self, secret_id="Activation", key=key, removal_policy=removal_policy,
             secret_description=f"EKS Connector activation of {cluster_name} (written by the registration resource)",
@@ -59,6 +43,44 @@ class EksConnectorRegistration(Construct):
             source="eks_connector", description=f"Registers {cluster_name} with the EKS Connector and deregisters it",
             # Up to 240 s waiting for a deregistration, then registration and the response (with retries).
             timeout=Duration.minutes(6))
+        self._grant_registration(cluster_arn)
+        self.resource = provider_resource(
+            self, provider=self.provider, secret=self.secret, resource_type="Custom::KeelEksConnector",
+            properties={
+                "ClusterName": cluster_name,
+                "Provider": provider,
+                "ConnectorRoleArn": self.agent_role.role_arn,
+                "Tags": dict(tags),
+                "SecretArn": self.secret.secret_arn,
+                "Region": stack.region,
+                "Epoch": epoch,
+            })
+        self.cluster_name = self.resource.get_att_string("ClusterName")
+
+    def _agent_role(self, cluster_name: str, cluster_arn: str) -> iam.Role:
+        stack = Stack.of(self)
+        # SSM assumes the role for the activation RegisterCluster creates in this account and region; the
+        # conditions keep SSM acting for any other account from assuming it (confused deputy).
+        agent_role = iam.Role(
+            self, "AgentRole", assumed_by=iam.ServicePrincipal("ssm.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:*"}}),
+            description=f"EKS Connector agent of the on-premises cluster {cluster_name}")
+        agent_role.add_to_policy(iam.PolicyStatement(
+            sid="SsmControlChannel", actions=["ssmmessages:CreateControlChannel"], resources=[cluster_arn]))
+        agent_role.add_to_policy(iam.PolicyStatement(
+            sid="SsmDataplaneOperations",
+            actions=["ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel",
+                     "ssmmessages:OpenControlChannel"], resources=["*"]))
+        Validations.of(agent_role).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="The EKS Connector agent policy AWS documents: SSM data channels have no resource-level "
+                   "permissions; the control channel is scoped to this cluster."))
+        return agent_role
+
+    def _grant_registration(self, cluster_arn: str) -> None:
+        """What RegisterCluster and DeregisterCluster do as the caller: the provider function's role."""
+        stack = Stack.of(self)
         fn = self.provider.function
         fn.add_to_role_policy(iam.PolicyStatement(
             actions=["eks:RegisterCluster", "eks:DeregisterCluster", "eks:DescribeCluster", "eks:TagResource"],
@@ -94,18 +116,6 @@ class EksConnectorRegistration(Construct):
                        "only after the agent registers; scoped to this account and region."),
             BASIC_EXECUTION,
         )
-        self.resource = provider_resource(
-            self, provider=self.provider, secret=self.secret, resource_type="Custom::KeelEksConnector",
-            properties={
-                "ClusterName": cluster_name,
-                "Provider": provider,
-                "ConnectorRoleArn": self.agent_role.role_arn,
-                "Tags": dict(tags),
-                "SecretArn": self.secret.secret_arn,
-                "Region": stack.region,
-                "Epoch": epoch,
-            })
-        self.cluster_name = self.resource.get_att_string("ClusterName")
 
     def operator_steps(self) -> str:
         """What a person does after deployment, with the deadline (the activation lasts 3 days)."""

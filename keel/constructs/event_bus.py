@@ -59,6 +59,23 @@ class EventBus(Construct):
             actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn],
             conditions={"ArnEquals": {"aws:SourceArn": self.bus.event_bus_arn}}))
 
+        self._archive(name, key=key, encrypt_with_key=encrypt_with_key, archive_retention=archive_retention,
+                      removal_policy=removal_policy)
+        self._allow_publishers(publisher_accounts, publisher_organization_id)
+        self.discoverer: eventschemas.CfnDiscoverer | None = None
+        if schema_discovery:
+            self.discoverer = eventschemas.CfnDiscoverer(
+                self, "SchemaDiscoverer", source_arn=self.bus.event_bus_arn,
+                cross_account=bool(publisher_accounts or publisher_organization_id),
+                description=f"Schemas of the events on {name}")
+        self.event_log: logs.LogGroup | None = None
+        if event_log_retention is not None:
+            self.event_log = self._event_log(environment, name, key=key, retention=event_log_retention,
+                                             removal_policy=removal_policy)
+
+    def _archive(self, name: str, *, key: kms.IKey, encrypt_with_key: bool, archive_retention: Duration | None,
+                 removal_policy: RemovalPolicy) -> None:
+        stack = Stack.of(self)
         # L1 archive: the L2 (and bus.archive(), which even drops kms_key) writes the key policy with the bus's
         # GetAtt ARN, a cycle key -> bus -> DLQ -> key. The literal ARN below names the same bus.
         bus_arn = f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/{name}"
@@ -76,6 +93,7 @@ class EventBus(Construct):
                         f"{archive_retention.to_days() if archive_retention else 'indefinite'} days)")
         self.archive.apply_removal_policy(removal_policy)
 
+    def _allow_publishers(self, publisher_accounts: Sequence[str], publisher_organization_id: str | None) -> None:
         for account in publisher_accounts:
             self.bus.add_to_resource_policy(iam.PolicyStatement(
                 sid=f"PutEventsFrom{account}", principals=[iam.AccountPrincipal(account)],
@@ -86,43 +104,39 @@ class EventBus(Construct):
                 actions=["events:PutEvents"], resources=[self.bus.event_bus_arn],
                 conditions={"StringEquals": {"aws:PrincipalOrgID": publisher_organization_id}}))
 
-        self.discoverer: eventschemas.CfnDiscoverer | None = None
-        if schema_discovery:
-            self.discoverer = eventschemas.CfnDiscoverer(
-                self, "SchemaDiscoverer", source_arn=self.bus.event_bus_arn,
-                cross_account=bool(publisher_accounts or publisher_organization_id),
-                description=f"Schemas of the events on {name}")
-
-        self.event_log: logs.LogGroup | None = None
-        if event_log_retention is not None:
-            # EventBridge writes only to log groups named /aws/events/...
-            self.event_log = logs.LogGroup(
-                self, "EventLog", log_group_name=f"/aws/events/keel/{environment}/all-events",
-                retention=event_log_retention, encryption_key=key, removal_policy=removal_policy)
-            # An L1 rule: the L2 log-group target installs a Lambda-backed custom resource just to write
-            # the resource policy below, which CloudFormation can write itself.
-            log_rule = events.CfnRule(
-                self, "LogEveryEvent", event_bus_name=self.bus.event_bus_name,
-                description=f"Copy every event on {name} to the event log",
-                event_pattern=ALL_EVENTS, state="ENABLED",
-                targets=[events.CfnRule.TargetProperty(
-                    id="EventLog", arn=self.event_log.log_group_arn,
-                    dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letters.queue_arn),
-                    retry_policy=events.CfnRule.RetryPolicyProperty(maximum_retry_attempts=3,
-                                                                   maximum_event_age_in_seconds=3600))])
-            logs.ResourcePolicy(self, "EventLogPolicy", resource_policy_name=f"keel-{environment}-event-log",
-                                policy_statements=[iam.PolicyStatement(
-                                    sid="EventBridgeWritesTheEventLog",
-                                    principals=[iam.ServicePrincipal("events.amazonaws.com"),
-                                                iam.ServicePrincipal("delivery.logs.amazonaws.com")],
-                                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                    resources=[self.event_log.log_group_arn],
-                                    # Only this account's rules: no other account can write into the record.
-                                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}})])
-            self.dead_letters.add_to_resource_policy(iam.PolicyStatement(
-                sid="EventLogRuleDeadLetters", principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": log_rule.attr_arn}}))
+    def _event_log(self, environment: str, name: str, *, key: kms.IKey, retention: logs.RetentionDays,
+                   removal_policy: RemovalPolicy) -> logs.LogGroup:
+        """Every event, copied to a log group by an L1 rule whose failures go to the bus's DLQ."""
+        stack = Stack.of(self)
+        # EventBridge writes only to log groups named /aws/events/...
+        event_log = logs.LogGroup(
+            self, "EventLog", log_group_name=f"/aws/events/keel/{environment}/all-events",
+            retention=retention, encryption_key=key, removal_policy=removal_policy)
+        # An L1 rule: the L2 log-group target installs a Lambda-backed custom resource just to write
+        # the resource policy below, which CloudFormation can write itself.
+        log_rule = events.CfnRule(
+            self, "LogEveryEvent", event_bus_name=self.bus.event_bus_name,
+            description=f"Copy every event on {name} to the event log",
+            event_pattern=ALL_EVENTS, state="ENABLED",
+            targets=[events.CfnRule.TargetProperty(
+                id="EventLog", arn=event_log.log_group_arn,
+                dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letters.queue_arn),
+                retry_policy=events.CfnRule.RetryPolicyProperty(maximum_retry_attempts=3,
+                                                               maximum_event_age_in_seconds=3600))])
+        logs.ResourcePolicy(self, "EventLogPolicy", resource_policy_name=f"keel-{environment}-event-log",
+                            policy_statements=[iam.PolicyStatement(
+                                sid="EventBridgeWritesTheEventLog",
+                                principals=[iam.ServicePrincipal("events.amazonaws.com"),
+                                            iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[event_log.log_group_arn],
+                                # Only this account's rules: no other account can write into the record.
+                                conditions={"StringEquals": {"aws:SourceAccount": stack.account}})])
+        self.dead_letters.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventLogRuleDeadLetters", principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": log_rule.attr_arn}}))
+        return event_log
 
     def discovery(self) -> dict[str, str]:
         """Published under /keel/<environment>/events/..."""

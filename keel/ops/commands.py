@@ -337,6 +337,11 @@ def _common(p: argparse.ArgumentParser, *, json_help: str | None = "print JSON i
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for add in (_add_status, _add_logs, _add_exec, _add_secret, _add_param, _add_history, _add_diagram):
+        add(sub)
+
+
+def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("status", help="deployed state of every stack: CloudFormation, pins, ECS, Lambda, alarms",
                        description=_AWS + "One row per stack: CloudFormation status and last update, the deployed "
                        "template@version (keel:template tag) against the platform file, ECS desired/running/pending"
@@ -350,6 +355,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(s)
     s.set_defaults(func=cmd_status)
 
+
+def _add_logs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lg = sub.add_parser("logs", help="a service's logs (containers, functions, access logs) interleaved by time",
                         description=_AWS + "Every log group of the service's instance stacks (containers, "
                         "functions, API access logs), interleaved by time with a coloured source prefix. "
@@ -367,6 +374,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(lg, json_help="one JSON object a line (time, source, log_group, log_stream, message)")
     lg.set_defaults(func=cmd_logs)
 
+
+def _add_exec(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e = sub.add_parser("exec", help="a shell (or a command) in a running container: ECS ExecuteCommand",
                        description=_AWS + "ECS ExecuteCommand into a task of the service's instance, through the "
                        "Session Manager plugin (session-manager-plugin on PATH). Refused when the instance has "
@@ -381,6 +390,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(e, json_help=None)
     e.set_defaults(func=cmd_exec)
 
+
+def _add_secret(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sec = sub.add_parser("secret", help="set, list or delete config-plane secrets (keel/<env>/<service>/<key>)",
                          description=_AWS + "Secrets Manager secrets at keel/<env>/<service>/<key>, the names "
                          "the platform's config plane grants (service and key follow the platform file's rules). "
@@ -413,6 +424,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.set_defaults(func=cmd_secret)
     sec.set_defaults(func=cmd_secret)
 
+
+def _add_param(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     par = sub.add_parser("param", help="set, get or list config-plane parameters (/keel/<env>/<service>/<key>)",
                          description=_AWS + "SSM String parameters at /keel/<env>/<service>/<key> (service and "
                          "key follow the platform file's rules); `list` also shows the environment's published "
@@ -437,6 +450,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.set_defaults(func=cmd_param)
     par.set_defaults(func=cmd_param)
 
+
+def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     h = sub.add_parser("history", help="past deployments of an environment or a service, from stack events",
                        description=_AWS + "CloudFormation stack events grouped per operation (from the "
                        "user-initiated *_IN_PROGRESS to its COMPLETE or FAILED): when, how long, the result, the "
@@ -450,6 +465,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(h)
     h.set_defaults(func=cmd_history)
 
+
+def _add_diagram(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("diagram", help="the platform as a Mermaid flowchart (GitHub renders it)",
                        description="A Mermaid flowchart of the validated platform: environments, service instances, "
                        "the shared load balancer and its routes, bus subscriptions, queues, schedules, components "
