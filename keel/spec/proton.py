@@ -242,7 +242,32 @@ def _pairs(outputs: object, value_key: str, raw: bool) -> str:
         if not raw and not _RAW_VALUE.match(str(value)):
             raise FilterError(f"value of {name!r} does not match ^[a-zA-Z0-9_-]*$ (raw=False): {value!r}")
         items.append({"Name": str(name), value_key: str(value)})
-    return json.dumps(items)  # a flow sequence: valid YAML wherever the filter's output lands
+    return _list_marker(items)
+
+
+#: What a list filter renders to, expanded after rendering into YAML list items at the marker's indentation
+#: (Proton's filters append items to a list the template already started), or a flow list when inline.
+_LIST = re.compile(r"\u27e6keel-list:(.*?)\u27e7")
+_LIST_LINE = re.compile(r"^([ \t]*)\u27e6keel-list:(.*?)\u27e7[ \t]*$", re.MULTILINE)
+
+
+def _list_marker(items: list[Any]) -> str:
+    return "\u27e6keel-list:" + json.dumps(items, ensure_ascii=True) + "\u27e7"
+
+
+def _expand_lists(text: str) -> str:
+    def block(match: re.Match[str]) -> str:
+        indent, items = match.group(1), json.loads(match.group(2))
+        lines = []
+        for item in items:
+            if isinstance(item, Mapping):
+                for n, (key, value) in enumerate(item.items()):
+                    lines.append(f"{indent}{'- ' if n == 0 else '  '}{key}: {json.dumps(value)}")
+            else:
+                lines.append(f"{indent}- {json.dumps(item)}")
+        return "\n".join(lines)
+    text = _LIST_LINE.sub(block, text)
+    return _LIST.sub(lambda m: m.group(1), text)
 
 
 def _ecs_env_vars(outputs: object, raw: bool = True) -> str:
@@ -262,7 +287,7 @@ def _iam_policy_arns(outputs: object) -> str:
     """The outputs that are IAM managed policy ARNs, as a list (for a role's ManagedPolicyArns)."""
     if not isinstance(outputs, Mapping):
         raise FilterError(f"expects a mapping of outputs, got {type(outputs).__name__}")
-    return json.dumps([str(v) for v in outputs.values() if _POLICY_ARN.match(str(v))])
+    return _list_marker([str(v) for v in outputs.values() if _POLICY_ARN.match(str(v))])
 
 
 def _sanitize(value: object) -> str:
@@ -312,7 +337,7 @@ def render(file: Path, context: Mapping[str, Any], *, display: str | None = None
         raise RenderError(shown, None, f"cannot read the template: {exc}") from None
     env = _env()
     try:
-        rendered = env.from_string(text).render(context)
+        rendered = _expand_lists(env.from_string(text).render(context))
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(shown, exc.lineno, f"Jinja syntax: {exc.message}") from None
     except (jinja2.UndefinedError, FilterError, jinja2.exceptions.SecurityError, TypeError) as exc:

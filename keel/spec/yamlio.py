@@ -180,8 +180,9 @@ def parse_yaml(text: str, *, display: str, cloudformation: bool = False) -> Any:
                             expected=f"at most {MAX_DEPTH} nested mappings or lists")
     yaml = YAML(typ="safe", pure=True)  # pure: YAML 1.2 parsing too (libyaml rejects `[https://x]`)
     yaml.Composer = _BoundedComposer
-    if cloudformation:
+    if cloudformation:  # CloudFormation reads YAML 1.1 (`Yes` is true there), as Proton's templates expect
         yaml.Constructor = _CfnConstructor
+        yaml.version = (1, 1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a re-used anchor is legal YAML; ruamel warns on stderr

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 import jsii
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from keel.constructs.assembly_file import AssemblyFile
 from keel.eksa import CRD_CHECK_FILE, EKSA_FILE_PREFIX
@@ -118,9 +117,10 @@ def enable_compliance(app: cdk.App, *, imported: Collection[str] = ()) -> None:
     finding fails the synth; NIST 800-53 R5 findings are reported (validation-report.json, `keel report`)
     and acknowledged the same way, but do not fail it. `imported`: template files of stacks that include a
     Proton-format template under `compliance: {imported: report}`; their gate findings stay open, reported."""
-    gates: list[cdk.IPolicyValidationPlugin] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    packs: list[NagPack] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    gates: list[cdk.IPolicyValidationPlugin] = list(packs)
     if imported:
-        gates = [ReportImported(pack, templates=frozenset(imported)) for pack in gates]
+        gates = [ReportImported(pack, app=app, templates=frozenset(imported)) for pack in packs]
     cdk.Validations.of(app).add_plugins(*gates, ReportOnly(NIST80053R5Checks(app)))
 
 
@@ -140,10 +140,12 @@ def imported_templates(model: PlatformModel, environments: Mapping[str, Environm
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class ReportImported:
-    """A gate pack whose findings on included Proton templates are warnings (open, listed, not failing)."""
+    """A gate pack whose findings on stacks that include Proton templates are warnings (open, listed, not
+    failing): each stack is checked on its own (`validate_scope`), so a finding's stack is known."""
 
-    def __init__(self, pack: cdk.IPolicyValidationPlugin, *, templates: frozenset[str]) -> None:
+    def __init__(self, pack: NagPack, *, app: cdk.App, templates: frozenset[str]) -> None:
         self._pack = pack
+        self._app = app
         self._templates = templates
 
     @property
@@ -159,20 +161,16 @@ class ReportImported:
         return self._pack.rule_ids
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        report = self._pack.validate(context)
-        violations = []
-        for v in report.violations:
-            mine = [r for r in v.violating_resources if os.path.basename(r.template_path) in self._templates]
-            rest = [r for r in v.violating_resources if r not in mine]
-            for resources, imported in ((rest, False), (mine, True)):
-                if resources:
-                    violations.append(cdk.PolicyViolation(
-                        rule_name=v.rule_name, description=v.description, violating_resources=resources,
-                        severity="warning" if imported else v.severity, fix=v.fix,
-                        rule_metadata={**(v.rule_metadata or {}), **({IMPORTED_MARK: "report"} if imported else {})}))
-        failing = any(not (v.rule_metadata or {}).get(IMPORTED_MARK) and v.severity != "warning" for v in violations)
-        return cdk.PolicyValidationPluginReport(success=report.success or not failing, metadata=report.metadata,
-                                                violations=violations)
+        violations: list[cdk.PolicyViolation] = []
+        for stack in (c for c in self._app.node.find_all() if isinstance(c, cdk.Stack)):
+            imported = stack.template_file in self._templates
+            for v in self._pack.validate_scope(stack).violations:
+                violations.append(cdk.PolicyViolation(
+                    rule_name=v.rule_name, description=v.description, violating_resources=v.violating_resources,
+                    severity="warning" if imported else v.severity, fix=v.fix,
+                    rule_metadata={**(v.rule_metadata or {}), **({IMPORTED_MARK: "report"} if imported else {})}))
+        failing = any(v.severity == "error" for v in violations)
+        return cdk.PolicyValidationPluginReport(success=not failing, violations=violations)
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
