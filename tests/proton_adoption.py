@@ -88,7 +88,8 @@ def adoption_differences(rendered: Mapping[str, Any], synthesized: Mapping[str, 
             continue
         if got.get("Type") != resource.get("Type"):
             problems.append(f"{lid}: type {got.get('Type')} instead of {resource.get('Type')}")
-        want = _canonical_rendered(pseudo=pseudo, node=_depends_on({k: v for k, v in resource.items() if k not in ("Type", "Properties")}))
+        want = _canonical_rendered(pseudo=pseudo, node=_depends_on({k: v for k, v in resource.items()
+                                                                    if k not in ("Type", "Properties")}))
         have = _canonical_synthesized(_depends_on({k: v for k, v in got.items()
                                                    if k not in ("Type", "Properties", "Metadata")}))
         if want != have:

@@ -127,6 +127,23 @@ def load_platform(path: str | Path, *, registry: Registry | None = None,
     return loader.load()
 
 
+def platform_registry(path: str | Path, *, registry: Registry | None = None) -> Registry:
+    """The registry a platform file sees: Keel's templates plus its `template_dirs` (SpecError on a bad folder).
+    `keel templates`, `outdated` and `upgrade` use it, so a Proton-format template is listed and upgraded too."""
+    loader = _Loader(Path(path), registry or default_registry())
+    try:
+        doc = loader._yaml(loader.path, loader.file)
+    except YamlReadError as exc:
+        loader.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
+        loader.problems.raise_if_any()
+    entries = doc.get("template_dirs") if isinstance(doc, Mapping) else None
+    if isinstance(entries, list):
+        loader._template_dirs([e for e in entries if isinstance(e, str) or
+                               (isinstance(e, Mapping) and isinstance(e.get("path"), str))])
+    loader.problems.raise_if_any()
+    return loader.registry
+
+
 class _Loader:
     def __init__(self, path: Path, registry: Registry, texts: Mapping[Path, str] | None = None) -> None:
         self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}

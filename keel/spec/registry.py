@@ -144,9 +144,13 @@ def with_template_dirs(base: Registry, folders: Sequence[tuple[Path, str, str]],
             continue
         for template in found:
             here = f"{where} ({template.folder})"
+            known = templates.get(template.name)
+            if known is not None and known.folder.resolve() == template.folder.resolve():
+                continue  # the same folder, already read (a verb's registry handed to the loader)
             if template.name in places:
                 problems.append(TemplateDirProblem(
-                    str(template.folder), "", f"template name \"{template.name}\" collides with {places[template.name]}",
+                    str(template.folder), "",
+                    f"template name \"{template.name}\" collides with {places[template.name]}",
                     template.name, f"a name no other template has (give {where} a prefix)"))
                 continue
             places[template.name] = f"the template {template.name} of {here}"
