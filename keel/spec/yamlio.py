@@ -143,7 +143,7 @@ def _cfn_value(constructor: SafeConstructor, node: Node) -> Any:
     if isinstance(node, SequenceNode):
         return constructor.construct_sequence(node, deep=True)
     if isinstance(node, MappingNode):
-        return constructor.construct_mapping(node, deep=True)  # type: ignore[no-untyped-call]
+        return constructor.construct_mapping(node, deep=True)
     raise TypeError(node)
 
 
