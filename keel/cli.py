@@ -54,8 +54,8 @@ def cmd_templates(args: argparse.Namespace) -> int:
         template = registry.templates[version.name]
         recommended = template.recommended(version.version.major) is version
         rows.append([version.name, version.kind, str(version.version) + (" (recommended)" if recommended else ""),
-                     ", ".join(f"{n}:{m}" for n, m in version.compatible_environments) or "-"])
-    print(render_table(["name", "kind", "version", "compatible environments"], rows))
+                     ", ".join(f"{n}:{m}" for n, m in version.compatible_environments) or "-", template.origin])
+    print(render_table(["name", "kind", "version", "compatible environments", "origin"], rows))
     return 0
 
 
@@ -132,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
                    help="for show: vpc-env (the highest version), vpc-env:1 (recommended 1.x) or vpc-env:1.0")
     t.add_argument("--registry", metavar="DIR",
                    help="a templates folder to use instead of Keel's own (one sub-folder a template)")
+    t.add_argument("--platform", metavar="FILE",
+                   help="also the templates of this platform file's template_dirs (Keel-native or Proton layout)")
     t.set_defaults(func=cmd_templates)
     r = sub.add_parser("report", help="summarize a synthesized cloud assembly",
                        description="The synth summary table (stack, template, resources, size, findings). "
@@ -167,6 +169,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except RegistryError as exc:
         print(f"keel: broken template definition: {exc}", file=sys.stderr)
         return 3
+    except SpecError as exc:  # a platform's template_dirs, read by a verb that lists or upgrades templates
+        print(exc.render(), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -16,6 +16,8 @@ from rich.table import Table
 #: cdk-nag packs that only report (keel.stacks.app runs them in report mode): their findings never fail
 #: the synth, and `keel report` counts them in their own column.
 REPORT_PACKS = ("NIST.800.53.R5",)
+#: The mark keel.stacks.app puts on a gate finding of an included Proton template under `imported: report`.
+IMPORTED = "keel:imported"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class StackRow:
     acknowledged: int
     bytes: int = 0
     report_findings: int = 0  # open findings of the report-only packs (NIST 800-53 R5)
+    imported_findings: int = 0  # open gate findings of included Proton templates (compliance: imported: report)
 
 
 @dataclass
@@ -39,6 +42,9 @@ class Findings:
     report_open: Counter[str] = field(default_factory=Counter)  # stack -> open report-pack findings
     packs: dict[str, dict[str, int]] = field(default_factory=dict)  # pack -> {"open": n, "acknowledged": m}
     messages: list[str] = field(default_factory=list)  # unacknowledged gate errors, one line each
+    # Proton-format template folders (issue 15): gate findings kept open by `compliance: {imported: report}`
+    imported_open: Counter[str] = field(default_factory=Counter)
+    imported: list[str] = field(default_factory=list)
 
 
 def read_findings(outdir: Path) -> Findings:
@@ -55,7 +61,11 @@ def read_findings(outdir: Path) -> Findings:
                 for construct in violation.get("violatingConstructs", []):
                     stack = construct.get("constructPath", "?").split("/", 1)[0]
                     counts[label] += 1
-                    if label == "open":
+                    if label == "open" and not reporting and (violation.get("ruleMetadata") or {}).get(IMPORTED):
+                        found.imported_open[stack] += 1
+                        found.imported.append(f"{construct.get('constructPath')}: {violation['ruleName']} "
+                                              f"{violation.get('description', '')}")
+                    elif label == "open":
                         (found.report_open if reporting else found.open_)[stack] += 1
                     elif not reporting:
                         found.acked[stack] += 1
@@ -110,7 +120,7 @@ def stack_rows(outdir: Path, found: Findings | None = None) -> list[StackRow]:
             stack=name, template=tags.get("keel:template", "-"),
             resources=len(template.get("Resources", {})), size_kb=round(size / 1024, 1), bytes=size,
             findings=found.open_.get(name, 0), acknowledged=len(acknowledged_rules(outdir, artifact)),
-            report_findings=found.report_open.get(name, 0)))
+            report_findings=found.report_open.get(name, 0), imported_findings=found.imported_open.get(name, 0)))
     return rows
 
 
@@ -159,9 +169,11 @@ def render_report(outdir: Path) -> tuple[str, bool]:
     for header, right in (("stack", False), ("template", False), ("resources", True), ("size (KB)", True),
                           ("findings", True), ("acknowledged", True), ("NIST R5 open", True)):
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
+    if found.imported_open:
+        table.add_column("imported open", justify="right", no_wrap=True)
     for r in rows:
         table.add_row(r.stack, r.template, str(r.resources), f"{r.size_kb}", str(r.findings), str(r.acknowledged),
-                      str(r.report_findings))
+                      str(r.report_findings), *([str(r.imported_findings)] if found.imported_open else []))
     clean = not any(r.findings for r in rows) and not found.messages
     report_note = "; ".join(f"{pack} {c['open']} open, {c['acknowledged']} acknowledged (report only)"
                             for pack, c in found.packs.items() if pack in REPORT_PACKS)
@@ -169,8 +181,26 @@ def render_report(outdir: Path) -> tuple[str, bool]:
         [f"\n{len(rows)} stack(s) in {outdir}; compliance: AwsSolutions + Serverless packs, 0 unacknowledged findings."]
     if report_note:
         tail.append(report_note + ".")
+    if found.imported:
+        tail += [f"{len(found.imported)} open finding(s) of included Proton templates (compliance: imported: report):",
+                 *(f"  {line}" for line in found.imported)]
+    tail += proton_adoption_lines(outdir)
     eksa = eks_anywhere_line(outdir)
     return _rich_text(table) + "\n" + "\n".join([*tail, *([eksa] if eksa else [])]), clean
+
+
+def proton_adoption_lines(outdir: Path) -> list[str]:
+    """Stacks that include a Proton-format template as it is: the first Keel deploy changes no resource but
+    the tags Keel adds (`<stack>.proton-adoption.json`, written at synth)."""
+    lines = []
+    for record in sorted(outdir.rglob("*.proton-adoption.json")):
+        data = json.loads(record.read_text())
+        stack = record.name.removesuffix(".proton-adoption.json")
+        tagged = data.get("tagged_resources", [])
+        lines.append(f"{stack}: {data.get('resources', 0)} resources of {data.get('template')} kept as rendered "
+                     f"(logical IDs, types, properties); Keel adds tags {', '.join(data.get('tags_added', []))} "
+                     f"to {len(tagged)}: {', '.join(tagged) or '-'}")
+    return ["Proton templates included as they are:", *(f"  {line}" for line in lines)] if lines else []
 
 
 def report_json(outdir: Path) -> tuple[dict[str, Any], bool]:
@@ -179,7 +209,8 @@ def report_json(outdir: Path) -> tuple[dict[str, Any], bool]:
     rows = stack_rows(outdir, found)
     clean = not any(r.findings for r in rows) and not found.messages
     return {
-        "stacks": [{"name": r.stack, "template": r.template, "resources": r.resources, "bytes": r.bytes}
+        "stacks": [{"name": r.stack, "template": r.template, "resources": r.resources, "bytes": r.bytes,
+                    "imported_open": r.imported_findings}
                    for r in rows],
         "findings": {pack: {"open": c["open"], "acknowledged": c["acknowledged"],
                             "gate": pack not in REPORT_PACKS}

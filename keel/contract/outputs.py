@@ -118,6 +118,20 @@ class EksEnvOutputs(NetworkOutputs):
     security_group: ec2.ISecurityGroup
 
 
+# Proton-format template folders (issue 15)
+@dataclass(frozen=True, kw_only=True)
+class ProtonEnvOutputs:
+    """What a Proton-format environment template hands on: its CloudFormation Outputs, by name, each a reference
+    (a CDK token) to the environment stack's output, so a service's `environment.outputs.X` is a real
+    cross-stack reference. Proton services build on these only; Keel-native services need a NetworkOutputs."""
+
+    name: str
+    template: str
+    production: bool
+    outputs: Mapping[str, str]
+    discovery: Mapping[str, str] = field(default_factory=dict)
+
+
 #: The names template.yaml's `environment_outputs` may use.
 OUTPUTS_CLASSES: Mapping[str, type[NetworkOutputs]] = {
     "NetworkOutputs": NetworkOutputs,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
-from keel.contract.outputs import OUTPUTS_CLASSES, NetworkOutputs
+from keel.contract.outputs import OUTPUTS_CLASSES, NetworkOutputs, ProtonEnvOutputs
 from keel.contract.problems import InputProblem
 from keel.contract.schema import InputSchema
 
@@ -81,6 +81,18 @@ Builder = Callable[..., object]
 
 
 @dataclass(frozen=True)
+class ProtonFiles:
+    """A Proton-layout template version (`<name>/v<major>/`): the files Keel renders and includes, as they are."""
+
+    #: The CloudFormation (Jinja) file the infrastructure manifest lists.
+    infrastructure: Path
+    #: `pipeline_infrastructure/`'s file: never run (it calls Proton's API); its inputs are still validated.
+    pipeline: Path | None = None
+    #: `keel-acknowledgements.yaml` beside `schema/`: (rule, logical ID or "" for every resource, reason).
+    acknowledgements: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class TemplateVersion:
     name: str
     kind: Kind
@@ -102,6 +114,9 @@ class TemplateVersion:
     # Input path -> reason: schema changes the template author reviewed and declares safe for this minor
     # (e.g. a pattern rewritten to accept more); `keel templates check` shows them instead of failing.
     acknowledged_changes: Mapping[str, str] = field(default_factory=dict)
+    # Proton-format template folders (issue 15)
+    #: Set for a Proton-layout version from a platform's `template_dirs`: rendered with Jinja, then included.
+    proton: ProtonFiles | None = None
 
     @property
     def label(self) -> str:
@@ -117,8 +132,9 @@ class TemplateVersion:
         return self.schemas.get("pipeline")
 
     @property
-    def outputs_type(self) -> type[NetworkOutputs]:
-        return OUTPUTS_CLASSES[self.environment_outputs]
+    def outputs_type(self) -> type[NetworkOutputs] | type[ProtonEnvOutputs]:
+        """A Proton-format version hands on (or builds on) a Proton environment's CloudFormation outputs."""
+        return ProtonEnvOutputs if self.proton is not None else OUTPUTS_CLASSES[self.environment_outputs]
 
     def inputs_type(self) -> type:
         found = _load_object(self.inputs)
@@ -163,6 +179,8 @@ class Template:
     description: str
     folder: Path
     versions: tuple[TemplateVersion, ...]
+    #: Where the template comes from: "built-in", or the `template_dirs` folder (and its layout) that holds it.
+    origin: str = "built-in"
 
     def recommended(self, major: int) -> TemplateVersion | None:
         """The highest minor of `major`: what `name:major` resolves to."""

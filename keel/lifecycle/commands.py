@@ -17,8 +17,15 @@ from keel.spec.registry import default_registry, load_registry
 
 
 def registry_from(args: argparse.Namespace) -> Registry:
+    """`--registry DIR`, else Keel's own; plus the platform file's `template_dirs` when the verb names one."""
     root = getattr(args, "registry", None)
-    return load_registry(Path(root)) if root else default_registry()
+    registry = load_registry(Path(root)) if root else default_registry()
+    platform = getattr(args, "platform", None)
+    if isinstance(platform, str) and Path(platform).is_file():
+        from keel.spec.loader import platform_registry
+
+        registry = platform_registry(platform, registry=registry)
+    return registry
 
 
 def _registry_option(p: argparse.ArgumentParser) -> None:

@@ -18,7 +18,8 @@ from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
 from keel.spec.paths import OutsideProject, inside_project, project_root
-from keel.spec.registry import default_registry
+from keel.spec.proton import ProtonInputs, Rendered, RenderError, environment_context, render, service_context
+from keel.spec.registry import default_registry, with_template_dirs
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 
@@ -29,9 +30,12 @@ _TAGS = {
     # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
     "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
+# Proton-format template folders (issue 15): a pinned CloudFormation stack name adopts a deployed stack.
+_STACK_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9-]{0,127}$"}
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
-    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"}},
+    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"},
+                   "stack_name": _STACK_NAME},
 }
 PLATFORM_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -55,6 +59,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "tags": _TAGS,
                 "spec": {"type": "object"},
                 "spec_file": {"type": "string", "minLength": 1},
+                "stack_name": _STACK_NAME,
             },
         }},
         "services": {"type": "array", "items": {
@@ -70,6 +75,15 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
             },
         }},
         "delivery": DELIVERY_SCHEMA,
+        # Proton-format template folders (issue 15)
+        "template_dirs": {"type": "array", "items": {"oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "object", "additionalProperties": False, "required": ["path"],
+             "properties": {"path": {"type": "string", "minLength": 1},
+                            "prefix": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$", "maxLength": 20}}},
+        ]}},
+        "compliance": {"type": "object", "additionalProperties": False,
+                       "properties": {"imported": {"enum": ["fail", "report"]}}},
     },
 }
 _ENV_SPEC_FILE = {
@@ -111,6 +125,23 @@ def load_platform(path: str | Path, *, registry: Registry | None = None,
     loader = _Loader(Path(path), registry or default_registry(), texts or {})
     loader.image_overrides = dict(image_overrides or {})
     return loader.load()
+
+
+def platform_registry(path: str | Path, *, registry: Registry | None = None) -> Registry:
+    """The registry a platform file sees: Keel's templates plus its `template_dirs` (SpecError on a bad folder).
+    `keel templates`, `outdated` and `upgrade` use it, so a Proton-format template is listed and upgraded too."""
+    loader = _Loader(Path(path), registry or default_registry())
+    try:
+        doc = loader._yaml(loader.path, loader.file)
+    except YamlReadError as exc:
+        loader.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
+        loader.problems.raise_if_any()
+    entries = doc.get("template_dirs") if isinstance(doc, Mapping) else None
+    if isinstance(entries, list):
+        loader._template_dirs([e for e in entries if isinstance(e, str) or
+                               (isinstance(e, Mapping) and isinstance(e.get("path"), str))])
+    loader.problems.raise_if_any()
+    return loader.registry
 
 
 class _Loader:
@@ -193,6 +224,8 @@ class _Loader:
         problems = schema.validate(values)
         for path, message, got, expected in problems:
             self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
+        if not problems and cls is ProtonInputs:
+            return ProtonInputs(values)
         return None if problems else to_dataclass(cls, values)
 
     def _checks(self, template: TemplateVersion, inputs: object, env: Environment, file: str, prefix: str) -> None:
@@ -216,6 +249,8 @@ class _Loader:
             self.problems.raise_if_any()
         assert isinstance(doc, Mapping)  # raise_if_any raised otherwise
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
+        if "template_dirs" not in bad:
+            self._template_dirs(doc.get("template_dirs") or [])
 
         environments: list[Environment] = []
         for i, raw in enumerate(_list(doc.get("environments"))):
@@ -253,7 +288,44 @@ class _Loader:
                                       declared_environments=declared_envs)
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
-                             environments=tuple(environments), services=tuple(services), delivery=delivery)
+                             environments=tuple(environments), services=tuple(services), delivery=delivery,
+                             imported_compliance=str((doc.get("compliance") or {}).get("imported", "fail")))
+
+    # Proton-format template folders (issue 15)
+    def _template_dirs(self, entries: Sequence[Any]) -> None:
+        """The platform's own template folders join the registry; a bad folder is a located problem."""
+        folders: list[tuple[Path, str, str]] = []
+        for n, entry in enumerate(entries):
+            given, prefix = (entry, "") if isinstance(entry, str) else (entry["path"], entry.get("prefix", ""))
+            where = f"template_dirs[{n}]" + ("" if isinstance(entry, str) else ".path")
+            try:
+                folder = inside_project(self.root, self.base, given)
+            except OutsideProject as exc:
+                self.problems.add(self.file, where, f"cannot use template folder: it {exc}", given, exc.expected)
+                continue
+            if not folder.is_dir():
+                self.problems.add(self.file, where, "is not a folder", given,
+                                  "a folder of template folders, relative to the platform file")
+                continue
+            folders.append((folder, prefix, f"template_dirs[{n}]"))
+        if not folders:
+            return
+        self.registry, problems = with_template_dirs(self.registry, folders, root=self.root)
+        for problem in problems:
+            self.problems.add(_display(Path(problem.file)) if problem.file else self.file, problem.path,
+                              problem.message, MISSING if problem.got is None else problem.got, problem.expected)
+        self.reserved = reserved_service_names(self.registry)
+
+    def _render(self, template: TemplateVersion, context: Mapping[str, Any], file: str, where: str) \
+            -> Rendered | None:
+        assert template.proton is not None
+        try:
+            return render(template.proton.infrastructure, context,
+                          display=_display(template.proton.infrastructure))
+        except RenderError as exc:
+            self.problems.add(exc.file, exc.where, exc.message, MISSING,
+                              f"a template that renders for {where} of {file}")
+            return None
 
     def _with_images(self, services: list[Service], envs: Mapping[str, Environment],
                      declared: Sequence[str]) -> list[Service]:
@@ -316,11 +388,19 @@ class _Loader:
         inputs = self._inputs(template.input_schema, spec, file, prefix, template.inputs_type())
         if inputs is None or not ok:
             return None
+        rendered = None
+        if template.proton is not None:
+            assert isinstance(inputs, ProtonInputs)
+            rendered = self._render(template, environment_context(name=raw["name"], inputs=inputs.values,
+                                                                  account=raw.get("account")), file, where)
+            if rendered is None:
+                return None
         env = Environment(
             # An environment template's inputs class answers offers() (a registry test holds every one to it).
             name=raw["name"], template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
-            production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
+            production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file,
+            pinned_stack_name=raw.get("stack_name"), rendered=rendered)
         self._checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env
@@ -409,8 +489,20 @@ class _Loader:
             self._checks(template, inputs, env, file, f"{ipath}.spec")
             self._claims(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
             self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
+            rendered = None
+            if template.proton is not None:
+                assert isinstance(inputs, ProtonInputs) and env.rendered is not None  # paired: a Proton env
+                env_inputs = env.inputs.values if isinstance(env.inputs, ProtonInputs) else None
+                rendered = self._render(template, service_context(
+                    service=raw["name"], instance=name, inputs=inputs.values,
+                    pipeline=pipeline.values if isinstance(pipeline, ProtonInputs) else None,
+                    environment=env.name, account=env.account, environment_outputs=env.rendered.outputs,
+                    environment_inputs=env_inputs), file, ipath)
+                if rendered is None:
+                    continue
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
-                                             template=template, inputs=inputs, source=file))
+                                             template=template, inputs=inputs, source=file,
+                                             pinned_stack_name=inst.get("stack_name"), rendered=rendered))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
 

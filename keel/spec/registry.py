@@ -8,14 +8,17 @@ folder with a `template.yaml` is a new template, nothing else to register.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from keel.contract.outputs import OUTPUTS_CLASSES
 from keel.contract.registry import Registry, RegistryError, Template, TemplateVersion, Version
 from keel.contract.schema import SchemaDefinitionError, load_proton_schema
-from keel.spec.yamlio import read_yaml
+from keel.spec.paths import OutsideProject, inside_project
+from keel.spec.proton import TemplateDirProblem, is_proton_layout, load_proton_template
+from keel.spec.yamlio import YamlReadError, read_yaml
 
 #: Keel's own templates: the folders of the `keel.templates` package (found by path, never imported here).
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -97,3 +100,63 @@ def load_registry(root: Path = TEMPLATES_DIR) -> Registry:
 @cache
 def default_registry() -> Registry:
     return load_registry()
+
+
+# Proton-format template folders (issue 15)
+def templates_in(folder: Path, *, prefix: str, origin: str, root: Path) -> list[Template]:
+    """The templates of one `template_dirs` folder: each sub-folder Keel-native (`template.yaml`) or in Proton's
+    layout (`v<major>/schema/schema.yaml`). A sub-folder that leads outside the project is refused."""
+    found: list[Template] = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            inside_project(root, folder, sub.name)
+        except OutsideProject as exc:
+            raise TemplateDirProblem(str(sub), "", f"cannot use template folder: it {exc}", sub.name,
+                                     exc.expected) from None
+        if (sub / "template.yaml").is_file():
+            try:
+                template = load_template(sub)
+            except (RegistryError, KeyError, TypeError) as exc:
+                raise TemplateDirProblem(str(sub / "template.yaml"), "", f"broken template definition: {exc}") \
+                    from None
+            except YamlReadError as exc:
+                raise TemplateDirProblem(exc.file, exc.path, exc.message, None, exc.expected) from None
+            name = prefix + template.name
+            found.append(replace(template, name=name, origin=origin,
+                                 versions=tuple(replace(v, name=name) for v in template.versions)))
+        elif is_proton_layout(sub):
+            found.append(load_proton_template(sub, prefix=prefix, origin=origin))
+    return found
+
+
+def with_template_dirs(base: Registry, folders: Sequence[tuple[Path, str, str]], *, root: Path) \
+        -> tuple[Registry, list[TemplateDirProblem]]:
+    """`base` plus the templates of each (folder, prefix, where) entry. A name taken twice is a problem that
+    names both places; the registry's pairing check (a service whose environments hand on what it needs) too."""
+    templates = dict(base.templates)
+    places = {name: f"the built-in template {name} ({t.folder})" for name, t in base.templates.items()}
+    problems: list[TemplateDirProblem] = []
+    for folder, prefix, where in folders:
+        try:
+            found = templates_in(folder, prefix=prefix, origin=str(folder), root=root)
+        except TemplateDirProblem as exc:
+            problems.append(exc)
+            continue
+        for template in found:
+            here = f"{where} ({template.folder})"
+            known = templates.get(template.name)
+            if known is not None and known.folder.resolve() == template.folder.resolve():
+                continue  # the same folder, already read (a verb's registry handed to the loader)
+            if template.name in places:
+                problems.append(TemplateDirProblem(
+                    str(template.folder), "",
+                    f"template name \"{template.name}\" collides with {places[template.name]}",
+                    template.name, f"a name no other template has (give {where} a prefix)"))
+                continue
+            places[template.name] = f"the template {template.name} of {here}"
+            templates[template.name] = template
+    try:
+        return Registry(templates=templates), problems
+    except RegistryError as exc:
+        problems.append(TemplateDirProblem(str(folders[0][0]) if folders else "", "", str(exc)))
+        return base, problems

@@ -17,9 +17,10 @@ from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.events import AliasEvent, Event, ScalarEvent
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from keel.spec.errors import MISSING, join_path
 
@@ -131,7 +132,42 @@ def read_yaml(path: Path, *, display: str | None = None) -> Any:
     return parse_yaml(text, display=shown)
 
 
-def parse_yaml(text: str, *, display: str) -> Any:
+class _CfnConstructor(SafeConstructor):
+    """The safe constructor plus CloudFormation's short-form intrinsics (`!Ref X`, `!GetAtt A.B`, `!Sub ...`),
+    read as their long forms ({"Ref": "X"}, {"Fn::GetAtt": ["A", "B"]}): a rendered Proton template is YAML."""
+
+
+def _cfn_value(constructor: SafeConstructor, node: Node) -> Any:
+    if isinstance(node, ScalarNode):
+        return constructor.construct_scalar(node)
+    if isinstance(node, SequenceNode):
+        return constructor.construct_sequence(node, deep=True)
+    if isinstance(node, MappingNode):
+        return constructor.construct_mapping(node, deep=True)
+    raise TypeError(node)
+
+
+def _cfn_tag(name: str) -> Any:
+    def construct(constructor: SafeConstructor, node: Node) -> Any:
+        value = _cfn_value(constructor, node)
+        if name == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        key = name if name in ("Ref", "Condition") else f"Fn::{name}"
+        return {key: value}
+    return construct
+
+
+for _tag in ("Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "FindInMap", "Base64", "Cidr",
+             "ImportValue", "GetAZs", "If", "Equals", "And", "Or", "Not", "Transform", "ToJsonString", "Length"):
+    _CfnConstructor.add_constructor(f"!{_tag}", _cfn_tag(_tag))
+
+
+def parse_cfn_yaml(text: str, *, display: str) -> Any:
+    """A CloudFormation template in YAML (short-form intrinsics allowed), under the same limits as every spec."""
+    return parse_yaml(text, display=display, cloudformation=True)
+
+
+def parse_yaml(text: str, *, display: str, cloudformation: bool = False) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise YamlReadError(display, "the file is too large", got=f"{len(text)} characters",
                             expected=f"at most {MAX_FILE_BYTES} bytes")
@@ -144,6 +180,9 @@ def parse_yaml(text: str, *, display: str) -> Any:
                             expected=f"at most {MAX_DEPTH} nested mappings or lists")
     yaml = YAML(typ="safe", pure=True)  # pure: YAML 1.2 parsing too (libyaml rejects `[https://x]`)
     yaml.Composer = _BoundedComposer
+    if cloudformation:  # CloudFormation reads YAML 1.1 (`Yes` is true there), as Proton's templates expect
+        yaml.Constructor = _CfnConstructor
+        yaml.version = (1, 1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a re-used anchor is legal YAML; ruamel warns on stderr

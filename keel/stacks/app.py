@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 import jsii
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks
 
 from keel.constructs.assembly_file import AssemblyFile
 from keel.eksa import CRD_CHECK_FILE, EKSA_FILE_PREFIX
@@ -49,7 +49,8 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
                 env=deployment_target(env_stack.keel_environment))
     delivery = build_delivery(app, model, stages)
     if compliance:
-        enable_compliance(app)  # the app's plugins also walk the stacks inside pipeline stages
+        # the app's plugins also walk the stacks inside pipeline stages
+        enable_compliance(app, imported=imported_templates(model, environments, instances))
     if eksa_crds is not None:
         check_eks_anywhere_documents(environments.values(), eksa_crds)
     return BuiltPlatform(environments=environments, instances=instances, delivery=delivery)
@@ -111,12 +112,65 @@ GATE_PACKS = ("AwsSolutions", "Serverless")
 REPORT_PACKS = ("NIST.800.53.R5",)
 
 
-def enable_compliance(app: cdk.App) -> None:
+def enable_compliance(app: cdk.App, *, imported: Collection[str] = ()) -> None:
     """cdk-nag 3 runs as synth-time validation plugins: an unacknowledged AwsSolutions or Serverless
     finding fails the synth; NIST 800-53 R5 findings are reported (validation-report.json, `keel report`)
-    and acknowledged the same way, but do not fail it."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app),
-                                        ReportOnly(NIST80053R5Checks(app)))
+    and acknowledged the same way, but do not fail it. `imported`: template files of stacks that include a
+    Proton-format template under `compliance: {imported: report}`; their gate findings stay open, reported."""
+    packs: list[NagPack] = [AwsSolutionsChecks(app), ServerlessChecks(app)]
+    gates: list[cdk.IPolicyValidationPlugin] = list(packs)
+    if imported:
+        gates = [ReportImported(pack, app=app, templates=frozenset(imported)) for pack in packs]
+    cdk.Validations.of(app).add_plugins(*gates, ReportOnly(NIST80053R5Checks(app)))
+
+
+# Proton-format template folders (issue 15)
+#: rule_metadata key that marks a gate finding kept open (reported) under `compliance: {imported: report}`.
+IMPORTED_MARK = "keel:imported"
+
+
+def imported_templates(model: PlatformModel, environments: Mapping[str, EnvironmentStack],
+                       instances: Mapping[str, ServiceInstanceStack]) -> list[str]:
+    if model.imported_compliance != "report":
+        return []
+    stacks: list[cdk.Stack] = [s for s in environments.values() if s.keel_environment.template.proton]
+    stacks += [s for s in instances.values() if s.instance.template.proton]
+    return [s.template_file for s in stacks]
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ReportImported:
+    """A gate pack whose findings on stacks that include Proton templates are warnings (open, listed, not
+    failing): each stack is checked on its own (`validate_scope`), so a finding's stack is known."""
+
+    def __init__(self, pack: NagPack, *, app: cdk.App, templates: frozenset[str]) -> None:
+        self._pack = pack
+        self._app = app
+        self._templates = templates
+
+    @property
+    def name(self) -> str:
+        return self._pack.name
+
+    @property
+    def version(self) -> str | None:
+        return self._pack.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._pack.rule_ids
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        violations: list[cdk.PolicyViolation] = []
+        for stack in (c for c in self._app.node.find_all() if isinstance(c, cdk.Stack)):
+            imported = stack.template_file in self._templates
+            for v in self._pack.validate_scope(stack).violations:
+                violations.append(cdk.PolicyViolation(
+                    rule_name=v.rule_name, description=v.description, violating_resources=v.violating_resources,
+                    severity="warning" if imported else v.severity, fix=v.fix,
+                    rule_metadata={**(v.rule_metadata or {}), **({IMPORTED_MARK: "report"} if imported else {})}))
+        failing = any(v.severity == "error" for v in violations)
+        return cdk.PolicyValidationPluginReport(success=not failing, violations=violations)
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)

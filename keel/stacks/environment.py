@@ -7,7 +7,7 @@ from constructs import Construct
 
 from keel.constructs.discovery import DiscoveryParameters
 from keel.contract.naming import environment_path
-from keel.contract.outputs import NetworkOutputs
+from keel.contract.outputs import NetworkOutputs, ProtonEnvOutputs
 from keel.spec.model import Environment
 from keel.stacks.base import KeelStack, keel_tags
 
@@ -28,5 +28,7 @@ class EnvironmentStack(KeelStack):
         if not isinstance(outputs, expected):
             raise TypeError(f"{environment.template.builder} returned {type(outputs).__name__}, and "
                             f"{environment.template.label} declares environment_outputs {expected.__name__}")
-        self.outputs: NetworkOutputs = outputs
-        DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name), values=outputs.discovery)
+        self.outputs: NetworkOutputs | ProtonEnvOutputs = outputs
+        if outputs.discovery:  # an adopted Proton stack gains no resource beyond its template's
+            DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name),
+                                values=outputs.discovery)

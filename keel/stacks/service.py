@@ -25,6 +25,7 @@ class ServiceInstanceStack(KeelStack):
             tags=keel_tags(environment=instance.environment, template=instance.template.label,
                            extra={**environment.keel_environment.tags, **service.tags}, service=service.name),
             env=env)
+        self.instance = instance
         self.add_stack_dependency(environment)
         # The registry checked that this environment hands on the outputs class the builder takes.
         assert isinstance(environment.outputs, instance.template.outputs_type)

@@ -1,0 +1,78 @@
+"""Proton-format templates (issue 15): the rendered CloudFormation included as it is, with CfnInclude.
+
+The include keeps every logical ID, type and property of the rendered template; Keel adds only its tags (listed
+in `<stack>.proton-adoption.json` for `keel report`). A service's `environment.outputs.X` arrives as a
+`KeelEnvOutput<X>` Parameter, which CfnInclude replaces by the environment stack's output: a real cross-stack
+reference (CDK exports it from the environment stack and imports it here), also inside joined strings and Fn::Sub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import cloudformation_include as cfn_inc
+from constructs import Construct
+
+from keel.constructs.assembly_file import AssemblyFile
+from keel.contract.outputs import ProtonEnvOutputs
+from keel.contract.registry import TemplateVersion
+from keel.spec.model import Environment, Service, ServiceInstance
+from keel.spec.proton import OUTPUT_PARAMETER, ProtonInputs, Rendered
+
+ADOPTION_FILE = "proton-adoption.json"
+
+
+def include(scope: Construct, *, template: TemplateVersion, rendered: Rendered, linked: Mapping[str, Any],
+            parameters: Mapping[str, Any]) -> cfn_inc.CfnInclude:
+    """Include `linked` (the rendered template, placeholders turned into Parameters) and acknowledge the
+    findings the template folder's `keel-acknowledgements.yaml` lists, each with its reason."""
+    handle, path = tempfile.mkstemp(suffix=".json", prefix="keel-proton-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(linked, file)
+        included = cfn_inc.CfnInclude(scope, "Template", template_file=path, parameters=dict(parameters))
+    finally:
+        os.unlink(path)
+    assert template.proton is not None
+    for rule, resource, reason in template.proton.acknowledgements:
+        target: Construct = included.get_resource(resource) if resource else included
+        pack = rule.split("-", 1)[0]
+        cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=f"{pack}::{rule}", reason=reason))
+    _adoption_summary(scope, rendered, included)
+    return included
+
+
+def _adoption_summary(scope: Construct, rendered: Rendered, included: cfn_inc.CfnInclude) -> None:
+    """What the first Keel deploy of an adopted stack changes: only tags, on the resources that take them."""
+    stack = cdk.Stack.of(scope)
+    keys = sorted(stack.tags.tag_values())
+    resources = rendered.template.get("Resources") or {}
+    tagged = sorted(lid for lid in resources if cdk.TagManager.is_taggable(included.get_resource(lid)))
+    AssemblyFile(scope, "ProtonAdoption", name=ADOPTION_FILE, content=json.dumps({
+        "template": rendered.file, "resources": len(resources), "tags_added": keys, "tagged_resources": tagged,
+    }, indent=1) + "\n")
+
+
+def build_environment(scope: Construct, *, environment: Environment, inputs: ProtonInputs) -> ProtonEnvOutputs:
+    assert environment.rendered is not None  # the loader renders every Proton-format environment
+    linked, _ = environment.rendered.linked()
+    included = include(scope, template=environment.template, rendered=environment.rendered, linked=linked,
+                       parameters={})
+    outputs = {name: included.get_output(name).value for name in environment.rendered.outputs}
+    return ProtonEnvOutputs(name=environment.name, template=environment.template.label,
+                            production=environment.production, outputs=outputs)
+
+
+def build_service(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: ProtonInputs,
+                  pipeline: object, environment: ProtonEnvOutputs) -> dict[str, str]:
+    """The pipeline template is not run (it drives Proton's API); its inputs were validated by the loader."""
+    assert instance.rendered is not None
+    linked, used = instance.rendered.linked()
+    parameters = {OUTPUT_PARAMETER + name: environment.outputs[name] for name in used}
+    include(scope, template=instance.template, rendered=instance.rendered, linked=linked, parameters=parameters)
+    return {}

@@ -1,0 +1,80 @@
+"""Our own Proton-format templates (tests/fixtures/proton) included as they are: synthesized once per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from keel.report import read_findings
+from tests.infra.conftest import Synthesized, synthesize
+from tests.proton_adoption import adoption_differences
+
+PLATFORM = Path(__file__).resolve().parents[1] / "fixtures" / "proton" / "platform.yaml"
+
+
+@pytest.fixture(scope="session")
+def proton_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(PLATFORM, tmp_path_factory.mktemp("proton.out"))
+
+
+def test_stack_name_pins_the_stacks_to_adopt(proton_app: Synthesized) -> None:
+    assert {s.stack_name for s in proton_app.built.stacks} == {"ShopDevEnvironment", "ShopOrdersMain"}
+
+
+def test_every_resource_keeps_its_logical_id_type_and_properties(proton_app: Synthesized) -> None:
+    env, instance = proton_app.model.environments[0], proton_app.model.instances[0]
+    assert env.rendered is not None and instance.rendered is not None
+    assert adoption_differences(env.rendered.linked()[0], proton_app.json(env.stack_name)) == []
+    assert adoption_differences(instance.rendered.linked()[0], proton_app.json(instance.stack_name),
+                                env.rendered.template) == []
+
+
+def _env_output_reference(proton_app: Synthesized, value: object) -> str:
+    """The environment output a synthesized value reads through a cross-stack reference."""
+    assert isinstance(value, dict) and len(value) == 1, value
+    ((kind, arg),) = value.items()
+    assert kind in ("Fn::GetStackOutput", "Fn::ImportValue"), value
+    outputs = proton_app.json("ShopDevEnvironment")["Outputs"]
+    if kind == "Fn::GetStackOutput":
+        assert arg["StackName"] == "ShopDevEnvironment"
+        return json.dumps(outputs[arg["OutputName"]]["Value"])
+    return json.dumps(next(o["Value"] for o in outputs.values() if o.get("Export", {}).get("Name") == arg))
+
+
+def test_an_environment_output_is_a_cross_stack_reference(proton_app: Synthesized) -> None:
+    subscription = proton_app.json("ShopOrdersMain")["Resources"]["Subscription"]["Properties"]
+    assert _env_output_reference(proton_app, subscription["TopicArn"]) == json.dumps({"Ref": "EventsTopic"})
+
+
+def test_an_environment_output_spliced_in_a_string_is_joined_by_reference(proton_app: Synthesized) -> None:
+    value = proton_app.json("ShopOrdersMain")["Resources"]["Settings"]["Properties"]["Value"]
+    parts = value["Fn::Join"][1]
+    assert parts[0] == "topic=" and parts[2] == ";config="
+    assert _env_output_reference(proton_app, parts[1]) == json.dumps({"Fn::GetAtt": ["EventsTopic", "TopicName"]})
+    assert _env_output_reference(proton_app, parts[3]) == json.dumps({"Ref": "ConfigParameter"})
+
+
+def test_keel_adds_only_its_tags_and_lists_them(proton_app: Synthesized) -> None:
+    queue = proton_app.json("ShopOrdersMain")["Resources"]["Queue"]["Properties"]
+    assert {t["Key"] for t in queue["Tags"]} == {"keel:environment", "keel:service", "keel:template"}
+    record = json.loads((proton_app.outdir / "ShopOrdersMain.proton-adoption.json").read_text())
+    assert record["tagged_resources"] == ["Queue", "Settings"]
+    assert record["tags_added"] == ["keel:environment", "keel:service", "keel:template"]
+
+
+def test_the_folder_acknowledgements_carry_their_reasons(proton_app: Synthesized) -> None:
+    found = read_findings(proton_app.outdir)
+    assert found.messages == [] and found.open_.get("ShopOrdersMain", 0) == 0
+    assert found.acked["ShopOrdersMain"] == 3
+    metadata = json.loads((proton_app.outdir / "ShopOrdersMain.metadata.json").read_text())
+    reasons = [entry["data"] for entries in metadata.values() for entry in entries
+               if entry.get("type") == "aws:cdk:acknowledged-rules"]
+    assert any("AwsSolutions::AwsSolutions-SQS3" in r and "order store" in r["AwsSolutions::AwsSolutions-SQS3"]
+               for r in reasons)
+
+
+def test_pipeline_templates_are_not_run(proton_app: Synthesized) -> None:
+    resources = proton_app.json("ShopOrdersMain")["Resources"]
+    assert not any(lid.startswith("Marker") for lid in resources)
