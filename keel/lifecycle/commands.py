@@ -102,7 +102,7 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
 
     registry = registry_from(args)
     with progress(f"keel import-proton: matching the templates and specs under {root}"):
-        result = import_proton(root, registry, region=args.region)
+        result = import_proton(root, registry, region=args.region, out=Path(args.out) if args.out else None)
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)

@@ -283,13 +283,14 @@ def _translate(spec_values: Mapping[str, Any], section: str, proton_schema: Inpu
         if mapping.keel is None:
             if explicit or (rule is not None and rule.default_matters):
                 gaps.append(f"{shown}: no equivalent: {mapping.note}")
+            else:
+                notes.append(f"{shown}: left out, no equivalent: {mapping.note}")
             continue
         if rule is not None and rule.convert is not None:
             try:
                 value, note = rule.convert(value)
             except Gap as gap:
-                if explicit or rule.default_matters:
-                    gaps.append(f"{shown}: no equivalent: {gap}")
+                (gaps if explicit or rule.default_matters else notes).append(f"{shown}: no equivalent: {gap}")
                 continue
             if note:
                 notes.append(f"{where}: {note}")
@@ -332,10 +333,13 @@ def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> None:
             base[key] = value if not isinstance(value, Mapping) else dict(value)
 
 
-def import_proton(root: Path, registry: Registry, *, region: str | None = None) -> ImportResult:
+def import_proton(root: Path, registry: Registry, *, region: str | None = None,
+                  out: Path | None = None) -> ImportResult:
     """`region`: where the environments go (Proton specs do not say); zones <region>a and <region>b. Without
     it environments are region-agnostic, which a template that needs its region (a shared load balancer's
-    access logs) refuses."""
+    access logs) refuses. `out`: where the platform will be written; relative paths in it (a Lambda's code_dir)
+    are checked from there."""
+    check = (out.resolve().parent if out is not None else root.resolve()) / ".keel-import-check.yaml"
     templates, specs, errors, jinja = discover(root)
     matches = [match_template(t, registry) for t in templates]
     by_folder = {m.proton.folder: m for m in matches}
@@ -394,7 +398,7 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None) 
             if region:
                 entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
             entry["spec"] = values
-            problems = _problems(root, {"environments": [entry]}, registry)
+            problems = _problems(check, {"environments": [entry]}, registry)
             if problems:
                 outcome.reasons += problems
                 if not region and any("region" in p for p in problems):
@@ -423,7 +427,7 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None) 
         outcome.what = f"service {entry['name']}"
         platform = {"environments": [envs[e] for e in dict.fromkeys(i["environment"] for i in entry["instances"])],
                     "services": [entry]}
-        problems = _problems(root, platform, registry)
+        problems = _problems(check, platform, registry)
         if problems:
             outcome.reasons += problems
             continue
@@ -505,9 +509,8 @@ def _refusals(spec: ProtonSpec, template: ProtonTemplate) -> int:
     return sum(len(schema.validate(schema.with_defaults(dict(x)))) for x in inputs if isinstance(x, Mapping))
 
 
-def _problems(root: Path, doc: Mapping[str, Any], registry: Registry) -> list[str]:
-    """Validate a platform in memory, exactly as `keel validate` would."""
-    virtual = (root / "keel-import-check.yaml").resolve()
+def _problems(virtual: Path, doc: Mapping[str, Any], registry: Registry) -> list[str]:
+    """Validate a platform in memory, exactly as `keel validate` would, as the file `virtual`."""
     try:
         load_platform(virtual, registry=registry, texts={virtual: dump_yaml(doc)})
     except SpecError as exc:

@@ -429,10 +429,12 @@ class _Loader:
             name = self._keel_name(inst["name"], file, f"{ipath}.name")
             if name is None:
                 continue
-            if name in seen:
-                self.problems.add(file, f"{ipath}.name", "duplicate instance name" if seen[name] == inst["name"]
-                                  else f"gives the same stack name as instance \"{seen[name]}\"", inst["name"],
-                                  "each instance name once per service (names that differ in more than case, _ and -)")
+            if name in seen and seen[name] == inst["name"]:
+                self.problems.add(file, f"{ipath}.name", "duplicate instance name", name,
+                                  "each instance name once per service")
+            elif name in seen:
+                self.problems.add(file, f"{ipath}.name", f"gives the same stack name as instance \"{seen[name]}\"",
+                                  inst["name"], "names that differ in more than case, _ and -")
             seen.setdefault(name, inst["name"])
             env = envs.get(keel_name(str(inst["environment"])))
             if env is None:
