@@ -40,8 +40,8 @@ def test_each_sample_template_maps_onto_the_keel_template_that_offers_the_same(r
         "lambda-env:1": "-",
         "apigw-lambda-svc:1": "lambda-api-svc:1.2", "service-crud:1": "lambda-api-svc:1.2",
         "worker-lambda-svc:1": "event-worker-svc:1.1",
-        "backend-fargate-svc:1": "backend-fargate-svc:1.0",
-        "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.0",
+        "backend-fargate-svc:1": "backend-fargate-svc:1.1",
+        "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.1",
         "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.0"}
 
 
@@ -56,9 +56,9 @@ def test_the_mapped_specs_are_counted(result: ImportResult) -> None:
     assert result.mapped == [
         "environment-templates/fargate-env/spec/spec.yaml -> environment fargate-env-prod (ecs-env:1.2)",
         "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1.2)",
-        "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.0)",
+        "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.1)",
         "service-templates/load-balanced-fargate-svc/spec/spec.yaml -> service load-balanced-fargate-svc "
-        "(load-balanced-fargate-svc:1.0)",
+        "(load-balanced-fargate-svc:1.1)",
         "service-templates/scheduled-fargate-svc/spec/spec.yaml -> service scheduled-fargate-svc "
         "(scheduled-fargate-svc:1.0)"]
 

@@ -42,7 +42,7 @@ def test_templates_are_recognised_by_what_their_cloudformation_creates(result: I
         "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.2"),
         "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", None),
         "ledger-env:1": (None, None),
-        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.0"),
+        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.1"),
         "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.2"),
         "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.1")}
 
@@ -58,7 +58,7 @@ def test_environments_are_named_after_the_instances_that_run_in_them(result: Imp
         "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.2)",
         "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.2)",
         "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.2)",
-        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.0)"]
+        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.1)"]
     assert result.spec_count == (4, 7)
 
 

@@ -61,3 +61,21 @@ def test_earlier_lambda_versions_still_name_the_commands_they_do_not_take(folder
     assert [p.render() for p in info.value.problems] == [
         "orders.yaml:pipeline.packaging_command: unknown input (expected one of: code_dir)",
         "orders.yaml:pipeline.unit_test_command: unknown input (expected one of: code_dir)"]
+
+
+@pytest.mark.parametrize("template", ["backend-fargate-svc:1.1", "load-balanced-fargate-svc:1.1"])
+def test_a_proton_container_spec_naming_its_service_discovery_name_is_accepted(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch,
+                                                                               template: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    extra = ", loadbalancer_type: network" if template.startswith("load-balanced") else ""  # no shared ALB here
+    (tmp_path / "svc.yaml").write_text("proton: ServiceSpec\ninstances:\n  - name: api-beta\n    environment: Beta\n"
+                                       f"    spec: {{service_discovery_name: orders-api{extra}}}\n")
+    (tmp_path / "platform.yaml").write_text(f"""
+environments:
+  - {{name: Beta, template: "ecs-env:1.2"}}
+services:
+  - {{name: orders, template: "{template}", spec_file: svc.yaml}}
+""")
+    (instance,) = load_platform(tmp_path / "platform.yaml").instances
+    assert instance.inputs.service_discovery_name == "orders-api"  # type: ignore[attr-defined]
