@@ -122,8 +122,8 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
         return 0 if not result.unmapped and result.mapped else 1
     out = Path(args.out)
     if not result.platform.get("environments"):
-        print(f"keel import-proton: no environment spec maps onto a Keel template, so there is no platform to "
-              f"write\nNothing was written.", file=sys.stderr)
+        print("keel import-proton: no environment spec maps onto a Keel template, so there is no platform to "
+              "write\nNothing was written.", file=sys.stderr)
         return 1
     problems = validate_written(out, text, registry)
     if problems:  # each entry validated on its own; together they must too, or nothing is written

@@ -21,6 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from keel.contract.naming import keel_name
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion, Version
 from keel.contract.schema import InputSchema, SchemaDefinitionError, iter_properties, load_proton_schema
 from keel.lifecycle.proton_families import NO_FAMILY_WHY, Capabilities, Family, Gap, InputRule, classify
@@ -375,7 +376,7 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
         match = by_folder.get(owner.folder) if owner else None
         names = env_names.get(owner.folder) if owner else None
         for name in names or [_slug(owner.name if owner else spec.file.parent.name)]:
-            if name.lower() in taken_names:
+            if keel_name(name) in taken_names:
                 continue
             outcome = Outcome(spec=_rel(spec.file, root), what=f"environment {name}",
                               target=match.ref if match and match.keel else "-", mapped=False)
@@ -383,7 +384,7 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
             if owner is None or match is None or match.keel is None:
                 outcome.reasons.append(match.reason if match else "no Proton environment template owns this spec")
                 continue
-            taken_names.add(name.lower())
+            taken_names.add(keel_name(name))
             values, gaps, notes = _translate(
                 dict(spec.doc.get("spec") or {}), "spec", owner.schemas.get("environment"),
                 match.keel.schemas.get("environment"), match.inputs, match.family)  # type: ignore[arg-type]
@@ -411,7 +412,7 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
 
     # Services, placed in the environments that were mapped.
     used_names: set[str] = set()
-    for spec, match, entry, outcome in planned:
+    for spec, _match, entry, outcome in planned:
         result.outcomes.append(outcome)
         if entry is None:
             continue

@@ -188,7 +188,8 @@ def test_lambda_service_pipeline_runs_the_unit_tests_then_the_packaging_command(
                   if "packaging" in p["Properties"]["Description"]]
     variables = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
     assert variables == {"CODE_DIR": "../../../lambda_src/scheduled_job",
-                         "UNIT_TEST_COMMAND": "python -m pytest -q tests", "PACKAGING_COMMAND": "zip -qr function.zip ."}
+                         "UNIT_TEST_COMMAND": "python -m pytest -q tests",
+                         "PACKAGING_COMMAND": "zip -qr function.zip ."}
     assert not project["Properties"]["Environment"].get("PrivilegedMode")  # no Docker: nothing to build an image of
 
 
