@@ -17,7 +17,7 @@ def cli_context(root: Path = ROOT) -> dict[str, Any]:
 
 def project_node_first() -> None:
     """jsii runs on the first `node` on PATH: use the project's pinned Node (node_modules/.bin), as the
-    Makefile does, so `keel bundle` and `keel diff` run directly do not run on the machine's end-of-life Node
+    Makefile does, so `keel diff` run directly do not run on the machine's end-of-life Node
     and print its warnings."""
     bin_dir = str(ROOT / "node_modules" / ".bin")
     path = os.environ.get("PATH", "")

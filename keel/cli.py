@@ -113,7 +113,7 @@ EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of a
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="keel", description="Keel: Proton-style templates in AWS CDK. Every verb but `bundle` and `diff` "
+        prog="keel", description="Keel: Proton-style templates in AWS CDK. Every verb but `diff` "
         "works offline without importing CDK. `keel VERB --help` describes a verb.", epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="command", required=True, metavar="VERB")
     v = sub.add_parser("validate", help="validate a platform spec (exit 2 with every problem)",

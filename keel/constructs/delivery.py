@@ -156,6 +156,82 @@ class ContainerServicePipeline(Construct):
             wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (AWS documents `*`)")
 
 
+class LambdaServicePipeline(Construct):
+    """Proton's Lambda-service pipeline: source -> unit tests + packaging (`unit_test_command` then
+    `packaging_command` in code_dir of the service's repository, which must write function.zip there) -> deploy
+    the service's instances environment by environment (a manual approval where asked), with `cdk deploy` from
+    the platform repository after the package replaced the function's code folder there (`code_folder`)."""
+
+    def __init__(self, scope: Construct, id_: str, *, service: str, connection_arn: str, repository: str,
+                 branch: str, platform_connection_arn: str, platform_repository: str, platform_branch: str,
+                 platform_file: str, code_dir: str, code_folder: str, unit_test_command: str | None,
+                 packaging_command: str,
+                 targets: Sequence[DeployTarget], store: ArtifactStore) -> None:
+        super().__init__(scope, id_)
+        steps = ['cd "$CODE_DIR"'] + (['bash -c "$UNIT_TEST_COMMAND"'] if unit_test_command else []) + [
+            'bash -c "$PACKAGING_COMMAND"',
+            'test -f function.zip || { echo "packaging_command wrote no function.zip in $CODE_DIR"; exit 1; }']
+        variables = {"CODE_DIR": codebuild.BuildEnvironmentVariable(value=code_dir),
+                     "PACKAGING_COMMAND": codebuild.BuildEnvironmentVariable(value=packaging_command)}
+        if unit_test_command:
+            variables["UNIT_TEST_COMMAND"] = codebuild.BuildEnvironmentVariable(value=unit_test_command)
+        build = codebuild.PipelineProject(
+            self, "Build", description=f"{service}: unit tests and packaging of the function",
+            encryption_key=store.key, timeout=Duration.minutes(60),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE), environment_variables=variables,
+            build_spec=codebuild.BuildSpec.from_object({
+                "version": "0.2",
+                "phases": {"build": {"commands": steps}},
+                "artifacts": {"files": [f"{code_dir.rstrip('/')}/function.zip"], "discard-paths": "yes"},
+            }))
+        deploy = codebuild.PipelineProject(
+            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks with its package",
+            encryption_key=store.key, timeout=Duration.minutes(60),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+            build_spec=codebuild.BuildSpec.from_object({
+                "version": "0.2",
+                "phases": {"build": {"commands": [
+                    'export PACKAGE="$CODEBUILD_SRC_DIR_Package/function.zip"',
+                    commands.SETUP, *commands.deploy_packaged_function(platform_file, code_folder)]}},
+            }))
+        deploy.add_to_role_policy(iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=sorted({f"arn:{Aws.PARTITION}:iam::{t.account}:role/cdk-hnb659fds-{kind}-role-"
+                              f"{t.account}-{t.region}" for t in targets for kind in BOOTSTRAP_ROLES})))
+
+        self.pipeline = codepipeline.Pipeline(
+            self, "Resource", pipeline_name=f"keel-{service}", artifact_bucket=store.bucket,
+            pipeline_type=codepipeline.PipelineType.V2, restart_execution_on_update=False)
+        source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
+        package = codepipeline.Artifact("Package")
+        self.pipeline.add_stage(stage_name="Source", actions=[
+            actions.CodeStarConnectionsSourceAction(
+                action_name="Service", connection_arn=connection_arn, output=source,
+                owner=repository.split("/", 1)[0], repo=repository.split("/", 1)[1], branch=branch),
+            actions.CodeStarConnectionsSourceAction(
+                action_name="Platform", connection_arn=platform_connection_arn, output=platform,
+                owner=platform_repository.split("/", 1)[0], repo=platform_repository.split("/", 1)[1],
+                branch=platform_branch, trigger_on_push=False),
+        ])
+        self.pipeline.add_stage(stage_name="Build", actions=[
+            actions.CodeBuildAction(action_name="TestAndPackage", project=build, input=source, outputs=[package])])
+        for target in targets:
+            stage: list[codepipeline.IAction] = []
+            if target.approval:
+                stage.append(actions.ManualApprovalAction(
+                    action_name="Approve", run_order=1,
+                    additional_information=f"Deploy {service} to {target.environment}?"))
+            stage.append(actions.CodeBuildAction(
+                action_name="Deploy", project=deploy, input=platform, extra_inputs=[package], run_order=2,
+                environment_variables={
+                    "STACKS": codebuild.BuildEnvironmentVariable(value=" ".join(target.stacks))}))
+            self.pipeline.add_stage(stage_name=f"Deploy-{target.environment}", actions=stage)
+        self.stage_names: Mapping[str, str] = {t.environment: f"Deploy-{t.environment}" for t in targets}
+        acknowledge_pipeline_grants(
+            self, store=store, projects=(build, deploy),
+            wildcard_reason="the deploy role assumes only the CDK bootstrap roles of the target accounts")
+
+
 _GRANT_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",
                   "s3:GetObject*", "s3:List*")
 

@@ -6,7 +6,27 @@ resources) and the Lambda handlers' conventions agree. CDK-free.
 
 from __future__ import annotations
 
+import re
+
 PREFIX = "keel"
+
+#: Proton's own rule for environment, service and service instance names (the `ResourceName` shape of its API
+#: model): letters, digits, `-` and `_`, starting with a letter or digit, 1-100 characters. Keel accepts such
+#: names as they are in specs, so Proton specs keep theirs (`Beta`, `prod_eu`).
+PROTON_NAME_PATTERN = r"^[0-9A-Za-z]+[0-9A-Za-z_\-]*$"
+PROTON_NAME_MAX = 100
+#: What Keel derives stack and resource names from: lowercase letters and digits in `-`-separated words, short
+#: enough that `keel-<service>-<instance>` and `keel-<env>-<service>-<component>` stay legal names.
+KEEL_NAME_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+KEEL_NAME_MAX = 40
+
+
+def keel_name(name: str) -> str:
+    """A Proton name in the form Keel names stacks and resources after: lowercase, `_` as `-`, a run of `-` as
+    one, none at either end (`Beta` -> `beta`, `prod__EU_` -> `prod-eu`). CloudFormation stack names take
+    letters, digits and `-` only, and ECR, S3 and Cloud Map take lowercase only. Two names with the same form
+    would share stacks, so the spec layer refuses the second."""
+    return re.sub(r"-+", "-", name.lower().replace("_", "-")).strip("-")
 
 
 def stack_name(*parts: str) -> str:

@@ -31,3 +31,14 @@ def deploy_service(platform: str, service: str) -> str:
     as the context entry app.py reads (`keel.contract.naming.image_context_key`)."""
     return (f"npx cdk deploy $STACKS --exclusively --require-approval never "
             f"-c keel:platform={platform} -c {image_context_key(service)}=$IMAGE_URI")
+
+
+def deploy_packaged_function(platform: str, code_folder: str) -> list[str]:
+    """A Lambda service pipeline's deploy step: the function.zip its build wrote ($PACKAGE) replaces the
+    function's code folder in the platform checkout (code_dir, relative to the file that declares the service),
+    then $STACKS deploy; CDK packages what is there."""
+    folder = code_folder
+    return [f'rm -rf "{folder}" && mkdir -p "{folder}"',
+            f'unzip -q "$PACKAGE" -d "{folder}"',
+            "npx cdk deploy $STACKS --exclusively --require-approval never "
+            f"-c keel:platform={platform}"]

@@ -1,1 +1,1 @@
-"""Template lifecycle: compatibility checks, outdated pins, upgrades, Proton bundles and import, docs."""
+"""Template lifecycle: compatibility checks, outdated pins, upgrades, Proton and Copilot import, docs."""

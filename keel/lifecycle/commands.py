@@ -1,4 +1,4 @@
-"""The lifecycle verbs of the `keel` command. Only `bundle` imports aws_cdk (when it runs).
+"""The lifecycle verbs of the `keel` command. None imports aws_cdk.
 
 Exit codes: 0 done; 1 the check found something (breaking change, outdated with --fail, failed
 upgrade check, stale docs, nothing importable); 2 the command cannot run (bad arguments, invalid
@@ -11,7 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from keel.cdk_context import project_node_first
 from keel.contract.registry import Registry
 from keel.spec.registry import default_registry, load_registry
 
@@ -91,25 +90,16 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bundle(args: argparse.Namespace) -> int:
-    from keel.lifecycle.bundle import bundle
-    from keel.lifecycle.outdated import LifecycleError
-
-    project_node_first()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        made = bundle(args.ref, out, registry_from(args), spec_file=Path(args.spec) if args.spec else None)
-    except LifecycleError as exc:
-        print(f"keel bundle: {exc}", file=sys.stderr)
-        return 2
-    print(f"{made.version.label}: {made.resources} resources in stack {made.stack}\n"
-          f"  {made.folder}/\n  {made.archive}")
-    return 0
-
-
 def cmd_import_proton(args: argparse.Namespace) -> int:
-    from keel.lifecycle.proton_import import import_proton, render_fragment, render_report
+    from keel.lifecycle.copilot_import import write_atomically
+    from keel.lifecycle.proton_import import (
+        import_proton,
+        render_markdown,
+        render_platform,
+        render_report,
+        render_suggestions,
+        validate_written,
+    )
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -117,20 +107,45 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
         return 2
     from keel.terminal import progress
 
+    registry = registry_from(args)
     with progress(f"keel import-proton: matching the templates and specs under {root}"):
-        result = import_proton(root, registry_from(args))
+        result = import_proton(root, registry, region=args.region, out=Path(args.out) if args.out else None)
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)
         return 2
+    if args.suggest:
+        print(render_suggestions(result))
+        return 0 if any(m.keel is not None for m in result.matches) else 1
     print(render_report(result, root))
-    fragment = render_fragment(result, root)
-    if args.out:
-        Path(args.out).write_text(fragment, encoding="utf-8")
-        print(f"\nWrote {args.out} ({len(result.mapped)} spec(s) mapped).")
-    elif result.mapped:
-        print("\n" + fragment, end="")
-    return 0 if result.mapped else 1
+    for line in result.unmapped:
+        print(f"not mapped: {line}", file=sys.stderr)
+    for line in result.errors:
+        print(f"unreadable: {line}", file=sys.stderr)
+    text = render_platform(result, root)
+    if not args.out:
+        if result.platform.get("environments"):
+            print("\n" + text, end="")
+        return 0 if not result.unmapped and result.mapped else 1
+    out = Path(args.out)
+    if not result.platform.get("environments"):
+        print("keel import-proton: no environment spec maps onto a Keel template, so there is no platform to "
+              "write\nNothing was written.", file=sys.stderr)
+        return 1
+    problems = validate_written(out, text, registry)
+    if problems:  # each entry validated on its own; together they must too, or nothing is written
+        print("\n".join(problems) + f"\nkeel import-proton: the platform for {out} does not validate\n"
+              "Nothing was written.", file=sys.stderr)
+        return 2
+    report = Path(args.report) if args.report else out.with_name(f"{out.stem}-import-report.md")
+    try:
+        write_atomically({out: text, report: render_markdown(result, root)})
+    except OSError as exc:
+        print(f"keel import-proton: cannot write: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
+    written, read = result.spec_count
+    print(f"\nWrote {out} ({written} of {read} spec file(s); it passes `keel validate`) and {report}.")
+    return 0 if not result.unmapped else 1
 
 
 def cmd_import_copilot(args: argparse.Namespace) -> int:
@@ -222,23 +237,25 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _registry_option(u)
     u.set_defaults(func=cmd_upgrade)
 
-    b = sub.add_parser("bundle", help="synthesize a template version into a Proton-layout bundle (+ .tar.gz)",
-                       description="Synthesize one instance of a template version into a Proton-layout folder (schema, "
-                       "manifest, CloudFormation) and a reproducible .tar.gz; imports CDK. Exit 0 written; 2"
-                       " unknown template or invalid spec.")
-    b.add_argument("ref", metavar="NAME:VERSION", help="the template version, e.g. vpc-env:1.2")
-    b.add_argument("--out", required=True, metavar="DIR", help="folder for the bundle and its .tar.gz")
-    b.add_argument("--spec", metavar="FILE", help="a Proton EnvironmentSpec/ServiceSpec (default: the defaults)")
-    _registry_option(b)
-    b.set_defaults(func=cmd_bundle)
-
-    i = sub.add_parser("import-proton", help="match Proton templates and specs to Keel templates",
-                       description="Match Proton templates to Keel's, list the inputs that differ, and write a "
-                       "platform.yaml fragment of the specs that validate. Exit 0 some specs mapped; 1 "
-                       "nothing mapped; 2 not a directory or no Proton template in it.")
+    i = sub.add_parser("import-proton", help="map Proton specs onto Keel's templates: a platform that validates",
+                       description="Recognise each Proton template by what its CloudFormation offers, map it onto the "
+                       "Keel-native template that offers the same, and write a platform of the specs that map with "
+                       "all their inputs (environments and services named from the specs' instances). Every other "
+                       "spec is reported on stderr and in the Markdown report, with each input that has no "
+                       "equivalent and why. The platform is validated before anything is written. Exit 0 every "
+                       "spec mapped; 1 some were reported (the rest is written); 2 not a directory, no Proton "
+                       "template, or a platform that does not validate (nothing is written).")
     i.add_argument("dir", metavar="DIR",
                    help="Proton templates (<name>/v<N>/schema/schema.yaml) and spec files, in any sub-folders")
-    i.add_argument("--out", metavar="FILE", help="write the platform.yaml fragment here (default: print it)")
+    i.add_argument("--out", metavar="FILE", help="write the platform here (default: print it)")
+    i.add_argument("--report", metavar="FILE.md",
+                   help="the Markdown report (default with --out: FILE's name + -import-report.md beside it)")
+    i.add_argument("--region", metavar="REGION",
+                   help="the environments' AWS region (Proton specs do not record it), with zones <region>a and "
+                   "<region>b; without it environments are region-agnostic")
+    i.add_argument("--suggest", action="store_true",
+                   help="print, per Proton template, the Keel-native template that offers the same service and "
+                   "the input mapping; write nothing")
     _registry_option(i)
     i.set_defaults(func=cmd_import_proton)
 

@@ -1,17 +1,18 @@
-"""`keel import-proton DIR`: map a folder of AWS Proton templates and specs onto Keel's registry.
+"""`keel import-proton DIR`: AWS Proton templates and specs -> a platform on Keel's own templates.
 
-Reads every Proton template version under DIR (`<template>/v<N>/schema/schema.yaml`, plus
-`.compatible-envs` for service templates) and every Proton spec file (`proton: EnvironmentSpec` or
-`ServiceSpec`). For each Proton template it finds the Keel template with the most inputs in common
-(the same name first) and compares the schemas with the lifecycle's compatibility check, Proton's
-schema as the "old" version: no breaking change means Keel accepts every spec Proton accepted. Then it
-writes a `platform.yaml` fragment for the specs that validate against the matched Keel template, and
-says why the others do not.
+Reads every Proton template version under DIR (`<template>/v<N>/schema/schema.yaml`, its infrastructure
+folders and `.compatible-envs`) and every Proton spec file (`proton: EnvironmentSpec` / `ServiceSpec`).
+Each template is recognised by what its CloudFormation offers (keel.lifecycle.proton_families), not by its
+name, and mapped onto the Keel-native template that offers the same thing, input by input. Environments
+and services are created from the service specs' instance -> environment names. Every spec that maps with
+all its inputs is written; every other one is reported with each input that has no equivalent and why.
+The platform is validated in memory exactly as `keel validate` does before anything is written. CDK-free.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,14 +21,20 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from keel.contract.registry import Registry, TemplateVersion
-from keel.contract.schema import InputSchema, SchemaDefinitionError, load_proton_schema
-from keel.lifecycle.compat import Change, compare_schemas
+from keel.contract.naming import keel_name
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion, Version
+from keel.contract.schema import InputSchema, SchemaDefinitionError, iter_properties, load_proton_schema
+from keel.lifecycle.proton_families import NO_FAMILY_WHY, Capabilities, Family, Gap, InputRule, classify
 from keel.spec import SpecError, load_platform
 from keel.spec.yamlio import YamlReadError, read_yaml
 
 _VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_INFRA_DIRS = ("infrastructure", "instance_infrastructure", "pipeline_infrastructure")
+_RESOURCE_TYPE = re.compile(r"^\s*Type:\s*['\"]?((?:AWS|Custom)::[A-Za-z0-9:]+)", re.MULTILINE)
+_EVENT_TYPE = re.compile(r"^\s*Type:\s*['\"]?(SQS|SNS|Api|HttpApi|Schedule|ScheduleV2|EventBridgeRule|"
+                         r"CloudWatchEvent|DynamoDB|Kinesis|S3)['\"]?\s*$", re.MULTILINE)
+_JINJA = re.compile(r"\{\{|\{%")
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,9 @@ class ProtonTemplate:
     kind: str  # environment | service
     folder: Path  # the `v<N>` folder
     schemas: Mapping[str, InputSchema]
+    capabilities: Capabilities
     compatible_environments: tuple[tuple[str, int], ...] = ()
+    description: str = ""
 
     @property
     def label(self) -> str:
@@ -51,22 +60,46 @@ class ProtonSpec:
     doc: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class InputMapping:
+    """One Proton input: where it goes in Keel (None: nowhere) and what the report says about it."""
+
+    section: str  # spec | pipeline
+    proton: str
+    keel: str | None
+    note: str = ""
+
+
 @dataclass
 class Match:
     proton: ProtonTemplate
+    family: Family | None
     keel: TemplateVersion | None
-    changes: list[Change] = field(default_factory=list)
-    shared: tuple[str, ...] = ()  # input names both have (instance/environment and pipeline)
-    proton_only: tuple[str, ...] = ()
-    keel_only: tuple[str, ...] = ()
+    inputs: list[InputMapping] = field(default_factory=list)
+    reason: str = ""  # why there is no Keel template (family unknown, version missing)
 
     @property
     def status(self) -> str:
         if self.keel is None:
             return "no match"
-        if any(c.blocking for c in self.changes):
-            return "partial"
-        return "exact" if not self.changes else "compatible"
+        return "partial" if any(m.keel is None for m in self.inputs) else "all inputs"
+
+    @property
+    def ref(self) -> str:
+        assert self.keel is not None
+        return f"{self.keel.name}:{self.keel.version}"
+
+
+@dataclass
+class Outcome:
+    """One spec (an environment spec for one environment name, or a service spec): written, or why not."""
+
+    spec: str  # the spec file, relative to DIR
+    what: str  # "environment NAME" | "service NAME"
+    target: str  # the Keel template ref, or "-"
+    mapped: bool
+    reasons: list[str] = field(default_factory=list)  # why not (each input without equivalent, each problem)
+    notes: list[str] = field(default_factory=list)  # what changed on the way (renames, translations)
 
 
 @dataclass
@@ -74,24 +107,41 @@ class ImportResult:
     templates: list[ProtonTemplate]
     matches: list[Match]
     specs: list[ProtonSpec]
-    errors: list[str] = field(default_factory=list)  # Proton files Keel could not read
-    mapped: list[str] = field(default_factory=list)  # one line per spec written to the fragment
-    unmapped: list[str] = field(default_factory=list)  # one line per spec (or instance) left out, and why
-    fragment: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # files Keel could not read
+    jinja_files: list[str] = field(default_factory=list)  # Proton infrastructure files (Jinja CloudFormation)
+    outcomes: list[Outcome] = field(default_factory=list)
+    platform: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sources: dict[tuple[str, str], Path] = field(default_factory=dict)  # (section, name) -> spec file
 
+    @property
+    def mapped(self) -> list[str]:
+        return [f"{o.spec} -> {o.what} ({o.target})" for o in self.outcomes if o.mapped]
 
-def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[str]]:
+    @property
+    def unmapped(self) -> list[str]:
+        return [f"{o.spec} ({o.what}, {o.target}): " + "; ".join(o.reasons) for o in self.outcomes if not o.mapped]
+
+    @property
+    def spec_count(self) -> tuple[int, int]:
+        """(spec files written, spec files read): a spec counts when it is in the platform at least once."""
+        written = {o.spec for o in self.outcomes if o.mapped}
+        return len(written), len(self.specs)
+
+
+# --- reading DIR ---------------------------------------------------------------------------------------
+def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[str], list[str]]:
     templates: list[ProtonTemplate] = []
     specs: list[ProtonSpec] = []
     errors: list[str] = []
+    jinja: list[str] = []
     for schema_file in sorted(root.rglob("schema/schema.yaml")):
         version_dir = schema_file.parent.parent
         match = _VERSION_DIR.match(version_dir.name)
         if not match:
             continue
         try:
-            schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file.relative_to(root)))
+            raw = read_yaml(schema_file)
+            schemas = load_proton_schema(raw, source=str(schema_file.relative_to(root)))
         except (SchemaDefinitionError, YamlReadError) as exc:
             errors.append(str(exc))
             continue
@@ -103,67 +153,351 @@ def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[s
                 name, _, major = line.strip().partition(":")
                 if name and major.isdigit():
                     compatible.append((name, int(major)))
-        templates.append(ProtonTemplate(name=version_dir.parent.name, major=int(match.group(1)), kind=kind,
-                                        folder=version_dir, schemas=schemas, compatible_environments=tuple(compatible)))
-    for file in sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")]):
+        templates.append(ProtonTemplate(
+            name=version_dir.parent.name, major=int(match.group(1)), kind=kind, folder=version_dir,
+            schemas=schemas, capabilities=_capabilities(version_dir, schemas, kind),
+            compatible_environments=tuple(compatible), description=_description(raw, schemas[kind].root)))
+    infra = {d for t in templates for d in (t.folder / n for n in _INFRA_DIRS) if d.is_dir()}
+    for file in sorted({*root.rglob("*.yaml"), *root.rglob("*.yml")}):
         if "schema" in file.parts or file.name == "manifest.yaml":
+            continue
+        if file.parent in infra or (file.parent / "manifest.yaml").exists():
+            jinja.append(_rel(file, root))  # a template's infrastructure file, rendered by Jinja: not a spec
             continue
         try:
             doc = read_yaml(file)
         except YamlReadError as exc:
-            errors.append(f"{exc.file}: {exc.message}")
+            if _JINJA.search(file.read_text(encoding="utf-8", errors="replace")):
+                jinja.append(_rel(file, root))
+            else:
+                errors.append(f"{exc.file}: {exc.message}")
             continue
         if isinstance(doc, Mapping) and doc.get("proton") in ("EnvironmentSpec", "ServiceSpec"):
             specs.append(ProtonSpec(file=file, kind="environment" if doc["proton"] == "EnvironmentSpec"
                                     else "service", doc=doc))
-    return templates, specs, errors
+    return templates, specs, errors, jinja
 
 
+def _capabilities(version_dir: Path, schemas: Mapping[str, InputSchema], kind: str) -> Capabilities:
+    """Resource types and SAM event sources of the template's own infrastructure (the pipeline's excluded:
+    it says how code is built, not what the service offers), read as text: they are Jinja, not YAML."""
+    text = ""
+    for name in ("infrastructure", "instance_infrastructure"):
+        folder = version_dir / name
+        if folder.is_dir():
+            text += "\n".join(f.read_text(encoding="utf-8", errors="replace")
+                              for f in sorted(folder.iterdir()) if f.is_file() and f.name != "manifest.yaml")
+    inputs = frozenset(schemas[kind].properties()) if kind in schemas else frozenset()
+    events = frozenset(_EVENT_TYPE.findall(text))
+    return Capabilities(resources=frozenset(_RESOURCE_TYPE.findall(text)), events=events, inputs=inputs,
+                        scheduled="ScheduleExpression" in text or bool({"Schedule", "ScheduleV2"} & events))
+
+
+def _description(raw: object, root: str) -> str:
+    types = raw.get("schema", {}).get("types", {}) if isinstance(raw, Mapping) else {}
+    found = types.get(root, {}) if isinstance(types, Mapping) else {}
+    return str(found.get("description", "")) if isinstance(found, Mapping) else ""
+
+
+# --- template -> Keel template -------------------------------------------------------------------------
 def match_template(proton: ProtonTemplate, registry: Registry) -> Match:
-    """The Keel template (recommended version of each major) sharing the most inputs, same name first;
-    none when fewer than half of the Proton template's inputs have a namesake in Keel's."""
-    best: tuple[tuple[bool, float, int], Match] | None = None
-    for template in registry.templates.values():
-        if template.kind != proton.kind:
+    family = classify(proton.kind, proton.capabilities)
+    if family is None:
+        offered = sorted(NO_FAMILY_WHY[t] for t in proton.capabilities.resources if t in NO_FAMILY_WHY)
+        what = ", ".join(offered) or ("resources " + ", ".join(sorted(proton.capabilities.resources))
+                                      if proton.capabilities.resources else "no infrastructure Keel could read")
+        return Match(proton=proton, family=None, keel=None,
+                     reason=f"no Keel {proton.kind} template offers what it creates ({what})")
+    keel = _target(family, registry)
+    if keel is None:
+        wanted = f"{family.target}:{family.major}" + (f".{family.minor}" if family.minor is not None else "")
+        return Match(proton=proton, family=family, keel=None,
+                     reason=f"{family.name}: needs {wanted}" + (f" ({family.minor_for})" if family.minor_for else "")
+                     + ", which this registry does not have yet")
+    return Match(proton=proton, family=family, keel=keel, inputs=_input_mappings(proton, family, keel))
+
+
+def _target(family: Family, registry: Registry) -> TemplateVersion | None:
+    template = registry.templates.get(family.target)
+    if template is None or template.kind != family.kind:
+        return None
+    if family.minor is not None:
+        found = template.get(Version(family.major, family.minor))
+        if found is None:
+            return None
+    return template.recommended(family.major)
+
+
+def _paths(schema: InputSchema | None) -> set[str]:
+    return {p for p, _, _ in iter_properties(schema)} if schema is not None else set()
+
+
+def _rule(rules: Sequence[InputRule], name: str) -> InputRule | None:
+    return next((r for r in rules if r.proton == name), None)
+
+
+def _input_mappings(proton: ProtonTemplate, family: Family, keel: TemplateVersion) -> list[InputMapping]:
+    out = []
+    for section, schema_key, rules in (("spec", proton.kind, family.rules), ("pipeline", "pipeline",
+                                                                             family.pipeline_rules)):
+        theirs = proton.schemas.get(schema_key)
+        ours = _paths(keel.schemas.get(schema_key))
+        for name in theirs.properties() if theirs else ():
+            out.append(_one_mapping(section, name, _rule(rules, name), ours, keel.label))
+    return out
+
+
+def _one_mapping(section: str, name: str, rule: InputRule | None, ours: set[str], label: str) -> InputMapping:
+    candidates = rule.keel if rule is not None else (name,)
+    target = next((c for c in candidates if c in ours), None)
+    if target is not None:
+        return InputMapping(section, name, target, "renamed" if target != name else "")
+    if rule is not None and rule.why:
+        return InputMapping(section, name, None, rule.why)
+    return InputMapping(section, name, None, f"{label} has no {section} input "
+                        + " or ".join(candidates) + " and nothing that does the same")
+
+
+# --- specs -> platform entries -------------------------------------------------------------------------
+def _translate(spec_values: Mapping[str, Any], section: str, proton_schema: InputSchema | None,
+               keel_schema: InputSchema | None, mappings: Sequence[InputMapping], family: Family
+               ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Proton inputs -> Keel inputs: (values, gaps, notes). Values the spec sets are carried (renamed and
+    translated); a Proton default is carried too when Keel's default differs, so the service stays the same."""
+    rules = family.rules if section == "spec" else family.pipeline_rules
+    by_name = {m.proton: m for m in mappings if m.section == section}
+    theirs_defaults = proton_schema.with_defaults({}) if proton_schema else {}
+    ours_defaults = keel_schema.with_defaults({}) if keel_schema else {}
+    values: dict[str, Any] = {}
+    gaps: list[str] = []
+    notes: list[str] = []
+    names = list(spec_values) + [n for n in theirs_defaults if n not in spec_values]
+    for name in names:
+        explicit = name in spec_values
+        value = spec_values[name] if explicit else theirs_defaults[name]
+        where = f"{section}.{name}"
+        shown = f"{where}: {value!r}" + ("" if explicit else " (the Proton template's default)")
+        mapping = by_name.get(name)
+        rule = _rule(rules, name)
+        if mapping is None:  # not in the Proton schema: Proton itself would have refused it
+            mapping = _one_mapping(section, name, rule, _paths(keel_schema), "the Keel template")
+        if mapping.keel is None:
+            if explicit or (rule is not None and rule.default_matters):
+                gaps.append(f"{shown}: no equivalent: {mapping.note}")
+            else:
+                notes.append(f"{shown}: left out, no equivalent: {mapping.note}")
             continue
-        for major in template.majors:
-            keel = template.recommended(major)
-            assert keel is not None
-            match = _compare(proton, keel)
-            union = len(match.shared) + len(match.proton_only) + len(match.keel_only)
-            # at least half of the Proton template's inputs must exist in Keel's under the same name
-            if len(match.shared) * 2 < len(match.shared) + len(match.proton_only):
+        if rule is not None and rule.convert is not None:
+            try:
+                value, note = rule.convert(value)
+            except Gap as gap:
+                (gaps if explicit or rule.default_matters else notes).append(f"{shown}: no equivalent: {gap}")
                 continue
-            score = (template.name == proton.name, len(match.shared) / union,
-                     -sum(c.blocking for c in match.changes))
-            if best is None or score > best[0]:
-                best = (score, match)
-    return best[1] if best else Match(proton=proton, keel=None)
+            if note:
+                notes.append(f"{where}: {note}")
+        if not explicit and _get(ours_defaults, mapping.keel) == value:
+            continue
+        if mapping.keel != name:
+            notes.append(f"{where} -> {section}.{mapping.keel}")
+        if not explicit and _get(ours_defaults, mapping.keel) is not _MISSING:
+            notes.append(f"{section}.{mapping.keel}: {value!r} carried from the Proton template's default "
+                         f"(Keel's default is {_get(ours_defaults, mapping.keel)!r})")
+        _set(values, mapping.keel, value)
+    return values, gaps, notes
 
 
-def _compare(proton: ProtonTemplate, keel: TemplateVersion) -> Match:
-    changes: list[Change] = []
-    shared: list[str] = []
-    proton_only: list[str] = []
-    keel_only: list[str] = []
-    for section, prefix in ((proton.kind, "spec"), ("pipeline", "pipeline")):
-        old, new = proton.schemas.get(section), keel.schemas.get(section)
-        changes += compare_schemas(old, new, prefix=prefix)
-        old_names = set(old.properties()) if old else set()
-        new_names = set(new.properties()) if new else set()
-        shared += [f"{prefix}.{n}" for n in sorted(old_names & new_names)]
-        proton_only += [f"{prefix}.{n}" for n in sorted(old_names - new_names)]
-        keel_only += [f"{prefix}.{n}" for n in sorted(new_names - old_names)]
-    return Match(proton=proton, keel=keel, changes=changes, shared=tuple(shared),
-                 proton_only=tuple(proton_only), keel_only=tuple(keel_only))
+_MISSING = object()
+
+
+def _get(values: Mapping[str, Any], path: str) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _set(values: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = values
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value if not isinstance(value, Mapping) else dict(value)
+
+
+def import_proton(root: Path, registry: Registry, *, region: str | None = None,
+                  out: Path | None = None) -> ImportResult:
+    """`region`: where the environments go (Proton specs do not say); zones <region>a and <region>b. Without
+    it environments are region-agnostic, which a template that needs its region (a shared load balancer's
+    access logs) refuses. `out`: where the platform will be written; relative paths in it (a Lambda's code_dir)
+    are checked from there."""
+    check = (out.resolve().parent if out is not None else root.resolve()) / ".keel-import-check.yaml"
+    templates, specs, errors, jinja = discover(root)
+    matches = [match_template(t, registry) for t in templates]
+    by_folder = {m.proton.folder: m for m in matches}
+    result = ImportResult(templates=templates, matches=matches, specs=specs, errors=errors, jinja_files=jinja,
+                          platform={"environments": [], "services": []})
+    owners = {s.file: _owner(s, templates) for s in specs}
+    env_specs = [s for s in specs if s.kind == "environment"]
+    svc_specs = [s for s in specs if s.kind == "service"]
+
+    # Services first, on paper: what environments they name, and what they need from them.
+    planned: list[tuple[ProtonSpec, Match | None, dict[str, Any] | None, Outcome]] = []
+    needs: dict[str, dict[str, Any]] = {}  # environment name -> spec patch its services need
+    env_names: dict[Path, list[str]] = {}  # Proton environment template folder -> environment names
+    for spec in svc_specs:
+        owner = owners[spec.file]
+        match = by_folder.get(owner.folder) if owner else None
+        entry, outcome = _service_entry(spec, owner, match, root, result)
+        planned.append((spec, match, entry, outcome))
+        env_template = _environment_template(owner, templates) if owner else None
+        for inst in spec.doc.get("instances") or []:
+            env = str(inst.get("environment", "")) if isinstance(inst, Mapping) else ""
+            if env and env_template is not None and env not in env_names.setdefault(env_template.folder, []):
+                env_names[env_template.folder].append(env)
+        if entry is not None and match is not None and match.family and match.family.needs:
+            for inst in entry["instances"]:
+                _merge(needs.setdefault(inst["environment"], {}), match.family.needs(inst.get("spec") or {}))
+
+    # Environments: one per name the services use (or the template's name when none does).
+    envs: dict[str, dict[str, Any]] = {}
+    taken_names: set[str] = set()
+    for spec in env_specs:
+        owner = owners[spec.file]
+        match = by_folder.get(owner.folder) if owner else None
+        names = env_names.get(owner.folder) if owner else None
+        for name in names or [_slug(owner.name if owner else spec.file.parent.name)]:
+            if keel_name(name) in taken_names:
+                continue
+            outcome = Outcome(spec=_rel(spec.file, root), what=f"environment {name}",
+                              target=match.ref if match and match.keel else "-", mapped=False)
+            result.outcomes.append(outcome)
+            if owner is None or match is None or match.keel is None:
+                outcome.reasons.append(match.reason if match else "no Proton environment template owns this spec")
+                continue
+            taken_names.add(keel_name(name))
+            values, gaps, notes = _translate(
+                dict(spec.doc.get("spec") or {}), "spec", owner.schemas.get("environment"),
+                match.keel.schemas.get("environment"), match.inputs, match.family)  # type: ignore[arg-type]
+            outcome.notes += notes
+            if gaps:
+                outcome.reasons += gaps
+                continue
+            if name in needs:
+                _merge(values, needs[name])
+                outcome.notes.append(f"spec: {json.dumps(needs[name])} added (what its services need)")
+            entry: dict[str, Any] = {"name": name, "template": match.ref}
+            if region:
+                entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
+            entry["spec"] = values
+            problems = _problems(check, {"environments": [entry]}, registry)
+            if problems:
+                outcome.reasons += problems
+                if not region and any("region" in p for p in problems):
+                    outcome.reasons.append("give the environments' region: keel import-proton --region REGION")
+                continue
+            envs[name] = entry
+            outcome.mapped = True
+            result.sources[("environments", name)] = spec.file
+    result.platform["environments"] = list(envs.values())
+
+    # Services, placed in the environments that were mapped.
+    used_names: set[str] = set()
+    for spec, _match, entry, outcome in planned:
+        result.outcomes.append(outcome)
+        if entry is None:
+            continue
+        missing = sorted({i["environment"] for i in entry["instances"] if i["environment"] not in envs})
+        if missing:
+            outcome.reasons += [f"instance(s) in environment {e}, which was not mapped" for e in missing]
+            continue
+        base = entry["name"]
+        n = 1
+        while entry["name"] in used_names:
+            n += 1
+            entry["name"] = f"{base}-{n}"
+        outcome.what = f"service {entry['name']}"
+        platform = {"environments": [envs[e] for e in dict.fromkeys(i["environment"] for i in entry["instances"])],
+                    "services": [entry]}
+        problems = _problems(check, platform, registry)
+        if problems:
+            outcome.reasons += problems
+            continue
+        used_names.add(entry["name"])
+        result.platform["services"].append(entry)
+        outcome.mapped = True
+        result.sources[("services", entry["name"])] = spec.file
+    if not result.platform["services"]:
+        del result.platform["services"]
+    return result
+
+
+def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match | None, root: Path,
+                   result: ImportResult) -> tuple[dict[str, Any] | None, Outcome]:
+    shown = _rel(spec.file, root)
+    name = _slug(owner.name if owner else spec.file.parent.name)
+    outcome = Outcome(spec=shown, what=f"service {name}", target=match.ref if match and match.keel else "-",
+                      mapped=False)
+    if owner is None or match is None or match.keel is None or match.family is None:
+        outcome.reasons.append(match.reason if match else "no Proton service template owns this spec")
+        return None, outcome
+    keel, family = match.keel, match.family
+    pipeline, gaps, notes = _translate(dict(spec.doc.get("pipeline") or {}), "pipeline",
+                                       owner.schemas.get("pipeline"), keel.pipeline_schema, match.inputs, family)
+    outcome.notes += notes
+    instances = []
+    for n, inst in enumerate(spec.doc.get("instances") or []):
+        if not isinstance(inst, Mapping):
+            continue
+        values, inst_gaps, inst_notes = _translate(dict(inst.get("spec") or {}), "spec",
+                                                   owner.schemas.get("service"), keel.input_schema, match.inputs,
+                                                   family)
+        label = f"instances[{inst.get('name', n)}]."
+        gaps += [label + g for g in inst_gaps]
+        outcome.notes += [label + x for x in inst_notes]
+        placed: dict[str, Any] = {"name": inst.get("name"), "environment": inst.get("environment")}
+        if values:
+            placed["spec"] = values
+        instances.append(placed)
+    outcome.notes += list(family.notes)
+    if gaps:
+        outcome.reasons += gaps
+        return None, outcome
+    if not instances:
+        outcome.reasons.append("the spec has no instances")
+        return None, outcome
+    entry: dict[str, Any] = {"name": name, "template": match.ref}
+    if pipeline and keel.pipeline_schema is not None:
+        entry["pipeline"] = pipeline
+    entry["instances"] = instances
+    return entry, outcome
+
+
+def _environment_template(owner: ProtonTemplate, templates: Sequence[ProtonTemplate]) -> ProtonTemplate | None:
+    """The Proton environment template a service's instances run in: the first of its `.compatible-envs`."""
+    for name, major in owner.compatible_environments[:1]:
+        found = [t for t in templates if t.kind == "environment" and t.name == name and t.major == major]
+        near = [t for t in found if owner.folder.parent.parent in t.folder.parents]
+        if near or found:
+            return (near or found)[0]
+    return None
 
 
 def _owner(spec: ProtonSpec, templates: Sequence[ProtonTemplate]) -> ProtonTemplate | None:
-    """`<template>/spec/*.yaml` belongs to that template; otherwise the same-kind template nearby whose
-    schema refuses the fewest of the spec's inputs."""
-    for t in templates:
-        if spec.file.parent.parent == t.folder.parent and t.kind == spec.kind:
-            return t
+    """`<template>/spec/*.yaml` belongs to that template (its highest major); otherwise the same-kind
+    template nearby whose schema refuses the fewest of the spec's inputs."""
+    own = [t for t in templates if spec.file.parent.parent == t.folder.parent and t.kind == spec.kind]
+    if own:
+        return max(own, key=lambda t: t.major)
     nearby = [t for t in templates if t.kind == spec.kind and spec.file.parent.parent in t.folder.parents]
     scored = sorted(nearby, key=lambda t: (_refusals(spec, t), t.name))
     return scored[0] if scored else None
@@ -176,103 +510,23 @@ def _refusals(spec: ProtonSpec, template: ProtonTemplate) -> int:
     return sum(len(schema.validate(schema.with_defaults(dict(x)))) for x in inputs if isinstance(x, Mapping))
 
 
-def import_proton(root: Path, registry: Registry) -> ImportResult:
-    templates, specs, errors = discover(root)
-    matches = [match_template(t, registry) for t in templates]
-    by_template = {m.proton.folder: m for m in matches}
-    result = ImportResult(templates=templates, matches=matches, specs=specs, errors=errors,
-                          fragment={"environments": [], "services": []})
-    owners = {s.file: _owner(s, templates) for s in specs}
-    env_specs = [s for s in specs if s.kind == "environment"]
-    svc_specs = [s for s in specs if s.kind == "service"]
-    used_names = _environment_names(svc_specs, owners)
-    for spec in env_specs:
-        owner = owners[spec.file]
-        match = by_template.get(owner.folder) if owner else None
-        shown = _rel(spec.file, root)
-        if owner is None or match is None or match.keel is None:
-            result.unmapped.append(f"{shown}: no Keel environment template matches "
-                                   f"{owner.label if owner else 'its (unknown) Proton template'}")
-            continue
-        names = used_names.get(owner.name) or [_slug(owner.name)]
-        for name in names:
-            entry = {"name": name, "template": f"{match.keel.name}:{match.keel.version.major}",
-                     "spec": dict(spec.doc.get("spec") or {})}
-            problems = _problems(root, {"environments": [entry]}, registry)
-            if problems:
-                result.unmapped.append(f"{shown} as environment {name} ({match.keel.label}): "
-                                       + "; ".join(problems))
-                continue
-            result.fragment["environments"].append(entry)
-            result.sources[("environments", name)] = spec.file
-            result.mapped.append(f"{shown} -> environment {name} ({entry['template']})")
-    for spec in svc_specs:
-        _service(spec, owners[spec.file], by_template, result, root, registry)
-    return result
-
-
-def _environment_names(svc_specs: Sequence[ProtonSpec],
-                       owners: Mapping[Path, ProtonTemplate | None]) -> dict[str, list[str]]:
-    """Proton environment names come from the service specs' instances: template name -> env names."""
-    names: dict[str, list[str]] = {}
-    for spec in svc_specs:
-        owner = owners[spec.file]
-        if owner is None:
-            continue
-        for inst in spec.doc.get("instances") or []:
-            env = str(inst.get("environment", "")) if isinstance(inst, Mapping) else ""
-            for env_template, _ in owner.compatible_environments[:1]:
-                if env and env not in names.setdefault(env_template, []):
-                    names[env_template].append(env)
-    return names
-
-
-def _service(spec: ProtonSpec, owner: ProtonTemplate | None, by_template: Mapping[Path, Match],
-             result: ImportResult, root: Path, registry: Registry) -> None:
-    shown = _rel(spec.file, root)
-    match = by_template.get(owner.folder) if owner else None
-    if owner is None or match is None or match.keel is None:
-        result.unmapped.append(f"{shown}: no Keel service template matches "
-                               f"{owner.label if owner else 'its (unknown) Proton template'}")
-        return
-    keel = match.keel
-    envs = {e["name"]: e for e in result.fragment["environments"]}
-    instances = []
-    for inst in spec.doc.get("instances") or []:
-        env = str(inst.get("environment"))
-        if env not in envs:
-            result.unmapped.append(f"{shown}: instance {inst.get('name')}: environment {env} was not mapped")
-            continue
-        instances.append({k: v for k, v in inst.items() if k in ("name", "environment", "spec")})
-    if not instances:
-        result.unmapped.append(f"{shown}: no instance of {owner.label} could be placed in a mapped environment")
-        return
-    entry: dict[str, Any] = {"name": _slug(owner.name), "template": f"{keel.name}:{keel.version.major}"}
-    if spec.doc.get("pipeline") and keel.pipeline_schema is not None:
-        entry["pipeline"] = dict(spec.doc["pipeline"])
-    elif spec.doc.get("pipeline"):
-        result.unmapped.append(f"{shown}: pipeline inputs dropped ({keel.label} takes none; Keel's delivery is "
-                               "configured per service template)")
-    entry["instances"] = instances
-    used = [envs[i["environment"]] for i in instances]
-    problems = _problems(root, {"environments": used, "services": [entry]}, registry)
-    if problems:
-        result.unmapped.append(f"{shown} as service {entry['name']} ({keel.label}): " + "; ".join(problems))
-        return
-    result.fragment["services"].append(entry)
-    result.sources[("services", entry["name"])] = spec.file
-    result.mapped.append(f"{shown} -> service {entry['name']} ({entry['template']}, "
-                         f"{len(instances)} instance(s))")
-
-
-def _problems(root: Path, doc: Mapping[str, Any], registry: Registry) -> list[str]:
-    """Validate a fragment in memory, exactly as `keel validate` would."""
-    virtual = (root / "keel-import-check.yaml").resolve()
+def _problems(virtual: Path, doc: Mapping[str, Any], registry: Registry) -> list[str]:
+    """Validate a platform in memory, exactly as `keel validate` would, as the file `virtual`."""
     try:
         load_platform(virtual, registry=registry, texts={virtual: dump_yaml(doc)})
     except SpecError as exc:
         return [f"{p.path}: {p.message}" + (f" (expected {p.expected})" if p.expected else "")
                 for p in exc.problems]
+    return []
+
+
+def validate_written(out: Path, text: str, registry: Registry) -> list[str]:
+    """The platform as it will be written, validated at its final place (relative paths resolve there)."""
+    target = out.resolve()
+    try:
+        load_platform(target, registry=registry, texts={target: text})
+    except SpecError as exc:
+        return [p.render() for p in exc.problems]
     return []
 
 
@@ -286,49 +540,87 @@ def dump_yaml(doc: object) -> str:
     return out.getvalue()
 
 
-def render_fragment(result: ImportResult, root: Path) -> str:
-    lines = [f"# Written by `keel import-proton {root}`: the Proton specs Keel can map.",
-             "# Review it, add region/availability_zones/account, then merge it into platform.yaml."]
+# --- output --------------------------------------------------------------------------------------------
+def render_platform(result: ImportResult, root: Path) -> str:
+    lines = [f"# Written by `keel import-proton {root}`: the Proton specs that map onto Keel's templates.",
+             "# Review region, availability_zones and account (Proton specs record none) before deploying.",
+             "# What was not mapped, and why: the import report."]
     for section in ("environments", "services"):
-        entries = result.fragment.get(section) or []
+        entries = result.platform.get(section) or []
         if not entries:
             continue
         lines.append(f"{section}:")
         for entry in entries:
             lines.append(f"  # from {_rel(result.sources[(section, entry['name'])], root)}")
-            body = dump_yaml([entry]).rstrip("\n").splitlines()
-            lines += [f"  {line}" for line in body]
+            lines += [f"  {line}" for line in dump_yaml([entry]).rstrip("\n").splitlines()]
     return "\n".join(lines) + "\n"
 
 
-def render_report(result: ImportResult, root: Path) -> str:
-    from keel.report import render_table
+def render_fragment(result: ImportResult, root: Path) -> str:
+    """Kept for callers of the fragment API: the platform is the fragment."""
+    return render_platform(result, root)
 
-    rows = []
-    for m in result.matches:
-        rows.append([m.proton.label, m.proton.kind, _rel(m.proton.folder, root),
-                     m.keel.label if m.keel else "-", m.status,
-                     f"{len(m.shared)}/{len(m.shared) + len(m.proton_only)}"])
-    lines = [render_table(["proton template", "kind", "folder", "keel template", "match", "inputs shared"], rows)]
-    for m in result.matches:
-        if m.keel is None or not (m.changes or m.proton_only):
-            continue
-        lines.append(f"\n{m.proton.label} -> {m.keel.label}:")
-        lines += [f"  {c.render()}" for c in m.changes if c.breaking]
-        added = [c.path for c in m.changes if c.kind == "added"]
-        if added:
-            lines.append(f"  Keel adds {len(added)} optional input(s): " + ", ".join(added))
-    lines.append("")
+
+def render_report(result: ImportResult, root: Path) -> str:
+    from keel.terminal import render_table
+
+    rows = [[m.proton.label, m.proton.kind, m.family.name if m.family else "-", m.ref if m.keel else "-", m.status]
+            for m in result.matches]
+    lines = [render_table(["proton template", "kind", "offers", "keel template", "match"], rows), ""]
     lines += [f"mapped: {x}" for x in result.mapped]
-    lines += [f"not mapped: {x}" for x in result.unmapped]
-    lines += [f"unreadable: {x}" for x in result.errors]
+    written, read = result.spec_count
+    lines.append(f"{written} of {read} spec file(s) are in the platform (the others: stderr); "
+                 f"{len(result.jinja_files)} Jinja CloudFormation file(s) read as Proton template infrastructure.")
     return "\n".join(lines)
+
+
+def render_suggestions(result: ImportResult) -> str:
+    """Per Proton template: the Keel-native template that offers the same, and the input mapping."""
+    out = []
+    for m in result.matches:
+        if m.keel is None:
+            out.append(f"{m.proton.label} ({m.proton.kind}): no Keel-native equivalent: {m.reason}")
+            continue
+        out.append(f"{m.proton.label} ({m.family.name if m.family else ''}) -> {m.ref}"
+                   f" [{m.status}]: `template: {m.ref}`")
+        for i in m.inputs:
+            arrow = f"{i.section}.{i.keel}" if i.keel else "(none)"
+            note = f"  # {i.note}" if i.note and i.note != "renamed" else ""
+            out.append(f"  {i.section}.{i.proton} -> {arrow}{note}")
+        for note in m.family.notes if m.family else ():
+            out.append(f"  note: {note}")
+    return "\n".join(out)
+
+
+def render_markdown(result: ImportResult, root: Path) -> str:
+    written, read = result.spec_count
+    lines = [f"# keel import-proton {root}", "",
+             f"{written} of {read} Proton spec file(s) are in the written platform.", "",
+             "## Templates", "", "| Proton template | kind | offers | Keel template | match |", "|---|---|---|---|---|"]
+    for m in result.matches:
+        lines.append(f"| {m.proton.label} | {m.proton.kind} | {m.family.name if m.family else '-'} | "
+                     f"{m.ref if m.keel else '-'} | {m.status if m.keel else m.reason} |")
+    lines += ["", "## Specs", "", "| spec | as | Keel template | result |", "|---|---|---|---|"]
+    for o in result.outcomes:
+        lines.append(f"| {o.spec} | {o.what} | {o.target} | {'mapped' if o.mapped else 'not mapped'} |")
+    for o in result.outcomes:
+        if o.reasons or o.notes:
+            lines += ["", f"### {o.spec} ({o.what})", ""]
+            lines += [f"- not mapped: {_md(r)}" for r in o.reasons]
+            lines += [f"- {_md(n)}" for n in o.notes]
+    if result.errors:
+        lines += ["", "## Unreadable files", ""] + [f"- {_md(e)}" for e in result.errors]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     slug = slug if slug and slug[0].isalpha() else f"t-{slug}"
-    return slug[:40] if _NAME.match(slug[:40]) else "imported"
+    return slug[:40].rstrip("-") if _NAME.match(slug[:40].rstrip("-")) else "imported"
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -336,3 +628,7 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+__all__ = ["ImportResult", "Match", "TemplateRef", "dump_yaml", "import_proton", "render_markdown",
+           "render_platform", "render_report", "render_suggestions", "validate_written"]

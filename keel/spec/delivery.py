@@ -87,19 +87,26 @@ def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
             problems.add(file, f"{where}.service", f"unknown service \"{entry['service']}\"", entry["service"],
                          "one of: " + (", ".join(by_name) or "no services are defined"))
             continue
-        missing = [f for f in CONTAINER_PIPELINE_INPUTS if not hasattr(service.pipeline, f)]
+        packaged = getattr(service.pipeline, "packaging_command", None)
+        if hasattr(service.pipeline, "packaging_command") and not packaged:
+            problems.add(file, f"{where}.service",
+                         f"service \"{service.name}\" ({service.template.label}) sets no pipeline.packaging_command, "
+                         "so its pipeline would have nothing to deploy", entry["service"],
+                         "pipeline.packaging_command (it writes function.zip in code_dir)")
+            continue
+        missing = [] if packaged else [f for f in CONTAINER_PIPELINE_INPUTS if not hasattr(service.pipeline, f)]
         if missing:
             problems.add(file, f"{where}.service",
                          f"service \"{service.name}\" ({service.template.label}) has no container pipeline inputs",
                          entry["service"], "a service template whose pipeline inputs include "
                          + " and ".join(CONTAINER_PIPELINE_INPUTS))
             continue
-        if "image" not in service.template.input_schema.properties():
+        if not packaged and "image" not in service.template.input_schema.properties():
             problems.add(file, f"{where}.service",
                          f"{service.template.label} takes no image input, so the image this pipeline builds "
                          "could never run", entry["service"], "a container service template (with an image input)")
             continue
-        own_repo = [i.name for i in service.instances
+        own_repo = [] if packaged else [i.name for i in service.instances
                     if getattr(getattr(i.inputs, "ecr_repository", None), "enabled", False)]
         if own_repo:
             problems.add(file, f"{where}.service",

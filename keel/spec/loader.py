@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -9,7 +10,15 @@ from typing import Any, cast
 
 from jsonschema import Draft7Validator
 
-from keel.contract.naming import SHARED
+from keel.contract.naming import (
+    KEEL_NAME_MAX,
+    KEEL_NAME_PATTERN,
+    PROTON_NAME_MAX,
+    PROTON_NAME_PATTERN,
+    SHARED,
+    keel_name,
+    stack_name,
+)
 from keel.contract.offers import Claim, EnvironmentInputs
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
@@ -24,6 +33,9 @@ from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "maxLength": 40}
+# Environment and instance names follow Proton's rule (its specs name them: `Beta`, `prod_eu`); Keel derives
+# stack and resource names from their lowercase form (keel.contract.naming.keel_name), checked for collisions.
+_PROTON_NAME = {"type": "string", "pattern": PROTON_NAME_PATTERN, "maxLength": PROTON_NAME_MAX}
 _TAGS = {
     "type": "object",
     "propertyNames": {"pattern": "^(?!aws:)[A-Za-z0-9 _.:/=+@-]{1,128}$"},
@@ -34,7 +46,7 @@ _TAGS = {
 _STACK_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9-]{0,127}$"}
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
-    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"},
+    "properties": {"name": _PROTON_NAME, "environment": {"type": "string"}, "spec": {"type": "object"},
                    "stack_name": _STACK_NAME},
 }
 PLATFORM_SCHEMA: Mapping[str, Any] = {
@@ -47,7 +59,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
         "environments": {"type": "array", "minItems": 1, "items": {
             "type": "object", "additionalProperties": False, "required": ["name", "template"],
             "properties": {
-                "name": _NAME,
+                "name": _PROTON_NAME,
                 "description": {"type": "string"},
                 "template": {"type": "string"},
                 "account": {"type": "string", "pattern": "^[0-9]{12}$"},
@@ -260,7 +272,7 @@ class _Loader:
             env = self._environment(raw, where)
             if env is not None:
                 environments.append(env)
-        self._unique([(e.name, "") for e in environments], "environments", "environment")
+        self._unique_environments(doc)
         by_name = {e.name: e for e in environments}
         declared_envs = [str(e.get("name")) for e in _list(doc.get("environments")) if isinstance(e, Mapping)]
 
@@ -285,7 +297,7 @@ class _Loader:
         if isinstance(doc.get("delivery"), Mapping) and not any(p.startswith("delivery") for p in bad):
             delivery = parse_delivery(doc["delivery"], file=self.file, problems=self.problems,
                                       environments=environments, services=services,
-                                      declared_environments=declared_envs)
+                                      declared_environments=[keel_name(e) for e in declared_envs])
         self.problems.raise_if_any()
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
                              environments=tuple(environments), services=tuple(services), delivery=delivery,
@@ -348,6 +360,37 @@ class _Loader:
                                   f"each {what} name once")
             seen.add(name)
 
+    def _unique_environments(self, doc: Mapping[str, Any]) -> None:
+        """One environment per Keel name: `Beta` and `beta` (or `prod_eu` and `prod-eu`) would share a stack."""
+        first: dict[str, str] = {}
+        for raw in _list(doc.get("environments")):
+            name = raw.get("name") if isinstance(raw, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            key = keel_name(name)
+            if key not in first:
+                first[key] = name
+            elif first[key] == name:
+                self.problems.add(self.file, f"environments[{name}].name", "duplicate environment name", name,
+                                  "each environment name once")
+            else:
+                self.problems.add(self.file, f"environments[{name}].name",
+                                  f"gives the same stack name \"{stack_name(key)}\" as environment \"{first[key]}\"",
+                                  name, "names that differ in more than case, _ and -")
+
+    def _keel_name(self, name: str, file: str, path: str) -> str | None:
+        """The Keel form of a (Proton-valid) name, or None with a located problem when it cannot name stacks."""
+        key = keel_name(name)
+        if len(key) > KEEL_NAME_MAX:
+            self.problems.add(file, path, f"is too long for Keel's stack and resource names ({len(key)} characters "
+                              f"as \"{key}\")", name, f"at most {KEEL_NAME_MAX} characters")
+            return None
+        if not re.match(KEEL_NAME_PATTERN, key):
+            self.problems.add(file, path, "gives no usable stack name (nothing but - and _)", name,
+                              "a letter or digit")
+            return None
+        return key
+
     def _stack_names(self, environments: Sequence[Environment], services: Sequence[Service]) -> None:
         owners: dict[str, str] = {}
         entries = [(e.stack_name, f"environments[{e.name}]") for e in environments]
@@ -363,6 +406,7 @@ class _Loader:
     # -- environments -------------------------------------------------------------------------
     def _environment(self, raw: Mapping[str, Any], where: str) -> Environment | None:
         resolved = self._template(raw["template"], "environment", self.file, f"{where}.template")
+        name = self._keel_name(raw["name"], self.file, f"{where}.name")
         region = raw.get("region")
         azs = tuple(raw.get("availability_zones") or ())
         ok = True
@@ -386,7 +430,7 @@ class _Loader:
         ref, template = resolved
         spec, file, prefix = source
         inputs = self._inputs(template.input_schema, spec, file, prefix, template.inputs_type())
-        if inputs is None or not ok:
+        if inputs is None or not ok or name is None:
             return None
         rendered = None
         if template.proton is not None:
@@ -397,7 +441,7 @@ class _Loader:
                 return None
         env = Environment(
             # An environment template's inputs class answers offers() (a registry test holds every one to it).
-            name=raw["name"], template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
+            name=name, template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file,
             pinned_stack_name=raw.get("stack_name"), rendered=rendered)
@@ -458,17 +502,23 @@ class _Loader:
         ref, template = resolved
         pipeline = self._pipeline(template, pipeline_raw, file, join_path(prefix, "pipeline"))
         instances: list[ServiceInstance] = []
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
+        declared_keys = {keel_name(d) for d in declared}
         for n, inst in enumerate(instances_raw):
             ipath = join_path(prefix, "instances", n)
-            name = inst["name"]
-            if name in seen:
+            name = self._keel_name(inst["name"], file, f"{ipath}.name")
+            if name is None:
+                continue
+            if name in seen and seen[name] == inst["name"]:
                 self.problems.add(file, f"{ipath}.name", "duplicate instance name", name,
                                   "each instance name once per service")
-            seen.add(name)
-            env = envs.get(inst["environment"])
+            elif name in seen:
+                self.problems.add(file, f"{ipath}.name", f"gives the same stack name as instance \"{seen[name]}\"",
+                                  inst["name"], "names that differ in more than case, _ and -")
+            seen.setdefault(name, inst["name"])
+            env = envs.get(keel_name(str(inst["environment"])))
             if env is None:
-                if inst["environment"] not in declared:
+                if keel_name(str(inst["environment"])) not in declared_keys:
                     self.problems.add(file, f"{ipath}.environment", f"unknown environment \"{inst['environment']}\"",
                                       MISSING, "one of: " + ", ".join(declared))
                 # Its own inputs are still judged: a wrong environment must not hide a wrong port.

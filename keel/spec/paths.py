@@ -1,6 +1,6 @@
 """Every path a spec names stays inside the platform's project: the git repository that holds the platform
 file, or the platform file's folder when it is in none. A spec from someone else must not make Keel read (or
-bundle) `/etc/...`, `~/.aws/...` or a file a symlink leads to outside the project."""
+package) `/etc/...`, `~/.aws/...` or a file a symlink leads to outside the project."""
 
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
-"""Delivery stacks: the platform's self-mutating deploy pipeline, and one pipeline per container service."""
+"""Delivery stacks: the platform's self-mutating deploy pipeline, and one pipeline per container or Lambda
+service."""
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import aws_cdk as cdk
@@ -16,6 +20,7 @@ from keel.constructs.delivery import (
     ArtifactStore,
     ContainerServicePipeline,
     DeployTarget,
+    LambdaServicePipeline,
     acknowledge,
     acknowledge_pipeline_grants,
 )
@@ -29,6 +34,15 @@ PIPELINE_STACK = stack_name("delivery", "pipeline")
 
 def service_pipeline_stack_name(service: str) -> str:
     return stack_name(service, "pipeline")
+
+
+@runtime_checkable
+class PackagePipelineInputs(Protocol):
+    """What a Lambda service pipeline packages: the function's code_dir and Proton's two commands."""
+
+    code_dir: str
+    unit_test_command: str | None
+    packaging_command: str | None
 
 
 @runtime_checkable
@@ -114,6 +128,17 @@ class ServicePipelineStack(KeelStack):
                          env=env)
         assert delivery.source is not None  # the loader requires it with any pipeline
         pipeline = service.pipeline
+        if isinstance(pipeline, PackagePipelineInputs) and pipeline.packaging_command:
+            self.service_pipeline: ContainerServicePipeline | LambdaServicePipeline = LambdaServicePipeline(
+                self, "Pipeline", service=service.name, connection_arn=spec.source.connection_arn,
+                repository=spec.source.repository, branch=spec.source.branch,
+                platform_connection_arn=delivery.source.connection_arn,
+                platform_repository=delivery.source.repository, platform_branch=delivery.source.branch,
+                platform_file=model.source, code_dir=pipeline.code_dir,
+                code_folder=_checkout_path(service.source, pipeline.code_dir),
+                unit_test_command=pipeline.unit_test_command, packaging_command=pipeline.packaging_command,
+                targets=deploy_targets(model, service, spec), store=ArtifactStore(self, "Artifacts"))
+            return
         if not isinstance(pipeline, ImagePipelineInputs):  # the loader accepts pipelines of image-building templates
             raise TypeError(f"service {service.name}: a service pipeline needs pipeline inputs naming a service_dir, "
                             "a dockerfile and a unit_test_command")
@@ -126,6 +151,15 @@ class ServicePipelineStack(KeelStack):
             platform_file=model.source, service_dir=pipeline.service_dir or ".",
             dockerfile=pipeline.dockerfile, unit_test_command=pipeline.unit_test_command,
             targets=deploy_targets(model, service, spec), store=store)
+
+
+def _checkout_path(declared_in: str, relative: str) -> str:
+    """code_dir as a path in the platform checkout the deploy step runs in (synth runs at its root), never
+    this machine's absolute path."""
+    path = Path(declared_in).parent / relative
+    if path.is_absolute():
+        path = Path(os.path.relpath(path, Path.cwd()))
+    return posixpath.normpath(path.as_posix())
 
 
 def deploy_targets(model: PlatformModel, service: Service, spec: ServicePipeline) -> Sequence[DeployTarget]:

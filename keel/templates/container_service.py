@@ -130,7 +130,8 @@ def is_public(inputs: FargateInputs) -> bool:
 def fargate_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: FargateServiceInputs, *,
                     container_image: ecs.ContainerImage, port: int | None = None,
                     variables: Mapping[str, str] | None = None, discovery: str = "none",
-                    health_check_grace: Duration | None = None) -> FargateContainerService:
+                    health_check_grace: Duration | None = None,
+                    discovery_as: str | None = None) -> FargateContainerService:
     """The rolling Fargate service of a template's inputs, in the environment's cluster and namespace."""
     env = ctx.environment
     return FargateContainerService(
@@ -138,27 +139,29 @@ def fargate_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: Far
                                         variables=variables),
         cluster=env.cluster, vpc=env.vpc, deployment=deployment(inputs), public=is_public(inputs),
         log_retention=RETENTION[inputs.log_retention_days], removal_policy=env.removal_policy,
-        discovery=service_discovery(ctx, discovery, port),
+        discovery=service_discovery(ctx, discovery, port, discovery_as),
         health_check_grace=health_check_grace,
         security_group_description=f"Keel {env.name}: tasks of {ctx.family}")
 
 
-def service_discovery(ctx: ServiceContext, discovery: str, port: int | None) -> ServiceDiscoveryProps | None:
-    """The spec's `discovery` (service-connect, cloud-map or none) in the environment's namespace."""
+def service_discovery(ctx: ServiceContext, discovery: str, port: int | None,
+                      name: str | None = None) -> ServiceDiscoveryProps | None:
+    """The spec's `discovery` (service-connect, cloud-map or none) in the environment's namespace, under
+    `name` (a 1.1 spec's service_discovery_name) or the service's name."""
     namespace = ctx.environment.namespace
     if discovery == "service-connect":
-        return ServiceDiscoveryProps(mode="service-connect", namespace=namespace, name=ctx.name, port=port)
+        return ServiceDiscoveryProps(mode="service-connect", namespace=namespace, name=name or ctx.name, port=port)
     if discovery == "cloud-map":
-        return ServiceDiscoveryProps(mode="cloud-map", namespace=namespace, name=ctx.name, port=port)
+        return ServiceDiscoveryProps(mode="cloud-map", namespace=namespace, name=name or ctx.name, port=port)
     return None
 
 
-def discovery_name(ctx: ServiceContext, discovery: str, port: int) -> dict[str, str]:
+def discovery_name(ctx: ServiceContext, discovery: str, port: int, name: str | None = None) -> dict[str, str]:
     """How callers in the environment reach the service, as published."""
     if discovery == "service-connect":
-        return {"discovery-name": f"{ctx.name}:{port}"}
+        return {"discovery-name": f"{name or ctx.name}:{port}"}
     if discovery == "cloud-map":
-        return {"discovery-name": f"{ctx.name}.{ctx.environment.namespace.namespace_name}:{port}"}
+        return {"discovery-name": f"{name or ctx.name}.{ctx.environment.namespace.namespace_name}:{port}"}
     return {}
 
 

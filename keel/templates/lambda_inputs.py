@@ -34,6 +34,16 @@ class LambdaPipelineInputs:
     code_dir: str
 
 
+@dataclass(frozen=True)
+class LambdaPackagingPipelineInputs(LambdaPipelineInputs):
+    """lambda-api-svc 1.2, scheduled-lambda-svc 1.1, event-worker-svc 1.1: Proton's pipeline steps. The
+    service's pipeline runs them in code_dir and deploys the function.zip the packaging command writes."""
+
+    # packaging (issue 15)
+    unit_test_command: str | None
+    packaging_command: str | None
+
+
 def check_code(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
                root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
     """`code_dir` (relative to the declaring file, inside the project `root`) exists and holds the

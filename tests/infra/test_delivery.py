@@ -43,6 +43,11 @@ def service_pipeline(assembly: tuple[Path, dict[str, StackTemplate]]) -> Templat
     return Template.from_json(assembly[1]["keel-checkout-pipeline"].template)
 
 
+@pytest.fixture(scope="module")
+def lambda_pipeline(assembly: tuple[Path, dict[str, StackTemplate]]) -> Template:
+    return Template.from_json(assembly[1]["keel-reports-pipeline"].template)
+
+
 def _stages(template: Template) -> list[dict[str, Any]]:
     (pipe,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
     return pipe["Properties"]["Stages"]  # type: ignore[no-any-return]
@@ -50,8 +55,9 @@ def _stages(template: Template) -> list[dict[str, Any]]:
 
 def test_environments_are_deployed_by_stages_of_the_pipeline(assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
     assert sorted(assembly[1]) == sorted([
-        "keel-delivery-pipeline", "keel-checkout-pipeline", "dev/keel-dev", "dev/keel-checkout-checkout-dev",
-        "staging/keel-staging", "prod/keel-prod", "prod/keel-checkout-checkout-prod"])
+        "keel-delivery-pipeline", "keel-checkout-pipeline", "keel-reports-pipeline", "dev/keel-dev",
+        "dev/keel-checkout-checkout-dev", "dev/keel-reports-reports-dev", "staging/keel-staging", "prod/keel-prod",
+        "prod/keel-checkout-checkout-prod"])
 
 
 def test_pipeline_stages_follow_the_spec_order(pipeline: Template) -> None:
@@ -165,3 +171,32 @@ def test_cfn_lint_finds_nothing(assembly: tuple[Path, dict[str, StackTemplate]])
 
 def test_service_pipeline_matches_snapshot(assembly: tuple[Path, dict[str, StackTemplate]], snapshot) -> None:  # type: ignore[no-untyped-def]
     assert mask_hashes(assembly[1]["keel-checkout-pipeline"].template) == snapshot
+
+
+def _build_commands(template: Template, description: str) -> dict[str, Any]:
+    (project,) = [p for p in template.find_resources("AWS::CodeBuild::Project").values()
+                  if p["Properties"]["Description"].endswith(description)]
+    return json.loads(project["Properties"]["Source"]["BuildSpec"])  # type: ignore[no-any-return]
+
+
+def test_lambda_service_pipeline_runs_the_unit_tests_then_the_packaging_command(lambda_pipeline: Template) -> None:
+    spec = _build_commands(lambda_pipeline, "unit tests and packaging of the function")
+    assert spec["phases"]["build"]["commands"][:3] == [
+        'cd "$CODE_DIR"', 'bash -c "$UNIT_TEST_COMMAND"', 'bash -c "$PACKAGING_COMMAND"']
+    assert spec["artifacts"] == {"files": ["../../../lambda_src/scheduled_job/function.zip"], "discard-paths": "yes"}
+    (project,) = [p for p in lambda_pipeline.find_resources("AWS::CodeBuild::Project").values()
+                  if "packaging" in p["Properties"]["Description"]]
+    variables = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert variables == {"CODE_DIR": "../../../lambda_src/scheduled_job",
+                         "UNIT_TEST_COMMAND": "python -m pytest -q tests",
+                         "PACKAGING_COMMAND": "zip -qr function.zip ."}
+    assert not project["Properties"]["Environment"].get("PrivilegedMode")  # no Docker: nothing to build an image of
+
+
+def test_lambda_service_pipeline_deploys_the_package_in_place_of_the_code_folder(lambda_pipeline: Template) -> None:
+    commands_run = _build_commands(lambda_pipeline, "instance stacks with its package")["phases"]["build"]["commands"]
+    assert commands_run[0] == 'export PACKAGE="$CODEBUILD_SRC_DIR_Package/function.zip"'
+    assert commands_run[2:4] == ['rm -rf "lambda_src/scheduled_job" && mkdir -p "lambda_src/scheduled_job"',
+                                 'unzip -q "$PACKAGE" -d "lambda_src/scheduled_job"']
+    deploy = next(a for s in _stages(lambda_pipeline) if s["Name"] == "Deploy-dev" for a in s["Actions"])
+    assert [i["Name"] for i in deploy["InputArtifacts"]] == ["Platform", "Package"]

@@ -99,7 +99,7 @@ def test_templates_list_and_show_use_the_registry_option(capsys: pytest.CaptureF
     assert capsys.readouterr().out.startswith("web-svc@1.0 (service)")
 
 
-VERBS = ["validate", "templates", "report", "outdated", "upgrade", "bundle", "import-proton", "import-copilot", "docs",
+VERBS = ["validate", "templates", "report", "outdated", "upgrade", "import-proton", "import-copilot", "docs",
          "diff", "status", "logs", "exec", "secret", "param", "history", "diagram"]
 
 
@@ -119,7 +119,7 @@ def test_top_level_help_lists_every_verb_and_the_exit_codes(capsys: pytest.Captu
     assert "exit codes: 0 done; 1 a check found something" in out
 
 
-def test_bundle_runs_jsii_on_the_projects_node_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cdk_verbs_run_jsii_on_the_projects_node_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
     from keel.cdk_context import project_node_first
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")

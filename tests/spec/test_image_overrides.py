@@ -31,7 +31,7 @@ services:
     template: backend-fargate-svc:1
     instances: [{name: ledger-dev, environment: dev, spec: {ecr_repository: {enabled: true}}}]
   - name: cron
-    template: scheduled-lambda-svc:1
+    template: scheduled-lambda-svc:1.0
     pipeline: {code_dir: CODE_DIR}
     instances: [{name: cron-lab, environment: lab}]
 """.replace("CODE_DIR", "scheduled_job")

@@ -1,5 +1,6 @@
-"""`keel import-proton` on a folder of Proton-format templates and specs written for these tests
-(tests/spec/fixtures/proton_folder); AWS's own samples: tests/conformance/test_proton_import_samples.py."""
+"""`keel import-proton` on Proton-format templates and specs written for these tests
+(tests/spec/fixtures/proton_import: names unlike AWS's samples, so only what the CloudFormation creates can
+match them); AWS's own samples: tests/conformance/test_proton_import_samples.py."""
 
 from __future__ import annotations
 
@@ -7,106 +8,162 @@ from pathlib import Path
 
 import pytest
 
-from keel.lifecycle.proton_import import ImportResult, import_proton, render_fragment
+from keel.lifecycle.proton_families import FAMILIES
+from keel.lifecycle.proton_import import ImportResult, _one_mapping, import_proton, render_platform
 from keel.spec import load_platform
-from keel.spec.registry import default_registry, load_registry
+from keel.spec.registry import default_registry
 from tests.spec.lifecycle_helpers import FIXTURES, keel
 
-FOLDER = FIXTURES / "proton_folder"
-PROTON_REGISTRY = FIXTURES / "proton_registry"  # Keel's vpc-env 1.1 + a Lambda worker fixture
+FOLDER = FIXTURES / "proton_import"
 
 
 @pytest.fixture(scope="module")
-def result() -> ImportResult:
-    return import_proton(FOLDER, load_registry(PROTON_REGISTRY))
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the platform goes, with the orders API's code_dir beside it (Keel packages code from there)."""
+    folder = tmp_path_factory.mktemp("imported")
+    (folder / "orders").mkdir()
+    (folder / "orders" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    return folder / "platform.yaml"
 
 
-def matches(result: ImportResult) -> dict[str, tuple[str, str]]:
-    return {m.proton.label: (m.keel.label if m.keel else "-", m.status) for m in result.matches}
+@pytest.fixture(scope="module")
+def result(out: Path) -> ImportResult:
+    return import_proton(FOLDER, default_registry(), region="eu-west-1", out=out)
 
 
-def test_every_proton_template_version_is_found_with_its_kind(result: ImportResult) -> None:
-    assert sorted((t.label, t.kind) for t in result.templates) == [
-        ("campus-net:1", "environment"), ("ingest-fn:1", "service"), ("lab-net:1", "environment"),
-        ("queue-env:1", "environment"), ("report-job:1", "service")]
+def outcome(result: ImportResult, spec: str):  # type: ignore[no-untyped-def]
+    return next(o for o in result.outcomes if o.spec == spec)
+
+
+def test_templates_are_recognised_by_what_their_cloudformation_creates(result: ImportResult) -> None:
+    assert {m.proton.label: (m.family.name if m.family else None, m.ref if m.keel else None)
+            for m in result.matches} == {
+        "campus-net:1": ("VPC network", "vpc-env:1.2"),
+        "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.2"),
+        "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", None),
+        "ledger-env:1": (None, None),
+        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.1"),
+        "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.2"),
+        "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.1")}
+
+
+def test_jinja_cloudformation_is_read_as_template_infrastructure_not_broken_yaml(result: ImportResult) -> None:
     assert result.errors == []
+    assert "environment-templates/campus-net/v1/infrastructure/cloudformation.yaml" in result.jinja_files
+    assert len(result.jinja_files) == 7
 
 
-def test_compatible_envs_files_are_read(result: ImportResult) -> None:
-    by_label = {t.label: t for t in result.templates}
-    assert by_label["ingest-fn:1"].compatible_environments == (("campus-net", 1),)
-    assert by_label["report-job:1"].compatible_environments == ()
-
-
-def test_each_proton_template_is_matched_by_shared_input_names(result: ImportResult) -> None:
-    assert matches(result) == {
-        "campus-net:1": ("vpc-env@1.1", "partial"), "lab-net:1": ("vpc-env@1.1", "partial"),
-        "queue-env:1": ("-", "no match"), "ingest-fn:1": ("worker-svc@1.0", "partial"),
-        "report-job:1": ("-", "no match")}
-
-
-def test_differing_inputs_are_named_with_what_differs(result: ImportResult) -> None:
-    campus = next(m for m in result.matches if m.proton.label == "campus-net:1")
-    breaking = {c.render() for c in campus.changes if c.breaking}
-    assert 'spec.vpc_cidr: new format "ipv4-cidr" [breaking]' in breaking
-    assert ('spec.private_subnet_one_cidr: default "10.80.0.0/20" removed: specs that omit it get different '
-            "resources [breaking]") in breaking
-    assert campus.proton_only == ("spec.campus_code",)
-    ingest = next(m for m in result.matches if m.proton.label == "ingest-fn:1")
-    assert 'spec.lambda_memory: type narrowed from "number" to "integer" [breaking]' in \
-        {c.render() for c in ingest.changes}
-    assert ingest.proton_only == ("spec.batch_window_seconds",)
-
-
-def test_specs_that_validate_are_mapped_with_proton_environment_names(result: ImportResult) -> None:
-    """Environment names come from the service specs' instances on the compatible environment template."""
+def test_environments_are_named_after_the_instances_that_run_in_them(result: ImportResult) -> None:
     assert result.mapped == [
-        "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1)",
-        "environment-templates/campus-net/spec/spec.yaml -> environment campus-annex-old (vpc-env:1)",
-        "service-templates/ingest-fn/spec/spec.yaml -> service ingest-fn (worker-svc:1, 2 instance(s))"]
+        "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.2)",
+        "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.2)",
+        "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.2)",
+        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.1)"]
+    assert result.spec_count == (4, 7)
 
 
-def test_specs_that_do_not_fit_say_why(result: ImportResult) -> None:
-    reasons = "\n".join(result.unmapped)
-    assert ("environment-templates/lab-net/spec/spec.yaml as environment lab-net (vpc-env@1.1): "
-            "environments[lab-net].spec.rack_count: unknown input") in reasons
-    assert "service-templates/report-job/spec/spec.yaml: no Keel service template matches report-job:1" \
-        in result.unmapped
+def test_inputs_are_renamed_and_translated_and_proton_defaults_kept(result: ImportResult) -> None:
+    (orders,) = [s for s in result.platform["services"] if s["name"] == "orders-api"]
+    assert orders["instances"][0]["spec"] == {"lambda_memory": 512, "lambda_handler": "app.handler",
+                                              "lambda_runtime": "python3.12", "vpc": "private"}
+    assert orders["pipeline"] == {"code_dir": "orders", "unit_test_command": "pytest -q tests",
+                                  "packaging_command": "zip -r function.zip ."}
+    notes = outcome(result, "service-templates/orders-api/spec/spec.yaml").notes
+    assert "instances[orders-hq].spec.subnet_type -> spec.vpc" in notes
+    assert any(n.startswith("instances[orders-hq].spec.lambda_runtime: python3.8 -> python3.12") for n in notes)
 
 
-def test_the_fragment_is_a_valid_platform(result: ImportResult, tmp_path: Path) -> None:
-    fragment = tmp_path / "platform.yaml"
-    fragment.write_text(render_fragment(result, FOLDER))
-    model = load_platform(fragment, registry=load_registry(PROTON_REGISTRY))
-    assert [e.name for e in model.environments] == ["campus-hq", "campus-annex-old"]
-    assert [(i.service, i.name, i.environment) for i in model.instances] == [
-        ("ingest-fn", "ingest-hq", "campus-hq"), ("ingest-fn", "ingest-annex", "campus-annex-old")]
-    assert model.service("ingest-fn").pipeline.packaging_command == "zip -r ingest.zip src"
+def test_an_environment_gets_what_its_services_need(result: ImportResult) -> None:
+    (beta,) = [e for e in result.platform["environments"] if e["name"] == "Beta"]
+    assert beta["spec"]["load_balancer"] == {"enabled": True}
 
 
-def test_the_fragment_keeps_the_proton_spec_values_and_names_its_sources(result: ImportResult) -> None:
-    text = render_fragment(result, FOLDER)
-    assert "  # from environment-templates/campus-net/spec/spec.yaml\n  - name: campus-hq\n    template: vpc-env:1\n" \
-        "    spec:\n      vpc_cidr: 10.80.0.0/16\n      private_subnet_one_cidr: 10.80.0.0/20\n" in text
+def test_an_input_without_equivalent_is_named_with_why(result: ImportResult) -> None:
+    (reason,) = outcome(result, "service-templates/nightly-report/spec/spec.yaml").reasons
+    assert reason.startswith("instances[report-hq].spec.lambda_runtime: 'nodejs12.x' (the Proton template's "
+                             "default): no equivalent: nodejs12.x: Keel's Lambda templates run Python only")
+    campus = outcome(result, "environment-templates/campus-net/spec/spec.yaml").notes
+    assert any(n.startswith("spec.campus_code: 'hq' (the Proton template's default): left out") for n in campus)
 
 
-def test_keel_registry_maps_the_campus_network(tmp_path: Path) -> None:
-    result = import_proton(FOLDER, default_registry())
-    assert matches(result)["campus-net:1"] == ("vpc-env@1.2", "partial")
-    assert "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1)" in result.mapped
+def test_a_template_offering_nothing_keel_has_says_what_it_creates(result: ImportResult) -> None:
+    assert outcome(result, "environment-templates/ledger-env/spec/spec.yaml").reasons == [
+        "no Keel environment template offers what it creates (a DynamoDB table shared by the environment's services)"]
 
 
-def test_cli_writes_the_fragment_and_reports(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "fragment.yaml"
-    run = keel(capsys, "import-proton", str(FOLDER), "--registry", str(PROTON_REGISTRY), "--out", str(out))
+def test_ec2_capacity_waits_for_ecs_env_1_3(result: ImportResult) -> None:
+    assert outcome(result, "environment-templates/gpu-cluster/spec/spec.yaml").reasons == [
+        "ECS cluster on EC2 instances (Auto Scaling group capacity): needs ecs-env:1.3 (EC2 capacity "
+        "(ec2_capacity, issue 18)), which this registry does not have yet"]
+
+
+def test_ec2_capacity_inputs_map_by_name_onto_ec2_capacity_once_it_exists() -> None:
+    family = next(f for f in FAMILIES if f.minor_for.startswith("EC2 capacity"))
+    ours = {"ec2_capacity.desired_capacity", "ec2_capacity.max_size", "ec2_capacity.instance_types",
+            "ec2_capacity.ami_parameter"}
+    rules = {r.proton: r for r in family.rules}
+    assert {name: _one_mapping("spec", name, rules[name], ours, "ecs-env@1.3").keel for name in rules} == {
+        "DesiredCapacity": "ec2_capacity.desired_capacity", "MaxSize": "ec2_capacity.max_size",
+        "InstanceType": "ec2_capacity.instance_types", "ECSAMI": "ec2_capacity.ami_parameter",
+        "subnet_type": None}
+
+
+def test_the_written_platform_validates_with_protons_names(result: ImportResult, out: Path) -> None:
+    out.write_text(render_platform(result, FOLDER))
+    model = load_platform(out)
+    assert [(e.name, e.stack_name) for e in model.environments] == [("campus-hq", "keel-campus-hq"),
+                                                                     ("beta", "keel-beta")]
+    assert [(i.service, i.name, i.environment, i.stack_name) for i in model.instances] == [
+        ("orders-api", "orders-hq", "campus-hq", "keel-orders-api-orders-hq"),
+        ("storefront", "store-beta", "beta", "keel-storefront-store-beta")]
+    assert model.service("orders-api").pipeline.packaging_command == "zip -r function.zip ."
+
+
+def test_cli_writes_the_platform_and_the_report_and_lists_the_rest_on_stderr(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    target = tmp_path / "platform.yaml"
+    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
+    assert run.code == 1  # written, and some specs reported
+    assert run.out.rstrip().endswith(f"Wrote {target} (4 of 7 spec file(s); it passes `keel validate`) and "
+                                     f"{tmp_path / 'platform-import-report.md'}.")
+    assert "not mapped: environment-templates/ledger-env/spec/spec.yaml" in run.err
+    report = (tmp_path / "platform-import-report.md").read_text()
+    assert "4 of 7 Proton spec file(s) are in the written platform." in report
+    assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.1 " \
+           "| not mapped |" in report
+    assert keel(capsys, "validate", str(target), "--quiet").code == 0
+
+
+def test_nothing_is_written_when_a_relative_path_does_not_resolve_where_the_platform_goes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the orders code beside the output, that service is reported, and the rest still written."""
+    target = tmp_path / "platform.yaml"
+    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
+    assert run.code == 1
+    assert "service-templates/orders-api/spec/spec.yaml (service orders-api, lambda-api-svc:1.2): " \
+           "services[orders-api].pipeline.code_dir: is not a directory" in run.err
+    assert "orders-api" not in target.read_text()
+
+
+def test_without_region_a_shared_load_balancer_environment_is_reported_with_the_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(tmp_path / "p.yaml"))
+    assert "give the environments' region: keel import-proton --region REGION" in run.err
+
+
+def test_suggest_names_the_keel_template_and_the_input_mapping(capsys: pytest.CaptureFixture[str]) -> None:
+    run = keel(capsys, "import-proton", str(FOLDER), "--suggest")
     assert run.code == 0
-    assert run.out.splitlines()[0].split() == ["proton", "template", "kind", "folder", "keel", "template", "match",
-                                               "inputs", "shared"]
-    assert run.out.rstrip().endswith(f"Wrote {out} (3 spec(s) mapped).")
-    assert out.read_text().startswith(f"# Written by `keel import-proton {FOLDER}`")
+    lines = run.out.splitlines()
+    assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.2 [all inputs]: " \
+           "`template: lambda-api-svc:1.2`" in lines
+    assert "  spec.subnet_type -> spec.vpc" in lines
+    assert any(line.startswith("ledger-env:1 (environment): no Keel-native equivalent") for line in lines)
 
 
-def test_cli_exits_2_on_a_folder_without_proton_templates(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_exits_2_on_a_folder_without_proton_templates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = keel(capsys, "import-proton", str(tmp_path))
     assert (run.code, run.err.strip()) == (
         2, f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {tmp_path}")

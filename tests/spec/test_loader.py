@@ -185,10 +185,31 @@ def test_duplicate_environment_names(platform: Platform) -> None:
                      'environment name once)']
 
 
-def test_names_must_be_stack_safe(platform: Platform) -> None:
-    lines = platform.problems(DEV.replace("name: dev", "name: Dev_1"))
-    assert lines[0].startswith('platform.yaml:environments[Dev_1].name: does not match the required pattern '
-                               '(got "Dev_1"')
+def test_names_must_follow_protons_naming_rule(platform: Platform) -> None:
+    lines = platform.problems(DEV.replace("name: dev", "name: dev.1"))
+    assert lines[0].startswith('platform.yaml:environments[dev.1].name: does not match the required pattern '
+                               '(got "dev.1"')
+
+
+def test_proton_names_with_capitals_and_underscores_get_lowercase_stack_names(platform: Platform) -> None:
+    """Proton allows `Beta_EU` (its ResourceName: letters, digits, - and _); stacks and resources use `beta-eu`."""
+    model = platform.load(DEV.replace("name: dev", "name: Beta_EU"))
+    assert [(e.name, e.stack_name) for e in model.environments] == [("beta-eu", "keel-beta-eu")]
+
+
+def test_two_proton_names_with_one_stack_name_are_refused(platform: Platform) -> None:
+    lines = platform.problems(DEV.replace("name: dev", "name: Beta") + DEV.replace("environments:\n", "")
+                              .replace("name: dev", "name: beta"))
+    assert lines == ['platform.yaml:environments[beta].name: gives the same stack name "keel-beta" as environment '
+                     '"Beta" (got "beta", expected names that differ in more than case, _ and -)']
+
+
+def test_a_proton_name_too_long_for_keels_stack_names_says_so(platform: Platform) -> None:
+    long = "Env_" + "x" * 40
+    lines = platform.problems(DEV.replace("name: dev", f"name: {long}"))
+    assert lines == [f'platform.yaml:environments[{long}].name: is too long for Keel\'s stack and resource names '
+                     f'(44 characters as "{long.lower().replace("_", "-")}") (got "{long}", expected at most 40 '
+                     'characters)']
 
 
 def test_spec_and_spec_file_are_exclusive(platform: Platform) -> None:

@@ -30,8 +30,10 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     ctx = ServiceContext(service=service, instance=instance, environment=environment)
     port = int(inputs.port)
     container_image, outputs = image(scope, ctx, inputs)
+    # service discovery name (issue 15): 1.1 specs may name it; 1.0 and unset keep the service's name
+    discovery_as = getattr(inputs, "service_discovery_name", None)
     fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
-                              discovery=inputs.discovery)
+                              discovery=inputs.discovery, discovery_as=discovery_as)
     # Callers are in the VPC: other services (through their Service Connect proxies) and the NLB.
     fargate.security_group.add_ingress_rule(ctx.vpc_cidr, ec2.Port.tcp(port), "From callers in the environment's VPC")
     svc = fargate.service
@@ -52,4 +54,4 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         outputs |= {"private-link/service-name": endpoint_service.vpc_endpoint_service_name,
                     "private-link/load-balancer-dns-name": nlb.load_balancer.load_balancer_dns_name}
     finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
-    return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port))
+    return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port, discovery_as))

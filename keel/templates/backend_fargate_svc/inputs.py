@@ -41,3 +41,9 @@ def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
     if not inputs.private_link.enabled and inputs.private_link.allowed_principals:
         yield "private_link.allowed_principals", "are set but private_link.enabled is false (they would be " \
             "ignored)", list(inputs.private_link.allowed_principals), "private_link.enabled true, or no principals"
+
+
+@dataclass(frozen=True)
+class BackendInputsV11(BackendInputs):
+    # service discovery name (issue 15)
+    service_discovery_name: str | None

@@ -38,9 +38,12 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     ctx = ServiceContext(service=service, instance=instance, environment=environment)
     port = int(inputs.port)
     container_image, outputs = image(scope, ctx, inputs)
+    # service discovery name (issue 15): 1.1 specs may name it; 1.0 and unset keep the service's name
+    discovery_as = getattr(inputs, "service_discovery_name", None)
     fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
                               variables={"BACKEND_URL": inputs.backendurl}, discovery=inputs.discovery,
-                              health_check_grace=Duration.seconds(inputs.health_check_grace_seconds))
+                              health_check_grace=Duration.seconds(inputs.health_check_grace_seconds),
+                              discovery_as=discovery_as)
     svc, group = fargate.service, fargate.security_group
     scaling = scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                            target_cpu_percent=inputs.scaling.target_cpu_percent)
@@ -64,7 +67,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                           description=f"{ctx.family}: targets failing health checks")]
         outputs["url"] = f"tcp://{nlb.load_balancer.load_balancer_dns_name}:{port}"
     finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=alarms, environment=environment)
-    return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port))
+    return published(pipeline, fargate.discovery(), outputs, discovery_name(ctx, inputs.discovery, port, discovery_as))
 
 
 def _on_shared_load_balancer(scope: Construct, ctx: ServiceContext, inputs: LoadBalancedInputs,

@@ -104,3 +104,9 @@ def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem
     elif inputs.target_requests_per_task is not None:
         yield "target_requests_per_task", "needs loadbalancer_type application (a Network Load Balancer does not " \
             "count requests)", inputs.target_requests_per_task, "no target_requests_per_task"
+
+
+@dataclass(frozen=True)
+class LoadBalancedInputsV11(LoadBalancedInputs):
+    # service discovery name (issue 15)
+    service_discovery_name: str | None

@@ -1,0 +1,205 @@
+"""What each Proton template family offers, and the Keel-native template that offers the same (CDK-free).
+
+`keel import-proton` recognises a Proton template by what its CloudFormation creates (resource types, SAM
+event sources) and by its inputs, never by its folder name: a team's `orders-api` template built on a Lambda
+function behind API Gateway is the same family as AWS's `apigw-lambda-svc` sample. Each family names the
+Keel template that really offers the same service, and how each Proton input maps onto it: the same name, a
+new name (`DesiredCapacity` -> `ec2_capacity.desired_capacity`), a value translation, or no equivalent, with
+why. An input the table does not name maps to the Keel input of the same name when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: A translation of one Proton value: the Keel value and a note for the report, or Gap when none exists.
+Convert = Callable[[Any], tuple[Any, str | None]]
+
+
+class Gap(Exception):
+    """A Proton value with no Keel equivalent; the message says why."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a Proton template's infrastructure offers: its CloudFormation resource types, its SAM event
+    source types, and its input names (instance or environment, and pipeline)."""
+
+    resources: frozenset[str]
+    events: frozenset[str]  # SAM `Events: {X: {Type: SQS|Api|HttpApi|Schedule|...}}`
+    inputs: frozenset[str]
+    scheduled: bool  # an AWS::Events::Rule with a ScheduleExpression (or a SAM Schedule event)
+
+    def has(self, *types: str) -> bool:
+        return any(t in self.resources for t in types)
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """One Proton input. `keel`: candidate Keel input paths, the first the target schema has wins; empty
+    means there is no equivalent (`why` says so). `convert` translates values (raises Gap)."""
+
+    proton: str
+    keel: tuple[str, ...] = ()
+    why: str = ""
+    convert: Convert | None = None
+    #: whether relying on the Proton default (not setting the input) is still a gap (a default runtime that
+    #: Keel does not run); otherwise an unset input without equivalent is only a note
+    default_matters: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    kind: str  # environment | service
+    offers: Callable[[Capabilities], bool]
+    target: str  # the Keel template
+    major: int = 1
+    minor: int | None = None  # a minimum minor: None follows the recommended minor of `major`
+    #: why a template needs that minor (shown when the registry lacks it)
+    minor_for: str = ""
+    rules: tuple[InputRule, ...] = ()
+    pipeline_rules: tuple[InputRule, ...] = ()
+    #: inputs the environment an instance runs in must set: (instance inputs) -> environment spec patch
+    needs: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+_FUNCTION = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+_API = ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi", "AWS::Serverless::HttpApi", "AWS::Serverless::Api")
+_CLUSTER_EC2 = ("AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::LaunchConfiguration",
+                "AWS::EC2::LaunchTemplate", "AWS::ECS::CapacityProvider")
+_PYTHON_RUNTIMES = ("python3.12", "python3.13")
+
+
+def _runtime(value: Any) -> tuple[Any, str | None]:
+    text = str(value)
+    if text in _PYTHON_RUNTIMES:
+        return text, None
+    if text.startswith("python3."):
+        return "python3.12", (f"{text} -> python3.12: Lambda no longer creates {text} functions; Keel's Lambda "
+                              "templates run python3.12 or python3.13 (test the code on 3.12)")
+    raise Gap(f"{text}: Keel's Lambda templates run Python only (python3.12, python3.13: the Powertools layer "
+              "they attach is Python's), so code written for this runtime cannot run on them")
+
+
+def _lambda_subnet(value: Any) -> tuple[Any, str | None]:
+    if value == "private":
+        return "private", None
+    return "none", ("subnet_type public -> vpc none: a function in a public subnet gets no public IP and no "
+                    "internet route; outside the VPC it reaches the internet and AWS APIs the same way")
+
+
+def _integer(value: Any) -> tuple[Any, str | None]:
+    """Proton types memory and timeouts as `number`; Keel as integer (an integral float converts)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value), None
+    return value, None
+
+
+_LAMBDA_RULES = (
+    InputRule("lambda_runtime", ("lambda_runtime",), convert=_runtime, default_matters=True),
+    InputRule("lambda_memory", ("lambda_memory",), convert=_integer),
+    InputRule("lambda_timeout", ("lambda_timeout",), convert=_integer),
+    InputRule("subnet_type", ("vpc",), convert=_lambda_subnet),
+    InputRule("code_uri", why="Keel packages the function from the service's code_dir (the pipeline's "
+                              "packaging_command builds it), so there is no separate S3 link"),
+)
+_LAMBDA_PIPELINE = (
+    InputRule("code_dir", ("code_dir",)),
+    InputRule("unit_test_command", ("unit_test_command",)),
+    InputRule("packaging_command", ("packaging_command",)),
+    # Proton's CRUD sample spells it in the plural in its spec (its schema says packaging_command)
+    InputRule("packaging_commands", ("packaging_command",)),
+)
+
+
+def _load_balancer(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An application load balancer is the environment's shared one in Keel; a network one is the service's."""
+    if inputs.get("loadbalancer_type", "application") == "application":
+        return {"load_balancer": {"enabled": True}}
+    return {}
+
+
+FAMILIES: tuple[Family, ...] = (
+    # --- environments ----------------------------------------------------------------------------
+    # EC2 capacity (issue 18, branch network): ecs-env 1.3's ec2_capacity. Until that version is in the
+    # registry, specs of this family are reported, naming the version they wait for.
+    Family(
+        name="ECS cluster on EC2 instances (Auto Scaling group capacity)", kind="environment",
+        offers=lambda c: c.has("AWS::ECS::Cluster") and c.has(*_CLUSTER_EC2),
+        target="ecs-env", major=1, minor=3, minor_for="EC2 capacity (ec2_capacity, issue 18)",
+        rules=(
+            InputRule("DesiredCapacity", ("DesiredCapacity", "ec2_capacity.desired_capacity"), convert=_integer),
+            InputRule("MaxSize", ("MaxSize", "ec2_capacity.max_size"), convert=_integer),
+            InputRule("InstanceType", ("InstanceType", "ec2_capacity.instance_type", "ec2_capacity.instance_types")),
+            InputRule("ECSAMI", ("ECSAMI", "ec2_capacity.ami_parameter", "ec2_capacity.ami")),
+            InputRule("subnet_type", ("subnet_type", "ec2_capacity.subnet_type")),
+        )),
+    Family(
+        name="ECS cluster for Fargate", kind="environment",
+        offers=lambda c: c.has("AWS::ECS::Cluster"), target="ecs-env"),
+    Family(
+        name="VPC network", kind="environment",
+        offers=lambda c: c.has("AWS::EC2::VPC"), target="vpc-env"),
+    # --- container services ----------------------------------------------------------------------
+    Family(
+        name="scheduled Fargate task", kind="service",
+        offers=lambda c: c.has("AWS::ECS::TaskDefinition") and c.scheduled and not c.has("AWS::ECS::Service"),
+        target="scheduled-fargate-svc"),
+    Family(
+        name="Fargate service behind a load balancer", kind="service",
+        offers=lambda c: c.has("AWS::ECS::Service") and c.has("AWS::ElasticLoadBalancingV2::LoadBalancer",
+                                                              "AWS::ElasticLoadBalancingV2::ListenerRule"),
+        target="load-balanced-fargate-svc", needs=_load_balancer),
+    Family(
+        name="Fargate queue worker", kind="service",
+        offers=lambda c: c.has("AWS::ECS::Service") and c.has("AWS::SQS::Queue"),
+        target="worker-fargate-svc"),
+    Family(
+        name="Fargate backend service (service discovery, no public entry)", kind="service",
+        offers=lambda c: c.has("AWS::ECS::Service"), target="backend-fargate-svc"),
+    # --- Lambda services -------------------------------------------------------------------------
+    Family(
+        name="Lambda worker on an SQS queue", kind="service",
+        offers=lambda c: c.has(*_FUNCTION) and (c.has("AWS::SQS::Queue") or "SQS" in c.events),
+        target="event-worker-svc", major=1, minor=1,
+        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
+        rules=(*_LAMBDA_RULES,), pipeline_rules=_LAMBDA_PIPELINE,
+        notes=("Keel's worker queue is fed by a rule on the environment's event bus (event_sources, "
+               "detail_types); Proton's was fed by the environment's SNS topic: publish to the bus instead",)),
+    Family(
+        name="scheduled Lambda function", kind="service",
+        offers=lambda c: c.has(*_FUNCTION) and c.scheduled and not c.has(*_API),
+        target="scheduled-lambda-svc", major=1, minor=1,
+        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
+        rules=(*_LAMBDA_RULES,), pipeline_rules=_LAMBDA_PIPELINE),
+    Family(
+        name="HTTP API on a Lambda function", kind="service",
+        offers=lambda c: c.has(*_FUNCTION) and (c.has(*_API) or bool({"Api", "HttpApi"} & c.events)),
+        target="lambda-api-svc", major=1, minor=2,
+        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
+        rules=(*_LAMBDA_RULES,
+               InputRule("resource_name", why="Keel's API does not generate create/read/update/delete routes from "
+                                              "a resource name: list the routes (routes) or give an OpenAPI "
+                                              "contract (api_contract)"),
+               InputRule("resource_handler", why="one function serves every route in lambda-api-svc; Proton's CRUD "
+                                                 "template ran one function per method from this path")),
+        pipeline_rules=_LAMBDA_PIPELINE),
+)
+
+
+def classify(kind: str, capabilities: Capabilities) -> Family | None:
+    """The first family (most specific first) whose offer the template's infrastructure has."""
+    return next((f for f in FAMILIES if f.kind == kind and f.offers(capabilities)), None)
+
+
+#: Resource types worth naming when no family offers them (what the template would have needed in Keel).
+NO_FAMILY_WHY = {
+    "AWS::DynamoDB::Table": "a DynamoDB table shared by the environment's services",
+    "AWS::S3::Bucket": "an S3 bucket",
+    "AWS::AppRunner::Service": "an App Runner service",
+    "AWS::EKS::Cluster": "an EKS cluster",
+}
