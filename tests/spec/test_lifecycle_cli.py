@@ -31,12 +31,12 @@ def test_bundle_reports_inputs_that_do_not_fit(tmp_path: Path, capsys) -> None: 
     spec.write_text("proton: EnvironmentSpec\nspec:\n  nat_gateways: 9\n")
     run = keel(capsys, "bundle", "vpc-env:1", "--out", str(tmp_path / "out"), "--spec", str(spec))
     assert run.code == 2
-    assert run.err.startswith("keel bundle: the inputs do not fit vpc-env@1.2:\n")
+    assert run.err.startswith("keel bundle: the inputs do not fit vpc-env@1.3:\n")
     assert f"{spec}:spec.nat_gateways: is greater than the maximum 3 (got 9, expected at most 3)" in run.err
-    assert not (tmp_path / "out" / "vpc-env-1.2").exists()
+    assert not (tmp_path / "out" / "vpc-env-1.3").exists()
 
 
 def test_bundle_of_an_unknown_version_exits_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "bundle", "vpc-env:3.0", "--out", str(tmp_path))
     assert (run.code, run.err.strip()) == (
-        2, 'keel bundle: template "vpc-env" has no version 3.0 (available: 1.0, 1.1, 1.2)')
+        2, 'keel bundle: template "vpc-env" has no version 3.0 (available: 1.0, 1.1, 1.2, 1.3)')

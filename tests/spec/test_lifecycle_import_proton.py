@@ -92,7 +92,7 @@ def test_the_fragment_keeps_the_proton_spec_values_and_names_its_sources(result:
 
 def test_keel_registry_maps_the_campus_network(tmp_path: Path) -> None:
     result = import_proton(FOLDER, default_registry())
-    assert matches(result)["campus-net:1"] == ("vpc-env@1.2", "partial")
+    assert matches(result)["campus-net:1"] == ("vpc-env@1.3", "partial")
     assert "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1)" in result.mapped
 
 
