@@ -134,3 +134,53 @@ def test_the_graviton_group_mixes_instances_with_spot(net: Synthesized) -> None:
                                                "SpotAllocationStrategy": "price-capacity-optimized"}
     assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == ["m7g.large", "c7g.large"]
     assert group["Properties"]["NewInstancesProtectedFromScaleIn"] is True
+
+
+# --- services on EC2 capacity, Graviton, arm64 Lambda ----------------------------------------------
+def task_and_service(net: Synthesized, stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    template = net.templates[stack]
+    _, task = only(template, "AWS::ECS::TaskDefinition")
+    _, service = only(template, "AWS::ECS::Service")
+    return task["Properties"], service["Properties"]
+
+
+def test_the_gpu_service_reserves_a_gpu_on_the_gpu_provider(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-inference-gpu")
+    assert task["RequiresCompatibilities"] == ["EC2"] and task["NetworkMode"] == "awsvpc"
+    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+    assert app["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
+    assert task["PlacementConstraints"] == [{"Type": "memberOf",
+                                             "Expression": "attribute:ecs.instance-type in [g5.xlarge, g6.xlarge]"}]
+    (share,) = service["CapacityProviderStrategy"]
+    output = share["CapacityProvider"]["Fn::GetStackOutput"]
+    assert output["StackName"] == "keel-gpu" and "Ec2CapacityGpuCapacityProvider" in output["OutputName"]
+    assert "LaunchType" not in service
+
+
+def test_the_agent_runs_as_a_daemon_on_graviton_instances(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-node-agent-gpu")
+    assert service["SchedulingStrategy"] == "DAEMON" and service["LaunchType"] == "EC2"
+    assert "DesiredCount" not in service and "CapacityProviderStrategy" not in service
+    assert task["PlacementConstraints"] == [{"Type": "memberOf",
+                                             "Expression": "attribute:ecs.cpu-architecture == arm64"}]
+    assert net.templates["keel-node-agent-gpu"].find_resources("AWS::ApplicationAutoScaling::ScalableTarget") == {}
+
+
+@pytest.mark.parametrize("stack", ["keel-catalog-gpu", "keel-catalog-adopted"])
+def test_the_graviton_fargate_service_runs_on_arm64(net: Synthesized, stack: str) -> None:
+    task, service = task_and_service(net, stack)
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}
+    assert service["LaunchType"] == "FARGATE"
+
+
+def test_a_service_in_an_existing_vpc_uses_its_subnets(net: Synthesized) -> None:
+    _, service = task_and_service(net, "keel-catalog-adopted")
+    subnets = service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    assert subnets == ["subnet-0f000000000000001", "subnet-0f000000000000002"]
+
+
+def test_the_lambda_runs_on_arm64_in_the_existing_private_subnets(net: Synthesized) -> None:
+    _, function = only(net.templates["keel-quotes-shared"], "AWS::Lambda::Function",
+                       {"Architectures": ["arm64"]})
+    assert function["Properties"]["VpcConfig"]["SubnetIds"] == ["subnet-0b000000000000001",
+                                                                "subnet-0b000000000000002"]

@@ -237,3 +237,78 @@ def test_desired_capacity_above_max_size_is_refused(tmp_path: Path) -> None:
 def test_subnet_type_without_ec2_inputs_is_refused(tmp_path: Path) -> None:
     (line,) = problems(tmp_path, "ecs-env:1.3", {"subnet_type": "public"})
     assert line.startswith("platform.yaml:environments[edge].spec.subnet_type: places Proton's EC2 instances")
+
+
+# --- services on EC2 capacity (backend-fargate-svc 1.1) --------------------------------------------
+GPU_ENV = {"ec2_capacity": [{"name": "general", "instance_types": ["m7g.large"]},
+                            {"name": "gpu", "instance_types": ["g5.xlarge"]}]}
+
+
+def service_problems(tmp_path: Path, spec: dict[str, Any], env_spec: dict[str, Any] | None = None) -> list[str]:
+    path = write(tmp_path, "ecs-env:1.3", GPU_ENV if env_spec is None else env_spec)
+    doc = yaml.safe_load(path.read_text())
+    doc["services"] = [{"name": "svc", "template": "backend-fargate-svc:1.1", "instances": [
+        {"name": "edge", "environment": "edge", "spec": {"image": "public.ecr.aws/nginx/nginx:1.27", **spec}}]}]
+    path.write_text(yaml.safe_dump(doc))
+    try:
+        load_platform(path)
+    except SpecError as exc:
+        return [p.render() for p in exc.problems]
+    return []
+
+
+PREFIX = "platform.yaml:services[svc].instances[0].spec."
+
+
+def test_a_gpu_service_validates_on_the_first_gpu_provider(tmp_path: Path) -> None:
+    assert service_problems(tmp_path, {"capacity": "ec2", "requires_gpu": 1}) == []
+
+
+def test_ec2_only_inputs_need_capacity_ec2(tmp_path: Path) -> None:
+    lines = service_problems(tmp_path, {"requires_gpu": 1, "scheduling": "daemon"})
+    assert [line.split(":")[1] for line in lines] == [
+        "services[svc].instances[0].spec.requires_gpu", "services[svc].instances[0].spec.scheduling"]
+    assert all("needs capacity ec2" in line for line in lines)
+
+
+def test_capacity_ec2_needs_providers_in_the_environment(tmp_path: Path) -> None:
+    (line,) = service_problems(tmp_path, {"capacity": "ec2"}, env_spec={})
+    assert line.startswith(PREFIX + 'capacity: is ec2, and environment "edge" has no EC2 capacity providers')
+
+
+def test_an_unknown_capacity_provider_is_named(tmp_path: Path) -> None:
+    (line,) = service_problems(tmp_path, {"capacity": "ec2", "capacity_provider": "big"})
+    assert line == (PREFIX + 'capacity_provider: is not an EC2 capacity provider of environment "edge" (got "big", '
+                    'expected one of general, gpu)')
+
+
+def test_gpus_on_a_provider_without_them_are_refused(tmp_path: Path) -> None:
+    lines = service_problems(tmp_path, {"capacity": "ec2", "capacity_provider": "general", "requires_gpu": 2,
+                                        "cpu_architecture": "ARM64"})
+    assert lines == [PREFIX + "requires_gpu: needs GPUs, and capacity provider general has none (got 2, expected a "
+                     "GPU capacity provider (g5, g6, p4d...), or requires_gpu 0)"]
+
+
+def test_the_architecture_must_match_the_providers_instances(tmp_path: Path) -> None:
+    (line,) = service_problems(tmp_path, {"capacity": "ec2", "capacity_provider": "general"})
+    assert line == (PREFIX + "cpu_architecture: differs from capacity provider general's instances (ARM64) "
+                    '(got "X86_64", expected ARM64)')
+
+
+def test_placement_constraints_are_checked_on_ec2(tmp_path: Path) -> None:
+    (line,) = service_problems(tmp_path, {"capacity": "ec2", "requires_gpu": 1,
+                                          "placement_constraints": ["ecs.instance-type ~= g5"]})
+    assert line.startswith(PREFIX + "placement_constraints[0]: is not a placement constraint")
+
+
+def test_a_daemon_takes_no_private_link(tmp_path: Path) -> None:
+    lines = service_problems(tmp_path, {"capacity": "ec2", "capacity_provider": "general",
+                                        "cpu_architecture": "ARM64", "scheduling": "daemon",
+                                        "private_link": {"enabled": True}})
+    assert lines[0].startswith(PREFIX + "private_link.enabled: a daemon runs one task per instance")
+
+
+def test_a_public_fargate_task_needs_public_subnets_in_an_existing_vpc(tmp_path: Path) -> None:
+    private_only = {"existing_vpc": {k: v for k, v in VPC.items() if k != "public_subnet_ids"}}
+    (line,) = service_problems(tmp_path, {"subnet_type": "public"}, env_spec=private_only)
+    assert line.startswith(PREFIX + 'subnet_type: is public, and environment "edge"\'s existing VPC has no public')

@@ -138,7 +138,8 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
         if shared_lb else None,
         anywhere=AnywhereOutputs(execution_role=anywhere.execution_role, task_log_group=anywhere.task_log_group,
                                  log_routing_policy=anywhere.log_routing_policy) if anywhere else None,
-        ec2_capacity_providers=ec2_providers)
+        ec2_capacity_providers=ec2_providers,
+        gpu_capacity_providers=tuple(p.name for p in v13.capacity_providers() if p.gpu) if v13 else ())
 
 
 def machine_image(provider: Ec2CapacityProviderInputs) -> tuple[ec2.IMachineImage, ecs.MachineImageType]:

@@ -46,7 +46,9 @@ class VpcEnvInputs:
             field_names=fields)
 
     def offers(self) -> Offers:
-        return Offers(vpc_cidr=network_cidr(self))
+        existing = existing_vpc_of(self)
+        return Offers(vpc_cidr=network_cidr(self),
+                      public_subnets=bool(existing.public_subnet_ids) if existing else True)
 
 
 @dataclass(frozen=True)
