@@ -68,7 +68,8 @@ class ContainerTask(Construct):
                  port_mappings: Sequence[ecs.PortMapping] = (), network_mode: ecs.NetworkMode | None = None,
                  gpu_count: int = 0, placement_constraints: Sequence[str] = (),
                  log_routing_policy: iam.IManagedPolicy | None = None,
-                 execution_role: iam.Role | None = None) -> None:
+                 execution_role: iam.Role | None = None,
+                 cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64) -> None:
         super().__init__(scope, id_)
         self.log_group = log_group
         self.task_role = iam.Role(self, "TaskRole", assumed_by=ecs_tasks_principal(self),
@@ -76,14 +77,22 @@ class ContainerTask(Construct):
         self.execution_role = execution_role or iam.Role(
             self, "ExecutionRole", assumed_by=ecs_tasks_principal(self),
             description=f"{family}: ECS agent (image pull, logs, the task's secrets)")
-        if compatibility not in (ecs.Compatibility.FARGATE, ecs.Compatibility.EXTERNAL):
-            raise ValueError(f"{self.node.path}: a ContainerTask is FARGATE or EXTERNAL, not {compatibility}")
+        if compatibility not in (ecs.Compatibility.FARGATE, ecs.Compatibility.EXTERNAL, ecs.Compatibility.EC2):
+            raise ValueError(f"{self.node.path}: a ContainerTask is FARGATE, EC2 or EXTERNAL, not {compatibility}")
         own_inline_policy(self.task_role, f"The task role of {family} (what its application may call)")
         if execution_role is None:
             own_inline_policy(self.execution_role, f"The execution role of {family} (its image, logs and secrets)")
-        external = compatibility == ecs.Compatibility.EXTERNAL
-        if external:
-            self.task_definition: ecs.TaskDefinition = ecs.ExternalTaskDefinition(
+        # EC2 and EXTERNAL tasks size the container (the instance has the rest); only they take GPUs and placement.
+        external = compatibility in (ecs.Compatibility.EXTERNAL, ecs.Compatibility.EC2)
+        if compatibility == ecs.Compatibility.EC2:
+            # awsvpc: each task its own ENI and security group, as on Fargate (and Service Connect works alike).
+            self.task_definition: ecs.TaskDefinition = ecs.Ec2TaskDefinition(
+                self, "Resource", family=family, network_mode=ecs.NetworkMode.AWS_VPC, task_role=self.task_role,
+                execution_role=self.execution_role)
+            for expression in placement_constraints:
+                self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
+        elif external:
+            self.task_definition = ecs.ExternalTaskDefinition(
                 self, "Resource", family=family, network_mode=network_mode, task_role=self.task_role,
                 execution_role=self.execution_role)
             for expression in placement_constraints:
@@ -92,7 +101,7 @@ class ContainerTask(Construct):
             self.task_definition = ecs.FargateTaskDefinition(
                 self, "Resource", family=family, cpu=cpu, memory_limit_mib=memory_mib,
                 task_role=self.task_role, execution_role=self.execution_role,
-                runtime_platform=ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.X86_64,
+                runtime_platform=ecs.RuntimePlatform(cpu_architecture=cpu_architecture,
                                                      operating_system_family=ecs.OperatingSystemFamily.LINUX))
 
         if firelens:
@@ -129,6 +138,11 @@ class ContainerTask(Construct):
                 sid="DecryptConfigThroughSsmAndSecretsManager", actions=["kms:Decrypt"], resources=[key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": [f"ssm.{region}.amazonaws.com",
                                                                 f"secretsmanager.{region}.amazonaws.com"]}}))
+        if compatibility == ecs.Compatibility.EC2 and not environment:
+            Validations.of(self.task_definition).acknowledge(Acknowledgment(
+                id="AwsSolutions::AwsSolutions-ECS2",
+                reason="Only AWS_REGION, which CDK sets on containers of EC2 tasks (Fargate sets it itself); "
+                       "secrets reach the container by reference, never as environment values."))
         if environment:
             Validations.of(self.task_definition).acknowledge(Acknowledgment(
                 id="AwsSolutions::AwsSolutions-ECS2",
@@ -329,6 +343,8 @@ class ContainerProps:
     #: ECS Exec: the task role's grants and the service's switch; sessions are logged to `exec_log_group`.
     enable_exec: bool = False
     exec_log_group: logs.ILogGroup | None = None
+    #: Fargate's runtime platform (EC2 tasks run on whatever their capacity provider's instances are).
+    cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -367,7 +383,8 @@ class ContainerService(Construct):
             gpu_count=placement.gpu_count if placement else 0,
             log_routing_policy=placement.log_routing_policy if placement else None,
             placement_constraints=[" and ".join(placement.placement_constraints)]
-            if placement and placement.placement_constraints else ())
+            if placement and placement.placement_constraints else (),
+            cpu_architecture=container.cpu_architecture)
         self.task_definition = self.task.task_definition
         if container.enable_exec:
             self.task.allow_exec(key=container.key, log_group=container.exec_log_group)
@@ -472,3 +489,63 @@ class ExternalContainerService(ContainerService):
             propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True)
         self._service(service, container)
         self.service = service
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ec2PlacementProps:
+    """Where an EC2 service's tasks run: a capacity provider of the environment, GPUs, instance attributes."""
+
+    #: The ECS capacity provider's name; None with `daemon` (ECS schedules daemons by launch type).
+    capacity_provider: str | None
+    gpu_count: int = 0
+    #: memberOf expressions on instance attributes, joined with `and` into one constraint.
+    placement_constraints: Sequence[str] = ()
+    #: One task on every matching container instance (agents) instead of `desired_count` replicas.
+    daemon: bool = False
+
+
+class Ec2ContainerService(ContainerService):
+    """An ECS service on the environment's EC2 capacity (GPU tasks, daemons, instance placement): its own log
+    group (`Logs`), the EC2 task in awsvpc mode (`Task`), a security group with no ingress until the caller
+    opens its port (`SecurityGroup`) and the Ec2Service (`Service`) with the circuit breaker, on the chosen
+    capacity provider, with Service Connect or Cloud Map registration."""
+
+    security_group: ec2.SecurityGroup
+    service: ecs.Ec2Service
+
+    def __init__(self, scope: Construct, id_: str, *, container: ContainerProps, cluster: ecs.ICluster,
+                 vpc: ec2.IVpc, deployment: DeploymentProps, placement: Ec2PlacementProps,
+                 log_retention: logs.RetentionDays, removal_policy: RemovalPolicy,
+                 discovery: ServiceDiscoveryProps | None = None, health_check_grace: Duration | None = None,
+                 security_group_description: str) -> None:
+        super().__init__(scope, id_)
+        self._task(container, compatibility=ecs.Compatibility.EC2, log_group=logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=container.key, removal_policy=removal_policy),
+            placement=ExternalPlacementProps(network_mode=ecs.NetworkMode.AWS_VPC, gpu_count=placement.gpu_count,
+                                             placement_constraints=placement.placement_constraints))
+        self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+                                                description=security_group_description)
+        connect = discovery if discovery is not None and discovery.mode == "service-connect" else None
+        cloud = discovery if discovery is not None and discovery.mode == "cloud-map" and discovery.port else None
+        strategy = [ecs.CapacityProviderStrategy(capacity_provider=placement.capacity_provider, weight=1)] \
+            if placement.capacity_provider and not placement.daemon else None
+        service = ecs.Ec2Service(
+            self, "Service", cluster=cluster, task_definition=self.task_definition,
+            desired_count=None if placement.daemon else deployment.desired_count, daemon=placement.daemon,
+            security_groups=[self.security_group],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            capacity_provider_strategies=strategy, circuit_breaker=circuit_breaker(),
+            min_healthy_percent=0 if placement.daemon else deployment.min_healthy_percent,
+            max_healthy_percent=100 if placement.daemon else deployment.max_healthy_percent,
+            health_check_grace_period=health_check_grace,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True,
+            service_connect_configuration=service_connect(
+                namespace=connect.namespace, discovery_name=connect.name, port=connect.port,
+                log_group=self.log_group) if connect else None,
+            cloud_map_options=cloud_map(namespace=cloud.namespace, name=cloud.name, port=cloud.port)
+            if cloud and cloud.port else None)
+        self._service(service, container)
+        self.service = service
+
+    def discovery(self) -> dict[str, str]:
+        return super().discovery() | {"log-group": self.log_group.log_group_name}

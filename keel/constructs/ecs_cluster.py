@@ -49,3 +49,20 @@ class EcsCluster(Construct):
         self.namespace: servicediscovery.INamespace = self.cluster.add_default_cloud_map_namespace(
             name=namespace, type=servicediscovery.NamespaceType.DNS_PRIVATE, vpc=vpc,
             use_for_service_connect=True)
+
+
+class ImportedEcsCluster(Construct):
+    """An ECS cluster a team already runs, by name (no lookup): Keel changes none of its settings or capacity
+    providers. What services need beside it is Keel's own: a Cloud Map namespace (services name it for
+    Service Connect and Cloud Map explicitly) and the ECS Exec log group their task roles may write to."""
+
+    def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, key: kms.IKey, cluster_name: str,
+                 namespace: str, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+        super().__init__(scope, id_)
+        self.exec_log_group = logs.LogGroup(self, "ExecLogs", retention=log_retention, encryption_key=key,
+                                            removal_policy=removal_policy)
+        self.cluster = ecs.Cluster.from_cluster_attributes(self, "Cluster", cluster_name=cluster_name, vpc=vpc,
+                                                           security_groups=[])
+        self.namespace: servicediscovery.INamespace = servicediscovery.PrivateDnsNamespace(
+            self, "Namespace", name=namespace, vpc=vpc,
+            description=f"Keel's services in the existing cluster {cluster_name}")

@@ -149,3 +149,48 @@ class Network(Construct):
                 security_groups=[self.endpoint_security_group], open=False)
             for name in interface_endpoints
         }
+
+
+class ImportedNetwork(Construct):
+    """An existing VPC (imported by its IDs, never looked up) and only what the environment adds to it: the
+    flow log and the endpoints it asks for. Nothing here changes a subnet, route table or NAT gateway of the
+    VPC, except the routes that gateway endpoints add to the route tables given for them."""
+
+    def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, vpc_cidr: str,
+                 flow_log_key: kms.IKey | None, flow_log_retention: logs.RetentionDays, flow_log_traffic: str,
+                 gateway_endpoints: Sequence[str], interface_endpoints: Sequence[str],
+                 removal_policy: RemovalPolicy, flow_log_max_aggregation_seconds: int | None = None) -> None:
+        super().__init__(scope, id_)
+        self.vpc = vpc
+        self.flow_log_group: logs.ILogGroup | None = None
+        if flow_log_key is not None:
+            self.flow_log_group = logs.LogGroup(
+                self, "FlowLogs", retention=flow_log_retention, encryption_key=flow_log_key,
+                removal_policy=removal_policy)
+            flow_log = ec2.FlowLog(
+                self, "FlowLog", resource_type=ec2.FlowLogResourceType.from_vpc(vpc),
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+                traffic_type=_TRAFFIC[flow_log_traffic],
+                max_aggregation_interval=_AGGREGATION.get(flow_log_max_aggregation_seconds or 0))
+            if flow_log.iam_role is not None:
+                own_inline_policy(flow_log.iam_role, "The flow log's delivery role (write to the flow log group)")
+        workload_subnets = [ec2.SubnetSelection(subnets=list(subnets))
+                            for subnets in (vpc.private_subnets, vpc.isolated_subnets) if subnets]
+        for name in gateway_endpoints:
+            ec2.GatewayVpcEndpoint(self, endpoint_id(name), vpc=vpc, service=GATEWAY_ENDPOINTS[name],
+                                   subnets=workload_subnets)
+        self.endpoint_security_group: ec2.ISecurityGroup | None = None
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if interface_endpoints:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self, "EndpointSecurityGroup", vpc=vpc, allow_all_outbound=False,
+                description="Interface endpoints: HTTPS from inside the VPC")
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC to AWS APIs")
+            self.interface_endpoints = {
+                name: ec2.InterfaceVpcEndpoint(
+                    self, endpoint_id(name), vpc=vpc, service=INTERFACE_ENDPOINTS[name], private_dns_enabled=True,
+                    subnets=ec2.SubnetSelection(subnets=list(vpc.private_subnets)),
+                    security_groups=[self.endpoint_security_group], open=False)
+                for name in interface_endpoints
+            }

@@ -24,6 +24,11 @@ class Offers:
     #: ecs-env: ECS Anywhere (external instances join the cluster), and whether they register with GPUs.
     anywhere: bool | None = None
     anywhere_gpu: bool = False
+    # existing network, EC2 capacity (issue 18)
+    #: ecs-env 1.3: the EC2 capacity providers, as (name, NVIDIA GPUs, "ARM64" | "X86_64"); () for none.
+    ec2_capacity: tuple[tuple[str, bool, str], ...] = ()
+    #: False: an existing VPC without public subnets (no public task, internet-facing load balancer...).
+    public_subnets: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,6 +104,11 @@ class EcsEnvOutputs(NetworkOutputs):
     load_balancer: SharedLoadBalancerOutputs | None = None
     #: None: ECS Anywhere is off.
     anywhere: AnywhereOutputs | None = None
+    # existing network, EC2 capacity (issue 18)
+    #: The EC2 capacity providers, spec name -> ECS capacity provider name (what a service's strategy names).
+    ec2_capacity_providers: Mapping[str, str] = field(default_factory=dict)
+    #: The spec names of those with NVIDIA GPUs, in the spec's order.
+    gpu_capacity_providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

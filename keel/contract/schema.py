@@ -177,7 +177,8 @@ def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: o
     """Fill schema defaults into `instance` in place, recursing into objects and arrays of objects.
 
     An object input with no default of its own but defaults inside is created, so nested groups
-    (`anywhere: {enabled: false, ...}`) get their defaults even when the user omits the group.
+    (`anywhere: {enabled: false, ...}`) get their defaults even when the user omits the group; one with
+    required inputs (`existing_vpc: {vpc_id, ...}`) is not: omitted, it stays absent.
     """
     node = resolve(node, root)
     if isinstance(instance, dict) and node.get("type") == "object":
@@ -186,7 +187,7 @@ def apply_defaults(node: Mapping[str, Any], root: Mapping[str, Any], instance: o
             if key not in instance:
                 if "default" in sub_r:
                     instance[key] = copy.deepcopy(sub_r["default"])
-                elif sub_r.get("type") == "object" and has_defaults(sub_r, root):
+                elif sub_r.get("type") == "object" and has_defaults(sub_r, root) and not sub_r.get("required"):
                     instance[key] = {}
             if key in instance:
                 apply_defaults(sub_r, root, instance[key])

@@ -266,8 +266,10 @@ def _multiple_of(old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> I
 
 def _created_when_omitted(node: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
     """An object input without a default of its own but with defaults inside: the loader creates it
-    (`keel.contract.schema.apply_defaults`) when a spec omits it, so omitting it is not leaving it unset."""
-    return "default" not in node and node.get("type") == "object" and has_defaults(node, root)
+    (`keel.contract.schema.apply_defaults`) when a spec omits it, so omitting it is not leaving it unset.
+    A group with required inputs is never created: omitted, it stays unset."""
+    return ("default" not in node and node.get("type") == "object" and has_defaults(node, root)
+            and not node.get("required"))
 
 
 def _filled(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any]:

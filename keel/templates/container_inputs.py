@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from keel.contract.naming import parameter_name, secret_name
 from keel.contract.problems import InputProblem
@@ -165,11 +165,15 @@ def check_url_path(value: str, path: str, example: str = "/health") -> Iterator[
         yield path, "is not a URL path", value, f"a path that starts with / and has no spaces, such as {example}"
 
 
-def check_fargate(inputs: FargateInputs) -> Iterator[InputProblem]:
+def check_fargate(inputs: FargateInputs, env: Environment | None = None, *,
+                  on_fargate: bool = True) -> Iterator[InputProblem]:
     yield from check_container(inputs)
     yield from check_count(inputs.desired_count, "desired_count")
     if isinstance(inputs, FargateServiceInputs):
         yield from check_deployment(inputs.deployment)
+    if env is not None and on_fargate and inputs.subnet_type == "public" and not env.offers.public_subnets:
+        yield "subnet_type", f"is public, and environment \"{env.name}\"'s existing VPC has no public subnets", \
+            "public", "private (egress through NAT), or public_subnet_ids in the environment's existing_vpc"
 
 
 def check_scaling(scaling: ScalingInputs | QueueScalingInputs, desired_count: float,
@@ -240,3 +244,70 @@ def check_placement(constraints: Sequence[str], path: str = "placement_constrain
         if expression is None:
             yield f"{path}[{n}]", f"is not a placement constraint: {why}", text, \
                 "such as gpu == true, site == plant-3, site in [plant-3, plant-4], ecs.os-type == linux"
+
+
+# --- EC2 capacity and architecture (issue 18) -------------------------------------------------------
+class Ec2PlacementInputs(Protocol):
+    """The 1.1 container templates' block: cpu_architecture, capacity, capacity_provider, requires_gpu,
+    placement_constraints, scheduling (each template's dataclass declares the fields). On EC2 the tasks run in
+    the private subnets whatever subnet_type says (ECS gives public IPs to Fargate tasks only; Proton's
+    default for it is public)."""
+
+    @property
+    def cpu_architecture(self) -> str: ...  # ARM64 | X86_64
+    @property
+    def capacity(self) -> str: ...  # fargate | ec2
+    @property
+    def capacity_provider(self) -> str | None: ...
+    @property
+    def requires_gpu(self) -> int: ...
+    @property
+    def placement_constraints(self) -> tuple[str, ...]: ...
+    @property
+    def scheduling(self) -> str: ...  # replica | daemon
+
+
+def ec2_provider(inputs: Ec2PlacementInputs, env: Environment) -> tuple[str, bool, str] | None:
+    """The environment's capacity provider a service on EC2 runs on: the one it names, else the first GPU
+    provider when it requires GPUs, else the first; None when there is none to take."""
+    providers = env.offers.ec2_capacity
+    if inputs.capacity_provider is not None:
+        return next((p for p in providers if p[0] == inputs.capacity_provider), None)
+    if inputs.requires_gpu:
+        return next((p for p in providers if p[1]), None)
+    return providers[0] if providers else None
+
+
+def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterator[InputProblem]:
+    """What runs on EC2 only is asked with capacity ec2; the provider exists, has the GPUs and architecture."""
+    if inputs.capacity != "ec2":
+        for name, value, unset in (("capacity_provider", inputs.capacity_provider, None),
+                                   ("requires_gpu", inputs.requires_gpu, 0),
+                                   ("placement_constraints", list(inputs.placement_constraints), []),
+                                   ("scheduling", inputs.scheduling, "replica")):
+            if value != unset:
+                yield name, "needs capacity ec2 (Fargate has no GPUs, instance attributes or daemons)", value, \
+                    "capacity: ec2 on an environment with ec2_capacity, or leave it out"
+        return
+    yield from check_placement(inputs.placement_constraints)
+    names = [p[0] for p in env.offers.ec2_capacity]
+    if not names:
+        yield "capacity", f"is ec2, and environment \"{env.name}\" has no EC2 capacity providers", "ec2", \
+            "ec2_capacity in the environment's spec (ecs-env 1.3), or capacity fargate"
+        return
+    provider = ec2_provider(inputs, env)
+    if provider is None and inputs.capacity_provider is not None:
+        yield "capacity_provider", f"is not an EC2 capacity provider of environment \"{env.name}\"", \
+            inputs.capacity_provider, "one of " + ", ".join(names)
+        return
+    if provider is None:
+        yield "requires_gpu", f"needs a GPU capacity provider, and environment \"{env.name}\" has none", \
+            inputs.requires_gpu, "an ec2_capacity provider of a GPU family (g5, g6, p4d...), or requires_gpu 0"
+        return
+    name, gpu, architecture = provider
+    if inputs.requires_gpu and not gpu:
+        yield "requires_gpu", f"needs GPUs, and capacity provider {name} has none", inputs.requires_gpu, \
+            "a GPU capacity provider (g5, g6, p4d...), or requires_gpu 0"
+    if inputs.cpu_architecture != architecture:
+        yield "cpu_architecture", f"differs from capacity provider {name}'s instances ({architecture})", \
+            inputs.cpu_architecture, architecture

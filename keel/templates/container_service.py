@@ -22,6 +22,8 @@ from keel.constructs.container_service import (
     ContainerProps,
     ContainerService,
     DeploymentProps,
+    Ec2ContainerService,
+    Ec2PlacementProps,
     FargateContainerService,
     ServiceDiscoveryProps,
     ServiceRepository,
@@ -32,9 +34,11 @@ from keel.spec.images import ImageReference
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import (
     ContainerInputs,
+    Ec2PlacementInputs,
     FargateInputs,
     FargateServiceInputs,
     PipelineInputs,
+    placement_expression,
 )
 from keel.templates.notifications import notification_topic
 
@@ -104,7 +108,8 @@ def registry_image(scope: Construct, reference: ImageReference) -> ecs.Container
 def container(ctx: ServiceContext, inputs: ContainerInputs, container_image: ecs.ContainerImage, *,
               log_stream_prefix: str, port: int | None = None,
               port_mappings: tuple[ecs.PortMapping, ...] = (),
-              variables: Mapping[str, str] | None = None) -> ContainerProps:
+              variables: Mapping[str, str] | None = None,
+              cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64) -> ContainerProps:
     """The container props from the shared inputs; a `port` is the one Service Connect names."""
     if port:
         port_mappings = (ecs.PortMapping(container_port=port, name=PORT_NAME, protocol=ecs.Protocol.TCP,
@@ -114,7 +119,7 @@ def container(ctx: ServiceContext, inputs: ContainerInputs, container_image: ecs
         environment={**(variables or {}), **{v.name: v.value for v in inputs.environment_variables}},
         secrets=ctx.secrets(inputs), key=ctx.environment.key, log_stream_prefix=log_stream_prefix,
         firelens=inputs.firelens, port_mappings=port_mappings, enable_exec=inputs.enable_exec,
-        exec_log_group=ctx.environment.exec_log_group)
+        exec_log_group=ctx.environment.exec_log_group, cpu_architecture=cpu_architecture)
 
 
 def deployment(inputs: FargateServiceInputs) -> DeploymentProps:
@@ -131,16 +136,45 @@ def fargate_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: Far
                     container_image: ecs.ContainerImage, port: int | None = None,
                     variables: Mapping[str, str] | None = None, discovery: str = "none",
                     health_check_grace: Duration | None = None,
+                    cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64,
                     discovery_as: str | None = None) -> FargateContainerService:
     """The rolling Fargate service of a template's inputs, in the environment's cluster and namespace."""
     env = ctx.environment
     return FargateContainerService(
         scope, id_, container=container(ctx, inputs, container_image, log_stream_prefix=ctx.name, port=port,
-                                        variables=variables),
+                                        variables=variables, cpu_architecture=cpu_architecture),
         cluster=env.cluster, vpc=env.vpc, deployment=deployment(inputs), public=is_public(inputs),
         log_retention=RETENTION[inputs.log_retention_days], removal_policy=env.removal_policy,
         discovery=service_discovery(ctx, discovery, port, discovery_as),
         health_check_grace=health_check_grace,
+        security_group_description=f"Keel {env.name}: tasks of {ctx.family}")
+
+
+# EC2 capacity and architecture (issue 18)
+CPU_ARCHITECTURES = {"ARM64": ecs.CpuArchitecture.ARM64, "X86_64": ecs.CpuArchitecture.X86_64}
+
+
+def ec2_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: FargateServiceInputs,
+                placement: Ec2PlacementInputs, *, container_image: ecs.ContainerImage, port: int | None = None,
+                variables: Mapping[str, str] | None = None, discovery: str = "none",
+                health_check_grace: Duration | None = None, discovery_as: str | None = None) -> Ec2ContainerService:
+    """The service on the environment's EC2 capacity provider the spec checks chose (GPU, daemon, placement)."""
+    env = ctx.environment
+    providers = env.ec2_capacity_providers
+    if placement.capacity_provider is not None:
+        provider = providers[placement.capacity_provider]
+    else:  # the spec checks picked it the same way: the first GPU provider for GPU tasks, else the first
+        gpu = env.gpu_capacity_providers if placement.requires_gpu else ()
+        provider = providers[gpu[0] if gpu else next(iter(providers))]
+    return Ec2ContainerService(
+        scope, id_, container=container(ctx, inputs, container_image, log_stream_prefix=ctx.name, port=port,
+                                        variables=variables),
+        cluster=env.cluster, vpc=env.vpc, deployment=deployment(inputs),
+        placement=Ec2PlacementProps(
+            capacity_provider=provider, gpu_count=placement.requires_gpu, daemon=placement.scheduling == "daemon",
+            placement_constraints=[str(placement_expression(c)[0]) for c in placement.placement_constraints]),
+        log_retention=RETENTION[inputs.log_retention_days], removal_policy=env.removal_policy,
+        discovery=service_discovery(ctx, discovery, port, discovery_as), health_check_grace=health_check_grace,
         security_group_description=f"Keel {env.name}: tasks of {ctx.family}")
 
 

@@ -17,7 +17,7 @@ def test_one_page_per_template_version_plus_an_index() -> None:
 
 def test_page_lists_inputs_outputs_and_what_changed() -> None:
     page = render_docs(default_registry())["vpc-env/1.1.md"]
-    assert page.startswith("# vpc-env 1.1\n\n*Environment template.* Superseded by 1.2")
+    assert page.startswith("# vpc-env 1.1\n\n*Environment template.* Superseded by 1.3")
     assert "| flow_log_max_aggregation_seconds | integer | - | one of 60\\|600 |" in page
     assert "- `spec.flow_log_max_aggregation_seconds`: new optional input (no default: nothing changes unless it " \
            "is set)" in page
@@ -26,7 +26,7 @@ def test_page_lists_inputs_outputs_and_what_changed() -> None:
 
 def test_a_superseded_version_says_so() -> None:
     page = render_docs(default_registry())["vpc-env/1.0.md"]
-    assert "Superseded by 1.2 (pin `vpc-env:1.0` to stay on it)." in page
+    assert "Superseded by 1.3 (pin `vpc-env:1.0` to stay on it)." in page
 
 
 def test_service_pages_list_compatible_environments_and_environment_pages_their_services() -> None:

@@ -20,7 +20,7 @@ def test_keel_registry_minors_are_compatible_and_environments_exist() -> None:
 
 
 def test_vpc_env_1_resolves_to_the_recommended_minor() -> None:
-    assert default_registry().resolve(TemplateRef.parse("vpc-env:1")).label == "vpc-env@1.2"
+    assert default_registry().resolve(TemplateRef.parse("vpc-env:1")).label == "vpc-env@1.3"
     assert default_registry().resolve(TemplateRef.parse("vpc-env:1.1")).label == "vpc-env@1.1"
     assert default_registry().resolve(TemplateRef.parse("vpc-env:1.0")).label == "vpc-env@1.0"
 
@@ -103,7 +103,7 @@ def test_check_flags_a_default_that_breaks_its_own_constraints(tmp_path: Path) -
         "bad-env@1.0: spec.retention: the default 45 is not an allowed value (expected one of 30, 90)"]
 
 
-@pytest.mark.parametrize(("ref", "label"), [("vpc-env", "1.2"), ("vpc-env:1", "1.2"), ("vpc-env:1.1", "1.1")])
+@pytest.mark.parametrize(("ref", "label"), [("vpc-env", "1.3"), ("vpc-env:1", "1.3"), ("vpc-env:1.1", "1.1")])
 def test_templates_show_renders_the_inputs_table(capsys, ref: str, label: str) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "templates", "show", ref)
     assert run.code == 0

@@ -28,7 +28,7 @@ def test_schema_defaults_are_applied(platform: Platform) -> None:
     assert env.inputs.vpc_cidr == "10.0.0.0/16"
     assert env.inputs.nat_gateways == 1
     assert env.inputs.interface_endpoints[:2] == ("ssm", "ssmmessages")
-    assert env.template.label == "vpc-env@1.2"  # vpc-env:1 follows the recommended minor
+    assert env.template.label == "vpc-env@1.3"  # vpc-env:1 follows the recommended minor
 
 
 def test_model_is_frozen(platform: Platform) -> None:
@@ -58,7 +58,7 @@ def test_proton_spec_with_inputs_the_template_lacks_names_them(platform: Platfor
           table_ttl_days: 30
     """)
     assert lines == ["env_spec.yaml:spec.table_ttl_days: unknown input (expected one of: config, event_bus, "
-                     "flow_log_max_aggregation_seconds, "
+                     "existing_vpc, flow_log_max_aggregation_seconds, "
                      "flow_log_retention_days, "
                      "flow_log_traffic, gateway_endpoints, interface_endpoints, isolated_subnet_mask, "
                      "isolated_subnets, nat_gateways, private_subnet_mask, private_subnet_one_cidr, "
@@ -83,14 +83,14 @@ def test_every_problem_is_reported_at_once(platform: Platform) -> None:
     assert any(line.startswith("platform.yaml:environments[dev].spec.vpc_cidr: is not a valid CIDR block")
                and "has host bits set" in line for line in lines)
     assert any(line == 'platform.yaml:environments[prod].template: template "vpc-env" has no version 7.x '
-                       '(available: 1.0, 1.1, 1.2) (got "vpc-env:7")' for line in lines)
+                       '(available: 1.0, 1.1, 1.2, 1.3) (got "vpc-env:7")' for line in lines)
 
 
 @pytest.mark.parametrize(("snippet", "expected"), [
     ("    template: nope-env:1", 'platform.yaml:environments[dev].template: unknown template "nope-env"'),
     ("    template: vpc-env", "platform.yaml:environments[dev].template: is not a template reference "
                               '(got "vpc-env", expected name:major or name:major.minor, e.g. vpc-env:1)'),
-    ("    template: vpc-env:1.4", 'template "vpc-env" has no version 1.4 (available: 1.0, 1.1, 1.2)'),
+    ("    template: vpc-env:1.4", 'template "vpc-env" has no version 1.4 (available: 1.0, 1.1, 1.2, 1.3)'),
     ("    template: web-svc:1", 'environments[dev].template: template "web-svc" is a service template '
                                 '(got "web-svc:1", expected an environment template)'),
 ])

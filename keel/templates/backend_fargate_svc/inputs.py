@@ -10,6 +10,7 @@ from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     FargateServiceInputs,
     ScalingInputs,
+    check_ec2_placement,
     check_fargate,
     check_port,
     check_scaling,
@@ -31,8 +32,29 @@ class BackendInputs(FargateServiceInputs):
     scaling: ScalingInputs
 
 
+@dataclass(frozen=True)
+class BackendInputsV11(BackendInputs):
+    """backend-fargate-svc 1.1: 1.0's inputs plus the CPU architecture, EC2 capacity and the discovery name."""
+
+    # EC2 capacity and architecture (issue 18)
+    cpu_architecture: str  # ARM64 | X86_64
+    capacity: str  # fargate | ec2
+    capacity_provider: str | None
+    requires_gpu: int
+    placement_constraints: tuple[str, ...]
+    scheduling: str  # replica | daemon
+    # service discovery name (issue 15)
+    service_discovery_name: str | None
+
+
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs)
+    if isinstance(inputs, BackendInputsV11):
+        yield from check_ec2_placement(inputs, env)
+        if inputs.scheduling == "daemon" and inputs.private_link.enabled:
+            yield "private_link.enabled", "a daemon runs one task per instance, not a pool behind a load " \
+                "balancer", True, "scheduling replica, or private_link disabled"
+    yield from check_fargate(inputs, env, on_fargate=not (isinstance(inputs, BackendInputsV11)
+                                                         and inputs.capacity == "ec2"))
     yield from check_port(inputs.port)
     yield from check_scaling(inputs.scaling, inputs.desired_count)
     if inputs.deployment.alarm_rollback and not inputs.private_link.enabled:
@@ -41,9 +63,3 @@ def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
     if not inputs.private_link.enabled and inputs.private_link.allowed_principals:
         yield "private_link.allowed_principals", "are set but private_link.enabled is false (they would be " \
             "ignored)", list(inputs.private_link.allowed_principals), "private_link.enabled true, or no principals"
-
-
-@dataclass(frozen=True)
-class BackendInputsV11(BackendInputs):
-    # service discovery name (issue 15)
-    service_discovery_name: str | None

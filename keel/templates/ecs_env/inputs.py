@@ -6,6 +6,7 @@ checks apply unchanged and the builder hands the inputs to `build_network` as th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -14,7 +15,13 @@ from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
 from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network, with_platform_services
+from keel.templates.vpc_env.inputs import (
+    ExistingVpcInputs,
+    VpcEnvInputs,
+    check_network,
+    existing_vpc_of,
+    with_platform_services,
+)
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,198 @@ class EcsEnvInputsV12(EcsEnvInputsV11):
     load_balancer: LoadBalancerInputsV12
 
 
+# existing network, EC2 capacity (issue 18)
+#: Proton's ecs-ec2-env defaults, for a spec that names some of its inputs and not others.
+PROTON_DESIRED_CAPACITY, PROTON_MAX_SIZE, PROTON_INSTANCE_TYPE = 1, 6, "c4.xlarge"
+_FAMILY = re.compile(r"^(?P<prefix>[a-z]+)(?P<generation>[0-9]+)(?P<suffix>[a-z-]*)$")
+
+
+def instance_family(instance_type: str) -> tuple[str, str, str] | None:
+    """`g5g.xlarge` -> ("g", "5", "g"); None for a name outside EC2's family grammar."""
+    match = _FAMILY.match(instance_type.split(".")[0])
+    return (match["prefix"], match["generation"], match["suffix"]) if match else None
+
+
+def is_graviton(instance_type: str) -> bool:
+    """Graviton (arm64) families carry a `g` after the generation: m7g, c7gn, r8g, t4g, g5g, is4gen."""
+    family = instance_family(instance_type)
+    return family is not None and "g" in family[2]
+
+
+def is_nvidia_gpu(instance_type: str) -> bool:
+    """The NVIDIA GPU families the ECS GPU AMIs drive: g4dn, g5, g5g, g6, g6e, gr6, p3, p4d, p5...
+    (g4ad is AMD: not these AMIs)."""
+    family = instance_family(instance_type)
+    return family is not None and family[0] in ("g", "p", "gr") and not (family[0] == "g" and "a" in family[2])
+
+
+@dataclass(frozen=True)
+class Ec2CapacityProviderInputs:
+    name: str
+    instance_types: tuple[str, ...]
+    ami: str  # auto | ecs-optimized | ecs-optimized-gpu | bottlerocket | bottlerocket-nvidia | ssm-parameter
+    ami_parameter: str | None
+    min_capacity: int
+    max_capacity: int
+    desired_capacity: int | None
+    subnet_type: str  # private | public
+    spot: bool
+    on_demand_base_capacity: int
+    on_demand_percentage_above_base: int
+    target_capacity_percent: int
+    managed_termination_protection: bool
+    managed_draining: bool
+    root_volume_gib: int
+
+    @property
+    def arm64(self) -> bool:
+        return is_graviton(self.instance_types[0])
+
+    @property
+    def gpu(self) -> bool:
+        return is_nvidia_gpu(self.instance_types[0])
+
+    @property
+    def image(self) -> str:
+        """The AMI kind: `auto` picks the ECS-optimized GPU AMI for NVIDIA families, else the ECS-optimized one."""
+        if self.ami != "auto":
+            return self.ami
+        if self.ami_parameter:
+            return "ssm-parameter"
+        return "ecs-optimized-gpu" if self.gpu else "ecs-optimized"
+
+
+@dataclass(frozen=True)
+class ExistingClusterInputs:
+    cluster_name: str
+
+
+@dataclass(frozen=True)
+class EcsEnvInputsV13(EcsEnvInputsV12):
+    """ecs-env 1.3: 1.2's inputs plus an existing VPC and cluster, EC2 capacity providers (Auto Scaling groups),
+    and Proton's ecs-ec2-env inputs under their own names."""
+
+    # existing network, EC2 capacity (issue 18)
+    existing_vpc: ExistingVpcInputs | None
+    existing_cluster: ExistingClusterInputs | None
+    ec2_capacity: tuple[Ec2CapacityProviderInputs, ...]
+    subnet_type: str | None
+    DesiredCapacity: int | None  # Proton's ecs-ec2-env names, as its spec gives them
+    MaxSize: int | None
+    ECSAMI: str | None
+    InstanceType: str | None
+
+    @property
+    def proton_ec2(self) -> bool:
+        return any(v is not None for v in (self.DesiredCapacity, self.MaxSize, self.ECSAMI, self.InstanceType))
+
+    def capacity_providers(self) -> tuple[Ec2CapacityProviderInputs, ...]:
+        """`ec2_capacity`, and the one provider Proton's ecs-ec2-env inputs describe (named `ec2`)."""
+        if not self.proton_ec2:
+            return self.ec2_capacity
+        desired = int(self.DesiredCapacity) if self.DesiredCapacity is not None else PROTON_DESIRED_CAPACITY
+        proton = Ec2CapacityProviderInputs(
+            name="ec2", instance_types=(self.InstanceType or PROTON_INSTANCE_TYPE,),
+            ami="ssm-parameter" if self.ECSAMI else "auto", ami_parameter=self.ECSAMI,
+            min_capacity=min(1, desired),  # Proton's group kept one instance (MinSize 1)
+            max_capacity=int(self.MaxSize) if self.MaxSize is not None else PROTON_MAX_SIZE,
+            desired_capacity=desired, subnet_type=self.subnet_type or "private", spot=False,
+            on_demand_base_capacity=0, on_demand_percentage_above_base=100, target_capacity_percent=100,
+            managed_termination_protection=True, managed_draining=True, root_volume_gib=30)
+        return (*self.ec2_capacity, proton)
+
+    def offers(self) -> Offers:
+        return replace(super().offers(), ec2_capacity=tuple(
+            (p.name, p.gpu, "ARM64" if p.arm64 else "X86_64") for p in self.capacity_providers()))
+
+
+def _at(where: str, field: str, proton: str) -> str:
+    """The path of a provider's input: under ec2_capacity[n], or the Proton input it came from."""
+    return f"{where}.{field}" if where else proton
+
+
+def check_ec2_capacity(inputs: EcsEnvInputsV13, env: Environment) -> Iterator[InputProblem]:
+    """EC2's and ECS's rules for the capacity providers, before CloudFormation meets them."""
+    existing = existing_vpc_of(inputs)
+    if inputs.subnet_type is not None and not inputs.proton_ec2:
+        yield "subnet_type", "places Proton's EC2 instances, and no InstanceType, ECSAMI, DesiredCapacity or " \
+            "MaxSize asks for them", inputs.subnet_type, "InstanceType (and the others) too, or ec2_capacity"
+    if inputs.MaxSize is not None and inputs.DesiredCapacity is not None and inputs.DesiredCapacity > inputs.MaxSize:
+        yield "DesiredCapacity", f"is above MaxSize ({inputs.MaxSize})", inputs.DesiredCapacity, \
+            f"at most {inputs.MaxSize}"
+    providers = inputs.capacity_providers()
+    if providers and inputs.existing_cluster is not None:
+        where = "ec2_capacity" if inputs.ec2_capacity else "InstanceType"
+        yield where, "cannot add capacity providers to an existing cluster: Keel would replace the providers " \
+            "its owners associated with it", [p.name for p in providers], \
+            "no EC2 capacity, or no existing_cluster (Keel then creates the cluster)"
+    seen: set[str] = set()
+    for n, provider in enumerate(providers):
+        where = f"ec2_capacity[{n}]" if n < len(inputs.ec2_capacity) else ""
+        if provider.name in seen:
+            yield _at(where, "name", "InstanceType"), "names another capacity provider already", provider.name, \
+                "a name of its own (services choose a provider by name)"
+        seen.add(provider.name)
+        for i, instance_type in enumerate(provider.instance_types):
+            if instance_family(instance_type) is None:
+                yield _at(where, f"instance_types[{i}]", "InstanceType"), "is not an EC2 instance type", \
+                    instance_type, "family and size, e.g. m7g.large, g5.xlarge, p4d.24xlarge"
+        arches = {is_graviton(t) for t in provider.instance_types}
+        if len(arches) > 1:
+            yield _at(where, "instance_types", "InstanceType"), "mixes Graviton (arm64) and x86_64 types, which need " \
+                "different AMIs", list(provider.instance_types), "one architecture per capacity provider"
+        gpus = {is_nvidia_gpu(t) for t in provider.instance_types}
+        if len(gpus) > 1:
+            yield _at(where, "instance_types", "InstanceType"), "mixes GPU and non-GPU types (GPU tasks would " \
+                "be placed on neither reliably)", list(provider.instance_types), \
+                "one GPU provider and one general provider"
+        image = provider.image
+        if image in ("ecs-optimized-gpu", "bottlerocket-nvidia") and not provider.gpu:
+            yield _at(where, "ami", "ECSAMI"), f"{image} is for NVIDIA GPU instances", provider.ami, \
+                "a GPU family (g4dn, g5, g6, p4d, p5...) or ami ecs-optimized"
+        if image == "ecs-optimized-gpu" and provider.arm64:
+            yield _at(where, "ami", "ECSAMI"), "the ECS-optimized GPU AMI is x86_64 only", provider.ami, \
+                "bottlerocket-nvidia for Graviton GPU instances (g5g), or an x86_64 GPU family"
+        if image == "ssm-parameter" and not provider.ami_parameter:
+            yield _at(where, "ami_parameter", "ECSAMI"), "is required with ami ssm-parameter", MISSING, \
+                "an SSM parameter path such as /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+        if provider.ami_parameter and image != "ssm-parameter":
+            yield _at(where, "ami_parameter", "ECSAMI"), f"is set but ami is {provider.ami}", provider.ami_parameter, \
+                "ami ssm-parameter (or auto), or no ami_parameter"
+        if provider.min_capacity > provider.max_capacity:
+            yield _at(where, "min_capacity", "MaxSize"), f"is above max_capacity ({provider.max_capacity})", \
+                provider.min_capacity, f"at most {provider.max_capacity}"
+        if provider.desired_capacity is not None and not \
+                provider.min_capacity <= provider.desired_capacity <= provider.max_capacity:
+            yield _at(where, "desired_capacity", "DesiredCapacity"), f"is outside min_capacity..max_capacity " \
+                f"({provider.min_capacity}..{provider.max_capacity})", provider.desired_capacity, \
+                f"between {provider.min_capacity} and {provider.max_capacity}"
+        if provider.on_demand_base_capacity > provider.max_capacity:
+            yield _at(where, "on_demand_base_capacity", "MaxSize"), \
+                f"is above max_capacity ({provider.max_capacity})", provider.on_demand_base_capacity, \
+                f"at most {provider.max_capacity}"
+        if provider.subnet_type == "public":
+            if existing is not None and not existing.public_subnet_ids:
+                yield _at(where, "subnet_type", "subnet_type"), "is public, and existing_vpc has no public subnets", \
+                    "public", "private, or existing_vpc.public_subnet_ids"
+            if env.production:
+                yield _at(where, "subnet_type", "subnet_type"), "puts container instances on public addresses in a " \
+                    "production environment", "public", "private (egress through NAT)"
+
+
 def check(inputs: EcsEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs, env.az_count, env.availability_zones)
     if isinstance(inputs, EcsEnvInputsV11):
         yield from check_platform_services(inputs.event_bus, inputs.config)
     yield from check_strategy(inputs.capacity_provider_strategy)
     yield from check_load_balancer(inputs.load_balancer, env)
+    if isinstance(inputs, EcsEnvInputsV13):
+        yield from check_ec2_capacity(inputs, env)
+        existing = inputs.existing_vpc
+        if existing is not None and inputs.load_balancer.enabled and inputs.load_balancer.is_internet_facing \
+                and not existing.public_subnet_ids:
+            yield "load_balancer.internet_facing", "needs public subnets, and existing_vpc has none", True, \
+                "false (an internal load balancer), or existing_vpc.public_subnet_ids"
     if inputs.anywhere.enabled and not env.region:
         yield "anywhere.enabled", "needs the environment's region (the registration script names it)", True, \
             "a region (and availability_zones) on the environment, or anywhere.enabled false"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
@@ -32,6 +32,7 @@ from keel.templates.eks_env.inputs import AccessEntry, EksEnvInputs, EksEnvInput
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
+from keel.templates.vpc_env.inputs import existing_vpc_of, network_cidr
 
 ENDPOINT_ACCESS = {
     "private": eks.EndpointAccess.PRIVATE,
@@ -92,6 +93,11 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         cluster.add_fargate(inputs.fargate_namespaces)
     cluster.add_access_entries(access_entries(inputs.access_entries))
     eks_cluster = cluster.cluster
+    if existing_vpc_of(inputs.network) is not None:
+        Validations.of(eks_cluster).acknowledge(Acknowledgment(
+            id="Annotation::@aws-cdk/aws-eks:clusterMustManuallyTagSubnet",
+            reason="An existing VPC's subnets belong to the network team: Keel does not tag what it does not "
+                   "own; docs/existing-networks.md lists the kubernetes.io/role tags load balancers need"))
     discovery = network_discovery(network) | {
         "kms/key-arn": key.key.key_arn,
         "eks/cluster-name": eks_cluster.cluster_name,
@@ -160,7 +166,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
                      content=text)
     return EksEnvOutputs(
         name=environment.name, template=environment.template.label, production=environment.production,
-        removal_policy=policy, vpc=network.vpc, vpc_cidr=inputs.network.vpc_cidr, key=key.key, bus=services.bus,
+        removal_policy=policy, vpc=network.vpc, vpc_cidr=network_cidr(inputs.network), key=key.key, bus=services.bus,
         bus_archive_retention_days=services.archive_retention_days,
         config=services.config_outputs, discovery=discovery,
         cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,

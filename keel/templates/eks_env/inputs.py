@@ -17,7 +17,13 @@ from keel.netplan import is_rfc1918, overlap
 from keel.spec.errors import MISSING as MISSING_VALUE
 from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
-from keel.templates.vpc_env.inputs import VpcEnvInputs, check_network, with_platform_services
+from keel.templates.vpc_env.inputs import (
+    ExistingVpcInputs,
+    VpcEnvInputs,
+    check_network,
+    network_cidr,
+    with_platform_services,
+)
 
 # EKS access policy names by the schema's short names.
 ACCESS_POLICIES = {
@@ -186,6 +192,22 @@ class EksEnvInputsV11(EksEnvInputs):
         return with_platform_services(super().offers(), self.event_bus, self.config)
 
 
+# existing network (issue 18)
+@dataclass(frozen=True)
+class EksNetworkInputsV12(VpcEnvInputs):
+    """eks-env 1.2's network: vpc-env 1.0's inputs, or an existing VPC (vpc-env 1.3's existing_vpc)."""
+
+    existing_vpc: ExistingVpcInputs | None
+
+
+@dataclass(frozen=True)
+class EksEnvInputsV12(EksEnvInputsV11):
+    """eks-env 1.2: 1.1's inputs; the network may be an existing VPC."""
+
+    # existing network (issue 18)
+    network: EksNetworkInputsV12
+
+
 def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs.network, env.az_count, env.availability_zones, prefix="network")
     if isinstance(inputs, EksEnvInputsV11):
@@ -202,9 +224,9 @@ def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
 
 
 def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[InputProblem]:
-    if overlap(inputs.service_ipv4_cidr, inputs.network.vpc_cidr):
+    if overlap(inputs.service_ipv4_cidr, network_cidr(inputs.network)):
         yield ("service_ipv4_cidr", f"{inputs.service_ipv4_cidr} overlaps network.vpc_cidr "
-               f"({inputs.network.vpc_cidr})", inputs.service_ipv4_cidr, "a range outside the VPC")
+               f"({network_cidr(inputs.network)})", inputs.service_ipv4_cidr, "a range outside the VPC")
 
 
 def _check_endpoint(inputs: EksEnvInputs) -> Iterator[InputProblem]:
@@ -275,7 +297,7 @@ def check_hybrid_networks(inputs: EksEnvInputs) -> Iterator[InputProblem]:
     if not hybrid.remote_node_networks:
         yield ("hybrid_nodes.remote_node_networks", "is empty but hybrid nodes are enabled", [],
                "the RFC 1918 CIDRs of the on-premises nodes")
-    taken = [("network.vpc_cidr", inputs.network.vpc_cidr), ("service_ipv4_cidr", inputs.service_ipv4_cidr)]
+    taken = [("network.vpc_cidr", network_cidr(inputs.network)), ("service_ipv4_cidr", inputs.service_ipv4_cidr)]
     for path, cidr in remote:
         if not is_rfc1918(cidr):
             yield path, f"{cidr} is not an RFC 1918 private range", cidr, \

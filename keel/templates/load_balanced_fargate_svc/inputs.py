@@ -93,7 +93,7 @@ def rule_for(service: str, instance: str, inputs: LoadBalancedInputs) -> Listene
 
 
 def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs)
+    yield from check_fargate(inputs, env)
     yield from check_port(inputs.port)
     yield from check_url_path(inputs.health_check_path, "health_check_path")
     yield from check_url_path(inputs.path_pattern, "path_pattern", "/api/*")

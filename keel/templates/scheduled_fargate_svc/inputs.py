@@ -34,7 +34,7 @@ def _time_zones() -> frozenset[str]:
 
 
 def check(inputs: ScheduledInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs)
+    yield from check_fargate(inputs, env)
     yield from check_schedule(inputs.schedule_expression)
     zones = _time_zones()  # empty without tz data on this machine: then EventBridge is the judge
     if zones and inputs.schedule_timezone not in zones | {"UTC"}:

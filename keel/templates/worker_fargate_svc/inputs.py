@@ -40,5 +40,5 @@ class WorkerInputs(FargateServiceInputs):
 
 
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs)
+    yield from check_fargate(inputs, env)
     yield from check_scaling(inputs.scaling, inputs.desired_count)

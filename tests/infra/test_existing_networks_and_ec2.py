@@ -1,0 +1,186 @@
+"""Issue 18 in CloudFormation: existing VPCs and clusters are imported and never created or changed, EC2
+capacity providers are hardened Auto Scaling groups, and services run on them (GPU, daemon, Graviton).
+
+tests/infra/platforms/network.yaml is synthesized once for this module (nag on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
+
+PLATFORM = Path(__file__).parent / "platforms" / "network.yaml"
+ENVIRONMENTS = ["keel-shared", "keel-gpu", "keel-adopted", "keel-kube"]
+NETWORK_TYPES = ["AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::NatGateway",
+                 "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP",
+                 "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route"]
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    yield synthesize(PLATFORM, tmp_path_factory.mktemp("network.out"))
+
+
+def only(template: Template, kind: str, props: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    found = template.find_resources(kind, {"Properties": Match.object_like(props)} if props else None)
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))
+
+
+def test_no_unacknowledged_compliance_findings(net: Synthesized) -> None:
+    assert open_findings(net.outdir) == []
+
+
+def test_cfn_lint_finds_nothing(net: Synthesized) -> None:
+    result = cfn_lint(net.outdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_an_existing_vpc_is_never_created_or_changed(net: Synthesized, stack: str) -> None:
+    template = net.templates[stack]
+    for kind in NETWORK_TYPES:
+        assert template.find_resources(kind) == {}, (stack, kind)
+    # not even CDK's custom resource that empties the default security group of a VPC it creates
+    assert template.find_resources("Custom::VpcRestrictDefaultSG") == {}
+
+
+def test_the_flow_log_is_added_to_the_existing_vpc_only_when_asked(net: Synthesized) -> None:
+    only(net.templates["keel-shared"], "AWS::EC2::FlowLog",
+         {"ResourceId": "vpc-0a1b2c3d4e5f60718", "ResourceType": "VPC", "TrafficType": "ALL"})
+    for stack in ("keel-gpu", "keel-adopted", "keel-kube"):
+        assert net.templates[stack].find_resources("AWS::EC2::FlowLog") == {}
+
+
+def test_asked_endpoints_use_the_given_route_tables_and_subnets(net: Synthesized) -> None:
+    shared = net.templates["keel-shared"]
+    only(shared, "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "VpcId": "vpc-0a1b2c3d4e5f60718",
+                                           "RouteTableIds": ["rtb-0c000000000000001", "rtb-0c000000000000002"]})
+    only(shared, "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Interface", "PrivateDnsEnabled": True,
+                                           "SubnetIds": ["subnet-0b000000000000001", "subnet-0b000000000000002"]})
+    only(shared, "AWS::EC2::SecurityGroup", {"SecurityGroupIngress": [Match.object_like(
+        {"CidrIp": "10.50.0.0/16", "FromPort": 443, "ToPort": 443})]})
+
+
+def test_no_endpoints_unless_asked(net: Synthesized) -> None:
+    for stack in ("keel-gpu", "keel-adopted", "keel-kube"):
+        assert net.templates[stack].find_resources("AWS::EC2::VPCEndpoint") == {}
+
+
+def test_discovery_publishes_the_existing_ids(net: Synthesized) -> None:
+    shared = net.templates["keel-shared"]
+    only(shared, "AWS::SSM::Parameter", {"Name": "/keel/shared/vpc/id", "Value": "vpc-0a1b2c3d4e5f60718"})
+    only(shared, "AWS::SSM::Parameter", {"Name": "/keel/shared/vpc/private-subnet-ids",
+                                         "Value": "subnet-0b000000000000001,subnet-0b000000000000002"})
+    # adopted has no public subnets: no empty parameter (SSM refuses one)
+    assert net.templates["keel-adopted"].find_resources(
+        "AWS::SSM::Parameter", {"Properties": Match.object_like({"Name": "/keel/adopted/vpc/public-subnet-ids"})}) == {}
+
+
+def test_an_existing_cluster_is_used_not_created(net: Synthesized) -> None:
+    adopted = net.templates["keel-adopted"]
+    assert adopted.find_resources("AWS::ECS::Cluster") == {}
+    assert adopted.find_resources("AWS::ECS::ClusterCapacityProviderAssociations") == {}
+    only(adopted, "AWS::ServiceDiscovery::PrivateDnsNamespace", {"Name": "adopted.internal"})
+    only(adopted, "AWS::SSM::Parameter", {"Name": "/keel/adopted/ecs/cluster-name", "Value": "payments-prod"})
+
+
+def test_the_eks_cluster_runs_in_the_existing_private_subnets(net: Synthesized) -> None:
+    kube = net.templates["keel-kube"]
+    only(kube, "AWS::EKS::Cluster", {"ResourcesVpcConfig": Match.object_like(
+        {"SubnetIds": Match.array_with(["subnet-01000000000000001", "subnet-01000000000000002"])})})
+
+
+# --- EC2 capacity ---------------------------------------------------------------------------------
+def test_container_instances_require_imdsv2_and_encrypt_their_volumes(net: Synthesized) -> None:
+    templates = net.templates["keel-gpu"].find_resources("AWS::EC2::LaunchTemplate")
+    assert len(templates) == 2
+    for resource in templates.values():
+        data = resource["Properties"]["LaunchTemplateData"]
+        assert data["MetadataOptions"] == {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+        assert data["Monitoring"] == {"Enabled": True}
+        (device,) = data["BlockDeviceMappings"]
+        assert device["Ebs"]["Encrypted"] is True and device["Ebs"]["VolumeType"] == "gp3"
+        assert "SecurityGroupIngress" not in str(data)
+
+
+def test_amis_come_from_ssm_public_parameters_at_deploy_time(net: Synthesized) -> None:
+    parameters = net.json("keel-gpu")["Parameters"]
+    image_id = "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
+    defaults = {p["Default"] for p in parameters.values() if p["Type"] == image_id}
+    assert defaults == {"/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id",
+                        "/aws/service/bottlerocket/aws-ecs-2/arm64/latest/image_id"}
+
+
+def test_capacity_providers_scale_protect_and_drain(net: Synthesized) -> None:
+    gpu = net.templates["keel-gpu"]
+    for name in ("keel-gpu-gpu", "keel-gpu-graviton"):
+        only(gpu, "AWS::ECS::CapacityProvider", {"Name": name, "AutoScalingGroupProvider": Match.object_like({
+            "ManagedScaling": {"Status": "ENABLED", "TargetCapacity": 100},
+            "ManagedTerminationProtection": "ENABLED", "ManagedDraining": "ENABLED"})})
+    _, association = only(gpu, "AWS::ECS::ClusterCapacityProviderAssociations")
+    assert len(association["Properties"]["CapacityProviders"]) == 4  # FARGATE, FARGATE_SPOT and the two groups
+
+
+def test_the_graviton_group_mixes_instances_with_spot(net: Synthesized) -> None:
+    _, group = only(net.templates["keel-gpu"], "AWS::AutoScaling::AutoScalingGroup", {"CapacityRebalance": True})
+    policy = group["Properties"]["MixedInstancesPolicy"]
+    assert policy["InstancesDistribution"] == {"OnDemandBaseCapacity": 1, "OnDemandPercentageAboveBaseCapacity": 0,
+                                               "SpotAllocationStrategy": "price-capacity-optimized"}
+    assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == ["m7g.large", "c7g.large"]
+    assert group["Properties"]["NewInstancesProtectedFromScaleIn"] is True
+
+
+# --- services on EC2 capacity, Graviton, arm64 Lambda ----------------------------------------------
+def task_and_service(net: Synthesized, stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    template = net.templates[stack]
+    _, task = only(template, "AWS::ECS::TaskDefinition")
+    _, service = only(template, "AWS::ECS::Service")
+    return task["Properties"], service["Properties"]
+
+
+def test_the_gpu_service_reserves_a_gpu_on_the_gpu_provider(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-inference-gpu")
+    assert task["RequiresCompatibilities"] == ["EC2"] and task["NetworkMode"] == "awsvpc"
+    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+    assert app["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
+    assert task["PlacementConstraints"] == [{"Type": "memberOf",
+                                             "Expression": "attribute:ecs.instance-type in [g5.xlarge, g6.xlarge]"}]
+    (share,) = service["CapacityProviderStrategy"]
+    output = share["CapacityProvider"]["Fn::GetStackOutput"]
+    assert output["StackName"] == "keel-gpu" and "Ec2CapacityGpuCapacityProvider" in output["OutputName"]
+    assert "LaunchType" not in service
+
+
+def test_the_agent_runs_as_a_daemon_on_graviton_instances(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-node-agent-gpu")
+    assert service["SchedulingStrategy"] == "DAEMON" and service["LaunchType"] == "EC2"
+    assert "DesiredCount" not in service and "CapacityProviderStrategy" not in service
+    assert task["PlacementConstraints"] == [{"Type": "memberOf",
+                                             "Expression": "attribute:ecs.cpu-architecture == arm64"}]
+    assert net.templates["keel-node-agent-gpu"].find_resources("AWS::ApplicationAutoScaling::ScalableTarget") == {}
+
+
+@pytest.mark.parametrize("stack", ["keel-catalog-gpu", "keel-catalog-adopted"])
+def test_the_graviton_fargate_service_runs_on_arm64(net: Synthesized, stack: str) -> None:
+    task, service = task_and_service(net, stack)
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}
+    assert service["LaunchType"] == "FARGATE"
+
+
+def test_a_service_in_an_existing_vpc_uses_its_subnets(net: Synthesized) -> None:
+    _, service = task_and_service(net, "keel-catalog-adopted")
+    subnets = service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    assert subnets == ["subnet-0f000000000000001", "subnet-0f000000000000002"]
+
+
+def test_the_lambda_runs_on_arm64_in_the_existing_private_subnets(net: Synthesized) -> None:
+    _, function = only(net.templates["keel-quotes-shared"], "AWS::Lambda::Function",
+                       {"Architectures": ["arm64"]})
+    assert function["Properties"]["VpcConfig"]["SubnetIds"] == ["subnet-0b000000000000001",
+                                                                "subnet-0b000000000000002"]
