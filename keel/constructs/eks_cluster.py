@@ -18,6 +18,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -58,6 +59,11 @@ class EksClusterProps:
     removal_policy: RemovalPolicy
     #: EKS refuses DeleteCluster while it is on (production-like environments).
     deletion_protection: bool = False
+    # workloads (issue 21)
+    #: False: the VPC CNI has its own Pod Identity role (EksAddons), so the node role goes without its policy.
+    cni_on_node_role: bool = True
+    #: A kubectl layer: the cluster gets the kubectl provider (KubernetesManifest), in the private subnets.
+    kubectl_layer: lambda_.ILayerVersion | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +133,7 @@ class EksCluster(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "ControlPlaneSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"EKS {cluster_name} control plane: traffic to and from remote (hybrid) networks")
-        self.node_role = self._node_role(props.capacity, cluster_name)
+        self.node_role = self._node_role(props.capacity, cluster_name, cni=props.cni_on_node_role)
         auto_mode = props.capacity == Capacity.AUTO_MODE
         self.cluster = eks.Cluster(
             self, "Resource",
@@ -149,6 +155,9 @@ class EksCluster(Construct):
             default_capacity=None if auto_mode else 0,
             compute=eks.ComputeConfig(node_pools=["system", "general-purpose"], node_role=self.node_role)
             if auto_mode else None,
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=props.kubectl_layer, private_subnets=vpc.select_subnets(
+                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets) if props.kubectl_layer else None,
             removal_policy=removal_policy,
         )
         self.cluster.node.add_dependency(self.log_group)
@@ -172,8 +181,57 @@ class EksCluster(Construct):
             "required permissions and AWS updates them with the service.")
         self.oidc_provider = self.cluster.open_id_connect_provider
         self.stack_region = stack.region
+        if props.kubectl_layer is not None:
+            self._acknowledge_kubectl_provider()
 
-    def _node_role(self, capacity: Capacity, cluster_name: str) -> iam.Role:
+    def _acknowledge_kubectl_provider(self) -> None:
+        """The kubectl provider is aws_eks_v2's (its handler applies KubernetesManifest resources): its
+        findings, each with why it is fine for this deploy-time provider Keel does not write."""
+        provider = self.cluster.node.find_child("KubectlProvider")
+        managed_ = "arn:<AWS::Partition>:iam::aws:policy"
+        ecr_public = ('{"Fn::If":["ClusterKubectlProviderHandlerHasEcrPublic78825EA1",{"Fn::Join":["",["arn:",'
+                      '{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},'
+                      '{"Ref":"AWS::NoValue"}]}')
+        fixed = ("aws_eks_v2's kubectl provider picks it (aws-cdk-lib 2.275); Keel keeps CDK's handler rather than "
+                 "a fork of it")
+        synchronous = ("CloudFormation calls the provider framework, which calls the handler synchronously: a failure "
+                       "fails (and rolls back) the stack operation, so there is no event to redrive")
+        Validations.of(provider).acknowledge(
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
+                              "AWSLambdaBasicExecutionRole]",
+                           reason="The kubectl provider's functions write their own logs; AWS-maintained."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
+                              "AWSLambdaVPCAccessExecutionRole]",
+                           reason="The kubectl provider runs in the private subnets to reach the cluster's private "
+                                  "endpoint: ENI management only; AWS-maintained."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/AmazonEC2ContainerRegistryReadOnly]",
+                           reason="The kubectl handler pulls Helm charts from ECR (aws_eks_v2 grants it); read only."),
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public}]",
+                           reason="Only when a chart comes from ECR Public (aws_eks_v2's condition); read only."),
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::<ClusterKubectlProviderHandler27822AE4.Arn>:*]",
+                           reason="The provider framework invokes the versions of its own kubectl handler only."),
+            Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=f"The handler's runtime: {fixed}."),
+            Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=f"The handler's runtime: {fixed}."),
+            Acknowledgment(id="Serverless::Serverless-LambdaDLQ", reason=synchronous),
+            Acknowledgment(id="Serverless::Serverless-LambdaTracing",
+                           reason="Deploy-time functions of CDK's provider; their calls are in their logs and in "
+                                  "CloudTrail (EKS, STS), and traces would add nothing to a kubectl apply."),
+            Acknowledgment(id="Serverless::Serverless-LambdaDefaultMemorySize",
+                           reason="The provider framework's function only relays CloudFormation's event to the handler "
+                                  "(which has 1024 MB)."),
+            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ", reason=synchronous),
+            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+                           reason="Runs only during stack operations that change Kubernetes manifests; a reserved "
+                                  "concurrency would take account capacity for a few invocations a month."),
+            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+                           reason="CDK writes the kubectl provider's own grants (eks:DescribeCluster on this cluster, "
+                                  "invoking its handler) into its roles' inline policies, versioned with the stack."),
+            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+                           reason="aws_eks_v2's provider creates these log groups without a key option; they hold "
+                                  "kubectl output of manifests that never carry secret values (kubernetes-svc passes "
+                                  "secret names, not values)."))
+
+    def _node_role(self, capacity: Capacity, cluster_name: str, *, cni: bool = True) -> iam.Role:
         if capacity == Capacity.FARGATE:
             principal: iam.IPrincipal = iam.ServicePrincipal("eks-fargate-pods.amazonaws.com")
             policies = ["AmazonEKSFargatePodExecutionRolePolicy"]
@@ -182,7 +240,8 @@ class EksCluster(Construct):
             policies = ["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]
         else:
             principal = iam.ServicePrincipal("ec2.amazonaws.com")
-            policies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"]
+            policies = ["AmazonEKSWorkerNodePolicy", *(["AmazonEKS_CNI_Policy"] if cni else []),
+                        "AmazonEC2ContainerRegistryPullOnly"]
         role = iam.Role(self, "NodeRole", assumed_by=principal, managed_policies=[managed(p) for p in policies],
                         description=f"EKS {cluster_name} {capacity.value.replace('_', ' ')} nodes")
         if capacity == Capacity.AUTO_MODE:

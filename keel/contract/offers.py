@@ -12,6 +12,24 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+# eks workloads (issue 21)
+@dataclass(frozen=True, kw_only=True)
+class EksOffers:
+    """eks-env 1.2: where Kubernetes workloads can land and how their manifests reach the cluster."""
+
+    capacity: str  # node_groups | fargate | auto_mode
+    hybrid_nodes: bool
+    anywhere: bool
+    #: The EKS Anywhere cluster runs Flux (a repository is configured): it can sync workloads.
+    anywhere_flux: bool
+    workload_delivery: str  # kubectl | argocd
+    pod_identity: bool
+    #: Resource metrics for HPAs (metrics-server, or Auto Mode's).
+    metrics: bool
+    team_namespaces: tuple[str, ...]
+    gitops_path: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class Offers:
     #: The VPC's CIDR block as the spec gives it (a literal: security group rules need no token).
@@ -29,6 +47,8 @@ class Offers:
     ec2_capacity: tuple[tuple[str, bool, str], ...] = ()
     #: False: an existing VPC without public subnets (no public task, internet-facing load balancer...).
     public_subnets: bool = True
+    # eks workloads (issue 21): eks-env 1.2 and later; None before
+    eks: EksOffers | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

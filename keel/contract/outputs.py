@@ -10,6 +10,7 @@ handle its absence (and the spec checks, through `keel.contract.offers`, make th
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -121,6 +122,35 @@ class EksEnvOutputs(NetworkOutputs):
     node_role: iam.IRole
     #: The EKS-managed cluster security group.
     security_group: ec2.ISecurityGroup
+    # eks workloads (issue 21): eks-env 1.2 and later; None before
+    workloads: EksWorkloadOutputs | None = None
+
+
+# eks workloads (issue 21)
+class WorkloadTarget(enum.Enum):
+    """Where an eks-env environment's Kubernetes workloads can land."""
+
+    CLOUD_NODES = "cloud-nodes"  # managed node groups
+    FARGATE = "fargate"
+    AUTO_MODE = "auto-mode"
+    HYBRID_NODES = "hybrid-nodes"  # EKS Hybrid Nodes on the remote node networks
+    ANYWHERE = "anywhere"  # the generated EKS Anywhere cluster (Flux syncs the GitOps path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksWorkloadOutputs:
+    """eks-env 1.2: where workloads land and how their manifests reach the cluster."""
+
+    targets: frozenset[WorkloadTarget]
+    kubernetes_version: str
+    #: kubectl: the cluster has the kubectl provider (KubernetesManifest); argocd: the Argo CD capability.
+    delivery: str
+    #: Pod Identity associations work (the agent runs, or Auto Mode has it built in).
+    pod_identity: bool
+    #: The namespaces the environment owns (its teams'): services place into them without creating them.
+    team_namespaces: tuple[str, ...] = ()
+    #: The IngressClass of each scheme (`internal`, `internet-facing`), where the cluster balances HTTP itself.
+    ingress_classes: Mapping[str, str] = field(default_factory=dict)
 
 
 # Proton-format template folders (issue 15)

@@ -79,3 +79,11 @@ def cfn_lint(outdir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
                            str(ROOT / ".cfnlintrc.yaml"), "--", *files], capture_output=True, text=True, cwd=ROOT)
 
+
+
+@pytest.fixture(scope="session")
+def eks_workloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """tests/infra/platforms/eks-workloads.yaml (eks-env 1.2, kubernetes-svc in the cloud, on hybrid nodes
+    and on EKS Anywhere), synthesized once per session."""
+    yield synthesize(ROOT / "tests" / "infra" / "platforms" / "eks-workloads.yaml",
+                     tmp_path_factory.mktemp("eks-workloads.out"))

@@ -1,17 +1,19 @@
-"""eks-env 1.x builder (1.0 and 1.1 share it): the vpc-env network, the EKS cluster, hybrid nodes and EKS
-Anywhere readiness; from 1.1 the event bus and config plane."""
+"""eks-env 1.x builder (every 1.x shares it): the vpc-env network, the EKS cluster, hybrid nodes and EKS
+Anywhere readiness; from 1.1 the event bus and config plane; from 1.2 add-ons, teams and workload delivery."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
 from keel.constructs.assembly_file import AssemblyFile
 from keel.constructs.common import RETENTION, removal_policy
+from keel.constructs.eks_addons import AddonAccessProps, AddonProps, ArgoCdCapability, EksAddons
 from keel.constructs.eks_cluster import (
     AccessEntryProps,
     AuthenticationMode,
@@ -23,13 +25,29 @@ from keel.constructs.eks_cluster import (
 )
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
-from keel.contract.outputs import EksEnvOutputs
+from keel.contract.outputs import EksEnvOutputs, EksWorkloadOutputs
 from keel.eksa import to_yaml
 from keel.spec.model import Environment
 from keel.templates import acknowledgements
 from keel.templates.eks_env import anywhere as documents
-from keel.templates.eks_env.inputs import AccessEntry, EksEnvInputs, EksEnvInputsV11, NodeGroup
+from keel.templates.eks_env.addons import Addon, installed
+from keel.templates.eks_env.addons import version as addon_version
+from keel.templates.eks_env.inputs import (
+    ACCESS_POLICIES,
+    AccessEntry,
+    EksEnvInputs,
+    EksEnvInputsV11,
+    EksEnvInputsV12,
+    NodeGroup,
+)
 from keel.templates.eks_env.nodeconfig import node_config
+from keel.templates.eks_env.workloads import (
+    argocd_application,
+    ingress_classes,
+    ingress_documents,
+    targets,
+    team_documents,
+)
 from keel.templates.platform_services import build_platform_services
 from keel.templates.vpc_env.builder import build_network, network_discovery
 from keel.templates.vpc_env.inputs import existing_vpc_of, network_cidr
@@ -76,6 +94,8 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     policy = removal_policy(production=environment.production)
     stack = Stack.of(scope)
     hybrid = inputs.hybrid_nodes
+    v12 = inputs if isinstance(inputs, EksEnvInputsV12) else None
+    addon_list = installed(v12.addons, capacity=inputs.capacity) if v12 else []
     cluster = EksCluster(scope, "Cluster", vpc=network.vpc, key=key.key, props=EksClusterProps(
         cluster_name=environment.stack_name, kubernetes_version=eks.KubernetesVersion.of(inputs.kubernetes_version),
         authentication_mode=AuthenticationMode(inputs.authentication_mode),
@@ -86,7 +106,10 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         remote_node_networks=hybrid.remote_node_networks if hybrid.enabled else (),
         remote_pod_networks=hybrid.remote_pod_networks if hybrid.enabled else (),
         capacity=Capacity(inputs.capacity), bootstrap_creator_admin=not inputs.has_cluster_admin,
-        removal_policy=policy, deletion_protection=environment.production))
+        removal_policy=policy, deletion_protection=environment.production,
+        # workloads (issue 21): vpc-cni's own Pod Identity role instead of the CNI policy on nodes; kubectl
+        cni_on_node_role=not any(a.name == "vpc-cni" for a in addon_list),
+        kubectl_layer=KubectlV33Layer(scope, "KubectlLayer") if v12 and v12.workload_delivery == "kubectl" else None))
     if inputs.capacity == Capacity.NODE_GROUPS.value:
         cluster.add_node_groups(node_groups(inputs.node_groups))
     elif inputs.capacity == Capacity.FARGATE.value:
@@ -160,6 +183,8 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     services = build_platform_services(scope, environment=environment, key=key.key,
                                        event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
     discovery |= services.discovery
+    workloads = build_workloads(scope, cluster, v12, environment, addon_list, discovery, artifacts, policy) \
+        if v12 else None
     # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
     for name, text in sorted(artifacts.items()):
         AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
@@ -170,4 +195,41 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         bus_archive_retention_days=services.archive_retention_days,
         config=services.config_outputs, discovery=discovery,
         cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
-        security_group=eks_cluster.cluster_security_group)
+        security_group=eks_cluster.cluster_security_group, workloads=workloads)
+
+
+# workloads (issue 21)
+def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV12, environment: Environment,
+                    addon_list: Sequence[Addon], discovery: dict[str, str], artifacts: dict[str, str],
+                    policy: RemovalPolicy) -> EksWorkloadOutputs:
+    """1.2: managed add-ons with their Pod Identity roles, teams, and the delivery of workload manifests."""
+    EksAddons(scope, "Addons", cluster=as_icluster(cluster.cluster), removal_policy=policy, addons=[AddonProps(
+        name=a.name, version=addon_version(a.name, inputs.kubernetes_version),
+        access=AddonAccessProps(service_account=a.access.service_account, managed_policy=a.access.managed_policy)
+        if a.access else None) for a in addon_list])
+    cluster.add_access_entries([AccessEntryProps(
+        principal_arn=arn, policies=[eks.AccessPolicy.from_access_policy_name(
+            ACCESS_POLICIES[team.policy], access_scope_type=eks.AccessScopeType.NAMESPACE,
+            namespaces=[team.namespace])]) for team in inputs.teams for arn in team.principal_arns])
+    env_docs = team_documents(environment.name, inputs.teams) + ingress_documents(environment.name, inputs)
+    if env_docs:
+        artifacts["k8s.yaml"] = to_yaml(env_docs)
+        if inputs.workload_delivery == "kubectl":
+            eks.KubernetesManifest(scope, "Teams", cluster=as_icluster(cluster.cluster), manifest=env_docs,
+                                   overwrite=True, prune=True)
+    if inputs.workload_delivery == "argocd":
+        ArgoCdCapability(scope, "ArgoCd", cluster=as_icluster(cluster.cluster),
+                         idc_instance_arn=inputs.argocd.idc_instance_arn or "",
+                         idc_region=inputs.argocd.idc_region or environment.region)
+        region, account = environment.region or "${AWS_REGION}", environment.account or "${AWS_ACCOUNT_ID}"
+        artifacts["argocd-application.yaml"] = to_yaml([argocd_application(
+            inputs, environment.name, f"arn:aws:eks:{region}:{account}:cluster/{environment.stack_name}")])
+    where = targets(inputs)
+    discovery["eks/workload-delivery"] = inputs.workload_delivery
+    discovery["eks/workload-targets"] = ",".join(sorted(t.value for t in where))
+    discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, inputs.kubernetes_version)}"
+                                       for a in addon_list) or "none"
+    return EksWorkloadOutputs(targets=where, kubernetes_version=inputs.kubernetes_version,
+                              delivery=inputs.workload_delivery, pod_identity=inputs.pod_identity,
+                              team_namespaces=tuple(t.namespace for t in inputs.teams),
+                              ingress_classes=ingress_classes(inputs))

@@ -9,14 +9,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from keel.contract.offers import Offers
+from keel.contract.offers import EksOffers, Offers
 from keel.contract.problems import InputProblem
 from keel.netplan import is_rfc1918, overlap
 from keel.spec.errors import MISSING as MISSING_VALUE
 from keel.spec.model import Environment
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
+from keel.templates.eks_env.addons import installed
 from keel.templates.vpc_env.inputs import (
     ExistingVpcInputs,
     VpcEnvInputs,
@@ -32,6 +33,8 @@ ACCESS_POLICIES = {
     "edit": "AmazonEKSEditPolicy",
     "view": "AmazonEKSViewPolicy",
 }
+# Namespaces a team may not take: Kubernetes', EKS's and the add-ons' own.
+RESERVED_NAMESPACES = ("default", "amazon-cloudwatch", "argocd", "flux-system")
 REQUIRED_LOGS = ("api", "audit", "authenticator")
 # Graviton families: a digit then `g` (m7g, c7gn, r8g, t4g, im4gn, x2gd...).
 _GRAVITON = re.compile(r"^[a-z]+[0-9]+g[a-z]*\.")
@@ -200,12 +203,74 @@ class EksNetworkInputsV12(VpcEnvInputs):
     existing_vpc: ExistingVpcInputs | None
 
 
+# workloads (issue 21)
+@dataclass(frozen=True)
+class Addons:
+    vpc_cni: bool
+    coredns: bool
+    kube_proxy: bool
+    eks_pod_identity_agent: bool
+    aws_ebs_csi_driver: bool
+    metrics_server: bool
+    amazon_cloudwatch_observability: bool
+
+
+@dataclass(frozen=True)
+class TeamQuota:
+    requests_cpu: str
+    requests_memory: str
+    limits_memory: str
+    pods: int
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    principal_arns: tuple[str, ...]
+    policy: str
+    quota: TeamQuota
+
+    @property
+    def namespace(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ArgoCd:
+    idc_instance_arn: str | None
+    idc_region: str | None
+    repository_url: str | None
+    revision: str
+
+
 @dataclass(frozen=True)
 class EksEnvInputsV12(EksEnvInputsV11):
-    """eks-env 1.2: 1.1's inputs; the network may be an existing VPC."""
+    """eks-env 1.2: 1.1's inputs plus managed add-ons, teams and the delivery of Kubernetes workloads; the
+    network may be an existing VPC."""
 
     # existing network (issue 18)
     network: EksNetworkInputsV12
+    # workloads (issue 21)
+    addons: Addons
+    teams: tuple[Team, ...]
+    workload_delivery: str
+    gitops_path: str
+    argocd: ArgoCd
+
+    @property
+    def pod_identity(self) -> bool:
+        """Pod Identity works: the agent add-on is on (Auto Mode has it built in; Fargate has none)."""
+        if self.capacity == "fargate":
+            return False
+        return self.capacity == "auto_mode" or self.addons.eks_pod_identity_agent
+
+    def offers(self) -> Offers:
+        return replace(super().offers(), eks=EksOffers(
+            capacity=self.capacity, hybrid_nodes=self.hybrid_nodes.enabled, anywhere=self.anywhere.enabled,
+            anywhere_flux=self.anywhere.enabled and self.anywhere.flux.enabled,
+            workload_delivery=self.workload_delivery, pod_identity=self.pod_identity,
+            metrics=self.addons.metrics_server or self.capacity == "auto_mode",
+            team_namespaces=tuple(t.namespace for t in self.teams), gitops_path=self.gitops_path))
 
 
 def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
@@ -221,6 +286,8 @@ def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from _check_hybrid_credentials(inputs.hybrid_nodes)
     if inputs.anywhere.enabled:
         yield from check_anywhere(inputs.anywhere)
+    if isinstance(inputs, EksEnvInputsV12):
+        yield from check_workloads(inputs)
 
 
 def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[InputProblem]:
@@ -374,6 +441,34 @@ def check_anywhere(anywhere: Anywhere) -> Iterator[InputProblem]:
     if flux.repository_url and flux.github_owner:
         yield f"{p}.flux.repository_url", "is set together with github_owner", flux.repository_url, \
             "either a GitHub repository or a git URL"
+
+
+def check_workloads(inputs: EksEnvInputsV12) -> Iterator[InputProblem]:
+    """1.2: add-ons that need Pod Identity, teams' principals and namespaces, the Argo CD capability."""
+    needs_agent = [a.field for a in installed(inputs.addons, capacity=inputs.capacity) if a.access is not None]
+    if needs_agent and not inputs.pod_identity:
+        yield ("addons.eks_pod_identity_agent", f"is off, but addons {', '.join(needs_agent)} get their AWS access "
+               "through EKS Pod Identity", False, "true, or those add-ons off")
+    taken = {e.principal_arn: f"access_entries[{i}]" for i, e in enumerate(inputs.access_entries)}
+    namespaces: set[str] = set()
+    for i, team in enumerate(inputs.teams):
+        where = f"teams[{i}]"
+        if team.namespace in namespaces:
+            yield f"{where}.name", "is used by another team", team.name, "a unique team name"
+        if team.namespace in RESERVED_NAMESPACES or team.namespace.startswith("kube-"):
+            yield f"{where}.name", "is a namespace Kubernetes or EKS owns", team.name, "a namespace of the team's own"
+        namespaces.add(team.namespace)
+        for j, arn in enumerate(team.principal_arns):
+            if arn in taken:
+                yield (f"{where}.principal_arns[{j}]", f"already has an access entry ({taken[arn]}): EKS allows one "
+                       "a principal", arn, "the principal in one team or access entry only")
+            taken[arn] = f"{where}.principal_arns[{j}]"
+    if inputs.workload_delivery == "argocd":
+        for name in ("idc_instance_arn", "repository_url"):
+            if getattr(inputs.argocd, name) is None:
+                yield f"argocd.{name}", "is required with workload_delivery argocd", MISSING_VALUE, \
+                    "the EKS Argo CD capability's " + ("IAM Identity Center instance" if name.startswith("idc")
+                                                       else "repository (the platform repository)")
 
 
 def address_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address] | None:
