@@ -395,17 +395,17 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
             if name in needs:
                 _merge(values, needs[name])
                 outcome.notes.append(f"spec: {json.dumps(needs[name])} added (what its services need)")
-            entry: dict[str, Any] = {"name": name, "template": match.ref}
+            env_entry: dict[str, Any] = {"name": name, "template": match.ref}
             if region:
-                entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
-            entry["spec"] = values
-            problems = _problems(check, {"environments": [entry]}, registry)
+                env_entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
+            env_entry["spec"] = values
+            problems = _problems(check, {"environments": [env_entry]}, registry)
             if problems:
                 outcome.reasons += problems
                 if not region and any("region" in p for p in problems):
                     outcome.reasons.append("give the environments' region: keel import-proton --region REGION")
                 continue
-            envs[name] = entry
+            envs[name] = env_entry
             outcome.mapped = True
             result.sources[("environments", name)] = spec.file
     result.platform["environments"] = list(envs.values())
