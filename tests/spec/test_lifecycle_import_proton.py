@@ -38,9 +38,9 @@ def outcome(result: ImportResult, spec: str):  # type: ignore[no-untyped-def]
 def test_templates_are_recognised_by_what_their_cloudformation_creates(result: ImportResult) -> None:
     assert {m.proton.label: (m.family.name if m.family else None, m.ref if m.keel else None)
             for m in result.matches} == {
-        "campus-net:1": ("VPC network", "vpc-env:1.2"),
-        "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.2"),
-        "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", None),
+        "campus-net:1": ("VPC network", "vpc-env:1.3"),
+        "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.3"),
+        "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", "ecs-env:1.3"),
         "ledger-env:1": (None, None),
         "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.1"),
         "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.2"),
@@ -55,11 +55,12 @@ def test_jinja_cloudformation_is_read_as_template_infrastructure_not_broken_yaml
 
 def test_environments_are_named_after_the_instances_that_run_in_them(result: ImportResult) -> None:
     assert result.mapped == [
-        "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.2)",
-        "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.2)",
+        "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.3)",
+        "environment-templates/gpu-cluster/spec/spec.yaml -> environment gpu-cluster (ecs-env:1.3)",
+        "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.3)",
         "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.2)",
         "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.1)"]
-    assert result.spec_count == (4, 7)
+    assert result.spec_count == (5, 7)
 
 
 def test_inputs_are_renamed_and_translated_and_proton_defaults_kept(result: ImportResult) -> None:
@@ -91,10 +92,11 @@ def test_a_template_offering_nothing_keel_has_says_what_it_creates(result: Impor
         "no Keel environment template offers what it creates (a DynamoDB table shared by the environment's services)"]
 
 
-def test_ec2_capacity_waits_for_ecs_env_1_3(result: ImportResult) -> None:
-    assert outcome(result, "environment-templates/gpu-cluster/spec/spec.yaml").reasons == [
-        "ECS cluster on EC2 instances (Auto Scaling group capacity): needs ecs-env:1.3 (EC2 capacity "
-        "(ec2_capacity, issue 18)), which this registry does not have yet"]
+def test_an_ec2_capacity_cluster_maps_onto_ecs_env_1_3_with_its_inputs_unchanged(result: ImportResult) -> None:
+    """ecs-env 1.3 accepts the Proton sample's EC2 inputs by their own names (issue 18)."""
+    assert outcome(result, "environment-templates/gpu-cluster/spec/spec.yaml").reasons == []
+    (gpu,) = [e for e in result.platform["environments"] if e["name"] == "gpu-cluster"]
+    assert (gpu["template"], gpu["spec"]) == ("ecs-env:1.3", {"InstanceType": "g5.2xlarge", "DesiredCapacity": 3})
 
 
 def test_ec2_capacity_inputs_map_by_name_onto_ec2_capacity_once_it_exists() -> None:
@@ -112,6 +114,7 @@ def test_the_written_platform_validates_with_protons_names(result: ImportResult,
     out.write_text(render_platform(result, FOLDER))
     model = load_platform(out)
     assert [(e.name, e.stack_name) for e in model.environments] == [("campus-hq", "keel-campus-hq"),
+                                                                     ("gpu-cluster", "keel-gpu-cluster"),
                                                                      ("beta", "keel-beta")]
     assert [(i.service, i.name, i.environment, i.stack_name) for i in model.instances] == [
         ("orders-api", "orders-hq", "campus-hq", "keel-orders-api-orders-hq"),
@@ -126,11 +129,11 @@ def test_cli_writes_the_platform_and_the_report_and_lists_the_rest_on_stderr(
     target = tmp_path / "platform.yaml"
     run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
     assert run.code == 1  # written, and some specs reported
-    assert run.out.rstrip().endswith(f"Wrote {target} (4 of 7 spec file(s); it passes `keel validate`) and "
+    assert run.out.rstrip().endswith(f"Wrote {target} (5 of 7 spec file(s); it passes `keel validate`) and "
                                      f"{tmp_path / 'platform-import-report.md'}.")
     assert "not mapped: environment-templates/ledger-env/spec/spec.yaml" in run.err
     report = (tmp_path / "platform-import-report.md").read_text()
-    assert "4 of 7 Proton spec file(s) are in the written platform." in report
+    assert "5 of 7 Proton spec file(s) are in the written platform." in report
     assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.1 " \
            "| not mapped |" in report
     assert keel(capsys, "validate", str(target), "--quiet").code == 0
