@@ -14,7 +14,7 @@ from keel.contract.schema import iter_properties
 from keel.spec import SpecError, load_platform
 from keel.spec.registry import default_registry
 from keel.templates.ecs_env.inputs import EcsEnvInputs
-from keel.templates.vpc_env.inputs import VpcEnvInputs
+from keel.templates.vpc_env.inputs import ExistingVpcInputs, VpcEnvInputs
 
 PROTON_ENV_SPEC = Path(__file__).parent / "fixtures" / "proton-environment-spec.yaml"  # our own
 
@@ -75,7 +75,9 @@ def test_every_schema_property_is_a_dataclass_field() -> None:
                "load_balancer.waf": mod.WafInputs, "anywhere": mod.AnywhereInputs,
                "monitoring": mod.MonitoringInputs, "capacity_provider_strategy[]": mod.CapacityProviderShare,
                "event_bus": common.EventBusInputs, "config": common.ConfigPlaneInputs,
-               "config.parameters[]": common.ConfigParameterInputs, "config.secrets[]": common.ConfigSecretInputs}
+               "config.parameters[]": common.ConfigParameterInputs, "config.secrets[]": common.ConfigSecretInputs,
+               "existing_vpc": ExistingVpcInputs, "existing_cluster": mod.ExistingClusterInputs,
+               "ec2_capacity[]": mod.Ec2CapacityProviderInputs}
     schema = version.input_schema
     for path, _, _ in iter_properties(schema):
         parent, _, name = path.rpartition(".")

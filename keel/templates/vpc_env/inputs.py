@@ -159,7 +159,11 @@ def check_existing_vpc(inputs: VpcEnvInputs, existing: ExistingVpcInputs, azs: t
                     list(values), f"one per subnet in {e}.{tier}_subnet_ids, in the same order"
         for n, cidr in enumerate(getattr(existing, f"{tier}_subnet_cidrs")):
             path = p(f"{e}.{tier}_subnet_cidrs[{n}]")
-            net = ipaddress.IPv4Network(cidr, strict=False)
+            try:
+                net = ipaddress.IPv4Network(cidr, strict=False)
+            except ValueError as exc:  # the schema's format check reports it too; never a traceback
+                yield path, f"is not a CIDR block: {exc}", cidr, "a CIDR block such as 10.50.16.0/20"
+                continue
             if vpc is not None and not net.subnet_of(vpc):
                 yield path, f"is outside the VPC CIDR {vpc}", cidr, f"a subnet of {vpc} ({e}.vpc_cidr)"
             for other, other_path in placed:
