@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml as pyyaml
 from ruamel.yaml import YAML
 
 from keel.cdk_context import ROOT
@@ -26,7 +25,7 @@ ALL_ON = Addons(**{a.field: True for a in ADDONS})
 
 
 def test_addon_table_pins_every_addon_for_every_kubernetes_version_of_the_schema() -> None:
-    schema = pyyaml.safe_load((ROOT / "keel/templates/eks_env/schema/v1.2.yaml").read_text())
+    schema = YAML(typ="safe").load((ROOT / "keel/templates/eks_env/schema/v1.2.yaml").read_text())
     versions = schema["schema"]["types"]["EKSEnvironmentInput"]["properties"]["kubernetes_version"]["enum"]
     assert sorted(VERSIONS) == sorted(versions)
     for table in VERSIONS.values():
@@ -58,7 +57,8 @@ def platform(tmp_path: Path, edit: Any) -> list[str]:
     doc = YAML(typ="safe").load(WORKLOADS.read_text())
     edit(doc)
     path = tmp_path / "p.yaml"
-    path.write_text(pyyaml.safe_dump(doc))
+    with path.open("w") as f:
+        YAML(typ="safe").dump(doc, f)
     try:
         load_platform(path)
     except SpecError as err:
