@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
+    ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
     check_fargate,
@@ -29,6 +30,14 @@ class BackendInputs(FargateServiceInputs):
     discovery: str
     private_link: PrivateLinkInputs
     scaling: ScalingInputs
+
+
+@dataclass(frozen=True)
+class BackendInputsV11(BackendInputs):
+    """backend-fargate-svc 1.1: 1.0 plus Copilot's habits."""
+
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
 
 
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:

@@ -10,6 +10,7 @@ from keel.contract.offers import Claim
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
+    ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
     check_ecs_environment,
@@ -37,6 +38,14 @@ class LoadBalancedInputs(FargateServiceInputs):
     @property
     def application(self) -> bool:
         return self.loadbalancer_type == "application"
+
+
+@dataclass(frozen=True)
+class LoadBalancedInputsV11(LoadBalancedInputs):
+    """load-balanced-fargate-svc 1.1: 1.0 plus Copilot's habits."""
+
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
 
 
 @dataclass(frozen=True)
