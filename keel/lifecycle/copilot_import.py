@@ -420,6 +420,7 @@ class _Importer:
     def __init__(self, root: Path, registry: Registry, extra_environments: Sequence[str],
                  connection_arn: str | None, region: str | None = None, out: Path | None = None) -> None:
         self._left_out: set[tuple[str, int]] = set()
+        self._dropped: set[tuple[str, int, str]] = set()
         self.region = region
         self.app: str | None = None
         self.root = root
@@ -692,8 +693,11 @@ class _Importer:
             predefined = {"COPILOT_APPLICATION_NAME": self.app or "", "COPILOT_ENVIRONMENT_NAME": env}
             view = View(_substitute(merged, predefined))
             instance = _Instance(environment=env, spec={}, sources={})
-            pipeline = _map_static(view, instance, name, self._relocate) if m.kind == STATIC else \
-                _map_workload(view, m.kind, instance, name, self.service_names_by_copilot)
+            if m.kind == STATIC:
+                _map_static(view, instance, name, self._relocate)
+                pipeline = None
+            else:
+                pipeline = _map_workload(view, m.kind, instance, name, self.service_names_by_copilot)
             if pipeline is not None:
                 service.builds = True
                 service.pipeline = service.pipeline or pipeline
@@ -884,6 +888,7 @@ class _Importer:
             except SpecError as exc:
                 progress = False
                 self._left_out = set()
+                self._dropped = set()  # a key with two problems is dropped once, its instance kept
                 for problem in exc.problems:
                     progress |= self._drop(platform, problem.path, problem.render().split(": ", 1)[-1])
                 for svc, n in sorted(self._left_out, key=lambda x: -x[1]):
@@ -903,7 +908,10 @@ class _Importer:
             instance = service.instances[int(match["n"])]
             # a rule another instance already has on the shared listener: a default would collide as well
             conflict = "would ever match" in message or " is taken by " in message
+            if (service.name, int(match["n"]), match["key"]) in self._dropped:
+                return True
             if match["key"] in instance.spec and not conflict:
+                self._dropped.add((service.name, int(match["n"]), match["key"]))
                 instance.spec.pop(match["key"])
                 for source in instance.sources.get(match["key"], ()):
                     self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),
