@@ -48,6 +48,9 @@ class ConfigSecret:
     source: str  # parameter | secret
     location: str
     json_key: str | None = None
+    # Copilot habits (issue 16): `location` is an existing parameter's or secret's full name or ARN, outside
+    # the config plane (such as /copilot/<app>/<env>/secrets/<name>).
+    external: bool = False
 
 
 def _pascal(text: str) -> str:
@@ -152,11 +155,40 @@ class ContainerTask(Construct):
 
     def _secret(self, secret: ConfigSecret) -> ecs.Secret:
         cid = f"Config{_pascal(secret.variable)}"
+        if secret.external:
+            return self._external_secret(secret)
         if secret.source == "parameter":
             return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_secure_string_parameter_attributes(
                 self, cid, parameter_name=secret.location))
         return ecs.Secret.from_secrets_manager(
             secretsmanager.Secret.from_secret_name_v2(self, cid, secret.location), field=secret.json_key)
+
+    def _external_secret(self, secret: ConfigSecret) -> ecs.Secret:
+        """An existing parameter or secret: the execution role may read exactly its ARN (built offline from the
+        name and this stack's partition, region and account when no ARN is given)."""
+        cid = f"External{_pascal(secret.variable)}"
+        arn = secret.location.startswith("arn:")
+        if secret.source == "parameter":
+            parameter = (ssm.StringParameter.from_string_parameter_arn(self, cid, secret.location) if arn else
+                         ssm.StringParameter.from_secure_string_parameter_attributes(self, cid,
+                                                                                    parameter_name=secret.location))
+            return ecs.Secret.from_ssm_parameter(parameter)
+        if arn:
+            found = secretsmanager.Secret.from_secret_complete_arn(self, cid, secret.location)
+        else:
+            # A name, not an ARN: Secrets Manager appends a random 6-character suffix to every secret's ARN, so
+            # the grant can only name `<name>-??????` (CDK's from_secret_name_v2); an ARN is granted as it is.
+            found = secretsmanager.Secret.from_secret_name_v2(self, cid, secret.location)
+            stack = Stack.of(self)
+            partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+            region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+            Validations.of(self.execution_role).acknowledge(Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:secretsmanager:{region}:"
+                   f"<AWS::AccountId>:secret:{secret.location}-??????]",
+                reason=f"{secret.variable} names the existing secret {secret.location} by name: Secrets Manager "
+                       "appends a random 6-character suffix to its ARN, which the name does not carry; the "
+                       "statement names that one secret."))
+        return ecs.Secret.from_secrets_manager(found, field=secret.json_key)
 
     def _acknowledge_grants(self) -> None:
         stack = Stack.of(self)

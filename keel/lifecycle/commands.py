@@ -162,7 +162,7 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
         return 2
     try:
         result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
-                                region=args.region, registry=registry_from(args))
+                                region=args.region, registry=registry_from(args), out=Path(args.out))
     except CopilotImportError as exc:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2

@@ -38,7 +38,8 @@ Path_ = tuple[str | int, ...]
 LBWS, BACKEND, WORKER, JOB = "Load Balanced Web Service", "Backend Service", "Worker Service", "Scheduled Job"
 RDWS, STATIC, ENVIRONMENT, PIPELINE = "Request-Driven Web Service", "Static Site", "Environment", "Pipeline"
 TEMPLATES = {LBWS: "load-balanced-fargate-svc:1", RDWS: "load-balanced-fargate-svc:1",
-             BACKEND: "backend-fargate-svc:1", WORKER: "worker-fargate-svc:1", JOB: "scheduled-fargate-svc:1"}
+             BACKEND: "backend-fargate-svc:1", WORKER: "worker-fargate-svc:1", JOB: "scheduled-fargate-svc:1",
+             STATIC: "static-site-svc:1"}
 ENV_TEMPLATE = "ecs-env:1"
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -47,6 +48,8 @@ _AZ = re.compile(r"^(?P<region>[a-z]{2}(-[a-z]+)+-[0-9])[a-z]$")
 _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$")
 _HOST = re.compile(r"^(\*\.)?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$")
 _REPO_URL = re.compile(r"^(?:https?://|git@)?(?:[^/:]+[/:])?(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+_EXTERNAL = re.compile(r"^(arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:[0-9]{12}:(parameter/[A-Za-z0-9_.\-/]+|"
+                       r"secret:[A-Za-z0-9/_+=.@-]+)|/?[A-Za-z0-9/_+=.@-]+)$")
 _RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
               3653)
 # Fargate's CPU units and the memory sizes (MiB) each accepts.
@@ -60,16 +63,21 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 COMPONENTS = "components (storage, add-ons), which have not landed in Keel yet (issue 17)"
-PART2 = "not yet supported by Keel's templates"
+# The switch for Copilot's publish.topics: each topic becomes the instance's `components: [{kind: sns-topic,
+# name: X}]` (issue 17's components). Until that branch has landed, the platform schema refuses `components`,
+# so the topics are reported instead and the written platform still validates. Flip it once components lands.
+EMIT_TOPIC_COMPONENTS = False
 
 # Why a field has no equivalent, by the longest matching field path (`*` matches one segment). Fields not
 # listed here that no mapping consumed are reported as unknown to the importer.
 REASONS: dict[str, str] = {
     "storage": f"storage (EFS volumes, ephemeral storage, read-only root file system) belongs to {COMPONENTS}",
     "sidecars": "sidecar containers are not an input of Keel's templates yet (issue 17)",
-    "publish": f"{PART2}: SNS publish topics (issue 16, part 2)",
-    "subscribe.topics": f"{PART2}: SNS topic subscriptions (issue 16, part 2); worker-fargate-svc can subscribe "
-                        "to the environment's EventBridge bus instead (subscription.sources / detail_types)",
+    "publish": "SNS topics a service owns are its sns-topic components, which have not landed in Keel yet "
+               "(issue 17): workers can already subscribe to them by name (worker-fargate-svc 1.1 topics)",
+    "publish.topics.*.fifo": "Keel's sns-topic components are standard topics (no FIFO)",
+    "subscribe.topics.*.queue": "a topic-specific queue: worker-fargate-svc 1.1 delivers every topic to the "
+                                "worker's one queue",
     "subscribe.queue.fifo": "worker-fargate-svc's queue is a standard SQS queue (no FIFO)",
     "subscribe.queue.delay": "worker-fargate-svc's queue has no delivery delay input",
     "subscribe.queue.dead_letter": "worker-fargate-svc's queue always has a dead-letter queue; only tries maps",
@@ -143,9 +151,9 @@ REASONS: dict[str, str] = {
     "instance": "App Runner instance settings have no Fargate equivalent",
     "scaling": "App Runner scaling has no Fargate equivalent",
     "count": "this count has no equivalent",
-    "retries": f"{PART2}: job retries of a failed run (issue 16, part 2); scheduled-fargate-svc's "
-               "retry.maximum_retry_attempts retries only a run that could not start",
-    "timeout": f"{PART2}: job timeouts (issue 16, part 2, through Step Functions)",
+    "retries": "is not a number of retries scheduled-fargate-svc 1.1 takes (0 to 10)",
+    "timeout": "is not a timeout scheduled-fargate-svc 1.1 takes (a duration such as 30m, 1 s to 365 days)",
+    "files": "of a Static Site's files, static-site-svc takes folders (source, destination, exclude, reinclude)",
     "on": "the job's trigger is on.schedule only",
     "variables": "this variable cannot be carried over",
     "secrets": "this secret cannot be carried over",
@@ -390,6 +398,7 @@ class _Instance:
     environment: str
     spec: dict[str, Any]
     sources: dict[str, tuple[Path_, ...]]  # spec key -> the Copilot fields it came from
+    components: list[dict[str, Any]] = field(default_factory=list)  # issue 17's, beside spec (EMIT_TOPIC_COMPONENTS)
 
     def put(self, key: str, value: object, *paths: Path_) -> None:
         self.spec[key] = value
@@ -409,8 +418,9 @@ class _Service:
 
 class _Importer:
     def __init__(self, root: Path, registry: Registry, extra_environments: Sequence[str],
-                 connection_arn: str | None, region: str | None = None) -> None:
+                 connection_arn: str | None, region: str | None = None, out: Path | None = None) -> None:
         self._left_out: set[tuple[str, int]] = set()
+        self._dropped: set[tuple[str, int, str]] = set()
         self.region = region
         self.app: str | None = None
         self.root = root
@@ -428,6 +438,10 @@ class _Importer:
         self.delivery_manifest: Manifest | None = None
         self.delivery_comment = ""
         self.reported_paths: dict[str, list[str]] = {}  # file -> display paths reported
+        self.service_names: dict[str, str] = {}  # manifest (shown) -> Keel service name
+        self.service_names_by_copilot: dict[str, str] = {}  # Copilot service name -> Keel service name
+        # The platform file the import writes: Static Site folders are relative to it, and it validates there.
+        self.out = (out or root / "keel-import-copilot.yaml").resolve()
 
     # -- findings ----------------------------------------------------------------------------------
     def add(self, file: str, path: str, value: object, reason: str) -> None:
@@ -486,6 +500,12 @@ class _Importer:
         for name in names:
             self._environment(name, by_name.get(name))
         taken: set[str] = set()
+        for m in workloads:  # every name first: a worker names the services whose topics it subscribes to
+            if m.kind in TEMPLATES:
+                raw = m.doc.get("name") if isinstance(m.doc.get("name"), str) else m.folder.name
+                self.service_names[m.shown] = _service_name(str(raw), self.registry, taken)
+                self.service_names_by_copilot.setdefault(str(raw), self.service_names[m.shown])
+                taken.add(self.service_names[m.shown])
         for m in workloads:
             self._workload(m, names, taken)
         if pipelines:
@@ -647,18 +667,14 @@ class _Importer:
     def _workload(self, m: Manifest, environments: Sequence[str], taken: set[str]) -> None:
         raw_name = m.doc.get("name") if isinstance(m.doc.get("name"), str) else m.folder.name
         if m.kind not in TEMPLATES:
-            reason = ("the static-site-svc template has not landed (issue 16, part 2): nothing was imported for "
-                      "this site" if m.kind == STATIC else
-                      f"unknown Copilot workload type {m.kind!r} (known: {', '.join([*TEMPLATES, STATIC])}): "
-                      "nothing was imported from this manifest")
+            reason = (f"unknown Copilot workload type {m.kind!r} (known: {', '.join(TEMPLATES)}): nothing was "
+                      "imported from this manifest")
             self.add(m.shown, "type", m.doc.get("type"), reason)
             for path, value in leaves(m.doc):
                 if path != ("type",):
-                    self.add(m.shown, join_path(*path), value, "not imported: " + (
-                        "Static Site" if m.kind == STATIC else "unknown workload type"))
+                    self.add(m.shown, join_path(*path), value, "not imported: unknown workload type")
             return
-        name = _service_name(str(raw_name), self.registry, taken)
-        taken.add(name)
+        name = self.service_names[m.shown]
         if name != raw_name:
             self.add(m.shown, "name", raw_name, f"renamed to {name}: Keel service names are lower-case letters, "
                      "digits and single hyphens, starting with a letter, not a name the environments use")
@@ -677,7 +693,11 @@ class _Importer:
             predefined = {"COPILOT_APPLICATION_NAME": self.app or "", "COPILOT_ENVIRONMENT_NAME": env}
             view = View(_substitute(merged, predefined))
             instance = _Instance(environment=env, spec={}, sources={})
-            pipeline = _map_workload(view, m.kind, instance, name)
+            if m.kind == STATIC:
+                _map_static(view, instance, name, self._relocate)
+                pipeline = None
+            else:
+                pipeline = _map_workload(view, m.kind, instance, name, self.service_names_by_copilot)
             if pipeline is not None:
                 service.builds = True
                 service.pipeline = service.pipeline or pipeline
@@ -831,6 +851,12 @@ class _Importer:
                                   "synthesize (access logs): run again with --region, or give it region and "
                                   "availability_zones")
 
+    def _relocate(self, source: str) -> str:
+        """A Static Site folder (relative to the workspace root, as Copilot read it) relative to the platform
+        file, which is what static-site-svc resolves it against."""
+        folder = (self.root / source).resolve()
+        return posixpath.normpath(os.path.relpath(folder, self.out.parent)).replace(os.sep, "/")
+
     # -- the platform ------------------------------------------------------------------------------
     def _platform(self, app: str | None) -> dict[str, Any]:
         platform: dict[str, Any] = {}
@@ -843,7 +869,8 @@ class _Importer:
             if s.pipeline:
                 entry["pipeline"] = s.pipeline
             entry["instances"] = [{"name": i.environment, "environment": i.environment,
-                                   **({"spec": i.spec} if i.spec else {})} for i in s.instances]
+                                   **({"spec": i.spec} if i.spec else {}),
+                                   **({"components": i.components} if i.components else {})} for i in s.instances]
             services.append(entry)
         if services:
             platform["services"] = services
@@ -853,7 +880,7 @@ class _Importer:
 
     def _validated(self, platform: dict[str, Any]) -> dict[str, Any]:
         """Validate as `keel validate` does; take out what Keel still refuses, and report it."""
-        virtual = (self.root / "keel-import-copilot.yaml").resolve()
+        virtual = self.out
         for _ in range(20):
             try:
                 load_platform(virtual, registry=self.registry, texts={virtual: dump_yaml(platform)})
@@ -861,6 +888,7 @@ class _Importer:
             except SpecError as exc:
                 progress = False
                 self._left_out = set()
+                self._dropped = set()  # a key with two problems is dropped once, its instance kept
                 for problem in exc.problems:
                     progress |= self._drop(platform, problem.path, problem.render().split(": ", 1)[-1])
                 for svc, n in sorted(self._left_out, key=lambda x: -x[1]):
@@ -880,7 +908,10 @@ class _Importer:
             instance = service.instances[int(match["n"])]
             # a rule another instance already has on the shared listener: a default would collide as well
             conflict = "would ever match" in message or " is taken by " in message
+            if (service.name, int(match["n"]), match["key"]) in self._dropped:
+                return True
             if match["key"] in instance.spec and not conflict:
+                self._dropped.add((service.name, int(match["n"]), match["key"]))
                 instance.spec.pop(match["key"])
                 for source in instance.sources.get(match["key"], ()):
                     self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),
@@ -966,7 +997,8 @@ def _override_key(m: Manifest, env: str) -> str | None:
 
 
 # --- one workload in one environment ---------------------------------------------------------------
-def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str, Any] | None:
+def _map_workload(v: View, kind: str, out: _Instance, service: str,
+                  names: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """Fill `out.spec` from a merged manifest; returns the pipeline inputs when the image is built."""
     v.take("name")
     v.take("type")
@@ -987,7 +1019,7 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str,
     _task_size(v, out)
     _platform_field(v)
     _variables(v, out)
-    _secrets(v, service)
+    _secrets(v, out)
     exec_ = v.peek("exec")
     if isinstance(exec_, bool):
         out.put("enable_exec", v.take("exec"), ("exec",))
@@ -1013,8 +1045,11 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str) -> dict[str,
         _rdws(v, out)
     if kind == WORKER:
         _worker_queue(v, out)
+        _topics(v, out, names or {})
     if kind == JOB:
         _schedule(v, out)
+        _job_run(v, out)
+    _publish(v, out)
     return pipeline
 
 
@@ -1120,34 +1155,66 @@ def _variables(v: View, o: _Instance) -> None:
         o.put("environment_variables", out[:100], ("variables",))
 
 
-def _secrets(v: View, service: str) -> None:
+def _secrets(v: View, o: _Instance) -> None:
+    """Copilot's secrets by external reference (an SSM parameter's name or ARN, `secretsmanager:` a secret's name
+    or ARN, with an optional `:json-key::`) become external_secrets (container templates 1.1), granted exactly
+    those ARNs."""
     secrets = v.peek("secrets")
     if not isinstance(secrets, Mapping):
+        if secrets is not MISSING:
+            v.report(("secrets",), "secrets is a map of variable names to references")
         return
+    out: list[dict[str, Any]] = []
     for name, value in secrets.items():
-        key = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name).lower()).strip("-") or "secret"
-        where = ("secrets", str(name))
-        if isinstance(value, Mapping) and "secretsmanager" in value:
-            what = f"the Secrets Manager secret {value['secretsmanager']!r}"
-            source = ", source: secret"
-        elif isinstance(value, Mapping) and "from_cfn" in value:
-            what = f"the CloudFormation export {value['from_cfn']!r}"
-            source = ""
+        where: Path_ = ("secrets", str(name))
+        if not _VARIABLE.match(str(name)):
+            v.report(where, "is not a variable name Keel takes (letters, digits and _, not starting with a digit)")
+            continue
+        if isinstance(value, Mapping) and "from_cfn" in value:
+            v.report(where, "from_cfn reads a CloudFormation export of Copilot's stacks: copy the value into the "
+                     f"config plane (/keel/<environment>/<service>/{str(name).lower()}) and list it in the "
+                     "instance's secrets")
+            continue
+        if isinstance(value, Mapping) and isinstance(value.get("secretsmanager"), str) and len(value) == 1:
+            entry = _secrets_manager_reference(value["secretsmanager"])
+            path: Path_ = (*where, "secretsmanager")
+        elif isinstance(value, str) and value.startswith("arn:") and ":secretsmanager:" in value:
+            entry, path = _secrets_manager_reference(value), where
+        elif isinstance(value, str) and value:
+            entry, path = {"reference": value}, where
         else:
-            what = f"the SSM parameter {value!r}"
-            source = ""
-        environment = "<environment>"
-        if source:
-            location = f"keel/{environment}/{service}/{key}"
-            command = (f"declare {{service: {service}, key: {key}, rotation: none}} in the environment's "
-                       "config.secrets, then `aws secretsmanager put-secret-value --secret-id "
-                       f"{location}`")
-        else:
-            location = f"/keel/{environment}/{service}/{key}"
-            command = f"`aws ssm put-parameter --type SecureString --name {location}`"
-        v.report(where, f"{PART2}: secrets by external reference ({what}; issue 16, part 2). Instead, copy the "
-                 f"value into the config plane at {location} ({command}; `keel secret set` once issue 19 lands) and "
-                 f"add {{name: {name}, key: {key}{source}}} to the instance's secrets")
+            v.report(where, "is not an SSM parameter name or ARN, or {secretsmanager: name or ARN}")
+            continue
+        if isinstance(entry, str):
+            v.report(path, entry)
+            continue
+        if "${" in entry["reference"]:
+            v.report(path, "Copilot filled ${...} from the shell at deploy time: write the name itself")
+            continue
+        if not _EXTERNAL.match(entry["reference"]) or len(entry["reference"]) > 2048:
+            v.report(path, "is not a parameter name or ARN, or a secret name or ARN, that external_secrets takes")
+            continue
+        v.take(*path)
+        out.append({"name": str(name), **entry})
+    if out:
+        o.put("external_secrets", out[:100], ("secrets",))
+
+
+def _secrets_manager_reference(text: str) -> dict[str, Any] | str:
+    """`name`, `name:json-key::`, an ARN or an ARN with `:json-key::` -> an external secret (or why not)."""
+    if text.startswith("arn:"):
+        parts = text.split(":")
+        base, extra = ":".join(parts[:7]), parts[7:]
+    else:
+        base, _, rest = text.partition(":")
+        extra = rest.split(":") if rest else []
+    json_key, *versions = [*extra, "", "", ""][:3]
+    if any(versions):
+        return "a secret's version stage or version ID: Keel's task reads the secret's current version"
+    entry: dict[str, Any] = {"reference": base, "source": "secret"}
+    if json_key:
+        entry["json_key"] = json_key
+    return entry
 
 
 def _placement(v: View, o: _Instance, kind: str) -> None:
@@ -1437,6 +1504,127 @@ def _schedule(v: View, o: _Instance) -> None:
     o.put("schedule_expression", expression, ("on", "schedule"))
 
 
+def _job_run(v: View, o: _Instance) -> None:
+    """A job's timeout and retries of a failed run: scheduled-fargate-svc 1.1 runs it through Step Functions."""
+    timeout = v.peek("timeout")
+    if timeout is not MISSING:
+        seconds = _seconds(timeout)
+        if seconds is not None and 1 <= seconds <= 31536000 and seconds == int(seconds):
+            o.put("timeout_seconds", int(seconds), ("timeout",))
+            v.take("timeout")
+        else:
+            v.report(("timeout",), REASONS["timeout"])
+    retries = v.peek("retries")
+    if retries is not MISSING:
+        if _whole(retries) and 0 <= int(str(retries)) <= 10:
+            o.put("retries", int(str(retries)), ("retries",))
+            v.take("retries")
+        else:
+            v.report(("retries",), REASONS["retries"])
+
+
+def _topics(v: View, o: _Instance, names: Mapping[str, str]) -> None:
+    """subscribe.topics -> worker-fargate-svc 1.1 topics: another service's sns-topic component, by the Keel names
+    of that service and topic (the spec layer checks the service has an instance in the environment)."""
+    topics = v.peek("subscribe", "topics")
+    if not isinstance(topics, list):
+        if topics is not MISSING and topics is not None:
+            v.report(("subscribe", "topics"), "subscribe.topics is a list of {name, service}")
+        return
+    out: list[dict[str, Any]] = []
+    for n, topic in enumerate(topics):
+        where: Path_ = ("subscribe", "topics", n)
+        if not isinstance(topic, Mapping) or not isinstance(topic.get("name"), str) or \
+                not isinstance(topic.get("service"), str):
+            v.report(where, "a topic is a map with name and service")
+            continue
+        service = names.get(topic["service"], _slug(topic["service"]))
+        entry: dict[str, Any] = {"service": service, "name": _slug(topic["name"])}
+        v.take(*where, "name")
+        v.take(*where, "service")
+        policy = topic.get("filter_policy")
+        if isinstance(policy, Mapping) and policy:
+            entry["filter_policy"] = dict(policy)
+            v.take(*where, "filter_policy")
+        elif policy is not None:
+            v.report((*where, "filter_policy"), "a filter policy is a map of message attributes")
+        out.append(entry)
+        if entry["name"] != topic["name"]:
+            v.notes.append(f"{v.label}: topic {topic['name']!r} of {topic['service']} is the component "
+                           f"{entry['name']!r} in Keel (names are lower-case letters, digits and hyphens)")
+    if out:
+        o.put("topics", out[:20], ("subscribe", "topics"))
+
+
+def _publish(v: View, o: _Instance) -> None:
+    """publish.topics -> the instance's sns-topic components (issue 17), behind EMIT_TOPIC_COMPONENTS."""
+    topics = v.peek("publish", "topics")
+    if not EMIT_TOPIC_COMPONENTS or not isinstance(topics, list):
+        return  # reported from REASONS["publish"]
+    for n, topic in enumerate(topics):
+        if isinstance(topic, Mapping) and isinstance(topic.get("name"), str):
+            v.take("publish", "topics", n, "name")
+            o.components.append({"kind": "sns-topic", "name": _slug(topic["name"])})
+
+
+def _map_static(v: View, o: _Instance, service: str, relocate: Any) -> None:
+    """A Static Site -> static-site-svc: its files' folders (relative to the platform file), alias and certificate."""
+    v.take("name")
+    v.take("type")
+    v.label = f"service {service}"
+    alias = v.peek("http", "alias")
+    if isinstance(alias, str) and alias:
+        o.put("alias", v.take("http", "alias").lower(), ("http", "alias"))
+    elif alias is not MISSING:
+        v.report(("http", "alias"), "static-site-svc takes one host name as alias")
+    certificate = v.peek("http", "certificate")
+    if isinstance(certificate, str) and _CERT.match(certificate) and certificate.split(":")[3] == "us-east-1":
+        o.put("certificate_arn", v.take("http", "certificate"), ("http", "certificate"))
+    elif certificate is not MISSING:
+        v.report(("http", "certificate"), "is not an ACM certificate ARN in us-east-1, where CloudFront reads "
+                 "certificates")
+    if "alias" in o.spec and "certificate_arn" not in o.spec:
+        o.spec.pop("alias")
+        v.taken.remove(("http", "alias"))
+        v.report(("http", "alias"), "static-site-svc serves an alias only with its certificate (http.certificate, an "
+                 "ACM certificate in us-east-1): the site is served on its *.cloudfront.net name")
+    files = v.peek("files")
+    if not isinstance(files, list):
+        if files is not MISSING:
+            v.report(("files",), "files is a list of {source, destination}")
+        return
+    out: list[dict[str, Any]] = []
+    for n, entry in enumerate(files):
+        where: Path_ = ("files", n)
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("source"), str) or not entry["source"].strip():
+            v.report(where, "a files entry is a map with a source folder")
+            continue
+        if entry.get("recursive") is False:
+            v.report(where, "recursive: false uploads one file; static-site-svc uploads folders (recursively)")
+            continue
+        mapped: dict[str, Any] = {"source": relocate(entry["source"].strip())}
+        v.take(*where, "source")
+        if entry.get("recursive") is True:
+            v.take(*where, "recursive")
+        destination = entry.get("destination")
+        if isinstance(destination, str):
+            prefix = "/" + "/".join(p for p in destination.split("/") if p and p != ".")
+            if re.fullmatch(r"/([A-Za-z0-9_.-]+/?)*", prefix):
+                mapped["destination"] = prefix
+                v.take(*where, "destination")
+        for copilot, keel in (("exclude", "exclude"), ("reinclude", "include")):
+            value = entry.get(copilot)
+            if isinstance(value, str) and value:
+                mapped[keel] = [value]
+                v.take(*where, copilot)
+            elif isinstance(value, list) and value and all(isinstance(x, str) and x for x in value):
+                mapped[keel] = list(value)
+                v.take(*where, copilot)
+        out.append(mapped)
+    if out:
+        o.put("files", out[:20], ("files",))
+
+
 # --- helpers -----------------------------------------------------------------------------------------
 def _whole(value: object) -> bool:
     if isinstance(value, bool):
@@ -1488,10 +1676,12 @@ def _service_name(raw: str, registry: Registry, taken: set[str]) -> str:
 
 # --- entry points ----------------------------------------------------------------------------------
 def import_copilot(root: Path, *, environments: Sequence[str] = (), connection_arn: str | None = None,
-                   region: str | None = None, registry: Registry | None = None) -> ImportResult:
-    """Map the workspace at `root`; raises CopilotImportError when it cannot be read at all."""
+                   region: str | None = None, registry: Registry | None = None, out: Path | None = None
+                   ) -> ImportResult:
+    """Map the workspace at `root`; raises CopilotImportError when it cannot be read at all. `out` is where the
+    platform file goes (default: the workspace root): a Static Site's folders are written relative to it."""
     app, manifests = discover(root)
-    importer = _Importer(root, registry or default_registry(), environments, connection_arn, region)
+    importer = _Importer(root, registry or default_registry(), environments, connection_arn, region, out)
     return importer.run(app, manifests)
 
 

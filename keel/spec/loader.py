@@ -170,6 +170,8 @@ class _Loader:
         # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
         self.claims: dict[tuple[str, Hashable], str] = {}  # (environment, claim key) -> who holds it
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
+        # (file, spec path, environment, template, inputs) of instances that may name other services (issue 16)
+        self._referrers: list[tuple[str, str, str, TemplateVersion, object]] = []
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -285,6 +287,9 @@ class _Loader:
             if svc is not None:
                 services.append(svc)
         self._unique([(s.name, "") for s in services], "services", "service")
+        self._references(services, [(str(s.get("name")), str(i.get("environment")))
+                                    for s in _list(doc.get("services")) if isinstance(s, Mapping)
+                                    for i in _list(s.get("instances")) if isinstance(i, Mapping)])
         for i, raw in enumerate(_list(doc.get("services"))):
             name = raw.get("name") if isinstance(raw, Mapping) else None
             if isinstance(name, str) and name in self.reserved:
@@ -550,6 +555,7 @@ class _Loader:
                     environment_inputs=env_inputs), file, ipath)
                 if rendered is None:
                     continue
+            self._referrers.append((file, f"{ipath}.spec", env.name, template, inputs))
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file,
                                              pinned_stack_name=inst.get("stack_name"), rendered=rendered))
@@ -569,6 +575,23 @@ class _Loader:
             if other != me:
                 self.problems.add(file, join_path(prefix, claim.path), claim.message.format(other=other), claim.got,
                                   claim.expected)
+
+    def _references(self, services: Sequence[Service], declared: Sequence[tuple[str, str]]) -> None:
+        """Other services an instance names (a template's `references(inputs)` hook: a worker's SNS topics' owners)
+        have an instance in the same environment. A declared instance that failed to load has its own problems."""
+        placed = {(i.service, i.environment) for s in services for i in s.instances} | set(declared)
+        services_named = {name for name, _ in declared}
+        for file, prefix, env, template, inputs in self._referrers:
+            hook = template.inputs_hook("references")
+            if hook is None:
+                continue
+            for path, other in cast("Iterable[tuple[str, str]]", hook(inputs)):
+                if (other, env) in placed:
+                    continue
+                why = f"has no instance in environment \"{env}\"" if other in services_named else \
+                    "is not a service of the platform"
+                self.problems.add(file, join_path(prefix, path), f"names service \"{other}\", which {why}", other,
+                                  f"a service with an instance in environment \"{env}\"")
 
     def _sources(self, template: TemplateVersion, inputs: object, pipeline: object, file: str, ipath: str,
                  pipeline_path: str) -> None:

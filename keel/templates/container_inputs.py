@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from keel.contract.naming import parameter_name, secret_name
 from keel.contract.problems import InputProblem
@@ -139,6 +139,7 @@ def check_container(inputs: ContainerInputs) -> Iterator[InputProblem]:
         if name in seen:
             yield path, f"sets {name} again (already set by {seen[name]})", name, "each variable once"
         seen.setdefault(name, path)
+    yield from check_external_secrets(inputs)  # 1.1 on (issue 16)
     for n, secret in enumerate(inputs.secrets):
         if secret.json_key is not None and secret.source != "secret":
             yield f"secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
@@ -311,3 +312,52 @@ def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterato
     if inputs.cpu_architecture != architecture:
         yield "cpu_architecture", f"differs from capacity provider {name}'s instances ({architecture})", \
             inputs.cpu_architecture, architecture
+
+
+# --- Copilot habits (issue 16): secrets by external reference --------------------------------------
+@dataclass(frozen=True)
+class ExternalSecretReference:
+    """An environment variable ECS fills from an existing SSM parameter or Secrets Manager secret, named by
+    its full name or ARN (outside the config plane: Copilot kept them under /copilot/<app>/<env>/secrets/)."""
+
+    name: str
+    reference: str
+    source: str  # parameter | secret
+    json_key: str | None
+
+    @property
+    def is_arn(self) -> bool:
+        return self.reference.startswith("arn:")
+
+
+@runtime_checkable
+class HasExternalSecrets(Protocol):
+    """A container template version (1.1 on) whose inputs name external secrets."""
+
+    external_secrets: tuple[ExternalSecretReference, ...]
+
+
+def check_external_secrets(inputs: ContainerInputs) -> Iterator[InputProblem]:
+    """An ARN's service agrees with `source`; json_key is for secrets only; no variable is set twice."""
+    if not isinstance(inputs, HasExternalSecrets):
+        return
+    taken = {v.name: f"environment_variables[{n}].name" for n, v in enumerate(inputs.environment_variables)}
+    taken |= {s.name: f"secrets[{n}].name" for n, s in enumerate(inputs.secrets)}
+    for n, secret in enumerate(inputs.external_secrets):
+        if secret.name in taken:
+            yield f"external_secrets[{n}].name", f"sets {secret.name} again (already set by {taken[secret.name]})", \
+                secret.name, "each variable once"
+        taken.setdefault(secret.name, f"external_secrets[{n}].name")
+        if secret.is_arn:
+            service = secret.reference.split(":")[2]
+            wanted = "ssm" if secret.source == "parameter" else "secretsmanager"
+            if service != wanted:
+                yield f"external_secrets[{n}].reference", f"is an ARN of {service}, and source is {secret.source}", \
+                    secret.reference, f"an ARN of {wanted}, or source: " + \
+                    ("secret" if service == "secretsmanager" else "parameter")
+        elif secret.source == "parameter" and not secret.reference.startswith("/") and "/" in secret.reference:
+            yield f"external_secrets[{n}].reference", "is a hierarchical parameter name without its leading /", \
+                secret.reference, f"/{secret.reference}"
+        if secret.json_key is not None and secret.source != "secret":
+            yield f"external_secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
+                "source: secret, or no json_key"

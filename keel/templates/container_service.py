@@ -37,6 +37,7 @@ from keel.templates.container_inputs import (
     Ec2PlacementInputs,
     FargateInputs,
     FargateServiceInputs,
+    HasExternalSecrets,
     PipelineInputs,
     placement_expression,
 )
@@ -69,8 +70,12 @@ class ServiceContext:
         return ec2.Peer.ipv4(self.environment.vpc_cidr)
 
     def secrets(self, inputs: ContainerInputs) -> list[ConfigSecret]:
-        return [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key,
-                             location=s.location(self.environment.name, self.service.name)) for s in inputs.secrets]
+        config = [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key,
+                               location=s.location(self.environment.name, self.service.name)) for s in inputs.secrets]
+        # Copilot habits (issue 16): existing parameters and secrets, by full name or ARN
+        external = inputs.external_secrets if isinstance(inputs, HasExternalSecrets) else ()
+        return config + [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key, location=s.reference,
+                                      external=True) for s in external]
 
 
 def image(scope: Construct, ctx: ServiceContext, inputs: ContainerInputs) -> tuple[ecs.ContainerImage, dict[str, str]]:

@@ -30,29 +30,19 @@ SHOP_REPORT = [
     "support, which has not landed (issue 18) (got \"subnet-0bbb\")",
     "copilot/environments/prod/manifest.yml:cdn: a CloudFront distribution in front of the load balancer is not an "
     "input of ecs-env (got true)",
-    "copilot/api/manifest.yml:secrets.DB_PASSWORD: not yet supported by Keel's templates: secrets by external "
-    "reference (the SSM parameter '/copilot/shop/test/secrets/db_password'; issue 16, part 2). Instead, copy the "
-    "value into the config plane at /keel/<environment>/api/db_password (`aws ssm put-parameter --type SecureString "
-    "--name /keel/<environment>/api/db_password`; `keel secret set` once issue 19 lands) and add {name: DB_PASSWORD, "
-    "key: db_password} to the instance's secrets (got \"/copilot/shop/test/secrets/db_password\")",
     "copilot/api/manifest.yml:environments.prod.deployment.rollback_alarms: Keel's alarm rollback uses the "
     "template's own alarms (5xx and unhealthy targets; the dead-letter queue for a worker), not these thresholds or "
     "names: alarm_rollback is on (got {\"cpu_utilization\": 80})",
     "copilot/api/manifest.yml:http.healthcheck.interval: the health check interval is not an input (got \"10s\")",
+    "copilot/api/manifest.yml:publish: SNS topics a service owns are its sns-topic components, which have not landed "
+    "in Keel yet (issue 17): workers can already subscribe to them by name (worker-fargate-svc 1.1 topics) (got "
+    "{\"topics\": [{\"name\": \"ordered\"}]})",
     "copilot/orders/manifest.yml:cpu: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size small "
     "(512 CPU / 1024 MiB) (got 256)",
     "copilot/orders/manifest.yml:memory: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size "
     "small (512 CPU / 1024 MiB) (got 1024)",
     "copilot/orders/manifest.yml:image.healthcheck: container health checks are not an input of Keel's container "
     "templates (got {\"command\": [\"CMD-SHELL\", \"curl -f http://localhost:9000/ || exit 1\"]})",
-    "copilot/report/manifest.yml:retries: not yet supported by Keel's templates: job retries of a failed run (issue "
-    "16, part 2); scheduled-fargate-svc's retry.maximum_retry_attempts retries only a run that could not start "
-    "(got 2)",
-    "copilot/report/manifest.yml:timeout: not yet supported by Keel's templates: job timeouts (issue 16, part 2, "
-    "through Step Functions) (got \"30m\")",
-    "copilot/worker/manifest.yml:subscribe.topics: not yet supported by Keel's templates: SNS topic subscriptions "
-    "(issue 16, part 2); worker-fargate-svc can subscribe to the environment's EventBridge bus instead "
-    "(subscription.sources / detail_types) (got [{\"name\": \"ordered\", \"service\": \"api\"}])",
     "copilot/pipelines/release/manifest.yml:source: Keel's delivery.source needs a CodeStar connection ARN: run "
     "again with --connection-arn (the connection named 'acme-github'); the delivery section is written commented "
     "out (got {\"properties\": {\"branch\": \"main\", \"connection_name\": \"acme-github\", \"reposito...)",
@@ -216,9 +206,9 @@ def test_a_workspace_with_only_mappable_fields_exits_0(tmp_path: Path, capsys: p
 
 def test_the_markdown_report_lists_each_field_value_and_reason(shop: Imported) -> None:
     text = shop.report.read_text()
-    assert "| `copilot/report/manifest.yml:timeout` | `\"30m\"` | not yet supported by Keel's templates: job " \
-        "timeouts (issue 16, part 2, through Step Functions) |" in text
-    assert "| Load Balanced Web Service | 20 | 3 |" in text
+    assert "| `copilot/api/manifest.yml:http.healthcheck.interval` | `\"10s\"` | the health check interval is not " \
+        "an input |" in text
+    assert "| Load Balanced Web Service | 22 | 3 |" in text and "| Scheduled Job | 9 | 0 |" in text
     assert f"{len(SHOP_REPORT)} field(s) have no Keel equivalent" in text
 
 
@@ -241,25 +231,108 @@ def test_override_names_become_environments(tmp_path: Path, capsys: pytest.Captu
     assert [e["name"] for e in result.platform["environments"]] == ["dev"]
 
 
-def test_request_driven_and_static_sites_are_reported(tmp_path: Path) -> None:
+def test_request_driven_web_services_are_reported_as_mapped_onto_fargate(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
-    (workspace / "copilot" / "site").mkdir(parents=True)
     (workspace / "copilot" / "rdws").mkdir(parents=True)
-    (workspace / "copilot" / "site" / "manifest.yml").write_text(
-        "name: site\ntype: Static Site\nfiles:\n  - source: dist\n    destination: /\n")
     (workspace / "copilot" / "rdws" / "manifest.yml").write_text(
         "name: front\ntype: Request-Driven Web Service\nimage:\n  location: public.ecr.aws/a/b:1\n  port: 8080\n"
         "cpu: 1024\nmemory: 2048\n")
+    result = import_copilot(workspace, region="eu-west-1")
+    assert [f.render() for f in result.findings] == [
+        "copilot/rdws/manifest.yml:type: App Runner is closed to new customers: mapped onto "
+        "load-balanced-fargate-svc (a Fargate service behind the environment's shared load balancer) "
+        "(got \"Request-Driven Web Service\")"]
+    assert [(s["name"], s["template"]) for s in result.platform["services"]] == [
+        ("front", "load-balanced-fargate-svc:1")]
+
+
+SITE = """name: site
+type: Static Site
+http:
+  alias: www.shop.example.com
+files:
+  - source: web/dist
+    destination: /
+    exclude: "*.map"
+  - source: ./web/img
+    recursive: true
+    destination: /img
+environments:
+  prod:
+    http:
+      certificate: arn:aws:acm:us-east-1:111122223333:certificate/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab
+"""
+
+
+def _site_workspace(tmp_path: Path) -> Path:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "site").mkdir(parents=True)
+    (workspace / "copilot" / "site" / "manifest.yml").write_text(SITE)
+    for folder in ("web/dist", "web/img"):
+        (workspace / folder).mkdir(parents=True)
+        (workspace / folder / "index.html").write_text("<html></html>\n")
+    return workspace
+
+
+def test_a_static_site_maps_onto_static_site_svc_with_its_folders(tmp_path: Path) -> None:
+    workspace = _site_workspace(tmp_path)
+    result = import_copilot(workspace, environments=["prod"], out=workspace / "platform.yaml")
+    assert result.platform["services"][0]["template"] == "static-site-svc:1"
+    prod = result.platform["services"][0]["instances"][0]["spec"]
+    certificate = "arn:aws:acm:us-east-1:111122223333:certificate/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab"
+    assert prod == {"alias": "www.shop.example.com", "certificate_arn": certificate,
+                    "files": [{"source": "web/dist", "destination": "/", "exclude": ["*.map"]},
+                              {"source": "web/img", "destination": "/img"}]}
+    assert result.findings == [] and result.stats["Static Site"].reported == 0
+    (workspace / "platform.yaml").write_text(result.text)
+    load_platform(workspace / "platform.yaml")
+
+
+def test_static_site_folders_are_written_relative_to_the_platform_file(tmp_path: Path) -> None:
+    workspace = _site_workspace(tmp_path)
+    (workspace / "infra").mkdir()
+    (workspace / ".git").mkdir()  # the repository the folders and the platform file share
+    result = import_copilot(workspace, environments=["prod"], out=workspace / "infra" / "platform.yaml")
+    files = result.platform["services"][0]["instances"][0]["spec"]["files"]
+    assert [f["source"] for f in files] == ["../web/dist", "../web/img"]
+
+
+def test_an_alias_without_a_certificate_is_reported_and_left_out(tmp_path: Path) -> None:
+    workspace = _site_workspace(tmp_path)
+    result = import_copilot(workspace, environments=["test"], out=workspace / "platform.yaml")
+    assert [(f.path, f.reason.split(" (")[0]) for f in result.findings] == [
+        ("http.alias", "static-site-svc serves an alias only with its certificate")]
+    assert "alias" not in result.platform["services"][0]["instances"][0]["spec"]
+
+
+def test_a_static_site_folder_that_is_not_there_is_reported(tmp_path: Path) -> None:
+    workspace = _site_workspace(tmp_path)
+    shutil.rmtree(workspace / "web" / "img")
+    result = import_copilot(workspace, environments=["prod"], out=workspace / "platform.yaml")
+    assert [(f.path, f.reason.split(":")[0]) for f in result.findings] == [("files", "Keel refused it as files")]
+
+
+def test_job_timeout_retries_and_external_secrets_map_onto_1_1_inputs(shop: Imported) -> None:
+    report = _instance(shop.doc, "nightly-report", "prod")
+    assert report["timeout_seconds"] == 1800 and report["retries"] == 2
+    assert _instance(shop.doc, "api", "prod")["external_secrets"] == [
+        {"name": "DB_PASSWORD", "reference": "/copilot/shop/test/secrets/db_password"},
+        {"name": "API_KEY", "reference": "shop/api-key", "source": "secret", "json_key": "key"}]
+
+
+def test_worker_topics_name_the_publishing_service_in_keel(shop: Imported) -> None:
+    assert _instance(shop.doc, "fulfil", "test")["topics"] == [{"service": "api", "name": "ordered"}]
+
+
+def test_secrets_manager_versions_and_cloudformation_exports_are_reported(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "web", "name: web\ntype: Backend Service\nimage:\n  location: a/b:1\n"
+                           "secrets:\n  A: {secretsmanager: 'db:password:AWSPREVIOUS:'}\n  B: {from_cfn: out-x}\n"
+                           "  C: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf:password::'\n")
     result = import_copilot(workspace)
-    lines = [f.render() for f in result.findings]
-    assert "copilot/rdws/manifest.yml:type: App Runner is closed to new customers: mapped onto " \
-        "load-balanced-fargate-svc (a Fargate service behind the environment's shared load balancer) " \
-        "(got \"Request-Driven Web Service\")" in lines
-    assert "copilot/site/manifest.yml:type: the static-site-svc template has not landed (issue 16, part 2): " \
-        "nothing was imported for this site (got \"Static Site\")" in lines
-    assert [s["name"] for s in result.platform["services"]] == ["front"]
-    assert result.platform["services"][0]["template"] == "load-balanced-fargate-svc:1"
-    assert result.stats["Static Site"].mapped == 0 and result.stats["Static Site"].reported == 4
+    assert [f.path for f in result.findings] == ["secrets.A.secretsmanager", "secrets.B"]
+    assert result.platform["services"][0]["instances"][0]["spec"]["external_secrets"] == [
+        {"name": "C", "reference": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf",
+         "source": "secret", "json_key": "password"}]
 
 
 def test_a_cpu_memory_pair_fargate_cannot_run_is_reported(tmp_path: Path) -> None:

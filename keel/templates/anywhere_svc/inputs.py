@@ -14,6 +14,7 @@ from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     ContainerInputs,
+    ExternalSecretReference,
     check_container,
     check_ecs_environment,
     check_placement,
@@ -50,6 +51,14 @@ class AnywhereInputs(ContainerInputs):
     load_balancer: bool
     discovery: str
     scaling: UnsupportedScaling | None
+
+
+@dataclass(frozen=True)
+class AnywhereInputsV11(AnywhereInputs):
+    """anywhere-svc 1.1: 1.0 plus Copilot's habits."""
+
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
 
 
 def check(inputs: AnywhereInputs, env: Environment) -> Iterator[InputProblem]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
+    ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
     check_ec2_placement,
@@ -34,7 +35,7 @@ class BackendInputs(FargateServiceInputs):
 
 @dataclass(frozen=True)
 class BackendInputsV11(BackendInputs):
-    """backend-fargate-svc 1.1: 1.0's inputs plus the CPU architecture, EC2 capacity and the discovery name."""
+    """backend-fargate-svc 1.1: 1.0's inputs plus the CPU architecture, EC2 capacity the discovery name and external secrets."""
 
     # EC2 capacity and architecture (issue 18)
     cpu_architecture: str  # ARM64 | X86_64
@@ -45,6 +46,8 @@ class BackendInputsV11(BackendInputs):
     scheduling: str  # replica | daemon
     # service discovery name (issue 15)
     service_discovery_name: str | None
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
 
 
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:

@@ -10,6 +10,7 @@ from keel.contract.offers import Claim
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
+    ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
     check_ecs_environment,
@@ -37,6 +38,16 @@ class LoadBalancedInputs(FargateServiceInputs):
     @property
     def application(self) -> bool:
         return self.loadbalancer_type == "application"
+
+
+@dataclass(frozen=True)
+class LoadBalancedInputsV11(LoadBalancedInputs):
+    """load-balanced-fargate-svc 1.1: 1.0 plus the discovery name and Copilot's habits."""
+
+    # service discovery name (issue 15)
+    service_discovery_name: str | None
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
 
 
 @dataclass(frozen=True)
@@ -104,9 +115,3 @@ def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem
     elif inputs.target_requests_per_task is not None:
         yield "target_requests_per_task", "needs loadbalancer_type application (a Network Load Balancer does not " \
             "count requests)", inputs.target_requests_per_task, "no target_requests_per_task"
-
-
-@dataclass(frozen=True)
-class LoadBalancedInputsV11(LoadBalancedInputs):
-    # service discovery name (issue 15)
-    service_discovery_name: str | None

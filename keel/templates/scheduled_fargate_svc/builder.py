@@ -9,15 +9,17 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from keel.constructs.common import RETENTION, own_inline_policy
+from keel.constructs.common import RETENTION, justify, own_inline_policy
 from keel.constructs.container_service import ContainerTask, dead_letter_queue
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import PipelineInputs
 from keel.templates.container_service import ServiceContext, container, image, is_public, published
-from keel.templates.scheduled_fargate_svc.inputs import ScheduledInputs
+from keel.templates.scheduled_fargate_svc.inputs import ScheduledInputs, ScheduledInputsV11, runs_in_state_machine
 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: ScheduledInputs,
@@ -41,16 +43,25 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                      holds="the schedule (runs that could not start after the retries)")
     group = ec2.SecurityGroup(scope, "SecurityGroup", vpc=environment.vpc, allow_all_outbound=True,
                               description=f"Keel {environment.name}: tasks of {ctx.family}")
-    target = scheduler_targets.EcsRunFargateTask(
-        environment.cluster, task_definition=task.task_definition, task_count=inputs.tasks,
-        security_groups=[group], assign_public_ip=public,
-        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC if public
-                                        else ec2.SubnetType.PRIVATE_WITH_EGRESS),
-        # No tag propagation: tagging on RunTask needs ecs:TagResource on task/<cluster>/*, a wildcard the
-        # scheduler's role does without.
-        enable_execute_command=inputs.enable_exec,
-        dead_letter_queue=dead_letters, retry_attempts=inputs.retry.maximum_retry_attempts,
-        max_event_age=Duration.seconds(inputs.retry.maximum_event_age_seconds))
+    subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC if public else ec2.SubnetType.PRIVATE_WITH_EGRESS)
+    target: scheduler.IScheduleTarget
+    if runs_in_state_machine(inputs):
+        assert isinstance(inputs, ScheduledInputsV11)  # runs_in_state_machine said so
+        job = job_state_machine(scope, ctx, inputs, task=task, security_group=group, subnets=subnets, public=public)
+        outputs["state-machine-arn"] = job.state_machine_arn
+        target = scheduler_targets.StepFunctionsStartExecution(
+            job, dead_letter_queue=dead_letters, retry_attempts=inputs.retry.maximum_retry_attempts,
+            max_event_age=Duration.seconds(inputs.retry.maximum_event_age_seconds))
+    else:
+        target = scheduler_targets.EcsRunFargateTask(
+            environment.cluster, task_definition=task.task_definition, task_count=inputs.tasks,
+            security_groups=[group], assign_public_ip=public,
+            vpc_subnets=subnets,
+            # No tag propagation: tagging on RunTask needs ecs:TagResource on task/<cluster>/*, a wildcard the
+            # scheduler's role does without.
+            enable_execute_command=inputs.enable_exec,
+            dead_letter_queue=dead_letters, retry_attempts=inputs.retry.maximum_retry_attempts,
+            max_event_age=Duration.seconds(inputs.retry.maximum_event_age_seconds))
     window = inputs.flexible_window_minutes
     schedule = scheduler.Schedule(
         scope, "Schedule", target=target, enabled=inputs.enabled,
@@ -65,3 +76,40 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     return published(pipeline, outputs, {
         "schedule-name": schedule.schedule_name, "task-definition-arn": task.task_definition.task_definition_arn,
         "dead-letter-queue-url": dead_letters.queue_url})
+
+
+# --- Copilot habits (issue 16): a job's timeout and retries of a failed run -----------------------------
+def job_state_machine(scope: Construct, ctx: ServiceContext, inputs: ScheduledInputsV11, *,
+                      task: ContainerTask, security_group: ec2.ISecurityGroup, subnets: ec2.SubnetSelection,
+                      public: bool) -> sfn.StateMachine:
+    """Runs the task and waits for it (ECS RunTask .sync): a run that fails (non-zero exit, stopped, timed out
+    after timeout_seconds) is run again `retries` times, as Copilot's jobs were. Logged (every event, without
+    execution data) to a log group encrypted with the environment key, traced, its state encrypted with it."""
+    environment = ctx.environment
+    run = sfn_tasks.EcsRunTask(
+        scope, "RunTask", cluster=environment.cluster, task_definition=task.task_definition,
+        launch_target=sfn_tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.LATEST),
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB, security_groups=[security_group], subnets=subnets,
+        assign_public_ip=public, enable_execute_command=inputs.enable_exec,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(inputs.timeout_seconds)) if inputs.timeout_seconds
+        else None)
+    if inputs.retries:
+        run.add_retry(errors=[sfn.Errors.ALL], max_attempts=inputs.retries, interval=Duration.seconds(10),
+                      backoff_rate=2)
+    log_group = logs.LogGroup(scope, "JobLogs", retention=RETENTION[inputs.log_retention_days],
+                              encryption_key=environment.key, removal_policy=environment.removal_policy)
+    machine = sfn.StateMachine(
+        # A name of its own: the KMS grant's condition names the state machine's ARN, which needs it.
+        scope, "Job", state_machine_name=ctx.family, definition_body=sfn.DefinitionBody.from_chainable(run),
+        tracing_enabled=True,
+        comment=f"{ctx.family}: runs the task, stops it after its timeout, runs a failed run again",
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(environment.key),
+        removal_policy=environment.removal_policy)
+    own_inline_policy(machine.role, f"The state machine's role that runs {ctx.family}")
+    justify(machine.role, nag={"AwsSolutions-IAM5[Resource::*]": (
+        "Step Functions' log delivery (logs:*LogDelivery, DescribeLogGroups, DescribeResourcePolicies, "
+        "PutResourcePolicy) and X-Ray's trace and sampling calls have no resource-level permissions; ecs:DescribeTasks "
+        "and ecs:StopTask act on the task this machine starts, whose ARN exists only at run time (CDK's RunTask .sync "
+        "grant)")})
+    return machine

@@ -10,7 +10,7 @@ from functools import cache
 from keel.contract.problems import InputProblem
 from keel.contract.schedule import check_schedule
 from keel.spec.model import Environment
-from keel.templates.container_inputs import FargateInputs, check_fargate
+from keel.templates.container_inputs import ExternalSecretReference, FargateInputs, check_fargate
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,16 @@ class ScheduledInputs(FargateInputs):
     retry: RetryInputs
 
 
+@dataclass(frozen=True)
+class ScheduledInputsV11(ScheduledInputs):
+    """scheduled-fargate-svc 1.1: 1.0 plus Copilot's habits."""
+
+    # Copilot habits (issue 16)
+    external_secrets: tuple[ExternalSecretReference, ...]
+    timeout_seconds: int | None
+    retries: int
+
+
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -40,3 +50,12 @@ def check(inputs: ScheduledInputs, env: Environment) -> Iterator[InputProblem]:
     if zones and inputs.schedule_timezone not in zones | {"UTC"}:
         yield "schedule_timezone", "is not an IANA time zone", inputs.schedule_timezone, \
             "a name such as UTC, Europe/Paris or America/New_York"
+    if isinstance(inputs, ScheduledInputsV11) and runs_in_state_machine(inputs) and inputs.tasks > 1:
+        # Step Functions' ECS RunTask integration starts one task and waits for it.
+        yield "desired_count", "runs one task per run when timeout_seconds or retries is set (Step Functions " \
+            "waits for that task)", inputs.tasks, "1, or neither timeout_seconds nor retries"
+
+
+def runs_in_state_machine(inputs: ScheduledInputs) -> bool:
+    """1.1: a timeout or retries of a failed run need Step Functions between the schedule and the task."""
+    return isinstance(inputs, ScheduledInputsV11) and (inputs.timeout_seconds is not None or inputs.retries > 0)

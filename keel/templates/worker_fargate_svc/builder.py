@@ -5,20 +5,26 @@ dead-letter queue during a deployment."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from keel.constructs.common import pascal_id
 from keel.constructs.container_service import dead_letter_queue, scale_on_backlog
+from keel.contract.naming import component_name
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import PipelineInputs
 from keel.templates.container_service import ONLY_SERVICE, ServiceContext, fargate_service, finish, image, published
-from keel.templates.worker_fargate_svc.inputs import WorkerInputs
+from keel.templates.worker_fargate_svc.inputs import TopicSubscription, WorkerInputs, WorkerInputsV11
 
 
 def environment_bus(scope: Construct, environment: EcsEnvOutputs) -> events.IEventBus:
@@ -63,6 +69,8 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letters, retry_attempts=8,
                                          max_event_age=Duration.hours(24)))
         outputs["subscription-rule-arn"] = rule.rule_arn
+    if isinstance(inputs, WorkerInputsV11):
+        subscribe_topics(scope, ctx, inputs.topics, queue=queue, dead_letters=dead_letters)
 
     # Messages arriving in the dead-letter queue: the new version fails where the old one did not.
     arrivals = cloudwatch.MathExpression(
@@ -76,3 +84,22 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     finish(fargate, alarm_rollback=inputs.deployment.alarm_rollback, alarms=[alarm], environment=environment)
     return published(pipeline, fargate.discovery(), outputs, {
         "queue-url": queue.queue_url, "queue-arn": queue.queue_arn, "dead-letter-queue-url": dead_letters.queue_url})
+
+
+# --- Copilot habits (issue 16): SNS topics of other services, through the worker's queue ----------------
+def subscribe_topics(scope: Construct, ctx: ServiceContext, topics: Sequence[TopicSubscription], *,
+                     queue: sqs.IQueue, dead_letters: sqs.IQueue) -> None:
+    """Each topic is another service's sns-topic component, named by keel.contract.naming.component_name in this
+    environment: its ARN is built from that name and this stack's region and account, with no cross-stack
+    export. The queue policy admits exactly these topics (aws:SourceArn); SNS may use the queue key."""
+    stack = Stack.of(scope)
+    for topic in topics:
+        name = component_name(ctx.environment.name, topic.service, topic.name)
+        cid = f"Topic{pascal_id(topic.service)}{pascal_id(topic.name)}"
+        found = sns.Topic.from_topic_arn(scope, cid, f"arn:{stack.partition}:sns:{stack.region}:{stack.account}:{name}")
+        subscription = subscriptions.SqsSubscription(
+            queue, raw_message_delivery=topic.raw_message_delivery, dead_letter_queue=dead_letters)
+        created = found.add_subscription(subscription)
+        cfn = created.node.default_child
+        if topic.filter_policy is not None and isinstance(cfn, sns.CfnSubscription):
+            cfn.filter_policy = dict(topic.filter_policy)  # SNS's own JSON, validated in the spec layer

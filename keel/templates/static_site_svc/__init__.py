@@ -1,0 +1,1 @@
+"""Keel service template (see template.yaml)."""
