@@ -35,7 +35,7 @@ class BackendInputs(FargateServiceInputs):
 
 @dataclass(frozen=True)
 class BackendInputsV11(BackendInputs):
-    """backend-fargate-svc 1.1: 1.0's inputs plus the CPU architecture, EC2 capacity the discovery name and external secrets."""
+    """backend-fargate-svc 1.1: 1.0 plus the CPU architecture, EC2 capacity, the discovery name, external secrets."""
 
     # EC2 capacity and architecture (issue 18)
     cpu_architecture: str  # ARM64 | X86_64
