@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +15,11 @@ from keel.contract.naming import SHARED
 from keel.contract.offers import Claim, EnvironmentInputs
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
+from keel.spec.components import KINDS, CloudFormationInputs, Component, check_component, host_of, read_add_on
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
-from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
+from keel.spec.model import Environment, Override, PlatformModel, Service, ServiceInstance
 from keel.spec.paths import OutsideProject, inside_project, project_root
 from keel.spec.registry import default_registry
 from keel.spec.typed import to_dataclass
@@ -29,9 +32,20 @@ _TAGS = {
     # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
     "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
+# overrides (issue 17): one CloudFormation property of one resource, addressed by construct path.
+_OVERRIDES = {"type": "array", "items": {
+    "type": "object", "additionalProperties": False, "required": ["resource", "path", "value"],
+    "properties": {"resource": {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": "^[^\\x00-\\x1f]+$"},
+                   "path": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*(\\.([A-Za-z0-9_:-]+))*$",
+                            "maxLength": 512},
+                   "value": {}}}}
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
-    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"}},
+    "properties": {"name": _NAME, "environment": {"type": "string"}, "spec": {"type": "object"},
+                   # components (issue 17): what the instance owns beside its template; each kind's schema
+                   # judges its inputs (keel.spec.components).
+                   "components": {"type": "array", "items": {"type": "object"}},
+                   "overrides": _OVERRIDES},
 }
 PLATFORM_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -55,6 +69,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "tags": _TAGS,
                 "spec": {"type": "object"},
                 "spec_file": {"type": "string", "minLength": 1},
+                "overrides": _OVERRIDES,
             },
         }},
         "services": {"type": "array", "items": {
@@ -72,6 +87,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
         "delivery": DELIVERY_SCHEMA,
     },
 }
+_COMPONENT = {"type": "object", "required": ["kind", "name"], "properties": {"kind": {"type": "string"}, "name": _NAME}}
 _ENV_SPEC_FILE = {
     "type": "object", "additionalProperties": False, "required": ["proton"],
     "properties": {"proton": {"enum": ["EnvironmentSpec"]}, "spec": {"type": "object"}},
@@ -127,6 +143,7 @@ class _Loader:
         # (environment, priority) and (environment, conditions) -> the instance whose listener rule has them
         self.claims: dict[tuple[str, Hashable], str] = {}  # (environment, claim key) -> who holds it
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
+        self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -215,6 +232,7 @@ class _Loader:
                               "keys name, environments, services")
             self.problems.raise_if_any()
         assert isinstance(doc, Mapping)  # raise_if_any raised otherwise
+        self.platform_name = str(doc.get("name", "keel"))
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
 
         environments: list[Environment] = []
@@ -320,7 +338,8 @@ class _Loader:
             # An environment template's inputs class answers offers() (a registry test holds every one to it).
             name=raw["name"], template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
-            production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file)
+            production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file,
+            overrides=_overrides(raw.get("overrides"), self.file, where))
         self._checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env
@@ -409,10 +428,70 @@ class _Loader:
             self._checks(template, inputs, env, file, f"{ipath}.spec")
             self._claims(template, raw["name"], name, inputs, env, file, f"{ipath}.spec")
             self._sources(template, inputs, pipeline, file, ipath, join_path(prefix, "pipeline"))
+            components = self._components(inst.get("components"), inputs, env.name, raw["name"], file, ipath)
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
-                                             template=template, inputs=inputs, source=file))
+                                             template=template, inputs=inputs, source=file,
+                                             components=components,
+                                             overrides=_overrides(inst.get("overrides"), file, ipath)))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
+
+    # components (issue 17)
+    def _components(self, raw: object, inputs: object, environment: str, service: str, file: str,
+                    ipath: str) -> tuple[Component, ...]:
+        entries = _list(raw)
+        if not entries:
+            return ()
+        host = host_of(inputs)
+        if host is None:
+            self.problems.add(file, f"{ipath}.components", "this template takes no components", MISSING,
+                              "no components (they attach to a container task or a Lambda function)")
+            return ()
+        base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
+        out: list[Component] = []
+        names: set[str] = set()
+        ids: dict[str, str] = {}  # cloudformation logical IDs -> the component that brought them
+        for n, entry in enumerate(entries):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            where = join_path(ipath, "components", n)
+            if isinstance(name, str) and re.fullmatch(str(_NAME["pattern"]), name):
+                where = f"{ipath}.components[{name}]"
+            if self._structure(entry, _COMPONENT, file, where):
+                continue
+            assert isinstance(entry, Mapping)
+            kind = KINDS.get(str(entry.get("kind")))
+            if kind is None:
+                close = difflib.get_close_matches(str(entry.get("kind")), KINDS, n=1)
+                self.problems.add(file, f"{where}.kind", "is not a component kind" +
+                                  (f" (did you mean {close[0]}?)" if close else ""), entry.get("kind"),
+                                  "one of: " + ", ".join(KINDS))
+                continue
+            if name in names:
+                self.problems.add(file, f"{where}.name", "duplicate component name", name,
+                                  "each component name once per instance")
+                continue
+            names.add(str(name))
+            values = {k: v for k, v in entry.items() if k not in ("kind", "name")}
+            parsed = self._inputs(kind.schema, values, file, where, kind.inputs)
+            if parsed is None:
+                continue
+            problems = list(check_component(kind, str(name), parsed, host, environment=environment, service=service))
+            add_on = None
+            if isinstance(parsed, CloudFormationInputs):
+                add_on, more = read_add_on(parsed, base=base, root=self.root, app=self.platform_name)
+                problems += more
+                for logical in add_on.logical_ids if add_on else ():
+                    if logical in ids:
+                        problems.append(("template_file", f"declares resource {logical}, which component "
+                                         f"{ids[logical]} declares too (one stack holds both)",
+                                         parsed.template_file, "distinct logical IDs across an instance's add-ons"))
+                    ids.setdefault(logical, str(name))
+            for path, message, got, expected in problems:
+                self.problems.add(file, join_path(where, path), message, got, expected)
+            if not problems:
+                out.append(Component(kind=kind.name, name=str(name), inputs=parsed, environment=environment,
+                                     service=service, add_on=add_on))
+        return tuple(out)
 
     def _claims(self, template: TemplateVersion, service: str, instance: str, inputs: object,
                 env: Environment, file: str, prefix: str) -> None:
@@ -448,6 +527,13 @@ class _Loader:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
         return self._inputs(schema, dict(raw) if isinstance(raw, Mapping) else {}, file, path, cls)
+
+
+def _overrides(raw: object, file: str, where: str) -> tuple[Override, ...]:
+    """Structurally checked already; whether the resource and property exist is judged at synth."""
+    return tuple(Override(resource=str(o["resource"]), path=str(o["path"]), value=o["value"],
+                          where=f"{file}:{join_path(where, 'overrides', n)}")
+                 for n, o in enumerate(_list(raw)) if isinstance(o, Mapping))
 
 
 def _a(word: str) -> str:

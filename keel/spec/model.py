@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from keel.contract.naming import stack_name
 from keel.contract.offers import EnvironmentInputs, Offers
 from keel.contract.registry import TemplateRef, TemplateVersion
+from keel.spec.components import Component
 from keel.spec.images import ImageReference
+
+
+@dataclass(frozen=True)
+class Override:
+    """`overrides:` (issue 17): one CloudFormation property of one resource, set after the template built it.
+    `where` locates the entry (`platform.yaml:services[web].instances[0].overrides[0]`) for synth errors."""
+
+    resource: str  # a construct path inside the stack, e.g. Default/Service/Service
+    path: str  # a property path, e.g. DeploymentConfiguration.MaximumPercent
+    value: object
+    where: str
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,8 @@ class Environment:
     production: bool
     tags: Mapping[str, str]
     source: str  # the file the inputs came from, for messages
+    # overrides (issue 17)
+    overrides: tuple[Override, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -49,6 +63,9 @@ class ServiceInstance:
     source: str
     # The image a service pipeline built (context `keel:image:<service>`): runs instead of the spec's `image`.
     image_override: ImageReference | None = None
+    # components and overrides (issue 17)
+    components: tuple[Component, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
     @property
     def stack_name(self) -> str:

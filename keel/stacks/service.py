@@ -12,6 +12,7 @@ from keel.contract.naming import service_path
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.environment import EnvironmentStack
+from keel.templates.components import add_components
 
 
 class ServiceInstanceStack(KeelStack):
@@ -32,6 +33,8 @@ class ServiceInstanceStack(KeelStack):
         published = build(self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,
                           environment=environment.outputs)
         self.outputs: dict[str, str] = dict(published) if isinstance(published, Mapping) else {}
+        # components (issue 17): attached to the workload the builder made, whatever the template.
+        self.components = add_components(self, instance=instance, environment=environment.outputs)
         if self.outputs:
             DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)

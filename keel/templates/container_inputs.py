@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from keel.contract.components import ComponentHost
 from keel.contract.naming import parameter_name, secret_name
 from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
@@ -240,3 +241,12 @@ def check_placement(constraints: Sequence[str], path: str = "placement_constrain
         if expression is None:
             yield f"{path}[{n}]", f"is not a placement constraint: {why}", text, \
                 "such as gpu == true, site == plant-3, site in [plant-3, plant-4], ecs.os-type == linux"
+
+
+# components (issue 17)
+def component_host(inputs: ContainerInputs) -> ComponentHost:
+    """Components attach to the task: Fargate tasks sit in the VPC (awsvpc, their own security group) and
+    mount EFS; ECS Anywhere's external tasks run on the environment's own servers, outside it."""
+    fargate = isinstance(inputs, FargateInputs)
+    return ComponentHost(kind="container", fargate=fargate, in_vpc=fargate,
+                         outside_vpc_reason="" if fargate else "ECS Anywhere tasks run on servers outside the VPC")

@@ -41,6 +41,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                      holds="the schedule (runs that could not start after the retries)")
     group = ec2.SecurityGroup(scope, "SecurityGroup", vpc=environment.vpc, allow_all_outbound=True,
                               description=f"Keel {environment.name}: tasks of {ctx.family}")
+    task.security_group = group
     target = scheduler_targets.EcsRunFargateTask(
         environment.cluster, task_definition=task.task_definition, task_count=inputs.tasks,
         security_groups=[group], assign_public_ip=public,
