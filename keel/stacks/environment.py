@@ -10,6 +10,7 @@ from keel.contract.naming import environment_path
 from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Environment
 from keel.stacks.base import KeelStack, keel_tags
+from keel.stacks.overrides import apply_overrides
 
 
 class EnvironmentStack(KeelStack):
@@ -30,3 +31,4 @@ class EnvironmentStack(KeelStack):
                             f"{environment.template.label} declares environment_outputs {expected.__name__}")
         self.outputs: NetworkOutputs = outputs
         DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name), values=outputs.discovery)
+        apply_overrides(self, environment.overrides)  # overrides (issue 17)

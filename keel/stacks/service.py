@@ -12,6 +12,7 @@ from keel.contract.naming import service_path
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.environment import EnvironmentStack
+from keel.stacks.overrides import apply_overrides
 from keel.templates.components import add_components
 
 
@@ -38,3 +39,4 @@ class ServiceInstanceStack(KeelStack):
         if self.outputs:
             DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)
+        apply_overrides(self, instance.overrides)  # last: overrides may address anything above
