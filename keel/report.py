@@ -219,8 +219,9 @@ def resource_paths(outdir: Path, stack: str) -> list[tuple[str, str]] | None:
         if kind:
             path = node["path"].removeprefix(prefix)
             out.append((path, kind))
-            if path.endswith("/Resource"):
-                out.append((path.removesuffix("/Resource"), kind))
+            while path.endswith("/Resource"):  # Components/Items/Resource/Resource: the L2, then the L3
+                path = path.removesuffix("/Resource")
+                out.append((path, kind))
     return sorted(set(out))
 
 
