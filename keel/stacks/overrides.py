@@ -33,7 +33,8 @@ def addressable(stack: Stack) -> dict[str, CfnResource]:
         if isinstance(node, CfnResource) and Stack.of(node).node.path == stack.node.path:
             path = node.node.path.removeprefix(prefix)
             out[path] = node
-            child, parent = node, node.node.scope
+            child: IConstruct = node
+            parent = node.node.scope
             # jsii hands out a new proxy per call: constructs are compared by path, never by identity.
             while parent is not None and parent.node.path != stack.node.path and \
                     _path(parent.node.default_child) == child.node.path:

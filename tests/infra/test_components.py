@@ -205,7 +205,8 @@ def test_overrides_set_the_property_and_are_recorded(lab: Synthesized) -> None:
     lab.templates["keel-dev"].has_resource_properties("AWS::ECS::Cluster", {
         "ClusterSettings": [{"Name": "containerInsights", "Value": "enhanced"}]})
     recorded = overrides_by_stack(lab.outdir)
-    assert recorded[FARGATE] == [{"resource": "Default/Service/Service", "path": "DeploymentConfiguration.MaximumPercent",
+    assert recorded[FARGATE] == [{"resource": "Default/Service/Service",
+                                  "path": "DeploymentConfiguration.MaximumPercent",
                                   "logical_id": "ServiceD69D759B", "type": "AWS::ECS::Service"}]
     assert "Overrides: keel-dev 1, keel-orders-api-dev 1, keel-orders-dev 1" in render_report(lab.outdir)[0]
 

@@ -144,5 +144,6 @@ def test_add_on_outputs_become_screaming_snake_variables(output: str, variable: 
 
 
 def test_an_override_needs_a_property_path(tmp_path: Path) -> None:
-    found = problems(tmp_path, extra="        overrides:\n          - {resource: Default/Service, path: '', value: 1}\n")
+    found = problems(tmp_path,
+                     extra="        overrides:\n          - {resource: Default/Service, path: '', value: 1}\n")
     assert len(found) == 1 and found[0].startswith("services[api].instances[0].overrides[0].path:")
