@@ -17,7 +17,7 @@ from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check, registry_from
 from keel.lifecycle.docs import input_rows
 from keel.ops.commands import register as add_ops_commands
-from keel.report import render_report, report_json
+from keel.report import render_report, report_json, resource_paths
 from keel.spec import SpecError, load_platform
 from keel.terminal import render_table
 
@@ -96,6 +96,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (outdir / "manifest.json").exists():
         print(f"keel: {outdir}/manifest.json not found: synthesize first (make synth)", file=sys.stderr)
         return 2
+    if args.resources:
+        found = resource_paths(outdir, args.resources)
+        if found is None:
+            print(f"keel: no stack {args.resources} in {outdir}", file=sys.stderr)
+            return 2
+        print(render_table(["construct path (overrides: resource)", "type"], [list(r) for r in found]))
+        return 0
     if args.json:
         data, clean = report_json(outdir)
         print(json.dumps(data, indent=2))
@@ -144,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true",
                    help="print one JSON object: stacks (name, template, resources, bytes) and, per cdk-nag pack, "
                         "open and acknowledged findings (gate false: a report-only pack)")
+    r.add_argument("--resources", metavar="STACK",
+                   help="print the construct paths of STACK's resources: what an override's `resource` may name")
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)

@@ -186,7 +186,9 @@ def render_report(outdir: Path) -> tuple[str, bool]:
                  *(f"  {line}" for line in found.imported)]
     tail += proton_adoption_lines(outdir)
     eksa = eks_anywhere_line(outdir)
-    return _rich_text(table) + "\n" + "\n".join([*tail, *([eksa] if eksa else [])]), clean
+    overridden = overrides_line(outdir)
+    return _rich_text(table) + "\n" + "\n".join([*tail, *([eksa] if eksa else []),
+                                                  *([overridden] if overridden else [])]), clean
 
 
 def proton_adoption_lines(outdir: Path) -> list[str]:
@@ -216,3 +218,46 @@ def report_json(outdir: Path) -> tuple[dict[str, Any], bool]:
                             "gate": pack not in REPORT_PACKS}
                      for pack, c in found.packs.items()},
     }, clean
+
+
+# overrides (issue 17)
+def overrides_by_stack(outdir: Path) -> dict[str, list[dict[str, str]]]:
+    """{stack artifact id: the overrides its synth applied}, from `<stack>.overrides.json`."""
+    suffix = ".overrides.json"
+    return {p.name.removesuffix(suffix): json.loads(p.read_text()) for p in sorted(outdir.rglob(f"*{suffix}"))}
+
+
+def overrides_line(outdir: Path) -> str | None:
+    counts = {stack: len(entries) for stack, entries in overrides_by_stack(outdir).items() if entries}
+    if not counts:
+        return None
+    return "Overrides: " + ", ".join(f"{stack} {n}" for stack, n in counts.items())
+
+
+def resource_paths(outdir: Path, stack: str) -> list[tuple[str, str]] | None:
+    """[(construct path inside the stack, CloudFormation type)] from tree.json; None: no such stack. An L2 whose
+    resource is its `Resource` child is listed by its own path too (an override may name either)."""
+    tree = json.loads((outdir / "tree.json").read_text()).get("tree", {})
+    # Stacks sit under the app, or under a pipeline stage: the first Stack node of that id.
+    root = next((n for n in _walk_tree(tree) if n.get("id") == stack
+                 and n.get("constructInfo", {}).get("fqn") == "aws-cdk-lib.Stack"), None)
+    if root is None:
+        return None
+    out: list[tuple[str, str]] = []
+    prefix = root.get("path", stack) + "/"
+    for node in _walk_tree(root):
+        kind = node.get("attributes", {}).get("aws:cdk:cloudformation:type")
+        if kind:
+            path = node["path"].removeprefix(prefix)
+            out.append((path, kind))
+            while path.endswith("/Resource"):  # Components/Items/Resource/Resource: the L2, then the L3
+                path = path.removesuffix("/Resource")
+                out.append((path, kind))
+    return sorted(set(out))
+
+
+def _walk_tree(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in (node.get("children") or {}).values():
+        found += _walk_tree(child)
+    return found

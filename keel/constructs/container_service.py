@@ -75,6 +75,9 @@ class ContainerTask(Construct):
                  cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64) -> None:
         super().__init__(scope, id_)
         self.log_group = log_group
+        #: The security group its tasks run with, set by whoever places them (a service, a schedule); None: the
+        #: tasks have none of their own (ECS Anywhere). Components (issue 17) open their ports to it.
+        self.security_group: ec2.ISecurityGroup | None = None
         self.task_role = iam.Role(self, "TaskRole", assumed_by=ecs_tasks_principal(self),
                                   description=f"{family}: the application's own permissions")
         self.execution_role = execution_role or iam.Role(
@@ -463,6 +466,7 @@ class FargateContainerService(ContainerService):
             self, "Logs", retention=log_retention, encryption_key=container.key, removal_policy=removal_policy))
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
                                                 description=security_group_description)
+        self.task.security_group = self.security_group
         connect = discovery if discovery is not None and discovery.mode == "service-connect" else None
         cloud = discovery if discovery is not None and discovery.mode == "cloud-map" and discovery.port else None
         service = ecs.FargateService(

@@ -22,6 +22,7 @@ from keel.delivery.diff import StackDiff, diff_assemblies
 from keel.delivery.gate import evaluate
 from keel.delivery.summary import DiffReport, render_markdown, render_text, to_json
 from keel.delivery.synth import SynthError, default_base, empty_assembly, export_ref, git, synthesize_tree
+from keel.report import overrides_by_stack
 from keel.spec import SpecError, load_platform
 from keel.terminal import progress
 
@@ -60,6 +61,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             base_dir, base_label = _base(args, work)
             head_dir, head_label = head_job.result()
             base, head = read_assembly(base_dir), read_assembly(head_dir)
+            overridden = {stack: frozenset(e["logical_id"] for e in entries)
+                          for stack, entries in overrides_by_stack(head_dir).items()}
     except (SynthError, AssemblyError) as exc:
         print(f"keel diff: could not compute the diff: {exc}", file=sys.stderr)
         return FAILED
@@ -68,7 +71,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return FAILED
     stacks = tuple(diff_assemblies(base, head))
     report = DiffReport(base=base_label, head=head_label, stacks=stacks, gate=evaluate(stacks, allow),
-                        diagram=_changed_diagram(args, stacks))
+                        diagram=_changed_diagram(args, stacks), overridden=overridden)
     print(render_text(report))
     if args.markdown:
         Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from keel.delivery.diff import StackDiff
@@ -24,6 +24,11 @@ class DiffReport:
     gate: GateResult
     # Mermaid source of the environments that changed, the changed stacks highlighted (`keel diagram`)
     diagram: str | None = None
+    # overrides (issue 17): {stack: logical IDs an `overrides:` entry touches}, marked in the listing
+    overridden: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def is_overridden(self, stack: str, logical_id: str) -> bool:
+        return logical_id in self.overridden.get(stack, frozenset())
 
     def iam(self, diff: StackDiff) -> list[SecurityChange]:
         return iam_changes(diff.changes)
@@ -48,7 +53,8 @@ def render_text(report: DiffReport) -> str:
         for change in diff.changes:
             detail = "; ".join(change.reasons) if change.reasons else ", ".join(change.properties)
             lines.append(f"  {_SIGN[change.action]} {change.logical_id} {change.type}"
-                         + (f"  [{detail}]" if detail else ""))
+                         + (f"  [{detail}]" if detail else "")
+                         + ("  (overridden)" if report.is_overridden(diff.stack, change.logical_id) else ""))
     lines.append("")
     lines.append(render_gate(report.gate))
     return "\n".join(lines)

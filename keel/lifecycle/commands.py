@@ -64,6 +64,24 @@ def cmd_outdated(args: argparse.Namespace) -> int:
     return 1 if args.fail and any(r.outdated for r in rows) else 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from keel.lifecycle.add_component import AddError, add_component
+    from keel.spec import SpecError
+
+    path = Path(args.platform)
+    try:
+        text = add_component(path, kind=args.kind, name=args.name, service=args.service, instance=args.instance)
+    except AddError as exc:
+        print(f"keel add: {exc}", file=sys.stderr)
+        return 2
+    except SpecError as exc:
+        print(exc.render().replace("nothing was synthesized", f"{path} was not changed"), file=sys.stderr)
+        return 1
+    path.write_text(text, encoding="utf-8")
+    print(f"{path}: added {args.kind} \"{args.name}\" to service {args.service}")
+    return 0
+
+
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from keel.lifecycle.outdated import LifecycleError
     from keel.lifecycle.upgrade import plan_upgrade, render_plan, write
@@ -236,6 +254,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     u.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     _registry_option(u)
     u.set_defaults(func=cmd_upgrade)
+
+    a = sub.add_parser("add", help="add a component to a service instance (comments intact; only if it validates)",
+                       description="`keel add component KIND NAME --service S [--instance I]`: append the entry to "
+                       "the instance's components in the platform file; nothing is written unless the platform then "
+                       "validates. Exit 0 written; 1 the result does not validate; 2 bad arguments.")
+    a.add_argument("what", choices=["component"], help="what to add")
+    a.add_argument("kind", metavar="KIND", help="dynamodb-table, s3-bucket, sqs-queue, sns-topic, aurora-postgres, "
+                   "efs-filesystem or cloudformation")
+    a.add_argument("name", metavar="NAME", help="the component's name (keel-<env>-<service>-<name>)")
+    a.add_argument("--service", required=True, metavar="S")
+    a.add_argument("--instance", metavar="I", help="needed when the service has several instances")
+    a.add_argument("--platform", default="platform.yaml", help="the platform file (default: platform.yaml)")
+    a.set_defaults(func=cmd_add)
 
     i = sub.add_parser("import-proton", help="map Proton specs onto Keel's templates: a platform that validates",
                        description="Recognise each Proton template by what its CloudFormation offers, map it onto the "

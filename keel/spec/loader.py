@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -22,10 +23,11 @@ from keel.contract.naming import (
 from keel.contract.offers import Claim, EnvironmentInputs
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
+from keel.spec.components import KINDS, CloudFormationInputs, Component, check_component, host_of, read_add_on
 from keel.spec.delivery import DELIVERY_SCHEMA, parse_delivery
 from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
-from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
+from keel.spec.model import Environment, Override, PlatformModel, Service, ServiceInstance
 from keel.spec.paths import OutsideProject, inside_project, project_root
 from keel.spec.proton import ProtonInputs, Rendered, RenderError, environment_context, render, service_context
 from keel.spec.registry import default_registry, with_template_dirs
@@ -42,12 +44,23 @@ _TAGS = {
     # No control characters (a tab or a newline in a tag breaks consoles, logs and cost reports).
     "additionalProperties": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
 }
+# overrides (issue 17): one CloudFormation property of one resource, addressed by construct path.
+_OVERRIDES = {"type": "array", "items": {
+    "type": "object", "additionalProperties": False, "required": ["resource", "path", "value"],
+    "properties": {"resource": {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": "^[^\\x00-\\x1f]+$"},
+                   "path": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*(\\.([A-Za-z0-9_:-]+))*$",
+                            "maxLength": 512},
+                   "value": {}}}}
 # Proton-format template folders (issue 15): a pinned CloudFormation stack name adopts a deployed stack.
 _STACK_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9-]{0,127}$"}
 _INSTANCE = {
     "type": "object", "additionalProperties": False, "required": ["name", "environment"],
     "properties": {"name": _PROTON_NAME, "environment": {"type": "string"}, "spec": {"type": "object"},
-                   "stack_name": _STACK_NAME},
+                   "stack_name": _STACK_NAME,
+                   # components (issue 17): what the instance owns beside its template; each kind's schema
+                   # judges its inputs (keel.spec.components).
+                   "components": {"type": "array", "items": {"type": "object"}},
+                   "overrides": _OVERRIDES},
 }
 PLATFORM_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -72,6 +85,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "spec": {"type": "object"},
                 "spec_file": {"type": "string", "minLength": 1},
                 "stack_name": _STACK_NAME,
+                "overrides": _OVERRIDES,
             },
         }},
         "services": {"type": "array", "items": {
@@ -98,6 +112,7 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                        "properties": {"imported": {"enum": ["fail", "report"]}}},
     },
 }
+_COMPONENT = {"type": "object", "required": ["kind", "name"], "properties": {"kind": {"type": "string"}, "name": _NAME}}
 _ENV_SPEC_FILE = {
     "type": "object", "additionalProperties": False, "required": ["proton"],
     "properties": {"proton": {"enum": ["EnvironmentSpec"]}, "spec": {"type": "object"}},
@@ -172,6 +187,7 @@ class _Loader:
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
         # (file, spec path, environment, template, inputs) of instances that may name other services (issue 16)
         self._referrers: list[tuple[str, str, str, TemplateVersion, object]] = []
+        self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
 
     # -- helpers -------------------------------------------------------------------------------
     def _structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
@@ -262,6 +278,7 @@ class _Loader:
                               "keys name, environments, services")
             self.problems.raise_if_any()
         assert isinstance(doc, Mapping)  # raise_if_any raised otherwise
+        self.platform_name = str(doc.get("name", "keel"))
         bad = self._structure(doc, PLATFORM_SCHEMA, self.file)
         if "template_dirs" not in bad:
             self._template_dirs(doc.get("template_dirs") or [])
@@ -449,7 +466,8 @@ class _Loader:
             name=name, template=template, pinned=ref, inputs=cast(EnvironmentInputs, inputs),
             account=raw.get("account"), region=region, availability_zones=azs,
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file,
-            pinned_stack_name=raw.get("stack_name"), rendered=rendered)
+            pinned_stack_name=raw.get("stack_name"), rendered=rendered,
+            overrides=_overrides(raw.get("overrides"), self.file, where))
         self._checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env
@@ -559,8 +577,70 @@ class _Loader:
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file,
                                              pinned_stack_name=inst.get("stack_name"), rendered=rendered))
+            components = self._components(inst.get("components"), inputs, env.name, raw["name"], file, ipath)
+            instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
+                                             template=template, inputs=inputs, source=file,
+                                             components=components,
+                                             overrides=_overrides(inst.get("overrides"), file, ipath)))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
                        instances=tuple(instances), tags=dict(raw.get("tags") or {}), source=file)
+
+    # components (issue 17)
+    def _components(self, raw: object, inputs: object, environment: str, service: str, file: str,
+                    ipath: str) -> tuple[Component, ...]:
+        entries = _list(raw)
+        if not entries:
+            return ()
+        host = host_of(inputs)
+        if host is None:
+            self.problems.add(file, f"{ipath}.components", "this template takes no components", MISSING,
+                              "no components (they attach to a container task or a Lambda function)")
+            return ()
+        base = Path(file).resolve().parent if Path(file).is_absolute() else (Path.cwd() / file).resolve().parent
+        out: list[Component] = []
+        names: set[str] = set()
+        ids: dict[str, str] = {}  # cloudformation logical IDs -> the component that brought them
+        for n, entry in enumerate(entries):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            where = join_path(ipath, "components", n)
+            if isinstance(name, str) and re.fullmatch(str(_NAME["pattern"]), name):
+                where = f"{ipath}.components[{name}]"
+            if self._structure(entry, _COMPONENT, file, where):
+                continue
+            assert isinstance(entry, Mapping)
+            kind = KINDS.get(str(entry.get("kind")))
+            if kind is None:
+                close = difflib.get_close_matches(str(entry.get("kind")), KINDS, n=1)
+                self.problems.add(file, f"{where}.kind", "is not a component kind" +
+                                  (f" (did you mean {close[0]}?)" if close else ""), entry.get("kind"),
+                                  "one of: " + ", ".join(KINDS))
+                continue
+            if name in names:
+                self.problems.add(file, f"{where}.name", "duplicate component name", name,
+                                  "each component name once per instance")
+                continue
+            names.add(str(name))
+            values = {k: v for k, v in entry.items() if k not in ("kind", "name")}
+            parsed = self._inputs(kind.schema, values, file, where, kind.inputs)
+            if parsed is None:
+                continue
+            problems = list(check_component(kind, str(name), parsed, host, environment=environment, service=service))
+            add_on = None
+            if isinstance(parsed, CloudFormationInputs):
+                add_on, more = read_add_on(parsed, base=base, root=self.root, app=self.platform_name)
+                problems += more
+                for logical in add_on.logical_ids if add_on else ():
+                    if logical in ids:
+                        problems.append(("template_file", f"declares resource {logical}, which component "
+                                         f"{ids[logical]} declares too (one stack holds both)",
+                                         parsed.template_file, "distinct logical IDs across an instance's add-ons"))
+                    ids.setdefault(logical, str(name))
+            for path, message, got, expected in problems:
+                self.problems.add(file, join_path(where, path), message, got, expected)
+            if not problems:
+                out.append(Component(kind=kind.name, name=str(name), inputs=parsed, environment=environment,
+                                     service=service, add_on=add_on))
+        return tuple(out)
 
     def _claims(self, template: TemplateVersion, service: str, instance: str, inputs: object,
                 env: Environment, file: str, prefix: str) -> None:
@@ -613,6 +693,13 @@ class _Loader:
                 self.problems.add(file, path, f"{template.label} takes no pipeline inputs", raw, "no pipeline")
             return None
         return self._inputs(schema, dict(raw) if isinstance(raw, Mapping) else {}, file, path, cls)
+
+
+def _overrides(raw: object, file: str, where: str) -> tuple[Override, ...]:
+    """Structurally checked already; whether the resource and property exist is judged at synth."""
+    return tuple(Override(resource=str(o["resource"]), path=str(o["path"]), value=o["value"],
+                          where=f"{file}:{join_path(where, 'overrides', n)}")
+                 for n, o in enumerate(_list(raw)) if isinstance(o, Mapping))
 
 
 def _a(word: str) -> str:

@@ -8,8 +8,20 @@ from dataclasses import dataclass
 from keel.contract.naming import stack_name
 from keel.contract.offers import EnvironmentInputs, Offers
 from keel.contract.registry import TemplateRef, TemplateVersion
+from keel.spec.components import Component
 from keel.spec.images import ImageReference
 from keel.spec.proton import Rendered
+
+
+@dataclass(frozen=True)
+class Override:
+    """`overrides:` (issue 17): one CloudFormation property of one resource, set after the template built it.
+    `where` locates the entry (`platform.yaml:services[web].instances[0].overrides[0]`) for synth errors."""
+
+    resource: str  # a construct path inside the stack, e.g. Default/Service/Service
+    path: str  # a property path, e.g. DeploymentConfiguration.MaximumPercent
+    value: object
+    where: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,8 @@ class Environment:
     pinned_stack_name: str | None = None
     #: A Proton-format template's rendered CloudFormation (placeholders for deploy-time values).
     rendered: Rendered | None = None
+    # overrides (issue 17)
+    overrides: tuple[Override, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -58,6 +72,9 @@ class ServiceInstance:
     # Proton-format template folders (issue 15)
     pinned_stack_name: str | None = None
     rendered: Rendered | None = None
+    # components and overrides (issue 17)
+    components: tuple[Component, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
     @property
     def stack_name(self) -> str:

@@ -10,6 +10,7 @@ from keel.contract.naming import environment_path
 from keel.contract.outputs import NetworkOutputs, ProtonEnvOutputs
 from keel.spec.model import Environment
 from keel.stacks.base import KeelStack, keel_tags
+from keel.stacks.overrides import apply_overrides
 
 
 class EnvironmentStack(KeelStack):
@@ -32,3 +33,4 @@ class EnvironmentStack(KeelStack):
         if outputs.discovery:  # an adopted Proton stack gains no resource beyond its template's
             DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name),
                                 values=outputs.discovery)
+        apply_overrides(self, environment.overrides)  # overrides (issue 17)

@@ -12,6 +12,8 @@ from keel.contract.naming import service_path
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.environment import EnvironmentStack
+from keel.stacks.overrides import apply_overrides
+from keel.templates.components import add_components
 
 
 class ServiceInstanceStack(KeelStack):
@@ -33,6 +35,9 @@ class ServiceInstanceStack(KeelStack):
         published = build(self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,
                           environment=environment.outputs)
         self.outputs: dict[str, str] = dict(published) if isinstance(published, Mapping) else {}
+        # components (issue 17): attached to the workload the builder made, whatever the template.
+        self.components = add_components(self, instance=instance, environment=environment.outputs)
         if self.outputs:
             DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)
+        apply_overrides(self, instance.overrides)  # last: overrides may address anything above

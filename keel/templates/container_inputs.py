@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from keel.contract.components import ComponentHost
 from keel.contract.naming import parameter_name, secret_name
 from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
@@ -361,3 +362,12 @@ def check_external_secrets(inputs: ContainerInputs) -> Iterator[InputProblem]:
         if secret.json_key is not None and secret.source != "secret":
             yield f"external_secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
                 "source: secret, or no json_key"
+
+
+# components (issue 17)
+def component_host(inputs: ContainerInputs) -> ComponentHost:
+    """Components attach to the task: Fargate tasks sit in the VPC (awsvpc, their own security group) and
+    mount EFS; ECS Anywhere's external tasks run on the environment's own servers, outside it."""
+    fargate = isinstance(inputs, FargateInputs)
+    return ComponentHost(kind="container", fargate=fargate, in_vpc=fargate,
+                         outside_vpc_reason="" if fargate else "ECS Anywhere tasks run on servers outside the VPC")

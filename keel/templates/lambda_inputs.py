@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keel.contract.components import ComponentHost
 from keel.contract.problems import InputProblem
 from keel.spec.paths import OutsideProject, inside_project
 
@@ -84,3 +85,11 @@ def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
             "at least 1, or unset (the account's shared pool); to stop a function on purpose, remove its instance"
     if inputs.trace_sdk_calls and not inputs.tracing:
         yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"
+
+
+# components (issue 17)
+def component_host(inputs: LambdaFunctionInputs) -> ComponentHost:
+    """Components attach to the function's role; only `vpc: private` gives it a security group in the VPC."""
+    return ComponentHost(kind="function", fargate=False, in_vpc=inputs.vpc == "private",
+                         outside_vpc_reason="" if inputs.vpc == "private" else
+                         "the function runs outside the VPC (spec.vpc: none); set vpc: private")

@@ -43,6 +43,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
                                      holds="the schedule (runs that could not start after the retries)")
     group = ec2.SecurityGroup(scope, "SecurityGroup", vpc=environment.vpc, allow_all_outbound=True,
                               description=f"Keel {environment.name}: tasks of {ctx.family}")
+    task.security_group = group
     subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC if public else ec2.SubnetType.PRIVATE_WITH_EGRESS)
     target: scheduler.IScheduleTarget
     if runs_in_state_machine(inputs):
