@@ -574,12 +574,10 @@ class _Loader:
                 if rendered is None:
                     continue
             self._referrers.append((file, f"{ipath}.spec", env.name, template, inputs))
-            instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
-                                             template=template, inputs=inputs, source=file,
-                                             pinned_stack_name=inst.get("stack_name"), rendered=rendered))
             components = self._components(inst.get("components"), inputs, env.name, raw["name"], file, ipath)
             instances.append(ServiceInstance(name=name, service=raw["name"], environment=env.name,
                                              template=template, inputs=inputs, source=file,
+                                             pinned_stack_name=inst.get("stack_name"), rendered=rendered,
                                              components=components,
                                              overrides=_overrides(inst.get("overrides"), file, ipath)))
         return Service(name=raw["name"], template=template, pinned=ref, pipeline=pipeline,
