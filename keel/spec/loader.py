@@ -306,7 +306,11 @@ class _Loader:
         self._unique([(s.name, "") for s in services], "services", "service")
         self._references(services, [(str(s.get("name")), str(i.get("environment")))
                                     for s in _list(doc.get("services")) if isinstance(s, Mapping)
-                                    for i in _list(s.get("instances")) if isinstance(i, Mapping)])
+                                    for i in _list(s.get("instances")) if isinstance(i, Mapping)],
+                         [(str(s.get("name")), str(i.get("environment")), str(c.get("kind")), str(c.get("name")))
+                          for s in _list(doc.get("services")) if isinstance(s, Mapping)
+                          for i in _list(s.get("instances")) if isinstance(i, Mapping)
+                          for c in _list(i.get("components")) if isinstance(c, Mapping)])
         for i, raw in enumerate(_list(doc.get("services"))):
             name = raw.get("name") if isinstance(raw, Mapping) else None
             if isinstance(name, str) and name in self.reserved:
@@ -654,22 +658,43 @@ class _Loader:
                 self.problems.add(file, join_path(prefix, claim.path), claim.message.format(other=other), claim.got,
                                   claim.expected)
 
-    def _references(self, services: Sequence[Service], declared: Sequence[tuple[str, str]]) -> None:
+    def _references(self, services: Sequence[Service], declared: Sequence[tuple[str, str]],
+                    declared_components: Sequence[tuple[str, str, str, str]] = ()) -> None:
         """Other services an instance names (a template's `references(inputs)` hook: a worker's SNS topics' owners)
-        have an instance in the same environment. A declared instance that failed to load has its own problems."""
+        have an instance in the same environment, and that instance owns the components it names (the
+        `component_references(inputs)` hook: each topic is an sns-topic component). A declared instance or
+        component that failed to load has its own problems."""
         placed = {(i.service, i.environment) for s in services for i in s.instances} | set(declared)
         services_named = {name for name, _ in declared}
+        owned: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for s in services:
+            for i in s.instances:
+                owned.setdefault((i.service, i.environment), set()).update((c.kind, c.name) for c in i.components)
+        for service, env_name, kind, name in declared_components:
+            owned.setdefault((service, env_name), set()).add((kind, name))
         for file, prefix, env, template, inputs in self._referrers:
             hook = template.inputs_hook("references")
-            if hook is None:
-                continue
-            for path, other in cast("Iterable[tuple[str, str]]", hook(inputs)):
+            missing: set[str] = set()
+            for path, other in cast("Iterable[tuple[str, str]]", hook(inputs) if hook else ()):
                 if (other, env) in placed:
                     continue
+                missing.add(other)
                 why = f"has no instance in environment \"{env}\"" if other in services_named else \
                     "is not a service of the platform"
                 self.problems.add(file, join_path(prefix, path), f"names service \"{other}\", which {why}", other,
                                   f"a service with an instance in environment \"{env}\"")
+            wanted = template.inputs_hook("component_references")
+            for path, other, kind, name in cast("Iterable[tuple[str, str, str, str]]",
+                                                wanted(inputs) if wanted else ()):
+                if other in missing or (kind, name) in owned.get((other, env), set()):
+                    continue
+                names = sorted(n for k, n in owned.get((other, env), set()) if k == kind)
+                self.problems.add(file, join_path(prefix, path),
+                                  f"names {kind} \"{name}\" of service \"{other}\", whose instance in environment "
+                                  f"\"{env}\" owns no {kind} component of that name", name,
+                                  f"the name of one of its {kind} components (" +
+                                  (", ".join(names) or f"it has none: add {{kind: {kind}, name: {name}}} to its "
+                                   "components") + ")")
 
     def _sources(self, template: TemplateVersion, inputs: object, pipeline: object, file: str, ipath: str,
                  pipeline_path: str) -> None:

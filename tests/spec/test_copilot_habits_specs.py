@@ -1,6 +1,7 @@
 """What Copilot services had (issue 16, part 2), as the spec layer judges it: a static site's certificate must be in
 us-east-1 and its files inside the repository, an external secret's ARN must match its source, a job with a
-timeout or retries runs one task, and a worker subscribes only to topics of services placed in its environment."""
+timeout or retries runs one task, and a worker subscribes only to topics of services placed in its environment, which own them as sns-topic
+components."""
 
 from __future__ import annotations
 
@@ -110,6 +111,35 @@ def test_a_topic_of_a_service_in_another_environment_is_refused() -> None:
     assert problems(change) == [
         "services[fulfil].instances[0].spec.topics[2].service: names service \"storefront\", which has no instance "
         "in environment \"apps\" (got \"storefront\", expected a service with an instance in environment \"apps\")"]
+
+
+def test_a_topic_the_service_does_not_own_is_refused() -> None:
+    assert problems(lambda d: _spec(d, "fulfil")["topics"].append({"service": "orders", "name": "shipped"})) == [
+        "services[fulfil].instances[0].spec.topics[2].name: names sns-topic \"shipped\" of service \"orders\", whose "
+        "instance in environment \"apps\" owns no sns-topic component of that name (got \"shipped\", expected the "
+        "name of one of its sns-topic components (ordered, refunds))"]
+
+
+def test_a_topic_needs_an_sns_topic_component_not_another_kind() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        orders = next(s for s in doc["services"] if s["name"] == "orders")["instances"][0]
+        orders["components"] = [{"kind": "sqs-queue", "name": "ordered"}, {"kind": "sns-topic", "name": "refunds"}]
+    assert problems(change) == [
+        "services[fulfil].instances[0].spec.topics[0].name: names sns-topic \"ordered\" of service \"orders\", whose "
+        "instance in environment \"apps\" owns no sns-topic component of that name (got \"ordered\", expected the "
+        "name of one of its sns-topic components (refunds))"]
+
+
+def test_a_topic_of_a_service_with_no_components_says_how_to_add_one() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        next(s for s in doc["services"] if s["name"] == "orders")["instances"][0].pop("components")
+    found = problems(change)
+    assert len(found) == 2
+    assert found[1] == (
+        "services[fulfil].instances[0].spec.topics[1].name: names sns-topic \"refunds\" of service \"orders\", whose "
+        "instance in environment \"apps\" owns no sns-topic component of that name (got \"refunds\", expected the "
+        "name of one of its sns-topic components (it has none: add {kind: sns-topic, name: refunds} to its "
+        "components))")
 
 
 def test_a_filter_policy_is_attribute_to_match_conditions() -> None:

@@ -98,3 +98,11 @@ def references(inputs: object) -> Iterator[tuple[str, str]]:
     if isinstance(inputs, WorkerInputsV11):
         for n, topic in enumerate(inputs.topics):
             yield f"topics[{n}].service", topic.service
+
+
+def component_references(inputs: object) -> Iterator[tuple[str, str, str, str]]:
+    """(input path, service, component kind, component name) of every component of another service this instance
+    needs: each topic it subscribes to is an sns-topic component of its owner's instance in the environment."""
+    if isinstance(inputs, WorkerInputsV11):
+        for n, topic in enumerate(inputs.topics):
+            yield f"topics[{n}].name", topic.service, "sns-topic", topic.name
