@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.error import YAMLError
+
 from keel.contract.registry import Registry
 from keel.lifecycle.copilot_schedule import ScheduleError, convert_schedule, parse_duration
 from keel.lifecycle.proton_import import dump_yaml
 from keel.spec import SpecError, load_platform
+from keel.spec.components import load_cloudformation
 from keel.spec.errors import MISSING, join_path, render_value
 from keel.spec.registry import default_registry
 from keel.spec.yamlio import YamlReadError, read_yaml
@@ -45,6 +48,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _CIDR = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})$")
 _AZ = re.compile(r"^(?P<region>[a-z]{2}(-[a-z]+)+-[0-9])[a-z]$")
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
 _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$")
 _HOST = re.compile(r"^(\*\.)?([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$")
 _REPO_URL = re.compile(r"^(?:https?://|git@)?(?:[^/:]+[/:])?(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
@@ -62,19 +67,16 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
-COMPONENTS = "components (storage, add-ons), which have not landed in Keel yet (issue 17)"
-# The switch for Copilot's publish.topics: each topic becomes the instance's `components: [{kind: sns-topic,
-# name: X}]` (issue 17's components). Until that branch has landed, the platform schema refuses `components`,
-# so the topics are reported instead and the written platform still validates. Flip it once components lands.
-EMIT_TOPIC_COMPONENTS = False
+#: Copilot's add-on parameters file beside the add-on templates (values for their own parameters).
+ADDON_PARAMETERS = ("addons.parameters.yml", "addons.parameters.yaml")
 
 # Why a field has no equivalent, by the longest matching field path (`*` matches one segment). Fields not
 # listed here that no mapping consumed are reported as unknown to the importer.
 REASONS: dict[str, str] = {
-    "storage": f"storage (EFS volumes, ephemeral storage, read-only root file system) belongs to {COMPONENTS}",
+    "storage": "storage (EFS volumes, ephemeral storage, read-only root file system) is not mapped: for an EFS "
+               "volume, give the instance an efs-filesystem component (issue 17)",
     "sidecars": "sidecar containers are not an input of Keel's templates yet (issue 17)",
-    "publish": "SNS topics a service owns are its sns-topic components, which have not landed in Keel yet "
-               "(issue 17): workers can already subscribe to them by name (worker-fargate-svc 1.1 topics)",
+    "publish": "publish is {topics: [{name}]}: each topic becomes an sns-topic component of the instance",
     "publish.topics.*.fifo": "Keel's sns-topic components are standard topics (no FIFO)",
     "subscribe.topics.*.queue": "a topic-specific queue: worker-fargate-svc 1.1 delivers every topic to the "
                                 "worker's one queue",
@@ -95,8 +97,8 @@ REASONS: dict[str, str] = {
     "observability.tracing": "X-Ray tracing is not an input of Keel's container templates",
     "network.vpc.security_groups": "extra security groups for the tasks are not an input of Keel's templates "
                                    "(each service gets its own group)",
-    "network.vpc.placement.subnets": "placing tasks in named subnets needs existing-network support, which has "
-                                     "not landed (issue 18)",
+    "network.vpc.placement.subnets": "Keel's services take subnet_type (public or private), not named subnets: "
+                                     "an environment's existing_vpc names its subnets once, for every service",
     "network.connect": "worker-fargate-svc and scheduled-fargate-svc take no traffic, so they join no Service "
                        "Connect namespace; they reach other services by their Cloud Map names",
     "network.connect.alias": "Service Connect uses the service name as its DNS name (no alias input)",
@@ -111,7 +113,8 @@ REASONS: dict[str, str] = {
     "http.redirect_to_https": "the environment's load balancer redirects HTTP to HTTPS whenever it has a "
                               "certificate",
     "http.version": "the target group speaks HTTP/1.1 (no gRPC or HTTP/2 input)",
-    "http.alb": "an imported load balancer needs existing-network support, which has not landed (issue 18)",
+    "http.alb": "an imported load balancer: the service's listener rule is on its environment's own shared load "
+                "balancer (ecs-env imports an existing VPC and cluster, never a load balancer)",
     "http.healthcheck.port": "health checks use the traffic port",
     "http.healthcheck.success_codes": "health checks expect 200 (no success codes input)",
     "http.healthcheck.healthy_threshold": "health check thresholds are not inputs",
@@ -160,12 +163,7 @@ REASONS: dict[str, str] = {
     "exec": "exec is true or false",
     "tags": "Keel tags every resource itself; add them to the service's `tags:` in the platform file",
     # environment manifests
-    "network.vpc.id": "an imported VPC needs existing-network support, which has not landed (issue 18): the "
-                      "environment gets a VPC of its own",
-    "network.vpc.subnets.public.*.id": "imported subnets need existing-network support, which has not landed "
-                                       "(issue 18)",
-    "network.vpc.subnets.private.*.id": "imported subnets need existing-network support, which has not landed "
-                                        "(issue 18)",
+    "network.vpc.subnets": "the subnets are a list of maps (id, or cidr and az)",
     "network.vpc.security_group": "rules on the environment's security group are not an input of ecs-env",
     "network.vpc.flow_logs": "ecs-env always keeps VPC flow logs; only their retention maps",
     "cdn": "a CloudFront distribution in front of the load balancer is not an input of ecs-env",
@@ -176,8 +174,8 @@ REASONS: dict[str, str] = {
     "http.public.access_logs.bucket_name": "ecs-env keeps access logs in a bucket of its own",
     "http.public.access_logs.prefix": "ecs-env's access log prefix is fixed",
     "http.public.ssl_policy": "the listener's TLS policy is fixed by ecs-env",
-    "http.private.subnets": "placing the internal load balancer in named subnets needs existing-network "
-                            "support, which has not landed (issue 18)",
+    "http.private.subnets": "ecs-env places its internal load balancer in the environment's private subnets "
+                            "(existing_vpc.private_subnet_ids for an imported VPC), not in a list of its own",
     "http.private.security_groups": "rules on the internal load balancer's security group: only "
                                     "ingress.from_vpc maps",
     "http.private.ssl_policy": "the listener's TLS policy is fixed by ecs-env",
@@ -398,7 +396,13 @@ class _Instance:
     environment: str
     spec: dict[str, Any]
     sources: dict[str, tuple[Path_, ...]]  # spec key -> the Copilot fields it came from
-    components: list[dict[str, Any]] = field(default_factory=list)  # issue 17's, beside spec (EMIT_TOPIC_COMPONENTS)
+    components: list[dict[str, Any]] = field(default_factory=list)  # issue 17's, beside spec
+    #: Where each component came from: ("manifest", field path) or ("file", an add-on's path in the workspace).
+    component_sources: list[tuple[str, Any]] = field(default_factory=list)
+
+    def add_component(self, entry: dict[str, Any], source: tuple[str, Any]) -> None:
+        self.components.append(entry)
+        self.component_sources.append(source)
 
     def put(self, key: str, value: object, *paths: Path_) -> None:
         self.spec[key] = value
@@ -440,6 +444,7 @@ class _Importer:
         self.reported_paths: dict[str, list[str]] = {}  # file -> display paths reported
         self.service_names: dict[str, str] = {}  # manifest (shown) -> Keel service name
         self.service_names_by_copilot: dict[str, str] = {}  # Copilot service name -> Keel service name
+        self.existing_zones: dict[str, int] = {}  # environment -> its existing VPC's subnets per tier
         # The platform file the import writes: Static Site folders are relative to it, and it validates there.
         self.out = (out or root / "keel-import-copilot.yaml").resolve()
 
@@ -571,7 +576,9 @@ class _Importer:
     def _env_network(self, view: View, entry: dict[str, Any], spec: dict[str, Any],
                      sources: dict[str, tuple[Path_, ...]]) -> None:
         if view.peek("network", "vpc", "id") is not MISSING:
-            return  # imported: every field under network.vpc is reported from REASONS
+            self._existing_vpc(view, entry, spec, sources)
+            self._flow_logs(view, spec, sources)
+            return
         cidr = view.peek("network", "vpc", "cidr")
         if cidr is not MISSING:
             if _cidr_ok(cidr, 16, 28):
@@ -622,12 +629,113 @@ class _Importer:
                     for n, _ in enumerate(view.peek("network", "vpc", "subnets", tier) or []):
                         view.report(("network", "vpc", "subnets", tier, n, "az"),
                                     "ecs-env spreads its subnets over 2 or 3 availability zones of one region")
+        self._flow_logs(view, spec, sources)
+
+    @staticmethod
+    def _flow_logs(view: View, spec: dict[str, Any], sources: dict[str, tuple[Path_, ...]]) -> None:
+        """ecs-env keeps flow logs of the VPC it creates; of an existing VPC only when asked (existing_vpc.flow_log),
+        as Copilot added one to an imported VPC only when its manifest asked."""
+        flow_logs = view.peek("network", "vpc", "flow_logs")
         retention = view.peek("network", "vpc", "flow_logs", "retention")
         if isinstance(retention, int) and retention in _RETENTION:
             spec["flow_log_retention_days"] = view.take("network", "vpc", "flow_logs", "retention")
             sources["flow_log_retention_days"] = (("network", "vpc", "flow_logs", "retention"),)
-        if view.peek("network", "vpc", "flow_logs") is True:
+        if flow_logs is True:
             view.take("network", "vpc", "flow_logs")
+        if "existing_vpc" in spec and (flow_logs is True or isinstance(flow_logs, Mapping)):
+            spec["existing_vpc"]["flow_log"] = True
+
+    def _existing_vpc(self, view: View, entry: dict[str, Any], spec: dict[str, Any],
+                      sources: dict[str, tuple[Path_, ...]]) -> None:
+        """An imported VPC (network.vpc.id, the subnets' ids, and their cidrs and azs where given) -> ecs-env 1.3
+        existing_vpc. Keel's synth never looks a VPC up, so the VPC's CIDR must be in the manifest (Copilot read
+        it from EC2); what is missing or malformed is reported and the environment gets a VPC of its own."""
+        blocking: list[tuple[Path_, str]] = []
+        vpc_id = view.peek("network", "vpc", "id")
+        if not isinstance(vpc_id, str) or not _VPC_ID.match(vpc_id):
+            blocking.append((("network", "vpc", "id"), "is not a VPC ID (vpc- and 8 or 17 hex digits) that ecs-env's "
+                             "existing_vpc takes"))
+        cidr = view.peek("network", "vpc", "cidr")
+        if cidr is MISSING:
+            blocking.append((("network", "vpc", "id"), "ecs-env's existing_vpc needs the VPC's CIDR block (vpc_cidr), "
+                             "which the manifest does not give (Copilot looked it up; Keel's synth never does): add "
+                             "network.vpc.cidr to the manifest and import again, or write existing_vpc by hand"))
+        elif not _cidr_ok(cidr, 16, 28):
+            blocking.append((("network", "vpc", "cidr"), "is not an IPv4 CIDR block from /16 to /28, which "
+                             "existing_vpc takes as vpc_cidr"))
+        existing: dict[str, Any] = {"vpc_id": vpc_id, "vpc_cidr": cidr}
+        taken: list[Path_] = [("network", "vpc", "id"), ("network", "vpc", "cidr")]
+        azs: list[list[str]] = []
+        for tier in ("public", "private"):
+            subnets = view.peek("network", "vpc", "subnets", tier)
+            if subnets is MISSING or subnets is None:
+                continue
+            where: Path_ = ("network", "vpc", "subnets", tier)
+            if not isinstance(subnets, list) or not 1 <= len(subnets) <= 6:
+                blocking.append((where, "existing_vpc takes 1 to 6 subnets per tier, as a list"))
+                continue
+            ids, cidrs, zones = [], [], []
+            for n, subnet in enumerate(subnets):
+                subnet_id = subnet.get("id") if isinstance(subnet, Mapping) else None
+                if not isinstance(subnet_id, str) or not _SUBNET_ID.match(subnet_id):
+                    blocking.append(((*where, n), "is not a subnet with an ID (subnet- and 8 or 17 hex digits) "
+                                     "that existing_vpc takes"))
+                    continue
+                ids.append(subnet_id)
+                taken.append((*where, n, "id"))
+                if _cidr_ok(subnet.get("cidr"), 16, 28):
+                    cidrs.append(subnet["cidr"])
+                if isinstance(subnet.get("az"), str) and _AZ.match(subnet["az"]):
+                    zones.append(subnet["az"])
+            existing[f"{tier}_subnet_ids"] = ids
+            given = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "cidr" in x]
+            if given and len(cidrs) == len(ids) == len(subnets):
+                existing[f"{tier}_subnet_cidrs"] = cidrs
+                taken += [(*where, n, "cidr") for n in given]
+            else:
+                for n in given:
+                    view.report((*where, n, "cidr"), "existing_vpc takes the CIDR blocks (/16 to /28) of every "
+                                "subnet of a tier, or of none")
+            placed = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "az" in x]
+            if placed and len(zones) == len(ids) == len(subnets):
+                azs.append(zones)
+                taken += [(*where, n, "az") for n in placed]
+            else:
+                for n in placed:
+                    view.report((*where, n, "az"), "availability zones are given for every subnet of a tier, or "
+                                "for none")
+        if not existing.get("private_subnet_ids") and not any("subnets" in p[2:3] for p, _ in blocking):
+            blocking.append((("network", "vpc", "id"), "ecs-env's existing_vpc needs private subnets (with egress) "
+                             "for the workloads, and the manifest imports none"))
+        if blocking:
+            for path, reason in blocking:
+                view.report(path, f"{reason}: the environment gets a VPC of its own")
+            for path, _ in leaves(view.peek("network", "vpc")):
+                full = ("network", "vpc", *path)
+                if path[:1] in (("id",), ("cidr",), ("subnets",)) and not any(_covers(p, full) for p, _ in
+                                                                               view.reports):
+                    view.report(full, "describes the imported VPC (network.vpc.id), which was not mapped")
+            return
+        for path in taken:
+            view.take(*path)
+        spec["existing_vpc"] = existing
+        sources["existing_vpc"] = tuple(p for p in taken if view.peek(*p) is not MISSING)
+        zones = next((z for z in azs), None)
+        if zones and all(z == zones for z in azs) and len({_AZ.match(z).group("region") for z in zones}) == 1:
+            entry["region"] = _AZ.match(zones[0]).group("region")  # type: ignore[union-attr]
+            entry["availability_zones"] = zones
+            self.notes.append(f"environment {entry['name']}: region {entry['region']} and availability zones "
+                              f"{', '.join(zones)} come from its subnets")
+        elif azs:
+            for path in taken:
+                if path[-1] == "az":
+                    view.taken.remove(path)
+                    view.report(path, "the tiers' subnets are in the same availability zones, in the same order, "
+                                "of one region")
+        counts = {len(existing[k]) for k in ("public_subnet_ids", "private_subnet_ids") if existing.get(k)}
+        self.existing_zones[entry["name"]] = max(counts)
+        self.notes.append(f"environment {entry['name']}: the existing VPC {vpc_id} (existing_vpc): check that "
+                          "availability_zones are its subnets' zones, in their order")
 
     def _env_http(self, view: View, spec: dict[str, Any], sources: dict[str, tuple[Path_, ...]]) -> None:
         public, private = view.peek("http", "public"), view.peek("http", "private")
@@ -656,10 +764,15 @@ class _Importer:
             lb["ingress_cidrs"] = view.take("http", chosen, "ingress", "source_ips")[:20]
         if view.peek("http", chosen, "access_logs") is True:
             view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
+        named = view.peek("http", chosen, "subnets")
+        existing = spec.get("existing_vpc", {})
+        if isinstance(named, list) and named and set(named) == set(existing.get(
+                "private_subnet_ids" if chosen == "private" else "public_subnet_ids", ())):
+            view.take("http", chosen, "subnets")  # the tier ecs-env places its load balancer in
         for path in (("security_groups", "ingress", "from_vpc"), ("ingress", "vpc")):
             if chosen == "private" and view.peek("http", "private", *path) is True:
                 view.take("http", "private", *path)
-                lb["ingress_cidrs"] = [spec.get("vpc_cidr", "10.0.0.0/16")]
+                lb["ingress_cidrs"] = [existing.get("vpc_cidr") or spec.get("vpc_cidr", "10.0.0.0/16")]
         spec["load_balancer"] = lb
         sources["load_balancer"] = tuple(paths)
 
@@ -790,11 +903,10 @@ class _Importer:
         copilot = self.root / "copilot"
         folders = sorted({p.parent for p in copilot.rglob("addons") if p.is_dir()} |
                          {p.parent for p in copilot.rglob("overrides") if p.is_dir()})
+        by_folder = {s.manifest.folder.resolve(): s for s in self.services}
         for folder in folders:
-            for file in sorted((folder / "addons").rglob("*")) if (folder / "addons").is_dir() else []:
-                if file.is_file():
-                    self.add(_rel(file, self.root), "", file.name,
-                             f"add-ons are CloudFormation that belongs to {COMPONENTS}")
+            if (folder / "addons").is_dir():
+                self._addons(folder / "addons", by_folder.get(folder.resolve()))
             overrides = folder / "overrides"
             if not overrides.is_dir():
                 continue
@@ -810,12 +922,74 @@ class _Importer:
                         op = patch.get("op") if isinstance(patch, Mapping) else None
                         self.add(shown, f"[{n}]", {"op": op, "path": path},
                                  f"a CloudFormation patch of Copilot's template ({op} {path}): Keel's templates are "
-                                 "CDK, and overrides have not landed (issue 17)")
+                                 "CDK; an instance's overrides (issue 17) set a property of a Keel resource by its "
+                                 "construct path: rewrite the patch as one if it still applies")
                     if not patches:
                         self.add(shown, "", None, "a CloudFormation patch file with no patches in it")
                 else:
                     self.add(shown, "", file.name, "a CDK override of Copilot's template: Keel's templates are "
-                             "CDK already, and overrides have not landed (issue 17)")
+                             "CDK already; an instance's overrides (issue 17) set a property of a Keel resource by "
+                             "its construct path")
+
+    def _addons(self, addons: Path, service: _Service | None) -> None:
+        """Copilot's add-ons (CloudFormation under its contract: parameters App, Env and Name) -> a cloudformation
+        component of each of the service's instances, its template named relative to the platform file. Values
+        from addons.parameters.yml go to the templates that declare them."""
+        files = sorted(f for f in addons.rglob("*") if f.is_file())
+        if service is None:
+            for file in files:
+                self.add(_rel(file, self.root), "", file.name, "environment add-ons: Keel's cloudformation "
+                         "components belong to a service instance, not to an environment")
+            return
+        parameters: dict[str, str] = {}
+        used: set[str] = set()
+        given: Mapping[str, Any] = {}
+        shown_parameters = ""
+        for file in files:
+            if file.name in ADDON_PARAMETERS:
+                shown_parameters = _rel(file, self.root)
+                try:
+                    doc = load_cloudformation(file)
+                except (OSError, ValueError, YAMLError) as exc:
+                    self.add(shown_parameters, "", file.name, f"cannot read the add-on parameters: {exc}")
+                    continue
+                found = doc.get("Parameters") if isinstance(doc, Mapping) else None
+                given = found if isinstance(found, Mapping) else {}
+                for key, value in given.items():
+                    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                        parameters[str(key)] = str(value)
+                    else:
+                        self.add(shown_parameters, join_path("Parameters", str(key)), value, "a value from "
+                                 "Copilot's own stack (!Ref, !GetAtt...): Keel passes plain values only (App, Env "
+                                 "and Name are Keel's)")
+        for file in files:
+            shown = _rel(file, self.root)
+            if file.name in ADDON_PARAMETERS:
+                continue
+            if file.suffix.lower() not in (".yml", ".yaml", ".json"):
+                self.add(shown, "", file.name, "not a CloudFormation template (.yml, .yaml or .json)")
+                continue
+            if not file.resolve().is_relative_to(self.root.resolve()):
+                self.add(shown, "", file.name, "the add-on leads outside the workspace (a symlink): Keel uses add-on "
+                         "templates inside the repository only")
+                continue
+            try:
+                doc = load_cloudformation(file)
+            except (OSError, ValueError, YAMLError):
+                doc = None  # the loader says what is wrong with it, and the component is reported
+            declared = doc.get("Parameters") if isinstance(doc, Mapping) else None
+            own = {k: v for k, v in parameters.items() if isinstance(declared, Mapping) and k in declared}
+            used.update(own)
+            template = posixpath.normpath(os.path.relpath(file.resolve(), self.out.parent)).replace(os.sep, "/")
+            for instance in service.instances:
+                name = _slug(file.stem)
+                if any(c["name"] == name for c in instance.components):
+                    name = f"{name[:33]}-addon"
+                instance.add_component({"kind": "cloudformation", "name": name, "template_file": template,
+                                        **({"parameters": dict(own)} if own else {})}, ("file", shown))
+        for key in sorted(set(parameters) - used):
+            self.add(shown_parameters, join_path("Parameters", key), given.get(key),
+                     "no add-on template of the service declares this parameter")
 
     def _needs_load_balancer(self) -> None:
         """An instance on the shared load balancer needs it in its environment (Copilot made one on demand)."""
@@ -842,10 +1016,11 @@ class _Importer:
             region, why = (self.region, "--region") if self.region else (
                 from_certificate, "the region of its load balancer's ACM certificate, which must be the ALB's")
             if region:
+                zones = [f"{region}{letter}" for letter in "abcdef"[:self.existing_zones.get(env["name"], 2)]]
                 env["region"] = region
-                env["availability_zones"] = [f"{region}a", f"{region}b"]
+                env["availability_zones"] = zones
                 self.notes.append(f"environment {env['name']}: region {region} ({why}), availability "
-                                  f"zones {region}a and {region}b: check that the account has them")
+                                  f"zones {', '.join(zones)}: check that the account has them")
             elif env.get("spec", {}).get("load_balancer", {}).get("enabled"):
                 self.notes.append(f"environment {env['name']}: its shared load balancer needs a region to "
                                   "synthesize (access logs): run again with --region, or give it region and "
@@ -928,6 +1103,10 @@ class _Importer:
                          f"the instance in environment {instance.environment} was left out: Keel refused its "
                          f"{match['key']} ({message})")
             return True
+        match = re.match(r"^services\[(?P<svc>[^\]]+)\]\.instances\[(?P<n>[0-9]+)\]\.components"
+                         r"(\[(?P<c>[^\]]+)\])?", path)
+        if match and any(s.name == match["svc"] for s in self.services):
+            return self._drop_component(platform, match["svc"], int(match["n"]), match["c"], message)
         match = re.match(r"^environments\[(?P<env>[^\]]+)\]\.(spec\.(?P<key>[A-Za-z_]+)|(?P<top>region|"
                          r"availability_zones))", path)
         if match:
@@ -939,6 +1118,9 @@ class _Importer:
                 if match["top"]:
                     holder.pop("region", None)
                     holder.pop("availability_zones", None)
+                elif key == "existing_vpc" and env is not None and env.get("region") and \
+                        len(env.get("availability_zones", ())) not in (2, 3):
+                    env["availability_zones"] = [f"{env['region']}a", f"{env['region']}b"]  # a VPC of its own
                 manifest, sources = self.env_sources.get(match["env"], (None, {}))
                 if manifest is not None:
                     for source in sources.get(key, ()) or ((key,),):
@@ -959,6 +1141,38 @@ class _Importer:
                      f"the service was left out: Keel refused it ({path}: {message})")
             return True
         return False
+
+    def _drop_component(self, platform: dict[str, Any], svc: str, n: int, which: str | None, message: str) -> bool:
+        """A component Keel refused (an add-on outside the contract, a topic name too long): out, and reported
+        where it came from; the instance keeps the rest."""
+        service = next(s for s in self.services if s.name == svc)
+        instance = service.instances[n]
+        if which is not None and (svc, n, f"component:{which}") in self._dropped:
+            return True
+        if which is None:
+            doomed = list(range(len(instance.components)))
+        elif which.isdigit():
+            doomed = [int(which)] if int(which) < len(instance.components) else []
+        else:
+            doomed = [k for k, c in enumerate(instance.components) if c["name"] == which]
+        if not doomed:
+            return False
+        self._dropped.add((svc, n, f"component:{which}"))
+        for k in sorted(doomed, reverse=True):
+            entry = instance.components.pop(k)
+            kind, source = instance.component_sources.pop(k)
+            reason = f"Keel refused it as the {entry['kind']} component {entry['name']}: {message}"
+            if kind == "manifest":
+                self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),
+                                     source, reason)
+            else:
+                self.add(source, "", posixpath.basename(source), reason)
+        written = next(e for e in platform["services"] if e["name"] == svc)["instances"][n]
+        if instance.components:
+            written["components"] = instance.components
+        else:
+            written.pop("components", None)
+        return True
 
     def _render(self, platform: Mapping[str, Any], app: str | None) -> str:
         header = [f"# Written by `keel import-copilot` from the Copilot workspace"
@@ -1557,14 +1771,25 @@ def _topics(v: View, o: _Instance, names: Mapping[str, str]) -> None:
 
 
 def _publish(v: View, o: _Instance) -> None:
-    """publish.topics -> the instance's sns-topic components (issue 17), behind EMIT_TOPIC_COMPONENTS."""
+    """publish.topics -> the instance's sns-topic components (issue 17), which workers subscribe to by name."""
     topics = v.peek("publish", "topics")
-    if not EMIT_TOPIC_COMPONENTS or not isinstance(topics, list):
-        return  # reported from REASONS["publish"]
+    if not isinstance(topics, list):
+        return  # anything else is reported from REASONS["publish"]
     for n, topic in enumerate(topics):
-        if isinstance(topic, Mapping) and isinstance(topic.get("name"), str):
-            v.take("publish", "topics", n, "name")
-            o.components.append({"kind": "sns-topic", "name": _slug(topic["name"])})
+        where: Path_ = ("publish", "topics", n)
+        if not isinstance(topic, Mapping) or not isinstance(topic.get("name"), str) or not topic["name"].strip():
+            v.report(where, "a topic is a map with a name")
+            continue
+        name = _slug(topic["name"])
+        if any(c["name"] == name for c in o.components):
+            v.report((*where, "name"), f"is a second topic named {name} in Keel (names are lower-case letters, "
+                     "digits and hyphens)")
+            continue
+        v.take(*where, "name")
+        o.add_component({"kind": "sns-topic", "name": name}, ("manifest", (*where, "name")))
+        if name != topic["name"]:
+            v.notes.append(f"{v.label}: topic {topic['name']!r} is the sns-topic component {name!r} in Keel (names "
+                           "are lower-case letters, digits and hyphens)")
 
 
 def _map_static(v: View, o: _Instance, service: str, relocate: Any) -> None:

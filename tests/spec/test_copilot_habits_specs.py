@@ -1,7 +1,7 @@
 """What Copilot services had (issue 16, part 2), as the spec layer judges it: a static site's certificate must be in
 us-east-1 and its files inside the repository, an external secret's ARN must match its source, a job with a
-timeout or retries runs one task, and a worker subscribes only to topics of services placed in its environment, which own them as sns-topic
-components."""
+timeout or retries runs one task, and a worker subscribes only to topics of services placed in its environment,
+which own them as sns-topic components."""
 
 from __future__ import annotations
 

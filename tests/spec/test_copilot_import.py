@@ -22,21 +22,12 @@ CLEAN = FIXTURES / "clean"
 CONNECTION = "arn:aws:codestar-connections:eu-west-1:111122223333:connection/abcd-1234"
 
 SHOP_REPORT = [
-    "copilot/environments/prod/manifest.yml:network.vpc.id: an imported VPC needs existing-network support, which "
-    "has not landed (issue 18): the environment gets a VPC of its own (got \"vpc-0abc1234\")",
-    "copilot/environments/prod/manifest.yml:network.vpc.subnets.public[0].id: imported subnets need existing-network "
-    "support, which has not landed (issue 18) (got \"subnet-0aaa\")",
-    "copilot/environments/prod/manifest.yml:network.vpc.subnets.public[1].id: imported subnets need existing-network "
-    "support, which has not landed (issue 18) (got \"subnet-0bbb\")",
     "copilot/environments/prod/manifest.yml:cdn: a CloudFront distribution in front of the load balancer is not an "
     "input of ecs-env (got true)",
     "copilot/api/manifest.yml:environments.prod.deployment.rollback_alarms: Keel's alarm rollback uses the "
     "template's own alarms (5xx and unhealthy targets; the dead-letter queue for a worker), not these thresholds or "
     "names: alarm_rollback is on (got {\"cpu_utilization\": 80})",
     "copilot/api/manifest.yml:http.healthcheck.interval: the health check interval is not an input (got \"10s\")",
-    "copilot/api/manifest.yml:publish: SNS topics a service owns are its sns-topic components, which have not landed "
-    "in Keel yet (issue 17): workers can already subscribe to them by name (worker-fargate-svc 1.1 topics) (got "
-    "{\"topics\": [{\"name\": \"ordered\"}]})",
     "copilot/orders/manifest.yml:cpu: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size small "
     "(512 CPU / 1024 MiB) (got 256)",
     "copilot/orders/manifest.yml:memory: Keel's task sizes are fixed pairs: 256 CPU / 1024 MiB runs as task_size "
@@ -49,12 +40,13 @@ SHOP_REPORT = [
     "copilot/pipelines/release/manifest.yml:stages[0].test_commands: Keel's deploy pipeline has no "
     "post-deployment test step; a service pipeline runs its unit_test_command before the build (got "
     "[\"make integration-test\"])",
-    "copilot/api/addons/db.yml: add-ons are CloudFormation that belongs to components (storage, add-ons), which have "
-    "not landed in Keel yet (issue 17) (got \"db.yml\")",
+    "copilot/api/addons/addons.parameters.yml:Parameters.ServiceDiscoveryEndpoint: a value from Copilot's own stack "
+    "(!Ref, !GetAtt...): Keel passes plain values only (App, Env and Name are Keel's) (got {\"Fn::GetAtt\": "
+    "[\"Service\", \"Endpoint\"]})",
     "copilot/api/overrides/cfn.patches.yml:[0]: a CloudFormation patch of Copilot's template (add "
-    "/Resources/TaskDefinition/Properties/ContainerDefinitions/0/Ulimits): Keel's templates are CDK, and overrides "
-    "have not landed (issue 17) (got {\"op\": \"add\", \"path\": "
-    "\"/Resources/TaskDefinition/Properties/ContainerDefiniti...)",
+    "/Resources/TaskDefinition/Properties/ContainerDefinitions/0/Ulimits): Keel's templates are CDK; an instance's "
+    "overrides (issue 17) set a property of a Keel resource by its construct path: rewrite the patch as one if it "
+    "still applies (got {\"op\": \"add\", \"path\": \"/Resources/TaskDefinition/Properties/ContainerDefiniti...)",
 ]
 
 
@@ -73,12 +65,15 @@ class Imported:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Imported:
-    """The shop workspace imported once (each import validates the platform it writes)."""
+    """The shop workspace imported once (each import validates the platform it writes), the platform file at the
+    workspace root, where its add-on's template is inside the project."""
     folder = tmp_path_factory.mktemp("shop")
-    platform, report = folder / "platform.yaml", folder / "report.md"
+    workspace = folder / "shop"
+    shutil.copytree(SHOP, workspace)
+    platform, report = workspace / "platform.yaml", folder / "report.md"
     err, out = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        code = main(["import-copilot", str(SHOP), "--out", str(platform), "--report", str(report)])
+        code = main(["import-copilot", str(workspace), "--out", str(platform), "--report", str(report)])
     return Imported(code, err.getvalue().splitlines(), out.getvalue(), platform, report)
 
 
@@ -154,6 +149,12 @@ def test_environment_manifests_map_onto_ecs_env(shop: Imported) -> None:
     assert test["spec"]["vpc_cidr"] == "10.40.0.0/16" and test["spec"]["private_subnet_two_cidr"] == "10.40.32.0/20"
     assert test["spec"]["container_insights"] == "enabled"
     assert test["spec"]["load_balancer"] == {"enabled": True}  # api needs the shared load balancer
+    assert envs["prod"]["spec"]["existing_vpc"] == {
+        "vpc_id": "vpc-0abc1234", "vpc_cidr": "10.60.0.0/16",
+        "public_subnet_ids": ["subnet-0aaa1111", "subnet-0bbb2222"],
+        "private_subnet_ids": ["subnet-0ccc3333", "subnet-0ddd4444"],
+        "private_subnet_cidrs": ["10.60.16.0/20", "10.60.32.0/20"], "flow_log": True}
+    assert envs["prod"]["spec"]["flow_log_retention_days"] == 30
     assert envs["prod"]["spec"]["load_balancer"] == {
         "enabled": True, "internet_facing": True, "protocol": "HTTPS",
         "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/1b2c3d4e-aaaa-bbbb-cccc-1234567890ab"}
@@ -208,7 +209,8 @@ def test_the_markdown_report_lists_each_field_value_and_reason(shop: Imported) -
     text = shop.report.read_text()
     assert "| `copilot/api/manifest.yml:http.healthcheck.interval` | `\"10s\"` | the health check interval is not " \
         "an input |" in text
-    assert "| Load Balanced Web Service | 22 | 3 |" in text and "| Scheduled Job | 9 | 0 |" in text
+    assert "| Load Balanced Web Service | 23 | 2 |" in text and "| Scheduled Job | 9 | 0 |" in text
+    assert "| Environment | 24 | 1 |" in text
     assert f"{len(SHOP_REPORT)} field(s) have no Keel equivalent" in text
 
 
@@ -470,3 +472,116 @@ def test_a_second_service_on_the_same_path_is_left_out_and_reported(tmp_path: Pa
     out = tmp_path / "platform.yaml"
     out.write_text(result.text)
     load_platform(out)
+
+
+def _components(doc: dict, service: str, environment: str) -> list[dict]:
+    entry = next(s for s in doc["services"] if s["name"] == service)
+    return next(i for i in entry["instances"] if i["environment"] == environment).get("components", [])
+
+
+def test_published_topics_and_add_ons_become_the_instances_components(shop: Imported) -> None:
+    for env in ("prod", "test"):
+        assert _components(shop.doc, "api", env) == [
+            {"kind": "sns-topic", "name": "ordered"},
+            {"kind": "cloudformation", "name": "db", "template_file": "copilot/api/addons/db.yml",
+             "parameters": {"TableClass": "STANDARD_INFREQUENT_ACCESS"}}]
+    model = load_platform(shop.platform)
+    api = model.service("api").instances[0]
+    assert [(c.kind, c.name) for c in api.components] == [("sns-topic", "ordered"), ("cloudformation", "db")]
+    assert api.components[1].add_on is not None and api.components[1].add_on.variable_outputs == ("TableName",)
+
+
+def test_an_add_on_outside_the_platform_files_project_is_reported(tmp_path: Path) -> None:
+    result = import_copilot(SHOP, out=tmp_path / "platform.yaml")
+    found = [f for f in result.findings if f.file == "copilot/api/addons/db.yml"]
+    assert len(found) == 1 and found[0].reason.startswith(
+        "Keel refused it as the cloudformation component db: cannot use the template: it leads outside the project")
+    assert all(c["kind"] == "sns-topic" for c in _components(result.platform, "api", "prod"))
+    (tmp_path / "platform.yaml").write_text(result.text)
+    load_platform(tmp_path / "platform.yaml")
+
+
+def test_an_add_on_without_copilots_parameters_is_reported(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "web", "name: web\ntype: Backend Service\nimage:\n  location: a/b:1\n")
+    (workspace / "copilot" / "web" / "addons").mkdir()
+    (workspace / "copilot" / "web" / "addons" / "bucket.yml").write_text(
+        "Parameters:\n  App: {Type: String}\nResources:\n  Bucket: {Type: 'AWS::S3::Bucket'}\n")
+    (workspace / "copilot" / "web" / "addons" / "notes.txt").write_text("not a template\n")
+    result = import_copilot(workspace, out=workspace / "platform.yaml")
+    assert [(f.file, f.reason.split(" (got")[0]) for f in result.findings] == [
+        ("copilot/web/addons/notes.txt", "not a CloudFormation template (.yml, .yaml or .json)"),
+        ("copilot/web/addons/bucket.yml", "Keel refused it as the cloudformation component bucket: does not declare "
+         "the add-on parameters Env, Name")]
+    assert "components" not in result.platform["services"][0]["instances"][0]
+
+
+def test_a_subscription_to_a_topic_no_service_publishes_is_reported(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "api", "name: api\ntype: Backend Service\nimage:\n  location: a/b:1\n"
+                           "publish:\n  topics:\n    - name: Orders_Placed\n    - name: refunds\n      fifo: true\n")
+    (workspace / "copilot" / "worker").mkdir()
+    (workspace / "copilot" / "worker" / "manifest.yml").write_text(
+        "name: worker\ntype: Worker Service\nimage:\n  location: a/b:1\nsubscribe:\n  topics:\n"
+        "    - {name: Orders_Placed, service: api}\n    - {name: shipped, service: api}\n")
+    result = import_copilot(workspace, out=workspace / "platform.yaml")
+    assert _components(result.platform, "api", "dev") == [{"kind": "sns-topic", "name": "orders-placed"},
+                                                          {"kind": "sns-topic", "name": "refunds"}]
+    assert [(f.file, f.path, f.reason.split(":")[0]) for f in result.findings] == [
+        ("copilot/api/manifest.yml", "publish.topics[1].fifo", "Keel's sns-topic components are standard topics "
+         "(no FIFO)"),
+        ("copilot/worker/manifest.yml", "subscribe.topics", "Keel refused it as topics")]
+    assert "names sns-topic \"shipped\" of service \"api\"" in result.findings[1].reason
+    (workspace / "platform.yaml").write_text(result.text)
+    load_platform(workspace / "platform.yaml")
+
+
+IMPORTED_VPC = """name: prod
+type: Environment
+network:
+  vpc:
+    id: vpc-0abc1234
+    subnets:
+      private:
+        - id: subnet-0ccc3333
+        - id: subnet-0ddd4444
+"""
+
+
+def _env_workspace(tmp_path: Path, text: str) -> Path:
+    workspace = tmp_path / "ws"
+    (workspace / "copilot" / "environments" / "prod").mkdir(parents=True)
+    (workspace / "copilot" / "environments" / "prod" / "manifest.yml").write_text(text)
+    return workspace
+
+
+def test_an_imported_vpc_without_its_cidr_is_reported_and_gets_a_vpc_of_its_own(tmp_path: Path) -> None:
+    result = import_copilot(_env_workspace(tmp_path, IMPORTED_VPC), region="eu-west-1")
+    assert [(f.path, f.reason) for f in result.findings] == [
+        ("network.vpc.id", "ecs-env's existing_vpc needs the VPC's CIDR block (vpc_cidr), which the manifest does "
+         "not give (Copilot looked it up; Keel's synth never does): add network.vpc.cidr to the manifest and import "
+         "again, or write existing_vpc by hand: the environment gets a VPC of its own"),
+        ("network.vpc.subnets.private[0].id", "describes the imported VPC (network.vpc.id), which was not mapped"),
+        ("network.vpc.subnets.private[1].id", "describes the imported VPC (network.vpc.id), which was not mapped")]
+    assert "existing_vpc" not in result.platform["environments"][0].get("spec", {})
+
+
+def test_an_imported_vpc_with_its_cidr_maps_onto_existing_vpc(tmp_path: Path) -> None:
+    text = IMPORTED_VPC.replace("    subnets:", "    cidr: 10.60.0.0/16\n    subnets:")
+    result = import_copilot(_env_workspace(tmp_path, text), region="eu-west-1")
+    assert result.findings == []
+    env = result.platform["environments"][0]
+    assert env["spec"]["existing_vpc"] == {"vpc_id": "vpc-0abc1234", "vpc_cidr": "10.60.0.0/16",
+                                           "private_subnet_ids": ["subnet-0ccc3333", "subnet-0ddd4444"]}
+    assert env["availability_zones"] == ["eu-west-1a", "eu-west-1b"]
+
+
+def test_imported_ids_keel_cannot_take_are_reported(tmp_path: Path) -> None:
+    text = IMPORTED_VPC.replace("vpc-0abc1234", "mock-vpc-id").replace("subnet-0ccc3333", "mock-subnet-id-3")
+    text = text.replace("    subnets:", "    cidr: 10.60.0.0/16\n    subnets:")
+    result = import_copilot(_env_workspace(tmp_path, text), region="eu-west-1")
+    assert [(f.path, f.reason.split(":")[0]) for f in result.findings] == [
+        ("network.vpc.id", "is not a VPC ID (vpc- and 8 or 17 hex digits) that ecs-env's existing_vpc takes"),
+        ("network.vpc.subnets.private[0]", "is not a subnet with an ID (subnet- and 8 or 17 hex digits) that "
+         "existing_vpc takes"),
+        ("network.vpc.cidr", "describes the imported VPC (network.vpc.id), which was not mapped"),
+        ("network.vpc.subnets.private[1].id", "describes the imported VPC (network.vpc.id), which was not mapped")]
+    assert "spec" not in result.platform["environments"][0]
