@@ -147,7 +147,8 @@ REASONS: dict[str, str] = {
     "logging.variables": "Keel's FireLens sidecar takes no variables",
     "logging.secrets": "Keel's FireLens sidecar takes no secrets",
     "env_file": "environment files (S3 or the workspace) are not an input: list the variables instead",
-    "platform": "Keel's Fargate templates run linux/x86_64 tasks only (Graviton and Windows: issue 18)",
+    "platform": "Keel's Fargate templates run Linux tasks, on x86_64 (backend-fargate-svc 1.1 on ARM64 too, its "
+                "cpu_architecture); Windows tasks are not an input",
     "deployment.rollback_alarms": "Keel's alarm rollback uses the template's own alarms (5xx and unhealthy "
                                   "targets; the dead-letter queue for a worker), not these thresholds or names",
     "deployment.rolling": "rolling is `default` or `recreate`",
@@ -1231,7 +1232,7 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str,
     elif v.peek("image", "port") is not MISSING:
         v.report(("image", "port"), "a worker or job takes no traffic: Keel's template has no port")
     _task_size(v, out)
-    _platform_field(v)
+    _platform_field(v, out, kind)
     _variables(v, out)
     _secrets(v, out)
     exec_ = v.peek("exec")
@@ -1326,15 +1327,23 @@ def _task_size(v: View, o: _Instance) -> None:
         v.report(p, f"{cpu_n} CPU / {memory_n} MiB is larger than Keel's largest task size, x-large (4096 / 8192)")
 
 
-def _platform_field(v: View) -> None:
+def _platform_field(v: View, o: _Instance, kind: str) -> None:
+    """linux/x86_64 is every Fargate template's; linux/arm64 is backend-fargate-svc 1.1's cpu_architecture ARM64
+    (issue 18)."""
     platform = v.peek("platform")
     if platform is MISSING:
         return
-    linux_x86 = (isinstance(platform, str) and platform.lower() in ("linux/x86_64", "linux/amd64")) or (
-        isinstance(platform, Mapping) and str(platform.get("osfamily", "")).lower() == "linux"
-        and str(platform.get("architecture", "")).lower() in ("x86_64", "amd64"))
-    if linux_x86:
+    if isinstance(platform, str):
+        os_family, _, arch = platform.lower().partition("/")
+    elif isinstance(platform, Mapping):
+        os_family, arch = str(platform.get("osfamily", "")).lower(), str(platform.get("architecture", "")).lower()
+    else:
+        return
+    if os_family == "linux" and arch in ("x86_64", "amd64"):
         v.take("platform")
+    elif os_family == "linux" and arch == "arm64" and kind == BACKEND:
+        v.take("platform")
+        o.put("cpu_architecture", "ARM64", ("platform",))
 
 
 def _variables(v: View, o: _Instance) -> None:

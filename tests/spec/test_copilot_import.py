@@ -585,3 +585,14 @@ def test_imported_ids_keel_cannot_take_are_reported(tmp_path: Path) -> None:
         ("network.vpc.cidr", "describes the imported VPC (network.vpc.id), which was not mapped"),
         ("network.vpc.subnets.private[1].id", "describes the imported VPC (network.vpc.id), which was not mapped")]
     assert "spec" not in result.platform["environments"][0]
+
+
+@pytest.mark.parametrize(("kind", "mapped"), [("Backend Service", True), ("Worker Service", False)])
+def test_linux_arm64_maps_onto_cpu_architecture_where_the_template_has_it(tmp_path: Path, kind: str,
+                                                                          mapped: bool) -> None:
+    workspace = _workspace(tmp_path, "web", f"name: web\ntype: {kind}\nimage:\n  location: a/b:1\n"
+                           "platform: linux/arm64\n")
+    result = import_copilot(workspace)
+    spec = result.platform["services"][0]["instances"][0]["spec"]
+    assert (spec.get("cpu_architecture") == "ARM64") is mapped
+    assert [f.path for f in result.findings] == ([] if mapped else ["platform"])
