@@ -6,13 +6,15 @@ the figures add up over every manifest. A field is a leaf of the manifest (a sca
 empty map), its `environments.<env>` overrides included.
 
 "Before" is the importer as another commit had it (`--before REF`, default the commit issue 16 part 2 started
-from), read from git and run in the same process against today's templates; "after" is this checkout's. Run:
-`.venv/bin/python bench/copilot_import.py [--json] [--before REF]`.
+from), read from git and run in the same process against today's templates; "after" is this checkout's. `--region`
+gives the environments a region, as `keel import-copilot --region` does (an importer that has no such option
+runs without it). Run: `.venv/bin/python bench/copilot_import.py [--json] [--before REF] [--region REGION]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -75,6 +77,13 @@ def measure(files: list[Path], run: Callable[..., Any]) -> tuple[dict[str, Field
     return totals, counts, exits, time.perf_counter() - start
 
 
+def with_region(run: Callable[..., Any], region: str | None) -> Callable[..., Any]:
+    """`run` given the region, when it takes one (older importers did not)."""
+    if region is None or "region" not in inspect.signature(run).parameters:
+        return run
+    return lambda root: run(root, region=region)
+
+
 def _share(stats: FieldStats) -> str:
     return f"{100 * stats.mapped / max(1, stats.mapped + stats.reported):.0f}%"
 
@@ -83,15 +92,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--before", default=BEFORE, help=f"the commit whose importer is 'before' (default {BEFORE})")
+    parser.add_argument("--region", help="the region of every environment (keel import-copilot --region)")
     args = parser.parse_args()
     folder = data_folder()
     files = manifests(folder)
     if not files:
         print(f"no Copilot manifests under {folder}", file=sys.stderr)
         return 2
-    after, counts, exits, elapsed = measure(files, import_copilot)
+    after, counts, exits, elapsed = measure(files, with_region(import_copilot, args.region))
     old = importer_at(args.before)
-    before = measure(files, old)[0] if old is not None else {}
+    before = measure(files, with_region(old, args.region))[0] if old is not None else {}
     kinds = sorted(set(after) | set(before))
     if args.json:
         print(json.dumps({"manifests": len(files), "seconds": round(elapsed, 2), "exit_codes": exits,

@@ -721,9 +721,10 @@ class _Importer:
             view.take(*path)
         spec["existing_vpc"] = existing
         sources["existing_vpc"] = tuple(p for p in taken if view.peek(*p) is not MISSING)
-        zones = next((z for z in azs), None)
-        if zones and all(z == zones for z in azs) and len({_AZ.match(z).group("region") for z in zones}) == 1:
-            entry["region"] = _AZ.match(zones[0]).group("region")  # type: ignore[union-attr]
+        zones = azs[0] if azs else []
+        regions = {z[:-1] for z in zones}  # _AZ matched each: the region and one letter
+        if zones and all(z == zones for z in azs) and len(regions) == 1:
+            entry["region"] = regions.pop()
             entry["availability_zones"] = zones
             self.notes.append(f"environment {entry['name']}: region {entry['region']} and availability zones "
                               f"{', '.join(zones)} come from its subnets")
@@ -938,9 +939,11 @@ class _Importer:
         from addons.parameters.yml go to the templates that declare them."""
         files = sorted(f for f in addons.rglob("*") if f.is_file())
         if service is None:
+            reason = "environment add-ons: Keel's cloudformation components belong to a service instance, not to " \
+                "an environment" if addons.parent.name == "environments" else \
+                "the add-on of a workload that was not imported (no service to own it)"
             for file in files:
-                self.add(_rel(file, self.root), "", file.name, "environment add-ons: Keel's cloudformation "
-                         "components belong to a service instance, not to an environment")
+                self.add(_rel(file, self.root), "", file.name, reason)
             return
         parameters: dict[str, str] = {}
         used: set[str] = set()

@@ -596,3 +596,23 @@ def test_linux_arm64_maps_onto_cpu_architecture_where_the_template_has_it(tmp_pa
     spec = result.platform["services"][0]["instances"][0]["spec"]
     assert (spec.get("cpu_architecture") == "ARM64") is mapped
     assert [f.path for f in result.findings] == ([] if mapped else ["platform"])
+
+
+def test_environment_add_ons_are_reported(tmp_path: Path) -> None:
+    workspace = _env_workspace(tmp_path, "name: prod\ntype: Environment\n")
+    (workspace / "copilot" / "environments" / "addons").mkdir()
+    (workspace / "copilot" / "environments" / "addons" / "vpn.yml").write_text("Resources: {}\n")
+    result = import_copilot(workspace)
+    assert [(f.file, f.reason) for f in result.findings] == [
+        ("copilot/environments/addons/vpn.yml", "environment add-ons: Keel's cloudformation components belong to a "
+         "service instance, not to an environment")]
+
+
+def test_an_imported_vpcs_subnet_zones_place_the_environment(tmp_path: Path) -> None:
+    text = IMPORTED_VPC.replace("    subnets:", "    cidr: 10.60.0.0/16\n    subnets:")
+    text = text.replace("subnet-0ccc3333\n", "subnet-0ccc3333\n          az: eu-central-1b\n").replace(
+        "subnet-0ddd4444\n", "subnet-0ddd4444\n          az: eu-central-1c\n")
+    result = import_copilot(_env_workspace(tmp_path, text))
+    assert result.findings == []
+    env = result.platform["environments"][0]
+    assert (env["region"], env["availability_zones"]) == ("eu-central-1", ["eu-central-1b", "eu-central-1c"])
