@@ -88,7 +88,7 @@ def test_summary_report_lists_each_stack_with_its_template(platform: Synthesized
     from keel.report import render_report, stack_rows
 
     rows = {r.stack: r for r in stack_rows(platform.outdir)}
-    assert rows["keel-dev"].template == "vpc-env@1.2"
+    assert rows["keel-dev"].template == "vpc-env@1.3"
     assert rows["keel-dev"].resources == len(platform.json("keel-dev")["Resources"])
     assert all(r.findings == 0 for r in rows.values())
     text, clean = render_report(platform.outdir)
@@ -135,7 +135,7 @@ def test_report_json_gives_stacks_and_per_pack_counts(platform: Synthesized) -> 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     stacks = {s["name"]: s for s in data["stacks"]}
-    assert stacks["keel-dev"]["template"] == "vpc-env@1.2"
+    assert stacks["keel-dev"]["template"] == "vpc-env@1.3"
     assert stacks["keel-dev"]["resources"] == len(platform.json("keel-dev")["Resources"])
     assert stacks["keel-dev"]["bytes"] == (platform.outdir / "keel-dev.template.json").stat().st_size
     assert set(data["findings"]) == {"AwsSolutions", "Serverless", "NIST.800.53.R5"}
