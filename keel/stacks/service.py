@@ -9,6 +9,7 @@ from constructs import Construct
 
 from keel.constructs.discovery import DiscoveryParameters
 from keel.contract.naming import service_path
+from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Service, ServiceInstance
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.environment import EnvironmentStack
@@ -35,8 +36,10 @@ class ServiceInstanceStack(KeelStack):
         published = build(self, service=service, instance=instance, inputs=instance.inputs, pipeline=service.pipeline,
                           environment=environment.outputs)
         self.outputs: dict[str, str] = dict(published) if isinstance(published, Mapping) else {}
-        # components (issue 17): attached to the workload the builder made, whatever the template.
-        self.components = add_components(self, instance=instance, environment=environment.outputs)
+        # components (issue 17): attached to the workload the builder made, whatever the template. A Proton-format
+        # environment hands on only its template's Outputs, and the loader refuses components on its services.
+        self.components = add_components(self, instance=instance, environment=environment.outputs) \
+            if isinstance(environment.outputs, NetworkOutputs) else []
         if self.outputs:
             DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)
