@@ -16,7 +16,7 @@ from tests.spec.lifecycle_helpers import keel
 SAMPLES = reference_root() / "proton-samples"  # conftest stops the run when it is missing
 #: Spec files of the seen samples that are in the written platform; the others, and why, are pinned below.
 #: AWS's samples repository counts 22 specs; the copy here holds 10 spec files.
-MAPPED = 5
+MAPPED = 6
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +35,14 @@ def targets(result: ImportResult) -> dict[str, str]:
 
 def test_each_sample_template_maps_onto_the_keel_template_that_offers_the_same(result: ImportResult) -> None:
     assert targets(result) == {
-        "vpc-env:1": "vpc-env:1.2", "fargate-env:1": "ecs-env:1.2",
-        "ecs-ec2-env:1": "-",  # ecs-env 1.3 (ec2_capacity, branch network) is not in the registry yet
+        "vpc-env:1": "vpc-env:1.3", "fargate-env:1": "ecs-env:1.3",
+        "ecs-ec2-env:1": "ecs-env:1.3",  # ec2_capacity (issue 18), the sample's own input names
         "lambda-env:1": "-",
         "apigw-lambda-svc:1": "lambda-api-svc:1.2", "service-crud:1": "lambda-api-svc:1.2",
         "worker-lambda-svc:1": "event-worker-svc:1.1",
         "backend-fargate-svc:1": "backend-fargate-svc:1.1",
         "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.1",
-        "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.0"}
+        "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.1"}
 
 
 def test_jinja_cloudformation_files_are_not_reported_as_broken_yaml(result: ImportResult) -> None:
@@ -54,19 +54,18 @@ def test_the_mapped_specs_are_counted(result: ImportResult) -> None:
     written, read = result.spec_count
     assert (written, read) == (MAPPED, 10)
     assert result.mapped == [
-        "environment-templates/fargate-env/spec/spec.yaml -> environment fargate-env-prod (ecs-env:1.2)",
-        "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1.2)",
+        "environment-templates/ecs-ec2-env/spec/spec.yaml -> environment ecs-ec2-env (ecs-env:1.3)",
+        "environment-templates/fargate-env/spec/spec.yaml -> environment fargate-env-prod (ecs-env:1.3)",
+        "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1.3)",
         "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.1)",
         "service-templates/load-balanced-fargate-svc/spec/spec.yaml -> service load-balanced-fargate-svc "
         "(load-balanced-fargate-svc:1.1)",
         "service-templates/scheduled-fargate-svc/spec/spec.yaml -> service scheduled-fargate-svc "
-        "(scheduled-fargate-svc:1.0)"]
+        "(scheduled-fargate-svc:1.1)"]
 
 
 def test_the_others_say_what_they_lack(result: ImportResult) -> None:
     reasons = {o.spec: " ".join(o.reasons) for o in result.outcomes if not o.mapped}
-    assert "needs ecs-env:1.3 (EC2 capacity (ec2_capacity, issue 18))" in \
-        reasons["environment-templates/ecs-ec2-env/spec/spec.yaml"]
     assert "a DynamoDB table shared by the environment's services" in reasons["lambda-multi-svc/specs/env-spec.yaml"]
     crud = reasons["lambda-multi-svc/specs/svc-spec.yaml"]
     assert "spec.resource_name: 'task': no equivalent" in crud and "spec.lambda_runtime: 'ruby2.7'" in crud
@@ -79,7 +78,7 @@ def test_the_written_platform_validates_as_written(result: ImportResult, out: Pa
     out.write_text(render_platform(result, SAMPLES))
     model = load_platform(out)
     assert [(e.name, e.template.label) for e in model.environments] == [
-        ("fargate-env-prod", "ecs-env@1.2"), ("vpc-env-prod", "vpc-env@1.2")]
+        ("ecs-ec2-env", "ecs-env@1.3"), ("fargate-env-prod", "ecs-env@1.3"), ("vpc-env-prod", "vpc-env@1.3")]
     assert [(i.service, i.environment) for i in model.instances] == [
         ("backend-fargate-svc", "fargate-env-prod"), ("load-balanced-fargate-svc", "fargate-env-prod"),
         ("scheduled-fargate-svc", "fargate-env-prod")]
