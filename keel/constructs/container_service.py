@@ -70,6 +70,8 @@ class SidecarProps:
     cpu: int | None = None
     memory_mib: int | None = None
     command: Sequence[str] = ()
+    #: The command (exec form) Docker runs for the container's health (what a HEALTHY dependency waits for).
+    health_check: Sequence[str] = ()
     #: A telemetry collector: the task role may send X-Ray segments and put metrics in these namespaces only.
     telemetry_metric_namespaces: Sequence[str] = ()
     traces: bool = False
@@ -197,6 +199,8 @@ class ContainerTask(Construct):
             port_mappings=[ecs.PortMapping(container_port=sidecar.port, protocol=ecs.Protocol.TCP)]
             if sidecar.port else None,
             cpu=sidecar.cpu or None, memory_limit_mib=sidecar.memory_mib, command=list(sidecar.command) or None,
+            health_check=ecs.HealthCheck(command=["CMD", *sidecar.health_check])
+            if sidecar.health_check else None,
             logging=ecs.LogDrivers.aws_logs(stream_prefix=sidecar.name, log_group=log_group))
 
     def _allow_telemetry(self, namespaces: Sequence[str]) -> None:

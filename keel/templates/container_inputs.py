@@ -410,6 +410,7 @@ class Sidecar:
     environment: Mapping[str, str]
     secrets: tuple[SecretReference, ...]
     depends_on: tuple[SidecarDependency, ...]
+    health_check: tuple[str, ...]
     resources: SidecarResources | None
 
     @property
@@ -454,6 +455,9 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
                 "an image such as public.ecr.aws/nginx/nginx:1.27, or preset: otel-collector"
         if sidecar.port is not None:
             yield from check_port(sidecar.port, f"{path}.port")
+        if getattr(inputs, "capacity", "fargate") == "ec2" and sidecar.memory_mib is None:
+            yield f"{path}.resources.memory_mib", "is missing, and capacity is ec2 (ECS sizes every container of an " \
+                "EC2 task)", MISSING, "memory_mib for the sidecar, out of the task size"
         variables = {name: f"{path}.environment.{name}" for name in sidecar.environment}
         for s, secret in enumerate(sidecar.secrets):
             if secret.name in variables:
@@ -473,6 +477,12 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
             elif dependency.container not in known:
                 yield where, "is not a container of the task", dependency.container, \
                     "one of " + ", ".join(sorted(known - {sidecar.name}))
+            elif dependency.condition == "HEALTHY" and (
+                    dependency.container == "app" or not sidecars[names[dependency.container]].health_check):
+                wanted = "START, or a sidecar with a health_check" if dependency.container == "app" else \
+                    f"START, or a health_check on sidecar {dependency.container}"
+                yield f"sidecars[{n}].depends_on[{d}].condition", f"is HEALTHY, and {dependency.container} has no " \
+                    f"health check (ECS would never start {sidecar.name})", "HEALTHY", wanted
     yield from _check_dependency_cycles(sidecars)
     yield from _check_sidecar_resources(inputs, sidecars)
 

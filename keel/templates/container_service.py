@@ -154,6 +154,7 @@ def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps
             environment=dict(sidecar.environment), secrets=config,
             depends_on=[(d.container, CONDITIONS[d.condition]) for d in sidecar.depends_on],
             cpu=sidecar.cpu or None, memory_mib=sidecar.memory_mib, command=command,
+            health_check=sidecar.health_check,
             traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else ()))
     return tuple(out)
 

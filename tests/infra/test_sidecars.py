@@ -35,6 +35,7 @@ def test_the_collector_runs_pinned_with_the_default_config_and_logs_under_its_ow
     assert otel["Image"] == OTEL_COLLECTOR_IMAGE and ":" in OTEL_COLLECTOR_IMAGE.rsplit("/", 1)[1]
     assert otel["Command"] == ["--config=/etc/ecs/ecs-default-config.yaml"]
     assert (otel["Essential"], otel["Cpu"], otel["Memory"]) == (False, 256, 512)
+    assert otel["HealthCheck"]["Command"] == ["CMD", "/healthcheck"]
     options = otel["LogConfiguration"]["Options"]
     assert options["awslogs-stream-prefix"] == "otel"
     assert options["awslogs-group"] == containers(synth)["app"]["LogConfiguration"]["Options"]["awslogs-group"]
@@ -48,8 +49,8 @@ def test_a_custom_sidecar_has_its_port_variables_secret_and_dependencies(synth: 
     assert proxy["Environment"] == [{"Name": "UPSTREAM", "Value": "127.0.0.1:80"}]
     (secret,) = proxy["Secrets"]
     assert secret["Name"] == "PROXY_TOKEN" and "/keel/dev/orders/proxy/token" in str(secret["ValueFrom"])
-    assert proxy["DependsOn"] == [{"ContainerName": "otel", "Condition": "START"},
-                                  {"ContainerName": "app", "Condition": "HEALTHY"}]
+    assert proxy["DependsOn"] == [{"ContainerName": "otel", "Condition": "HEALTHY"},
+                                  {"ContainerName": "app", "Condition": "START"}]
     assert proxy["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "proxy"
 
 

@@ -36,16 +36,18 @@ def one(spec: str, template: str = "worker-fargate-svc", version: str = "1.1") -
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_sidecars_reach_the_inputs_typed(platform: Platform, template: str) -> None:
     model = platform.load(one(
-        "{sidecars: [{name: otel, preset: otel-collector}, {name: proxy, image: public.ecr.aws/nginx/nginx:1.27, "
+        "{sidecars: [{name: otel, preset: otel-collector, health_check: [/healthcheck]}, "
+        "{name: proxy, image: public.ecr.aws/nginx/nginx:1.27, "
         "port: 8080, essential: true, environment: {MODE: edge}, secrets: [{name: TOKEN, key: proxy/token}], "
-        "depends_on: [{container: otel}, {container: app, condition: HEALTHY}], "
+        "depends_on: [{container: otel, condition: HEALTHY}, {container: app}], "
         "resources: {cpu: 128, memory_mib: 256}}]}", template))
     (otel, proxy) = sidecars_of(model.services[0].instances[0].inputs)
     assert isinstance(otel, Sidecar) and otel.image_or_preset == OTEL_COLLECTOR_IMAGE and not otel.essential
     assert (proxy.port, proxy.essential, dict(proxy.environment), proxy.cpu, proxy.memory_mib) == \
         (8080, True, {"MODE": "edge"}, 128, 256)
     assert [(s.name, s.key, s.source) for s in proxy.secrets] == [("TOKEN", "proxy/token", "parameter")]
-    assert [(d.container, d.condition) for d in proxy.depends_on] == [("otel", "START"), ("app", "HEALTHY")]
+    assert [(d.container, d.condition) for d in proxy.depends_on] == [("otel", "HEALTHY"), ("app", "START")]
+    assert otel.health_check == ("/healthcheck",) and proxy.health_check == ()
 
 
 def test_version_1_0_has_no_sidecars(platform: Platform) -> None:
@@ -72,6 +74,13 @@ CASES = [
     ("{sidecars: [{name: a, image: busybox:1, depends_on: [{container: app, condition: READY}]}]}",
      f'{P}.sidecars[0].depends_on[0].condition: is not an allowed value (got "READY", expected one of '
      '"START", "COMPLETE", "SUCCESS", "HEALTHY")'),
+    ("{sidecars: [{name: a, image: busybox:1, depends_on: [{container: app, condition: HEALTHY}]}]}",
+     f'{P}.sidecars[0].depends_on[0].condition: is HEALTHY, and app has no health check (ECS would never start a) '
+     '(got "HEALTHY", expected START, or a sidecar with a health_check)'),
+    ("{sidecars: [{name: a, image: busybox:1}, {name: b, image: busybox:1, depends_on: [{container: a, "
+     "condition: HEALTHY}]}]}",
+     f'{P}.sidecars[1].depends_on[0].condition: is HEALTHY, and a has no health check (ECS would never start b) '
+     '(got "HEALTHY", expected START, or a health_check on sidecar a)'),
     ("{sidecars: [{name: a, image: busybox:1, environment: {T: x}, secrets: [{name: T, key: t}]}]}",
      f'{P}.sidecars[0].secrets[0].name: sets T again (already set by sidecars[0].environment.T) (got "T", '
      "expected each variable once)"),
@@ -91,6 +100,13 @@ CASES = [
 @pytest.mark.parametrize(("spec", "expected"), CASES)
 def test_bad_sidecars_are_located_spec_errors(platform: Platform, spec: str, expected: str) -> None:
     assert expected in platform.problems(one(spec))
+
+
+def test_on_ec2_capacity_a_sidecar_needs_its_memory(platform: Platform) -> None:
+    problems = platform.problems(one("{capacity: ec2, sidecars: [{name: a, image: busybox:1}]}",
+                                     "backend-fargate-svc"))
+    assert f"{P}.sidecars[0].resources.memory_mib: is missing, and capacity is ec2 (ECS sizes every container of " \
+        "an EC2 task) (expected memory_mib for the sidecar, out of the task size)" in problems
 
 
 def test_a_dependency_cycle_is_refused(platform: Platform) -> None:
