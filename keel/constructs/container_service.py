@@ -53,6 +53,30 @@ class ConfigSecret:
     external: bool = False
 
 
+# sidecars (issue 17)
+@dataclass(frozen=True, kw_only=True)
+class SidecarProps:
+    """A container next to the application in its task: it logs to the task's log group under a stream prefix
+    of its own, and takes its CPU and memory out of the task's."""
+
+    name: str
+    image: ecs.ContainerImage
+    essential: bool = False
+    port: int | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Sequence[ConfigSecret] = ()
+    #: (container name, condition): the application container is APP.
+    depends_on: Sequence[tuple[str, ecs.ContainerDependencyCondition]] = ()
+    cpu: int | None = None
+    memory_mib: int | None = None
+    command: Sequence[str] = ()
+    #: The command (exec form) Docker runs for the container's health (what a HEALTHY dependency waits for).
+    health_check: Sequence[str] = ()
+    #: A telemetry collector: the task role may send X-Ray segments and put metrics in these namespaces only.
+    telemetry_metric_namespaces: Sequence[str] = ()
+    traces: bool = False
+
+
 def _pascal(text: str) -> str:
     return "".join(p[:1].upper() + p[1:].lower() for p in text.replace("-", "_").split("_") if p)
 
@@ -72,7 +96,8 @@ class ContainerTask(Construct):
                  gpu_count: int = 0, placement_constraints: Sequence[str] = (),
                  log_routing_policy: iam.IManagedPolicy | None = None,
                  execution_role: iam.Role | None = None,
-                 cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64) -> None:
+                 cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64,
+                 sidecars: Sequence[SidecarProps] = ()) -> None:
         super().__init__(scope, id_)
         self.log_group = log_group
         #: The security group its tasks run with, set by whoever places them (a service, a schedule); None: the
@@ -138,7 +163,15 @@ class ContainerTask(Construct):
             port_mappings=list(port_mappings) or None,
             cpu=cpu if external else None, memory_limit_mib=memory_mib if external else None,
             gpu_count=gpu_count or None)
-        if secrets:
+        self.sidecars = {s.name: self._sidecar(s, log_group) for s in sidecars}  # sidecars (issue 17)
+        for sidecar in sidecars:
+            for name, condition in sidecar.depends_on:
+                target = self.container if name == APP else self.sidecars[name]
+                self.sidecars[sidecar.name].add_container_dependencies(
+                    ecs.ContainerDependency(container=target, condition=condition))
+        if any(s.traces or s.telemetry_metric_namespaces for s in sidecars):
+            self._allow_telemetry([n for s in sidecars for n in s.telemetry_metric_namespaces])
+        if secrets or any(s.secrets for s in sidecars):
             region = Stack.of(self).region
             self.execution_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="DecryptConfigThroughSsmAndSecretsManager", actions=["kms:Decrypt"], resources=[key.key_arn],
@@ -149,17 +182,47 @@ class ContainerTask(Construct):
                 id="AwsSolutions::AwsSolutions-ECS2",
                 reason="Only AWS_REGION, which CDK sets on containers of EC2 tasks (Fargate sets it itself); "
                        "secrets reach the container by reference, never as environment values."))
-        if environment:
+        if environment or any(s.environment for s in sidecars):
             Validations.of(self.task_definition).acknowledge(Acknowledgment(
                 id="AwsSolutions::AwsSolutions-ECS2",
                 reason="Plain settings from the service spec; secrets reach the container by reference "
                        "(the task definition's secrets), never as environment values."))
         self._acknowledge_grants()
 
-    def _secret(self, secret: ConfigSecret) -> ecs.Secret:
-        cid = f"Config{_pascal(secret.variable)}"
+    # sidecars (issue 17)
+    def _sidecar(self, sidecar: SidecarProps, log_group: logs.ILogGroup) -> ecs.ContainerDefinition:
+        return self.task_definition.add_container(
+            f"Sidecar{_pascal(sidecar.name)}", container_name=sidecar.name, image=sidecar.image,
+            essential=sidecar.essential, environment=dict(sidecar.environment) or None,
+            secrets={s.variable: self._secret(s, prefix=f"Sidecar{_pascal(sidecar.name)}") for s in sidecar.secrets}
+            or None,
+            port_mappings=[ecs.PortMapping(container_port=sidecar.port, protocol=ecs.Protocol.TCP)]
+            if sidecar.port else None,
+            cpu=sidecar.cpu or None, memory_limit_mib=sidecar.memory_mib, command=list(sidecar.command) or None,
+            health_check=ecs.HealthCheck(command=["CMD", *sidecar.health_check])
+            if sidecar.health_check else None,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=sidecar.name, log_group=log_group))
+
+    def _allow_telemetry(self, namespaces: Sequence[str]) -> None:
+        """What an OpenTelemetry collector sends: X-Ray segments and sampling, metrics in its own namespaces."""
+        self.task_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="CollectorTraces", resources=["*"],
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                     "xray:GetSamplingTargets"]))
+        if namespaces:
+            self.task_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="CollectorMetrics", resources=["*"], actions=["cloudwatch:PutMetricData"],
+                conditions={"StringEquals": {"cloudwatch:namespace": sorted(set(namespaces))}}))
+        Validations.of(self.task_role).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            reason="The OpenTelemetry collector sidecar: X-Ray's PutTraceSegments, PutTelemetryRecords and "
+                   "sampling actions have no resource-level permissions; cloudwatch:PutMetricData has none either "
+                   "and is limited by its cloudwatch:namespace condition to the collector's namespaces."))
+
+    def _secret(self, secret: ConfigSecret, prefix: str = "") -> ecs.Secret:
+        cid = f"{prefix}Config{_pascal(secret.variable)}"
         if secret.external:
-            return self._external_secret(secret)
+            return self._external_secret(secret)  # the app container's only (sidecars name config-plane keys)
         if secret.source == "parameter":
             return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_secure_string_parameter_attributes(
                 self, cid, parameter_name=secret.location))
@@ -380,6 +443,8 @@ class ContainerProps:
     exec_log_group: logs.ILogGroup | None = None
     #: Fargate's runtime platform (EC2 tasks run on whatever their capacity provider's instances are).
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
+    # sidecars (issue 17)
+    sidecars: Sequence[SidecarProps] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -419,7 +484,7 @@ class ContainerService(Construct):
             log_routing_policy=placement.log_routing_policy if placement else None,
             placement_constraints=[" and ".join(placement.placement_constraints)]
             if placement and placement.placement_constraints else (),
-            cpu_architecture=container.cpu_architecture)
+            cpu_architecture=container.cpu_architecture, sidecars=container.sidecars)
         self.task_definition = self.task.task_definition
         if container.enable_exec:
             self.task.allow_exec(key=container.key, log_group=container.exec_log_group)

@@ -12,7 +12,7 @@ error with a message a developer can act on, before any synth.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -141,6 +141,7 @@ def check_container(inputs: ContainerInputs) -> Iterator[InputProblem]:
             yield path, f"sets {name} again (already set by {seen[name]})", name, "each variable once"
         seen.setdefault(name, path)
     yield from check_external_secrets(inputs)  # 1.1 on (issue 16)
+    yield from check_sidecars(inputs)  # 1.1 on (issue 17)
     for n, secret in enumerate(inputs.secrets):
         if secret.json_key is not None and secret.source != "secret":
             yield f"secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
@@ -371,3 +372,156 @@ def component_host(inputs: ContainerInputs) -> ComponentHost:
     fargate = isinstance(inputs, FargateInputs)
     return ComponentHost(kind="container", fargate=fargate, in_vpc=fargate,
                          outside_vpc_reason="" if fargate else "ECS Anywhere tasks run on servers outside the VPC")
+
+
+# sidecars (issue 17)
+#: The AWS Distro for OpenTelemetry collector, pinned (a preset's image never moves under a running service).
+OTEL_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+#: The collector's own config for ECS (OTLP in, X-Ray traces and EMF metrics out), when AOT_CONFIG_CONTENT is unset.
+OTEL_DEFAULT_CONFIG = "/etc/ecs/ecs-default-config.yaml"
+OTEL_CONFIG_VARIABLE = "AOT_CONFIG_CONTENT"
+#: The CloudWatch namespaces the collector's default config writes metrics to (its task role may write no other).
+OTEL_METRIC_NAMESPACES = ("ECS/AWSOTel/Application", "ECS/AWSOTel")
+#: Container names a task already uses.
+TAKEN_CONTAINER_NAMES = ("app", "log-router")
+
+
+@dataclass(frozen=True)
+class SidecarDependency:
+    container: str  # app | a sidecar's name
+    condition: str  # START | COMPLETE | SUCCESS | HEALTHY
+
+
+@dataclass(frozen=True)
+class SidecarResources:
+    cpu: float | None
+    memory_mib: float | None
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """A container next to the application in the task: a preset or an image of the spec's."""
+
+    name: str
+    preset: str | None  # otel-collector
+    image: str | None
+    port: float | None
+    essential: bool
+    environment: Mapping[str, str]
+    secrets: tuple[SecretReference, ...]
+    depends_on: tuple[SidecarDependency, ...]
+    health_check: tuple[str, ...]
+    resources: SidecarResources | None
+
+    @property
+    def image_or_preset(self) -> str:
+        return self.image or (OTEL_COLLECTOR_IMAGE if self.preset == "otel-collector" else "")
+
+    @property
+    def cpu(self) -> int:
+        return int(self.resources.cpu or 0) if self.resources else 0
+
+    @property
+    def memory_mib(self) -> int | None:
+        return int(self.resources.memory_mib) if self.resources and self.resources.memory_mib else None
+
+
+@runtime_checkable
+class HasSidecars(Protocol):
+    """A container template version (1.1 on) whose tasks take sidecars."""
+
+    sidecars: tuple[Sidecar, ...]
+
+
+def sidecars_of(inputs: object) -> tuple[Sidecar, ...]:
+    return inputs.sidecars if isinstance(inputs, HasSidecars) else ()
+
+
+def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
+    """Names are unique, an image or a preset, dependencies on containers of the task (no cycles), whole
+    ports, json_key on secrets only, and the sidecars' cpu and memory fit inside the task size."""
+    sidecars = sidecars_of(inputs)
+    names: dict[str, int] = {}
+    for n, sidecar in enumerate(sidecars):
+        path = f"sidecars[{n}]"
+        if sidecar.name in TAKEN_CONTAINER_NAMES:
+            yield f"{path}.name", "is a container name the task already uses", sidecar.name, \
+                "a name other than " + " and ".join(TAKEN_CONTAINER_NAMES)
+        elif sidecar.name in names:
+            yield f"{path}.name", f"names sidecars[{names[sidecar.name]}] again", sidecar.name, "each name once"
+        names.setdefault(sidecar.name, n)
+        if sidecar.preset is None and not sidecar.image:
+            yield f"{path}.image", "is missing (a sidecar without a preset runs an image of yours)", MISSING, \
+                "an image such as public.ecr.aws/nginx/nginx:1.27, or preset: otel-collector"
+        if sidecar.port is not None:
+            yield from check_port(sidecar.port, f"{path}.port")
+        if getattr(inputs, "capacity", "fargate") == "ec2" and sidecar.memory_mib is None:
+            yield f"{path}.resources.memory_mib", "is missing, and capacity is ec2 (ECS sizes every container of an " \
+                "EC2 task)", MISSING, "memory_mib for the sidecar, out of the task size"
+        variables = {name: f"{path}.environment.{name}" for name in sidecar.environment}
+        for s, secret in enumerate(sidecar.secrets):
+            if secret.name in variables:
+                yield f"{path}.secrets[{s}].name", \
+                    f"sets {secret.name} again (already set by {variables[secret.name]})", secret.name, \
+                    "each variable once"
+            variables.setdefault(secret.name, f"{path}.secrets[{s}].name")
+            if secret.json_key is not None and secret.source != "secret":
+                yield f"{path}.secrets[{s}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
+                    "source: secret, or no json_key"
+    known = {"app", *names}
+    for n, sidecar in enumerate(sidecars):
+        for d, dependency in enumerate(sidecar.depends_on):
+            where = f"sidecars[{n}].depends_on[{d}].container"
+            if dependency.container == sidecar.name:
+                yield where, "is the sidecar itself", dependency.container, "app or another sidecar's name"
+            elif dependency.container not in known:
+                yield where, "is not a container of the task", dependency.container, \
+                    "one of " + ", ".join(sorted(known - {sidecar.name}))
+            elif dependency.condition == "HEALTHY" and (
+                    dependency.container == "app" or not sidecars[names[dependency.container]].health_check):
+                wanted = "START, or a sidecar with a health_check" if dependency.container == "app" else \
+                    f"START, or a health_check on sidecar {dependency.container}"
+                yield f"sidecars[{n}].depends_on[{d}].condition", f"is HEALTHY, and {dependency.container} has no " \
+                    f"health check (ECS would never start {sidecar.name})", "HEALTHY", wanted
+    yield from _check_dependency_cycles(sidecars)
+    yield from _check_sidecar_resources(inputs, sidecars)
+
+
+def _check_dependency_cycles(sidecars: Sequence[Sidecar]) -> Iterator[InputProblem]:
+    edges = {s.name: [d.container for d in s.depends_on] for s in sidecars}
+    for n, sidecar in enumerate(sidecars):
+        seen: set[str] = set()
+        todo = [d for d in edges.get(sidecar.name, []) if d != sidecar.name]
+        while todo:
+            current = todo.pop()
+            if current == sidecar.name:
+                yield f"sidecars[{n}].depends_on", "makes a dependency cycle (ECS refuses the task definition)", \
+                    [d.container for d in sidecar.depends_on], "containers that do not, in turn, wait for this one"
+                break
+            if current not in seen:
+                seen.add(current)
+                todo += edges.get(current, [])
+
+
+def _check_sidecar_resources(inputs: ContainerInputs, sidecars: Sequence[Sidecar]) -> Iterator[InputProblem]:
+    """Offline, what ECS checks at registration: the containers' CPU and memory fit the task's."""
+    if inputs.task_size not in TASK_SIZES:
+        return
+    cpu, memory = TASK_SIZES[inputs.task_size]
+    used_cpu = used_memory = 0
+    for n, sidecar in enumerate(sidecars):
+        if sidecar.resources is None:
+            continue
+        used_cpu += sidecar.cpu
+        used_memory += sidecar.memory_mib or 0
+        if sidecar.resources.cpu is not None and sidecar.resources.cpu != int(sidecar.resources.cpu):
+            yield f"sidecars[{n}].resources.cpu", "is not a whole number", sidecar.resources.cpu, "whole CPU units"
+        if used_cpu >= cpu and sidecar.resources.cpu:
+            yield f"sidecars[{n}].resources.cpu", \
+                f"brings the sidecars' CPU to {used_cpu} of the task's {cpu} ({inputs.task_size}), none left for app", \
+                _shown(sidecar.resources.cpu), f"sidecars' cpu together below {cpu}, or a larger task_size"
+        if used_memory >= memory and sidecar.resources.memory_mib:
+            yield f"sidecars[{n}].resources.memory_mib", \
+                f"brings the sidecars' memory to {used_memory} MiB of the task's {memory} ({inputs.task_size}), " \
+                "none left for app", _shown(sidecar.resources.memory_mib), \
+                f"sidecars' memory_mib together below {memory}, or a larger task_size"

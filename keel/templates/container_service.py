@@ -27,12 +27,16 @@ from keel.constructs.container_service import (
     FargateContainerService,
     ServiceDiscoveryProps,
     ServiceRepository,
+    SidecarProps,
 )
 from keel.contract.naming import repository_name, stack_name
 from keel.contract.outputs import EcsEnvOutputs, NetworkOutputs
 from keel.spec.images import ImageReference
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.container_inputs import (
+    OTEL_CONFIG_VARIABLE,
+    OTEL_DEFAULT_CONFIG,
+    OTEL_METRIC_NAMESPACES,
     ContainerInputs,
     Ec2PlacementInputs,
     FargateInputs,
@@ -40,6 +44,7 @@ from keel.templates.container_inputs import (
     HasExternalSecrets,
     PipelineInputs,
     placement_expression,
+    sidecars_of,
 )
 from keel.templates.notifications import notification_topic
 
@@ -124,7 +129,34 @@ def container(ctx: ServiceContext, inputs: ContainerInputs, container_image: ecs
         environment={**(variables or {}), **{v.name: v.value for v in inputs.environment_variables}},
         secrets=ctx.secrets(inputs), key=ctx.environment.key, log_stream_prefix=log_stream_prefix,
         firelens=inputs.firelens, port_mappings=port_mappings, enable_exec=inputs.enable_exec,
-        exec_log_group=ctx.environment.exec_log_group, cpu_architecture=cpu_architecture)
+        exec_log_group=ctx.environment.exec_log_group, cpu_architecture=cpu_architecture,
+        sidecars=sidecars(ctx, inputs))
+
+
+# sidecars (issue 17)
+CONDITIONS = {"START": ecs.ContainerDependencyCondition.START, "COMPLETE": ecs.ContainerDependencyCondition.COMPLETE,
+              "SUCCESS": ecs.ContainerDependencyCondition.SUCCESS, "HEALTHY": ecs.ContainerDependencyCondition.HEALTHY}
+
+
+def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps, ...]:
+    """The spec's sidecars; the otel-collector preset runs the pinned ADOT collector with the config of its
+    AOT_CONFIG_CONTENT variable, else the image's default ECS config, and sends traces and metrics."""
+    out = []
+    for sidecar in sidecars_of(inputs):
+        otel = sidecar.preset == "otel-collector"
+        command = () if not otel or OTEL_CONFIG_VARIABLE in sidecar.environment or \
+            any(s.name == OTEL_CONFIG_VARIABLE for s in sidecar.secrets) else (f"--config={OTEL_DEFAULT_CONFIG}",)
+        config = [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key,
+                               location=s.location(ctx.environment.name, ctx.service.name)) for s in sidecar.secrets]
+        out.append(SidecarProps(
+            name=sidecar.name, image=ecs.ContainerImage.from_registry(sidecar.image_or_preset),
+            essential=sidecar.essential, port=int(sidecar.port) if sidecar.port else None,
+            environment=dict(sidecar.environment), secrets=config,
+            depends_on=[(d.container, CONDITIONS[d.condition]) for d in sidecar.depends_on],
+            cpu=sidecar.cpu or None, memory_mib=sidecar.memory_mib, command=command,
+            health_check=sidecar.health_check,
+            traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else ()))
+    return tuple(out)
 
 
 def deployment(inputs: FargateServiceInputs) -> DeploymentProps:

@@ -19,8 +19,9 @@ def _schema_tree(schema_node: dict, root: dict) -> dict:  # type: ignore[type-ar
     out = {}
     for key, sub in (node.get("properties") or {}).items():
         sub = resolve(sub, root)
-        if sub.get("type") == "object" and sub.get("additionalProperties") is not True:
-            out[key] = _schema_tree(sub, root)  # a free-form mapping (additionalProperties: true) is a leaf
+        free = sub.get("additionalProperties") is True or isinstance(sub.get("additionalProperties"), dict)
+        if sub.get("type") == "object" and not free:
+            out[key] = _schema_tree(sub, root)  # a free-form mapping (additionalProperties: true or typed) is a leaf
         elif sub.get("type") == "array" and resolve(sub.get("items", {}), root).get("type") == "object":
             out[key] = _schema_tree(sub["items"], root)
         else:

@@ -11,6 +11,7 @@ from keel.templates.container_inputs import (
     ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
+    Sidecar,
     check_ec2_placement,
     check_fargate,
     check_port,
@@ -48,6 +49,8 @@ class BackendInputsV11(BackendInputs):
     service_discovery_name: str | None
     # Copilot habits (issue 16)
     external_secrets: tuple[ExternalSecretReference, ...]
+    # sidecars (issue 17)
+    sidecars: tuple[Sidecar, ...]
 
 
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:

@@ -13,6 +13,7 @@ from keel.templates.container_inputs import (
     ExternalSecretReference,
     FargateServiceInputs,
     ScalingInputs,
+    Sidecar,
     check_ecs_environment,
     check_fargate,
     check_port,
@@ -48,6 +49,8 @@ class LoadBalancedInputsV11(LoadBalancedInputs):
     service_discovery_name: str | None
     # Copilot habits (issue 16)
     external_secrets: tuple[ExternalSecretReference, ...]
+    # sidecars (issue 17)
+    sidecars: tuple[Sidecar, ...]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     task = ContainerTask(
         scope, "Task", family=props.family, compatibility=ecs.Compatibility.FARGATE, image=props.image,
         cpu=props.cpu, memory_mib=props.memory_mib, environment=props.environment, secrets=props.secrets,
-        key=props.key, log_group=log_group, log_stream_prefix=props.log_stream_prefix, firelens=props.firelens)
+        key=props.key, log_group=log_group, log_stream_prefix=props.log_stream_prefix, firelens=props.firelens,
+        sidecars=props.sidecars)
     if props.enable_exec:
         task.allow_exec(key=environment.key, log_group=environment.exec_log_group)
     outputs["log-group"] = log_group.log_group_name

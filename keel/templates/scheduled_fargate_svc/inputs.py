@@ -10,7 +10,7 @@ from functools import cache
 from keel.contract.problems import InputProblem
 from keel.contract.schedule import check_schedule
 from keel.spec.model import Environment
-from keel.templates.container_inputs import ExternalSecretReference, FargateInputs, check_fargate
+from keel.templates.container_inputs import ExternalSecretReference, FargateInputs, Sidecar, check_fargate
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class ScheduledInputsV11(ScheduledInputs):
     external_secrets: tuple[ExternalSecretReference, ...]
     timeout_seconds: int | None
     retries: int
+    # sidecars (issue 17)
+    sidecars: tuple[Sidecar, ...]
 
 
 @cache

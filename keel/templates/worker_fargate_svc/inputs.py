@@ -12,6 +12,7 @@ from keel.templates.container_inputs import (
     ExternalSecretReference,
     FargateServiceInputs,
     QueueScalingInputs,
+    Sidecar,
     check_fargate,
     check_scaling,
 )
@@ -59,6 +60,8 @@ class WorkerInputsV11(WorkerInputs):
     # Copilot habits (issue 16)
     external_secrets: tuple[ExternalSecretReference, ...]
     topics: tuple[TopicSubscription, ...]
+    # sidecars (issue 17)
+    sidecars: tuple[Sidecar, ...]
 
 
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
