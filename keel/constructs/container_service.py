@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -489,6 +489,17 @@ class ContainerService(Construct):
         if container.enable_exec:
             self.task.allow_exec(key=container.key, log_group=container.exec_log_group)
 
+    def _discovery_options(self, discovery: ServiceDiscoveryProps | None) -> dict[str, Any]:
+        """Service Connect or Cloud Map, as the service's keyword arguments (Fargate and EC2 alike)."""
+        if discovery is not None and discovery.mode == "service-connect":
+            return {"service_connect_configuration": service_connect(
+                namespace=discovery.namespace, discovery_name=discovery.name, port=discovery.port,
+                log_group=self.log_group)}
+        if discovery is not None and discovery.mode == "cloud-map" and discovery.port:
+            return {"cloud_map_options": cloud_map(namespace=discovery.namespace, name=discovery.name,
+                                                   port=discovery.port)}
+        return {}
+
     def _service(self, service: ecs.BaseService, container: ContainerProps) -> None:
         self.service = service
         if container.enable_exec:
@@ -532,8 +543,6 @@ class FargateContainerService(ContainerService):
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
                                                 description=security_group_description)
         self.task.security_group = self.security_group
-        connect = discovery if discovery is not None and discovery.mode == "service-connect" else None
-        cloud = discovery if discovery is not None and discovery.mode == "cloud-map" and discovery.port else None
         service = ecs.FargateService(
             self, "Service", cluster=cluster, task_definition=self.task_definition,
             desired_count=deployment.desired_count, security_groups=[self.security_group],
@@ -543,11 +552,7 @@ class FargateContainerService(ContainerService):
             min_healthy_percent=deployment.min_healthy_percent, max_healthy_percent=deployment.max_healthy_percent,
             health_check_grace_period=health_check_grace,
             propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True,
-            service_connect_configuration=service_connect(
-                namespace=connect.namespace, discovery_name=connect.name, port=connect.port,
-                log_group=self.log_group) if connect else None,
-            cloud_map_options=cloud_map(namespace=cloud.namespace, name=cloud.name, port=cloud.port)
-            if cloud and cloud.port else None)
+            **self._discovery_options(discovery))
         self._service(service, container)
         self.service = service
 
@@ -626,8 +631,6 @@ class Ec2ContainerService(ContainerService):
                                              placement_constraints=placement.placement_constraints))
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
                                                 description=security_group_description)
-        connect = discovery if discovery is not None and discovery.mode == "service-connect" else None
-        cloud = discovery if discovery is not None and discovery.mode == "cloud-map" and discovery.port else None
         strategy = [ecs.CapacityProviderStrategy(capacity_provider=placement.capacity_provider, weight=1)] \
             if placement.capacity_provider and not placement.daemon else None
         service = ecs.Ec2Service(
@@ -640,11 +643,7 @@ class Ec2ContainerService(ContainerService):
             max_healthy_percent=100 if placement.daemon else deployment.max_healthy_percent,
             health_check_grace_period=health_check_grace,
             propagate_tags=ecs.PropagatedTagSource.SERVICE, enable_ecs_managed_tags=True,
-            service_connect_configuration=service_connect(
-                namespace=connect.namespace, discovery_name=connect.name, port=connect.port,
-                log_group=self.log_group) if connect else None,
-            cloud_map_options=cloud_map(namespace=cloud.namespace, name=cloud.name, port=cloud.port)
-            if cloud and cloud.port else None)
+            **self._discovery_options(discovery))
         self._service(service, container)
         self.service = service
 

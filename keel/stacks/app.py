@@ -138,44 +138,8 @@ def imported_templates(model: PlatformModel, environments: Mapping[str, Environm
     return [s.template_file for s in stacks]
 
 
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class ReportImported:
-    """A gate pack whose findings on stacks that include Proton templates are warnings (open, listed, not
-    failing): each stack is checked on its own (`validate_scope`), so a finding's stack is known."""
-
-    def __init__(self, pack: NagPack, *, app: cdk.App, templates: frozenset[str]) -> None:
-        self._pack = pack
-        self._app = app
-        self._templates = templates
-
-    @property
-    def name(self) -> str:
-        return self._pack.name
-
-    @property
-    def version(self) -> str | None:
-        return self._pack.version
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return self._pack.rule_ids
-
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        violations: list[cdk.PolicyViolation] = []
-        for stack in (c for c in self._app.node.find_all() if isinstance(c, cdk.Stack)):
-            imported = stack.template_file in self._templates
-            for v in self._pack.validate_scope(stack).violations:
-                violations.append(cdk.PolicyViolation(
-                    rule_name=v.rule_name, description=v.description, violating_resources=v.violating_resources,
-                    severity="warning" if imported else v.severity, fix=v.fix,
-                    rule_metadata={**(v.rule_metadata or {}), **({IMPORTED_MARK: "report"} if imported else {})}))
-        failing = any(v.severity == "error" for v in violations)
-        return cdk.PolicyValidationPluginReport(success=not failing, violations=violations)
-
-
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class ReportOnly:
-    """A pack in report mode: the same rules and name (so acknowledgements match), its findings as warnings."""
+class _Wrapped:
+    """A validation plugin that passes on its pack's name, version and rules (so acknowledgements match)."""
 
     def __init__(self, pack: cdk.IPolicyValidationPlugin) -> None:
         self._pack = pack
@@ -192,10 +156,40 @@ class ReportOnly:
     def rule_ids(self) -> list[str] | None:
         return self._pack.rule_ids
 
+
+def _as_warning(v: cdk.PolicyViolation, rule_metadata: Mapping[str, str] | None) -> cdk.PolicyViolation:
+    return cdk.PolicyViolation(rule_name=v.rule_name, description=v.description,
+                               violating_resources=v.violating_resources, severity="warning", fix=v.fix,
+                               rule_metadata=rule_metadata)
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ReportImported(_Wrapped):
+    """A gate pack whose findings on stacks that include Proton templates are warnings (open, listed, not
+    failing): each stack is checked on its own (`validate_scope`), so a finding's stack is known."""
+
+    def __init__(self, pack: NagPack, *, app: cdk.App, templates: frozenset[str]) -> None:
+        super().__init__(pack)
+        self._nag = pack
+        self._app = app
+        self._templates = templates
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        violations: list[cdk.PolicyViolation] = []
+        for stack in (c for c in self._app.node.find_all() if isinstance(c, cdk.Stack)):
+            imported = stack.template_file in self._templates
+            for v in self._nag.validate_scope(stack).violations:
+                violations.append(_as_warning(v, {**(v.rule_metadata or {}), IMPORTED_MARK: "report"})
+                                  if imported else v)
+        failing = any(v.severity == "error" for v in violations)
+        return cdk.PolicyValidationPluginReport(success=not failing, violations=violations)
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ReportOnly(_Wrapped):
+    """A pack in report mode: the same rules and name (so acknowledgements match), its findings as warnings."""
+
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         report = self._pack.validate(context)
         return cdk.PolicyValidationPluginReport(success=True, metadata=report.metadata, violations=[
-            cdk.PolicyViolation(rule_name=v.rule_name, description=v.description,
-                                violating_resources=v.violating_resources, severity="warning", fix=v.fix,
-                                rule_metadata=v.rule_metadata)
-            for v in report.violations])
+            _as_warning(v, v.rule_metadata) for v in report.violations])
