@@ -90,8 +90,9 @@ def _sorted_errors(validator: Draft7Validator, instance: object) -> list[jsonsch
     return sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator))
 
 
-def load_proton_schema(document: Mapping[str, Any], *, source: str) -> dict[str, InputSchema]:
-    """`schema.yaml` -> {"environment" | "service" | "pipeline": InputSchema}."""
+def load_proton_schema(document: object, *, source: str) -> dict[str, InputSchema]:
+    """`schema.yaml` -> {"environment" | "service" | "pipeline": InputSchema}; any YAML document in, so a file
+    that is not a mapping gets this error, not a type error."""
     body = document.get("schema") if isinstance(document, Mapping) else None
     if not isinstance(body, Mapping):
         raise SchemaDefinitionError(f"{source}: expected a top-level `schema:` mapping")

@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from ruamel.yaml.error import YAMLError
 
@@ -283,7 +283,7 @@ def discover(root: Path) -> tuple[str | None, list[Manifest]]:
     return app, manifests
 
 
-def _read(file: Path, root: Path) -> Any:
+def _read(file: Path, root: Path) -> object:
     try:
         return read_yaml(file, display=_rel(file, root))
     except YamlReadError as exc:
@@ -314,7 +314,7 @@ def _covers(prefix: Path_, path: Path_) -> bool:
     return path[:len(prefix)] == prefix
 
 
-def get_path(node: object, path: Path_) -> Any:
+def get_path(node: object, path: Path_) -> object:
     for part in path:
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
@@ -327,7 +327,7 @@ def get_path(node: object, path: Path_) -> Any:
     return node
 
 
-def deep_merge(base: object, override: object) -> Any:
+def deep_merge(base: object, override: object) -> object:
     """Copilot's environment override: maps merge key by key, anything else replaces; null keeps the base."""
     if override is None:
         return base
@@ -349,10 +349,10 @@ class View:
         self.notes: list[str] = []
         self.label = ""  # "service <name>", for notes
 
-    def peek(self, *path: str | int) -> Any:
+    def peek(self, *path: str | int) -> object:
         return get_path(self.doc, tuple(path))
 
-    def take(self, *path: str | int) -> Any:
+    def take(self, *path: str | int) -> object:
         value = get_path(self.doc, tuple(path))
         if value is not MISSING:
             self.taken.append(tuple(path))
@@ -627,7 +627,8 @@ class _Importer:
                                   f"{', '.join(azs)} come from its subnets")
             else:
                 for tier in ("public", "private"):
-                    for n, _ in enumerate(view.peek("network", "vpc", "subnets", tier) or []):
+                    subnets = view.peek("network", "vpc", "subnets", tier)
+                    for n, _ in enumerate(subnets if isinstance(subnets, list) else []):
                         view.report(("network", "vpc", "subnets", tier, n, "az"),
                                     "ecs-env spreads its subnets over 2 or 3 availability zones of one region")
         self._flow_logs(view, spec, sources)
@@ -763,7 +764,8 @@ class _Importer:
                             "(arn:aws:acm:<region>:<account>:certificate/<id>); the load balancer is HTTP only")
         sources_ip = view.peek("http", chosen, "ingress", "source_ips")
         if isinstance(sources_ip, list) and sources_ip and all(_cidr_ok(c, 0, 32) for c in sources_ip):
-            lb["ingress_cidrs"] = view.take("http", chosen, "ingress", "source_ips")[:20]
+            view.take("http", chosen, "ingress", "source_ips")
+            lb["ingress_cidrs"] = sources_ip[:20]
         if view.peek("http", chosen, "access_logs") is True:
             view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
         named = view.peek("http", chosen, "subnets")
@@ -806,7 +808,8 @@ class _Importer:
             base = {k: v for k, v in m.doc.items() if k != "environments"}
             merged = deep_merge(base, override if isinstance(override, Mapping) else None)
             predefined = {"COPILOT_APPLICATION_NAME": self.app or "", "COPILOT_ENVIRONMENT_NAME": env}
-            view = View(_substitute(merged, predefined))
+            # a mapping merged with a mapping (or with nothing) is a mapping
+            view = View(cast("Mapping[str, Any]", _substitute(merged, predefined)))
             instance = _Instance(environment=env, spec={}, sources={})
             if m.kind == STATIC:
                 _map_static(view, instance, name, self._relocate)
@@ -864,11 +867,13 @@ class _Importer:
         if connection is not MISSING:
             view.take("source", "properties", "connection_name")  # named in the report when no ARN is given
         stages, approvals = [], []
-        for n, stage in enumerate(view.peek("stages") if isinstance(view.peek("stages"), list) else []):
+        listed = view.peek("stages")
+        for n, stage in enumerate(listed if isinstance(listed, list) else []):
             if not isinstance(stage, Mapping) or not isinstance(stage.get("name"), str):
                 view.report(("stages", n), "a stage is a map with the environment's name")
                 continue
-            env = _slug(view.take("stages", n, "name"))
+            view.take("stages", n, "name")
+            env = _slug(stage["name"])
             if env in stages:
                 view.report(("stages", n), "the environment is a stage already")
                 continue
@@ -1191,7 +1196,7 @@ class _Importer:
         return text
 
 
-def _substitute(node: object, values: Mapping[str, str]) -> Any:
+def _substitute(node: object, values: Mapping[str, str]) -> object:
     """Copilot's own ${COPILOT_APPLICATION_NAME} and ${COPILOT_ENVIRONMENT_NAME}, filled in as Copilot did."""
     if isinstance(node, str):
         for name, value in values.items():
@@ -1225,7 +1230,8 @@ def _map_workload(v: View, kind: str, out: _Instance, service: str,
     if kind in (LBWS, BACKEND, RDWS):
         port = v.peek("image", "port")
         if _whole(port) and 1 <= int(port) <= 65535:
-            out.put("port", int(v.take("image", "port")), ("image", "port"))
+            v.take("image", "port")
+            out.put("port", int(port), ("image", "port"))
         elif port is not MISSING:
             v.report(("image", "port"), "is not a port from 1 to 65535")
         elif kind == BACKEND:
@@ -1464,7 +1470,8 @@ def _logging(v: View, o: _Instance) -> None:
     retention = logging.get("retention")
     if retention is not None:
         if _whole(retention) and int(retention) in _RETENTION:
-            o.put("log_retention_days", int(v.take("logging", "retention")), ("logging", "retention"))
+            v.take("logging", "retention")
+            o.put("log_retention_days", int(retention), ("logging", "retention"))
         else:
             v.report(("logging", "retention"), "is not a retention CloudWatch Logs takes (1, 3, 5, 7, 14, 30, 60, "
                      "90, ... days)")
@@ -1519,8 +1526,8 @@ def _http(v: View, o: _Instance, kind: str) -> None:
         if grace is not None:
             seconds = _seconds(grace)
             if seconds is not None:
-                o.put("health_check_grace_seconds", int(v.take("http", "healthcheck", "grace_period") and seconds),
-                    ("http", "healthcheck", "grace_period"))
+                v.take("http", "healthcheck", "grace_period")
+                o.put("health_check_grace_seconds", int(seconds), ("http", "healthcheck", "grace_period"))
             else:
                 v.report(("http", "healthcheck", "grace_period"), "is not a whole number of seconds (such as 45s)")
     alias = http.get("alias")
@@ -1603,7 +1610,8 @@ def _count(v: View, o: _Instance, kind: str) -> None:
     count = v.peek("count")
     scaling: dict[str, Any] = {}
     if _whole(count):
-        n = int(v.take("count"))
+        v.take("count")
+        n = int(count)
         if n < 1:
             v.report(("count",), "Keel runs at least one task (worker-fargate-svc scales to 0 with count.range)")
             return
@@ -1804,14 +1812,15 @@ def _publish(v: View, o: _Instance) -> None:
                            "are lower-case letters, digits and hyphens)")
 
 
-def _map_static(v: View, o: _Instance, service: str, relocate: Any) -> None:
+def _map_static(v: View, o: _Instance, service: str, relocate: Callable[[str], str]) -> None:
     """A Static Site -> static-site-svc: its files' folders (relative to the platform file), alias and certificate."""
     v.take("name")
     v.take("type")
     v.label = f"service {service}"
     alias = v.peek("http", "alias")
     if isinstance(alias, str) and alias:
-        o.put("alias", v.take("http", "alias").lower(), ("http", "alias"))
+        v.take("http", "alias")
+        o.put("alias", alias.lower(), ("http", "alias"))
     elif alias is not MISSING:
         v.report(("http", "alias"), "static-site-svc takes one host name as alias")
     certificate = v.peek("http", "certificate")
@@ -1863,7 +1872,7 @@ def _map_static(v: View, o: _Instance, service: str, relocate: Any) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-def _whole(value: object) -> bool:
+def _whole(value: object) -> TypeGuard[int | float]:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):

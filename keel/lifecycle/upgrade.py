@@ -28,7 +28,7 @@ from keel.lifecycle.outdated import LifecycleError, Pin, read_pins
 from keel.spec import PlatformModel, SpecError, load_platform
 from keel.spec.errors import Problem, join_path
 from keel.spec.loader import _display
-from keel.spec.yamlio import read_yaml
+from keel.spec.yamlio import read_yaml_mapping
 
 _SCALAR = re.compile(r"""'[^']*'|"[^"]*"|[^\s,\]}#'"]+""")
 
@@ -133,11 +133,11 @@ def _instance_inputs(plan: Plan) -> list[str]:
 
 
 def _raw_instances(pin: Pin) -> tuple[list[Any], str, str]:
-    doc = read_yaml(pin.file)
+    doc = read_yaml_mapping(pin.file)
     entry = next(s for s in doc.get("services") or [] if isinstance(s, Mapping) and s.get("name") == pin.owner)
     if "spec_file" in entry:
         path = (pin.file.parent / str(entry["spec_file"])).resolve()
-        return list(read_yaml(path).get("instances") or []), _display(path), ""
+        return list(read_yaml_mapping(path).get("instances") or []), _display(path), ""
     return list(entry.get("instances") or []), _display(pin.file), f"services[{pin.owner}]"
 
 

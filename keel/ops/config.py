@@ -25,9 +25,9 @@ _TYPES = Path(__file__).resolve().parents[1] / "templates" / "platform_services.
 @cache
 def _name_schema() -> dict[str, Any]:
     """`service` and `key` exactly as the platform file's config entries declare them."""
-    from keel.spec.yamlio import read_yaml
+    from keel.spec.yamlio import read_yaml_mapping
 
-    props = read_yaml(_TYPES)["types"]["ConfigSecretInput"]["properties"]
+    props = read_yaml_mapping(_TYPES)["types"]["ConfigSecretInput"]["properties"]
     return {"type": "object", "required": ["service", "key"],
             "properties": {"service": props["service"], "key": props["key"]}}
 

@@ -303,7 +303,7 @@ def _intrinsic(constructor: SafeConstructor, suffix: str, node: Node) -> object:
 _CloudFormationConstructor.add_multi_constructor("!", _intrinsic)
 
 
-def load_cloudformation(path: Path) -> Any:
+def load_cloudformation(path: Path) -> object:
     """A CloudFormation template (YAML with short intrinsic tags, or JSON), bounded as every spec file is."""
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"the file is larger than {MAX_FILE_BYTES} bytes")

@@ -18,7 +18,7 @@ from keel.contract.registry import Registry, RegistryError, Template, TemplateVe
 from keel.contract.schema import SchemaDefinitionError, load_proton_schema
 from keel.spec.paths import OutsideProject, inside_project
 from keel.spec.proton import TemplateDirProblem, is_proton_layout, load_proton_template
-from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.spec.yamlio import YamlReadError, read_yaml, read_yaml_mapping
 
 #: Keel's own templates: the folders of the `keel.templates` package (found by path, never imported here).
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -26,7 +26,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 def load_template(folder: Path) -> Template:
     meta_file = folder / "template.yaml"
-    meta = read_yaml(meta_file)
+    meta = read_yaml_mapping(meta_file)
     where = str(meta_file)
     try:
         name, kind = meta["name"], meta["kind"]

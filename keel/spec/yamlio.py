@@ -12,8 +12,9 @@ import math
 import re
 import stat
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
@@ -23,6 +24,10 @@ from ruamel.yaml.events import AliasEvent, Event, ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from keel.spec.errors import MISSING, join_path
+
+YamlValue: TypeAlias = "dict[str, Any] | list[Any] | str | int | float | bool | None"
+"""A YAML document as the spec layer reads it (see `_plain`): a plain dict, a plain list or a JSON scalar. The
+contents of a collection are raw YAML (`Any`): whoever reads a field narrows it, or a schema has checked it."""
 
 MAX_FILE_BYTES = 1024 * 1024
 """A platform, a spec file or a contract is kilobytes; a megabyte is a mistake or an attack."""
@@ -107,7 +112,7 @@ class _BoundedComposer(Composer):
                                  f"at most {MAX_NODES} nodes, an alias counted as the nodes it repeats")
 
 
-def read_yaml(path: Path, *, display: str | None = None) -> Any:
+def read_yaml(path: Path, *, display: str | None = None) -> YamlValue:
     shown = display or str(path)
     try:
         info = path.stat()
@@ -132,12 +137,21 @@ def read_yaml(path: Path, *, display: str | None = None) -> Any:
     return parse_yaml(text, display=shown)
 
 
+def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, Any]:
+    """A file that must hold a mapping (a platform file, a template's own YAML): anything else is an error."""
+    doc = read_yaml(path, display=display)
+    if not isinstance(doc, dict):
+        raise YamlReadError(display or str(path), "is not a mapping", got=type(doc).__name__,
+                            expected="a YAML mapping (key: value)")
+    return doc
+
+
 class _CfnConstructor(SafeConstructor):
     """The safe constructor plus CloudFormation's short-form intrinsics (`!Ref X`, `!GetAtt A.B`, `!Sub ...`),
     read as their long forms ({"Ref": "X"}, {"Fn::GetAtt": ["A", "B"]}): a rendered Proton template is YAML."""
 
 
-def _cfn_value(constructor: SafeConstructor, node: Node) -> Any:
+def _cfn_value(constructor: SafeConstructor, node: Node) -> object:
     if isinstance(node, ScalarNode):
         return constructor.construct_scalar(node)
     if isinstance(node, SequenceNode):
@@ -147,8 +161,8 @@ def _cfn_value(constructor: SafeConstructor, node: Node) -> Any:
     raise TypeError(node)
 
 
-def _cfn_tag(name: str) -> Any:
-    def construct(constructor: SafeConstructor, node: Node) -> Any:
+def _cfn_tag(name: str) -> Callable[[SafeConstructor, Node], dict[str, object]]:
+    def construct(constructor: SafeConstructor, node: Node) -> dict[str, object]:
         value = _cfn_value(constructor, node)
         if name == "GetAtt" and isinstance(value, str):
             value = value.split(".", 1)
@@ -162,12 +176,12 @@ for _tag in ("Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "Fi
     _CfnConstructor.add_constructor(f"!{_tag}", _cfn_tag(_tag))
 
 
-def parse_cfn_yaml(text: str, *, display: str) -> Any:
+def parse_cfn_yaml(text: str, *, display: str) -> YamlValue:
     """A CloudFormation template in YAML (short-form intrinsics allowed), under the same limits as every spec."""
     return parse_yaml(text, display=display, cloudformation=True)
 
 
-def parse_yaml(text: str, *, display: str, cloudformation: bool = False) -> Any:
+def parse_yaml(text: str, *, display: str, cloudformation: bool = False) -> YamlValue:
     if len(text) > MAX_FILE_BYTES:
         raise YamlReadError(display, "the file is too large", got=f"{len(text)} characters",
                             expected=f"at most {MAX_FILE_BYTES} bytes")
@@ -211,11 +225,11 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "malformed"
 
 
-def _plain(node: object, display: str, at: tuple[str | int, ...]) -> Any:
+def _plain(node: object, display: str, at: tuple[str | int, ...]) -> YamlValue:
     """Plain dicts/lists; dates and other YAML-only scalars become strings (schemas speak JSON, so NaN,
     infinities and huge integers, which JSON and CloudFormation cannot carry, are errors)."""
     if isinstance(node, dict):
-        out = {}
+        out: dict[Any, YamlValue] = {}  # keys are strings, but for the int or bool keys YAML allows (`1: x`)
         for k, v in node.items():
             key = k if isinstance(k, (str, int, float, bool)) and not isinstance(k, float) else str(k)
             out[key] = _plain(v, display, (*at, str(key)))
