@@ -18,7 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from keel.contract.registry import Registry, Template, TemplateRef, TemplateVersion
 from keel.lifecycle.compat import Change, compare_versions, summarize
-from keel.spec.loader import _display
+from keel.spec.load_context import display as _display
 from keel.spec.yamlio import YamlReadError, read_yaml
 
 

@@ -27,7 +27,7 @@ from keel.lifecycle.compat import Change, compare_versions
 from keel.lifecycle.outdated import LifecycleError, Pin, read_pins
 from keel.spec import PlatformModel, SpecError, load_platform
 from keel.spec.errors import Problem, join_path
-from keel.spec.loader import _display
+from keel.spec.load_context import display as _display
 from keel.spec.yamlio import read_yaml_mapping
 
 _SCALAR = re.compile(r"""'[^']*'|"[^"]*"|[^\s,\]}#'"]+""")

@@ -1,0 +1,218 @@
+"""What every part of loading a platform shares: where the files are, the registry, the problems found so far,
+and the reading and resolving every part does the same way (YAML files, spec files, template references,
+inputs against a schema). The parts (environments, services, cross-instance checks) each take one of these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from keel.contract.naming import KEEL_NAME_MAX, KEEL_NAME_PATTERN, SHARED, keel_name
+from keel.contract.registry import Registry, TemplateRef, TemplateVersion
+from keel.contract.schema import InputSchema, describe, leaf_keys
+from keel.spec.errors import MISSING, Problems, join_path
+from keel.spec.model import Environment, Override
+from keel.spec.paths import OutsideProject, inside_project, project_root
+from keel.spec.proton import ProtonInputs, Rendered, RenderError, render
+from keel.spec.registry import with_template_dirs
+from keel.spec.typed import to_dataclass
+from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
+
+
+def reserved_service_names(registry: Registry) -> dict[str, str]:
+    """Names no service may take, and why: environments publish their outputs under
+    `/keel/<environment>/<segment>/...` (the first segment of every environment template's declared outputs),
+    where a service's config and outputs live under `/keel/<environment>/<service>/...`; and `shared`, the
+    config path every service reads."""
+    owners: dict[str, set[str]] = {}
+    for version in registry.all_versions():
+        if version.kind == "environment":
+            for key in version.outputs:
+                owners.setdefault(key.split("/", 1)[0], set()).add(version.name)
+    reserved = {segment: f"{', '.join(sorted(names))} publish{'es' if len(names) == 1 else ''} environment outputs "
+                f"under /keel/<environment>/{segment}/" for segment, names in owners.items()}
+    reserved[SHARED] = f"/keel/<environment>/{SHARED}/ is the config path every service reads"
+    return reserved
+
+
+class LoadContext:
+    def __init__(self, path: Path, registry: Registry, texts: Mapping[Path, str] | None = None) -> None:
+        self.texts = {Path(p).resolve(): t for p, t in (texts or {}).items()}
+        self.path = path
+        self.base = path.parent
+        self.root = project_root(path)
+        self.file = display(path)
+        self.registry = registry
+        self.problems = Problems()
+        self.reserved = reserved_service_names(registry)
+        self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
+
+    def structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
+        """Structural validation; returns the display paths of the entries that had problems."""
+        bad: set[str] = set()
+        for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
+            for key in leaf_keys(err):
+                _, message, got, expected = describe(err, key or None)
+                shown = named_path(doc, list(err.absolute_path))
+                if err.validator in ("additionalProperties", "required"):
+                    shown = join_path(shown, key)
+                if "propertyNames" in err.schema_path:
+                    message, got, expected = "is not a valid tag key", err.instance, \
+                        "1-128 letters, digits, spaces or _.:/=+@- and no aws: prefix"
+                elif err.validator == "pattern" and "tags" in list(err.absolute_path):
+                    message, expected = "contains a control character", "printable text (no tab, newline or NUL)"
+                self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
+            parts = list(err.absolute_path)
+            if len(parts) >= 2:
+                bad.add(named_path(doc, parts[:2]))
+        return bad
+
+    def yaml(self, path: Path, shown: str) -> object:
+        text = self.texts.get(path.resolve())
+        return read_yaml(path, display=shown) if text is None else parse_yaml(text, display=shown)
+
+    def read(self, relative: str, where: str) -> tuple[object, str] | None:
+        """A spec file named at `where`: (document, displayed path), or None with the problem recorded."""
+        try:
+            path = inside_project(self.root, self.base, relative)
+        except OutsideProject as exc:
+            self.problems.add(self.file, where, f"cannot use spec file: it {exc}", relative, exc.expected)
+            return None
+        shown = display(path)
+        try:
+            return self.yaml(path, shown), shown
+        except YamlReadError as exc:
+            if exc.path:  # a value inside the file: located there
+                self.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
+            else:
+                self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
+            return None
+
+    def template(self, text: object, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
+        try:
+            ref = TemplateRef.parse(str(text))
+        except ValueError:
+            self.problems.add(file, path, "is not a template reference", text,
+                              "name:major or name:major.minor, e.g. vpc-env:1")
+            return None
+        try:
+            found = self.registry.resolve(ref)
+        except LookupError as exc:
+            self.problems.add(file, path, str(exc), str(text))
+            return None
+        if found.kind != kind:
+            self.problems.add(file, path, f"template \"{found.name}\" is {article(found.kind)} template", str(text),
+                              f"{article(kind)} template")
+            return None
+        return ref, found
+
+    def inputs(self, schema: InputSchema, raw: Mapping[str, Any], file: str, prefix: str, cls: type) -> object:
+        values = schema.with_defaults(raw)
+        problems = schema.validate(values)
+        for path, message, got, expected in problems:
+            self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
+        if not problems and cls is ProtonInputs:
+            return ProtonInputs(values)
+        return None if problems else to_dataclass(cls, values)
+
+    def checks(self, template: TemplateVersion, inputs: object, env: Environment, file: str, prefix: str) -> None:
+        check = template.checks()
+        if check is None or inputs is None:
+            return
+        for path, message, got, expected in check(inputs, env):
+            self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
+
+    def keel_name(self, name: str, file: str, path: str) -> str | None:
+        """The Keel form of a (Proton-valid) name, or None with a located problem when it cannot name stacks."""
+        key = keel_name(name)
+        if len(key) > KEEL_NAME_MAX:
+            self.problems.add(file, path, f"is too long for Keel's stack and resource names ({len(key)} characters "
+                              f"as \"{key}\")", name, f"at most {KEEL_NAME_MAX} characters")
+            return None
+        if not re.match(KEEL_NAME_PATTERN, key):
+            self.problems.add(file, path, "gives no usable stack name (nothing but - and _)", name,
+                              "a letter or digit")
+            return None
+        return key
+
+    def render(self, template: TemplateVersion, context: Mapping[str, Any], file: str, where: str) -> Rendered | None:
+        assert template.proton is not None
+        try:
+            return render(template.proton.infrastructure, context,
+                          display=display(template.proton.infrastructure))
+        except RenderError as exc:
+            self.problems.add(exc.file, exc.where, exc.message, MISSING,
+                              f"a template that renders for {where} of {file}")
+            return None
+
+    # Proton-format template folders (issue 15)
+    def template_dirs(self, entries: Sequence[Any]) -> None:
+        """The platform's own template folders join the registry; a bad folder is a located problem."""
+        folders: list[tuple[Path, str, str]] = []
+        for n, entry in enumerate(entries):
+            given, prefix = (entry, "") if isinstance(entry, str) else (entry["path"], entry.get("prefix", ""))
+            where = f"template_dirs[{n}]" + ("" if isinstance(entry, str) else ".path")
+            try:
+                folder = inside_project(self.root, self.base, given)
+            except OutsideProject as exc:
+                self.problems.add(self.file, where, f"cannot use template folder: it {exc}", given, exc.expected)
+                continue
+            if not folder.is_dir():
+                self.problems.add(self.file, where, "is not a folder", given,
+                                  "a folder of template folders, relative to the platform file")
+                continue
+            folders.append((folder, prefix, f"template_dirs[{n}]"))
+        if not folders:
+            return
+        self.registry, problems = with_template_dirs(self.registry, folders, root=self.root)
+        for problem in problems:
+            self.problems.add(display(Path(problem.file)) if problem.file else self.file, problem.path,
+                              problem.message, MISSING if problem.got is None else problem.got, problem.expected)
+        self.reserved = reserved_service_names(self.registry)
+
+
+def overrides(raw: object, file: str, where: str) -> tuple[Override, ...]:
+    """Structurally checked already; whether the resource and property exist is judged at synth."""
+    return tuple(Override(resource=str(o["resource"]), path=str(o["path"]), value=o["value"],
+                          where=f"{file}:{join_path(where, 'overrides', n)}")
+                 for n, o in enumerate(as_list(raw)) if isinstance(o, Mapping))
+
+
+def article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def named_path(doc: object, parts: Sequence[Any]) -> str:
+    """['environments', 0, 'region'] -> 'environments[dev].region' (names read better than indexes)."""
+    out = ""
+    node = doc
+    for n, part in enumerate(parts):
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            parent = parts[n - 1] if n else None
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if parent in ("environments", "services") and isinstance(name, str) and name:
+                out += f"[{name}]"
+            else:
+                out += f"[{part}]"
+            node = item
+        else:
+            out = join_path(out, str(part)) if out else str(part)
+            node = node.get(part) if isinstance(node, Mapping) else None
+    return out
+
+
+def display(path: Path) -> str:
+    """Paths relative to the working directory when they are under it: what a user typed."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
