@@ -163,64 +163,80 @@ class ConfigPlane(Construct):
         super().__init__(scope, id_)
         self.environment = environment
         self.key = key
-        self.parameters: dict[str, ssm.StringParameter | ssm.StringListParameter] = {}
-        for p in parameters:
-            name = parameter_name(environment, p.service, p.key)
-            cid = f"Parameter{pascal_id(p.service)}{pascal_id(p.key)}"
-            if p.values is not None:
-                self.parameters[name] = ssm.StringListParameter(
-                    self, cid, parameter_name=name, string_list_value=list(p.values), description=p.description)
-            else:
-                self.parameters[name] = ssm.StringParameter(
-                    self, cid, parameter_name=name, string_value=p.value or "", description=p.description)
-
-        self.rotation: ServiceFunction | None = None
-        rotated = {secret_name(environment, s.service, s.key): rotation_shape(s) for s in secrets if s.rotate}
-        if rotated:
-            settings = json.dumps(rotated, sort_keys=True, separators=(",", ":"))
-            if len(settings) > ROTATION_SETTINGS_LIMIT:
-                raise ValueError(f"environment {environment}: {len(rotated)} rotated secrets need {len(settings)} "
-                                 f"bytes of rotation settings, more than the {ROTATION_SETTINGS_LIMIT} a Lambda "
-                                 "environment holds")
-            self.rotation = ServiceFunction(
-                self, "Rotation", code=rotation_code, handler=rotation_handler, runtime=runtime,
-                architecture=architecture, memory_mb=256, timeout=Duration.seconds(30),
-                # How each secret is generated comes from here (set from the spec), never from its tags.
-                environment={"POWERTOOLS_SERVICE_NAME": "keel-secret-rotation",
-                             "KEEL_ENVIRONMENT": environment, ROTATION_SETTINGS_ENV: settings},
-                key=key, log_retention=log_retention, removal_policy=removal_policy,
-                description=f"Keel {environment}: generic secret rotation (create/set/test/finish)",
-                reserved_concurrency=None,
-                synchronous_caller="only Secrets Manager invokes it, synchronously, once per rotation step: a "
-                                   "failed step marks the rotation failed, keeps AWSCURRENT, and Secrets Manager "
-                                   "retries the rotation itself")
-            # GetRandomPassword has no resource to scope to.
-            self.rotation.role.add_to_policy(iam.PolicyStatement(
-                sid="GenerateRandomValues", actions=["secretsmanager:GetRandomPassword"], resources=["*"]))
-
-        self.secrets: dict[str, secretsmanager.Secret] = {}
-        for s in secrets:
-            name = secret_name(environment, s.service, s.key)
-            # With a username: JSON {"username": ..., "password": <generated>}; else the bare value.
-            template = json.dumps({USERNAME_FIELD: s.username}) if s.username else None
-            secret = secretsmanager.Secret(
-                self, f"Secret{pascal_id(s.service)}{pascal_id(s.key)}", secret_name=name,
-                description=s.description or f"Keel {environment}: {s.service}/{s.key}",
-                encryption_key=key, removal_policy=removal_policy,
-                generate_secret_string=secretsmanager.SecretStringGenerator(
-                    password_length=s.length, exclude_punctuation=s.exclude_punctuation,
-                    secret_string_template=template, generate_string_key=PASSWORD_FIELD if template else None))
-            if s.rotate and self.rotation is not None:
-                secret.add_rotation_schedule(
-                    "Rotation", rotation_lambda=self.rotation.function,
-                    automatically_after=Duration.days(s.rotation_days))
-            else:
-                Validations.of(secret).acknowledge(Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-SMG4",
-                    reason="the spec declares this secret with rotation: none (a value issued by a third party)"))
-            self.secrets[name] = secret
+        self.parameters = self._parameters(parameters)
+        self.rotation = self._rotation(secrets, code=rotation_code, handler=rotation_handler, runtime=runtime,
+                                       architecture=architecture, log_retention=log_retention,
+                                       removal_policy=removal_policy)
+        self.secrets = {secret_name(environment, s.service, s.key): self._secret(s, removal_policy=removal_policy)
+                        for s in secrets}
         if self.rotation is not None:
             _only_this_account(self.rotation.function)
+
+    def _parameters(self, parameters: Sequence[DeclaredParameter]) \
+            -> dict[str, ssm.StringParameter | ssm.StringListParameter]:
+        out: dict[str, ssm.StringParameter | ssm.StringListParameter] = {}
+        for p in parameters:
+            name = parameter_name(self.environment, p.service, p.key)
+            cid = f"Parameter{pascal_id(p.service)}{pascal_id(p.key)}"
+            if p.values is not None:
+                out[name] = ssm.StringListParameter(
+                    self, cid, parameter_name=name, string_list_value=list(p.values), description=p.description)
+            else:
+                out[name] = ssm.StringParameter(
+                    self, cid, parameter_name=name, string_value=p.value or "", description=p.description)
+        return out
+
+    def _rotation(self, secrets: Sequence[DeclaredSecret], *, code: lambda_.Code, handler: str,
+                  runtime: lambda_.Runtime, architecture: lambda_.Architecture, log_retention: logs.RetentionDays,
+                  removal_policy: RemovalPolicy) -> ServiceFunction | None:
+        """One rotation function for every secret the spec rotates; None when it rotates none."""
+        environment = self.environment
+        rotated = {secret_name(environment, s.service, s.key): rotation_shape(s) for s in secrets if s.rotate}
+        if not rotated:
+            return None
+        settings = json.dumps(rotated, sort_keys=True, separators=(",", ":"))
+        if len(settings) > ROTATION_SETTINGS_LIMIT:
+            raise ValueError(f"environment {environment}: {len(rotated)} rotated secrets need {len(settings)} "
+                             f"bytes of rotation settings, more than the {ROTATION_SETTINGS_LIMIT} a Lambda "
+                             "environment holds")
+        rotation = ServiceFunction(
+            self, "Rotation", code=code, handler=handler, runtime=runtime,
+            architecture=architecture, memory_mb=256, timeout=Duration.seconds(30),
+            # How each secret is generated comes from here (set from the spec), never from its tags.
+            environment={"POWERTOOLS_SERVICE_NAME": "keel-secret-rotation",
+                         "KEEL_ENVIRONMENT": environment, ROTATION_SETTINGS_ENV: settings},
+            key=self.key, log_retention=log_retention, removal_policy=removal_policy,
+            description=f"Keel {environment}: generic secret rotation (create/set/test/finish)",
+            reserved_concurrency=None,
+            synchronous_caller="only Secrets Manager invokes it, synchronously, once per rotation step: a "
+                               "failed step marks the rotation failed, keeps AWSCURRENT, and Secrets Manager "
+                               "retries the rotation itself")
+        # GetRandomPassword has no resource to scope to.
+        rotation.role.add_to_policy(iam.PolicyStatement(
+            sid="GenerateRandomValues", actions=["secretsmanager:GetRandomPassword"], resources=["*"]))
+        return rotation
+
+    def _secret(self, s: DeclaredSecret, *, removal_policy: RemovalPolicy) -> secretsmanager.Secret:
+        environment = self.environment
+        name = secret_name(environment, s.service, s.key)
+        # With a username: JSON {"username": ..., "password": <generated>}; else the bare value.
+        template = json.dumps({USERNAME_FIELD: s.username}) if s.username else None
+        secret = secretsmanager.Secret(
+            self, f"Secret{pascal_id(s.service)}{pascal_id(s.key)}", secret_name=name,
+            description=s.description or f"Keel {environment}: {s.service}/{s.key}",
+            encryption_key=self.key, removal_policy=removal_policy,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=s.length, exclude_punctuation=s.exclude_punctuation,
+                secret_string_template=template, generate_string_key=PASSWORD_FIELD if template else None))
+        if s.rotate and self.rotation is not None:
+            secret.add_rotation_schedule(
+                "Rotation", rotation_lambda=self.rotation.function,
+                automatically_after=Duration.days(s.rotation_days))
+        else:
+            Validations.of(secret).acknowledge(Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SMG4",
+                reason="the spec declares this secret with rotation: none (a value issued by a third party)"))
+        return secret
 
     def grant_read(self, role: iam.Role, *, service: str) -> None:
         grant_config_read(role, environment=self.environment, service=service, key=self.key)

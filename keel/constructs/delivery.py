@@ -72,7 +72,52 @@ class ContainerServicePipeline(Construct):
         for account in sorted({t.account for t in targets if not Token.is_unresolved(t.account)}):
             self.repository.grant_pull(iam.AccountPrincipal(account))
 
-        build = codebuild.PipelineProject(
+        build = self._image_build(service=service, service_dir=service_dir, dockerfile=dockerfile,
+                                  unit_test_command=unit_test_command, store=store)
+        self.repository.grant_pull_push(build)
+        acknowledge(build, "AwsSolutions-CB3",
+                    "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
+                    "service's own Dockerfile from its own repository")
+
+        deploy = codebuild.PipelineProject(
+            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks",
+            encryption_key=store.key, timeout=Duration.minutes(60),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+            build_spec=codebuild.BuildSpec.from_object({
+                "version": "0.2",
+                "phases": {"build": {"commands": [
+                    commands.SETUP,
+                    commands.deploy_service(platform_file, service),
+                ]}},
+            }))
+        _assume_bootstrap_roles(deploy, targets)
+
+        source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
+        self.pipeline = _sourced_pipeline(
+            self, service=service, store=store, source=source, platform=platform, connection_arn=connection_arn,
+            repository=repository, branch=branch, platform_connection_arn=platform_connection_arn,
+            platform_repository=platform_repository, platform_branch=platform_branch)
+        self.pipeline.add_stage(stage_name="Build", actions=[
+            actions.CodeBuildAction(action_name="TestAndBuildImage", project=build, input=source,
+                                    variables_namespace="Build")])
+        for target in targets:
+            steps = _approval(service, target)
+            steps.append(actions.CodeBuildAction(
+                action_name="Deploy", project=deploy, input=platform, run_order=2,
+                environment_variables={
+                    "STACKS": codebuild.BuildEnvironmentVariable(value=" ".join(target.stacks)),
+                    "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
+                }))
+            self.pipeline.add_stage(stage_name=f"Deploy-{target.environment}", actions=steps)
+        self.stage_names: Mapping[str, str] = {t.environment: f"Deploy-{t.environment}" for t in targets}
+        acknowledge_pipeline_grants(
+            self, store=store, projects=(build, deploy),
+            wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (AWS documents `*`)")
+
+    def _image_build(self, *, service: str, service_dir: str, dockerfile: str, unit_test_command: str,
+                     store: ArtifactStore) -> codebuild.PipelineProject:
+        """Unit tests, then `docker build` of the service's Dockerfile, pushed to the service's repository."""
+        return codebuild.PipelineProject(
             self, "Build", description=f"{service}: unit tests, image build, push to ECR",
             encryption_key=store.key, timeout=Duration.minutes(60),
             environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, privileged=True,
@@ -100,60 +145,6 @@ class ContainerServicePipeline(Construct):
                     "post_build": {"commands": ["docker push \"$IMAGE_URI\""]},
                 },
             }))
-        self.repository.grant_pull_push(build)
-        acknowledge(build, "AwsSolutions-CB3",
-                    "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
-                    "service's own Dockerfile from its own repository")
-
-        deploy = codebuild.PipelineProject(
-            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks",
-            encryption_key=store.key, timeout=Duration.minutes(60),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "phases": {"build": {"commands": [
-                    commands.SETUP,
-                    commands.deploy_service(platform_file, service),
-                ]}},
-            }))
-        deploy.add_to_role_policy(iam.PolicyStatement(
-            actions=["sts:AssumeRole"],
-            resources=sorted({f"arn:{Aws.PARTITION}:iam::{t.account}:role/cdk-hnb659fds-{kind}-role-"
-                              f"{t.account}-{t.region}" for t in targets for kind in BOOTSTRAP_ROLES})))
-
-        self.pipeline = codepipeline.Pipeline(
-            self, "Resource", pipeline_name=f"keel-{service}", artifact_bucket=store.bucket,
-            pipeline_type=codepipeline.PipelineType.V2, restart_execution_on_update=False)
-        source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
-        self.pipeline.add_stage(stage_name="Source", actions=[
-            actions.CodeStarConnectionsSourceAction(
-                action_name="Service", connection_arn=connection_arn, output=source,
-                owner=repository.split("/", 1)[0], repo=repository.split("/", 1)[1], branch=branch),
-            actions.CodeStarConnectionsSourceAction(
-                action_name="Platform", connection_arn=platform_connection_arn, output=platform,
-                owner=platform_repository.split("/", 1)[0], repo=platform_repository.split("/", 1)[1],
-                branch=platform_branch, trigger_on_push=False),
-        ])
-        self.pipeline.add_stage(stage_name="Build", actions=[
-            actions.CodeBuildAction(action_name="TestAndBuildImage", project=build, input=source,
-                                    variables_namespace="Build")])
-        for target in targets:
-            steps: list[codepipeline.IAction] = []
-            if target.approval:
-                steps.append(actions.ManualApprovalAction(
-                    action_name="Approve", run_order=1,
-                    additional_information=f"Deploy {service} to {target.environment}?"))
-            steps.append(actions.CodeBuildAction(
-                action_name="Deploy", project=deploy, input=platform, run_order=2,
-                environment_variables={
-                    "STACKS": codebuild.BuildEnvironmentVariable(value=" ".join(target.stacks)),
-                    "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
-                }))
-            self.pipeline.add_stage(stage_name=f"Deploy-{target.environment}", actions=steps)
-        self.stage_names: Mapping[str, str] = {t.environment: f"Deploy-{t.environment}" for t in targets}
-        acknowledge_pipeline_grants(
-            self, store=store, projects=(build, deploy),
-            wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (AWS documents `*`)")
 
 
 class LambdaServicePipeline(Construct):
@@ -194,33 +185,18 @@ class LambdaServicePipeline(Construct):
                     'export PACKAGE="$CODEBUILD_SRC_DIR_Package/function.zip"',
                     commands.SETUP, *commands.deploy_packaged_function(platform_file, code_folder)]}},
             }))
-        deploy.add_to_role_policy(iam.PolicyStatement(
-            actions=["sts:AssumeRole"],
-            resources=sorted({f"arn:{Aws.PARTITION}:iam::{t.account}:role/cdk-hnb659fds-{kind}-role-"
-                              f"{t.account}-{t.region}" for t in targets for kind in BOOTSTRAP_ROLES})))
+        _assume_bootstrap_roles(deploy, targets)
 
-        self.pipeline = codepipeline.Pipeline(
-            self, "Resource", pipeline_name=f"keel-{service}", artifact_bucket=store.bucket,
-            pipeline_type=codepipeline.PipelineType.V2, restart_execution_on_update=False)
         source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
+        self.pipeline = _sourced_pipeline(
+            self, service=service, store=store, source=source, platform=platform, connection_arn=connection_arn,
+            repository=repository, branch=branch, platform_connection_arn=platform_connection_arn,
+            platform_repository=platform_repository, platform_branch=platform_branch)
         package = codepipeline.Artifact("Package")
-        self.pipeline.add_stage(stage_name="Source", actions=[
-            actions.CodeStarConnectionsSourceAction(
-                action_name="Service", connection_arn=connection_arn, output=source,
-                owner=repository.split("/", 1)[0], repo=repository.split("/", 1)[1], branch=branch),
-            actions.CodeStarConnectionsSourceAction(
-                action_name="Platform", connection_arn=platform_connection_arn, output=platform,
-                owner=platform_repository.split("/", 1)[0], repo=platform_repository.split("/", 1)[1],
-                branch=platform_branch, trigger_on_push=False),
-        ])
         self.pipeline.add_stage(stage_name="Build", actions=[
             actions.CodeBuildAction(action_name="TestAndPackage", project=build, input=source, outputs=[package])])
         for target in targets:
-            stage: list[codepipeline.IAction] = []
-            if target.approval:
-                stage.append(actions.ManualApprovalAction(
-                    action_name="Approve", run_order=1,
-                    additional_information=f"Deploy {service} to {target.environment}?"))
+            stage = _approval(service, target)
             stage.append(actions.CodeBuildAction(
                 action_name="Deploy", project=deploy, input=platform, extra_inputs=[package], run_order=2,
                 environment_variables={
@@ -230,6 +206,43 @@ class LambdaServicePipeline(Construct):
         acknowledge_pipeline_grants(
             self, store=store, projects=(build, deploy),
             wildcard_reason="the deploy role assumes only the CDK bootstrap roles of the target accounts")
+
+
+def _assume_bootstrap_roles(deploy: codebuild.PipelineProject, targets: Sequence[DeployTarget]) -> None:
+    """`cdk deploy` from the deploy project assumes the CDK bootstrap roles of the target accounts, no other."""
+    deploy.add_to_role_policy(iam.PolicyStatement(
+        actions=["sts:AssumeRole"],
+        resources=sorted({f"arn:{Aws.PARTITION}:iam::{t.account}:role/cdk-hnb659fds-{kind}-role-"
+                          f"{t.account}-{t.region}" for t in targets for kind in BOOTSTRAP_ROLES})))
+
+
+def _sourced_pipeline(scope: Construct, *, service: str, store: ArtifactStore, source: codepipeline.Artifact,
+                      platform: codepipeline.Artifact, connection_arn: str, repository: str, branch: str,
+                      platform_connection_arn: str, platform_repository: str,
+                      platform_branch: str) -> codepipeline.Pipeline:
+    """The service's pipeline (its construct ID `Resource`) with its Source stage: the service's repository,
+    which triggers it, and the platform repository, which is read but does not trigger."""
+    pipeline = codepipeline.Pipeline(
+        scope, "Resource", pipeline_name=f"keel-{service}", artifact_bucket=store.bucket,
+        pipeline_type=codepipeline.PipelineType.V2, restart_execution_on_update=False)
+    pipeline.add_stage(stage_name="Source", actions=[
+        actions.CodeStarConnectionsSourceAction(
+            action_name="Service", connection_arn=connection_arn, output=source,
+            owner=repository.split("/", 1)[0], repo=repository.split("/", 1)[1], branch=branch),
+        actions.CodeStarConnectionsSourceAction(
+            action_name="Platform", connection_arn=platform_connection_arn, output=platform,
+            owner=platform_repository.split("/", 1)[0], repo=platform_repository.split("/", 1)[1],
+            branch=platform_branch, trigger_on_push=False),
+    ])
+    return pipeline
+
+
+def _approval(service: str, target: DeployTarget) -> list[codepipeline.IAction]:
+    """A deploy stage's first step: the manual approval, where the target asks for one."""
+    if not target.approval:
+        return []
+    return [actions.ManualApprovalAction(action_name="Approve", run_order=1,
+                                         additional_information=f"Deploy {service} to {target.environment}?")]
 
 
 _GRANT_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",

@@ -98,6 +98,21 @@ class Network(Construct):
             ],
             restrict_default_security_group=True,
         )
+        self._bound_cdk_handlers()
+        self.flow_log_group = logs.LogGroup(
+            self, "FlowLogs", retention=flow_log_retention, encryption_key=flow_log_key,
+            removal_policy=removal_policy)
+        flow_log = self.vpc.add_flow_log(
+            "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=_TRAFFIC[flow_log_traffic],
+            max_aggregation_interval=_AGGREGATION.get(flow_log_max_aggregation_seconds or 0))
+        if flow_log.iam_role is not None:
+            own_inline_policy(flow_log.iam_role, "The flow log's delivery role (write to the flow log group)")
+        self._endpoints(plan, tiers, gateway_endpoints, interface_endpoints)
+
+    def _bound_cdk_handlers(self) -> None:
+        """What CDK adds beside the VPC (the default security group's emptier, public routes) is bounded or
+        acknowledged here, beside the VPC it belongs to."""
         # CDK's own custom resource (it empties the default security group) would hold the stack for
         # CloudFormation's default hour if its handler hung: bound it by the handler's timeout plus a margin.
         restrict = self.vpc.node.try_find_child("RestrictDefaultSecurityGroupCustomResource")
@@ -122,15 +137,9 @@ class Network(Construct):
                                "operation fails and rolls back); a DLQ would hold a copy of the request, nothing more",
                 "CKV_AWS_117": "It calls the EC2 API only (revoke the default security group's rules); inside the "
                                "VPC it would add ENIs that the VPC's own deletion then waits for"})
-        self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=flow_log_retention, encryption_key=flow_log_key,
-            removal_policy=removal_policy)
-        flow_log = self.vpc.add_flow_log(
-            "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-            traffic_type=_TRAFFIC[flow_log_traffic],
-            max_aggregation_interval=_AGGREGATION.get(flow_log_max_aggregation_seconds or 0))
-        if flow_log.iam_role is not None:
-            own_inline_policy(flow_log.iam_role, "The flow log's delivery role (write to the flow log group)")
+
+    def _endpoints(self, plan: SubnetPlan, tiers: Sequence[str], gateway_endpoints: Sequence[str],
+                   interface_endpoints: Sequence[str]) -> None:
         workload_subnets = [ec2.SubnetSelection(subnet_type=_TIER_TYPES[t]) for t in tiers if t != "public"]
         for name in gateway_endpoints:
             self.vpc.add_gateway_endpoint(endpoint_id(name), service=GATEWAY_ENDPOINTS[name],
