@@ -4,10 +4,12 @@ config plane; and what service instances get from them."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Fn
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from keel.constructs.common import RETENTION, pascal_id, removal_policy
@@ -40,28 +42,10 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     policy = removal_policy(production=environment.production)
     retention = RETENTION[inputs.log_retention_days]
     name = environment.name
-
     v13 = inputs if isinstance(inputs, EcsEnvInputsV13) else None
-    ecs_cluster: EcsCluster | ImportedEcsCluster
-    if v13 is not None and v13.existing_cluster is not None:
-        ecs_cluster = ImportedEcsCluster(
-            scope, "Cluster", vpc=vpc, key=key.key, cluster_name=v13.existing_cluster.cluster_name,
-            namespace=inputs.namespace_name(name), log_retention=retention, removal_policy=policy)
-    else:
-        ecs_cluster = EcsCluster(
-            scope, "Cluster", vpc=vpc, key=key.key, cluster_name=f"keel-{name}",
-            namespace=inputs.namespace_name(name), container_insights=inputs.container_insights,
-            default_strategy=[ecs.CapacityProviderStrategy(capacity_provider=s.capacity_provider, weight=s.weight,
-                                                           base=s.base) for s in inputs.capacity_provider_strategy],
-            log_retention=retention, removal_policy=policy)
+    ecs_cluster = _cluster(scope, inputs, name=name, vpc=vpc, key=key.key, retention=retention, policy=policy)
     cluster = ecs_cluster.cluster
-    # 1.3: EC2 capacity providers (the spec checks refuse them on an existing cluster).
-    ec2_providers: dict[str, str] = {}
-    if v13 is not None and isinstance(ecs_cluster, EcsCluster):
-        for provider in v13.capacity_providers():
-            capacity = Ec2Capacity(scope, f"Ec2Capacity{pascal_id(provider.name)}", cluster=ecs_cluster.cluster,
-                                   vpc=vpc, props=ec2_capacity_props(f"keel-{name}-{provider.name}", provider))
-            ec2_providers[provider.name] = capacity.capacity_provider.capacity_provider_name
+    ec2_providers = _ec2_capacity(scope, v13, ecs_cluster, name=name, vpc=vpc)
     discovery = network_discovery(network) | {
         "kms/key-arn": key.key.key_arn,
         "ecs/cluster-name": cluster.cluster_name,
@@ -72,47 +56,14 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     }
     if ec2_providers:
         discovery["ecs/capacity-providers"] = Fn.join(",", list(ec2_providers.values()))
-
     lb_inputs = inputs.load_balancer
-    shared_lb = None
-    if lb_inputs.enabled:
-        certificate = (elbv2.ListenerCertificate.from_arn(lb_inputs.certificate_arn)
-                       if lb_inputs.https and lb_inputs.certificate_arn else None)
-        waf_retention = lb_inputs.waf.log_retention_days if isinstance(lb_inputs, LoadBalancerInputsV12) else 90
-        shared_lb = SharedLoadBalancer(
-            scope, "LoadBalancer", vpc=vpc, internet_facing=lb_inputs.is_internet_facing,
-            ingress_cidrs=lb_inputs.ingress_cidrs, certificate=certificate,
-            idle_timeout=Duration.seconds(lb_inputs.idle_timeout_seconds),
-            access_log_retention=Duration.days(lb_inputs.access_log_retention_days),
-            deletion_protection=environment.production,
-            waf_rule_groups=lb_inputs.web_acl_rule_groups(environment.production), key=key.key,
-            log_retention=RETENTION[waf_retention], removal_policy=policy)
-        discovery |= {
-            "ecs/load-balancer-arn": shared_lb.load_balancer.load_balancer_arn,
-            "ecs/load-balancer-dns-name": shared_lb.load_balancer.load_balancer_dns_name,
-            "ecs/listener-arn": shared_lb.listener.listener_arn,
-            "ecs/load-balancer-security-group-id": shared_lb.security_group.security_group_id,
-        }
-
-    anywhere = None
-    if inputs.anywhere.enabled:
-        a = inputs.anywhere
-        anywhere = EcsAnywhere(
-            scope, "Anywhere", cluster=cluster, key=key.key, environment=name,
-            registration=Registration(region=str(environment.region), cluster=f"keel-{name}", gpu=a.gpu,
-                                      docker_install_source=a.docker_install_source),
-            secret_parameter=f"/keel/{name}/{ACTIVATION_SECRET_KEY}",
-            instance_name_prefix=inputs.instance_name_prefix(name), registration_limit=a.registration_limit,
-            expiry_days=a.expiry_days, epoch=a.epoch, tags={"keel:environment": name},
-            log_retention=retention, removal_policy=policy)
-        acknowledgements.ecs_anywhere(anywhere)
-        discovery |= {
-            ACTIVATION_SECRET_KEY: anywhere.secret.secret_arn,
-            "ecs/anywhere/instance-role-name": anywhere.instance_role.role_name,
-            "ecs/anywhere/execution-role-arn": anywhere.execution_role.role_arn,
-            "ecs/anywhere/task-log-group": anywhere.task_log_group.log_group_name,
-        }
-
+    shared_lb = _load_balancer(scope, environment, inputs, vpc=vpc, key=key.key, policy=policy)
+    if shared_lb is not None:
+        discovery |= _load_balancer_discovery(shared_lb)
+    anywhere = _anywhere(scope, environment, inputs, cluster=cluster, key=key.key, retention=retention,
+                         policy=policy)
+    if anywhere is not None:
+        discovery |= _anywhere_discovery(anywhere)
     monitoring = ControlPlaneEvents(
         scope, "ControlPlaneEvents", cluster=cluster, key=key.key, log_group_name=f"/aws/events/keel/{name}/ecs",
         notification_emails=inputs.monitoring.notification_emails, formatter=inputs.monitoring.formatter,
@@ -140,6 +91,87 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
                                  log_routing_policy=anywhere.log_routing_policy) if anywhere else None,
         ec2_capacity_providers=ec2_providers,
         gpu_capacity_providers=tuple(p.name for p in v13.capacity_providers() if p.gpu) if v13 else ())
+
+
+def _cluster(scope: Construct, inputs: EcsEnvInputs, *, name: str, vpc: ec2.IVpc, key: kms.IKey,
+             retention: logs.RetentionDays, policy: RemovalPolicy) -> EcsCluster | ImportedEcsCluster:
+    """The environment's own cluster, or (1.3) an existing one it imports."""
+    v13 = inputs if isinstance(inputs, EcsEnvInputsV13) else None
+    if v13 is not None and v13.existing_cluster is not None:
+        return ImportedEcsCluster(
+            scope, "Cluster", vpc=vpc, key=key, cluster_name=v13.existing_cluster.cluster_name,
+            namespace=inputs.namespace_name(name), log_retention=retention, removal_policy=policy)
+    return EcsCluster(
+        scope, "Cluster", vpc=vpc, key=key, cluster_name=f"keel-{name}",
+        namespace=inputs.namespace_name(name), container_insights=inputs.container_insights,
+        default_strategy=[ecs.CapacityProviderStrategy(capacity_provider=s.capacity_provider, weight=s.weight,
+                                                       base=s.base) for s in inputs.capacity_provider_strategy],
+        log_retention=retention, removal_policy=policy)
+
+
+def _ec2_capacity(scope: Construct, v13: EcsEnvInputsV13 | None, ecs_cluster: EcsCluster | ImportedEcsCluster, *,
+                  name: str, vpc: ec2.IVpc) -> dict[str, str]:
+    """1.3: EC2 capacity providers (the spec checks refuse them on an existing cluster): name -> provider name."""
+    ec2_providers: dict[str, str] = {}
+    if v13 is not None and isinstance(ecs_cluster, EcsCluster):
+        for provider in v13.capacity_providers():
+            capacity = Ec2Capacity(scope, f"Ec2Capacity{pascal_id(provider.name)}", cluster=ecs_cluster.cluster,
+                                   vpc=vpc, props=ec2_capacity_props(f"keel-{name}-{provider.name}", provider))
+            ec2_providers[provider.name] = capacity.capacity_provider.capacity_provider_name
+    return ec2_providers
+
+
+def _load_balancer(scope: Construct, environment: Environment, inputs: EcsEnvInputs, *, vpc: ec2.IVpc,
+                   key: kms.IKey, policy: RemovalPolicy) -> SharedLoadBalancer | None:
+    lb_inputs = inputs.load_balancer
+    if not lb_inputs.enabled:
+        return None
+    certificate = (elbv2.ListenerCertificate.from_arn(lb_inputs.certificate_arn)
+                   if lb_inputs.https and lb_inputs.certificate_arn else None)
+    waf_retention = lb_inputs.waf.log_retention_days if isinstance(lb_inputs, LoadBalancerInputsV12) else 90
+    return SharedLoadBalancer(
+        scope, "LoadBalancer", vpc=vpc, internet_facing=lb_inputs.is_internet_facing,
+        ingress_cidrs=lb_inputs.ingress_cidrs, certificate=certificate,
+        idle_timeout=Duration.seconds(lb_inputs.idle_timeout_seconds),
+        access_log_retention=Duration.days(lb_inputs.access_log_retention_days),
+        deletion_protection=environment.production,
+        waf_rule_groups=lb_inputs.web_acl_rule_groups(environment.production), key=key,
+        log_retention=RETENTION[waf_retention], removal_policy=policy)
+
+
+def _load_balancer_discovery(shared_lb: SharedLoadBalancer) -> dict[str, str]:
+    return {
+        "ecs/load-balancer-arn": shared_lb.load_balancer.load_balancer_arn,
+        "ecs/load-balancer-dns-name": shared_lb.load_balancer.load_balancer_dns_name,
+        "ecs/listener-arn": shared_lb.listener.listener_arn,
+        "ecs/load-balancer-security-group-id": shared_lb.security_group.security_group_id,
+    }
+
+
+def _anywhere_discovery(anywhere: EcsAnywhere) -> dict[str, str]:
+    return {
+        ACTIVATION_SECRET_KEY: anywhere.secret.secret_arn,
+        "ecs/anywhere/instance-role-name": anywhere.instance_role.role_name,
+        "ecs/anywhere/execution-role-arn": anywhere.execution_role.role_arn,
+        "ecs/anywhere/task-log-group": anywhere.task_log_group.log_group_name,
+    }
+
+
+def _anywhere(scope: Construct, environment: Environment, inputs: EcsEnvInputs, *, cluster: ecs.ICluster,
+              key: kms.IKey, retention: logs.RetentionDays, policy: RemovalPolicy) -> EcsAnywhere | None:
+    if not inputs.anywhere.enabled:
+        return None
+    a, name = inputs.anywhere, environment.name
+    anywhere = EcsAnywhere(
+        scope, "Anywhere", cluster=cluster, key=key, environment=name,
+        registration=Registration(region=str(environment.region), cluster=f"keel-{name}", gpu=a.gpu,
+                                  docker_install_source=a.docker_install_source),
+        secret_parameter=f"/keel/{name}/{ACTIVATION_SECRET_KEY}",
+        instance_name_prefix=inputs.instance_name_prefix(name), registration_limit=a.registration_limit,
+        expiry_days=a.expiry_days, epoch=a.epoch, tags={"keel:environment": name},
+        log_retention=retention, removal_policy=policy)
+    acknowledgements.ecs_anywhere(anywhere)
+    return anywhere
 
 
 def machine_image(provider: Ec2CapacityProviderInputs) -> tuple[ec2.IMachineImage, ecs.MachineImageType]:

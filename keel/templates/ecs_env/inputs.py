@@ -261,51 +261,72 @@ def check_ec2_capacity(inputs: EcsEnvInputsV13, env: Environment) -> Iterator[In
             yield _at(where, "name", "InstanceType"), "names another capacity provider already", provider.name, \
                 "a name of its own (services choose a provider by name)"
         seen.add(provider.name)
-        for i, instance_type in enumerate(provider.instance_types):
-            if instance_family(instance_type) is None:
-                yield _at(where, f"instance_types[{i}]", "InstanceType"), "is not an EC2 instance type", \
-                    instance_type, "family and size, e.g. m7g.large, g5.xlarge, p4d.24xlarge"
-        arches = {is_graviton(t) for t in provider.instance_types}
-        if len(arches) > 1:
-            yield _at(where, "instance_types", "InstanceType"), "mixes Graviton (arm64) and x86_64 types, which need " \
-                "different AMIs", list(provider.instance_types), "one architecture per capacity provider"
-        gpus = {is_nvidia_gpu(t) for t in provider.instance_types}
-        if len(gpus) > 1:
-            yield _at(where, "instance_types", "InstanceType"), "mixes GPU and non-GPU types (GPU tasks would " \
-                "be placed on neither reliably)", list(provider.instance_types), \
-                "one GPU provider and one general provider"
-        image = provider.image
-        if image in ("ecs-optimized-gpu", "bottlerocket-nvidia") and not provider.gpu:
-            yield _at(where, "ami", "ECSAMI"), f"{image} is for NVIDIA GPU instances", provider.ami, \
-                "a GPU family (g4dn, g5, g6, p4d, p5...) or ami ecs-optimized"
-        if image == "ecs-optimized-gpu" and provider.arm64:
-            yield _at(where, "ami", "ECSAMI"), "the ECS-optimized GPU AMI is x86_64 only", provider.ami, \
-                "bottlerocket-nvidia for Graviton GPU instances (g5g), or an x86_64 GPU family"
-        if image == "ssm-parameter" and not provider.ami_parameter:
-            yield _at(where, "ami_parameter", "ECSAMI"), "is required with ami ssm-parameter", MISSING, \
-                "an SSM parameter path such as /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
-        if provider.ami_parameter and image != "ssm-parameter":
-            yield _at(where, "ami_parameter", "ECSAMI"), f"is set but ami is {provider.ami}", provider.ami_parameter, \
-                "ami ssm-parameter (or auto), or no ami_parameter"
-        if provider.min_capacity > provider.max_capacity:
-            yield _at(where, "min_capacity", "MaxSize"), f"is above max_capacity ({provider.max_capacity})", \
-                provider.min_capacity, f"at most {provider.max_capacity}"
-        if provider.desired_capacity is not None and not \
-                provider.min_capacity <= provider.desired_capacity <= provider.max_capacity:
-            yield _at(where, "desired_capacity", "DesiredCapacity"), f"is outside min_capacity..max_capacity " \
-                f"({provider.min_capacity}..{provider.max_capacity})", provider.desired_capacity, \
-                f"between {provider.min_capacity} and {provider.max_capacity}"
-        if provider.on_demand_base_capacity > provider.max_capacity:
-            yield _at(where, "on_demand_base_capacity", "MaxSize"), \
-                f"is above max_capacity ({provider.max_capacity})", provider.on_demand_base_capacity, \
-                f"at most {provider.max_capacity}"
-        if provider.subnet_type == "public":
-            if existing is not None and not existing.public_subnet_ids:
-                yield _at(where, "subnet_type", "subnet_type"), "is public, and existing_vpc has no public subnets", \
-                    "public", "private, or existing_vpc.public_subnet_ids"
-            if env.production:
-                yield _at(where, "subnet_type", "subnet_type"), "puts container instances on public addresses in a " \
-                    "production environment", "public", "private (egress through NAT)"
+        yield from _instance_type_problems(provider, where)
+        yield from _image_problems(provider, where)
+        yield from _size_problems(provider, where)
+        yield from _placement_problems(provider, where, existing, env)
+
+
+def _instance_type_problems(provider: Ec2CapacityProviderInputs, where: str) -> Iterator[InputProblem]:
+    """Types EC2 knows, of one architecture, all GPU or none."""
+    for i, instance_type in enumerate(provider.instance_types):
+        if instance_family(instance_type) is None:
+            yield _at(where, f"instance_types[{i}]", "InstanceType"), "is not an EC2 instance type", \
+                instance_type, "family and size, e.g. m7g.large, g5.xlarge, p4d.24xlarge"
+    arches = {is_graviton(t) for t in provider.instance_types}
+    if len(arches) > 1:
+        yield _at(where, "instance_types", "InstanceType"), "mixes Graviton (arm64) and x86_64 types, which need " \
+            "different AMIs", list(provider.instance_types), "one architecture per capacity provider"
+    gpus = {is_nvidia_gpu(t) for t in provider.instance_types}
+    if len(gpus) > 1:
+        yield _at(where, "instance_types", "InstanceType"), "mixes GPU and non-GPU types (GPU tasks would " \
+            "be placed on neither reliably)", list(provider.instance_types), \
+            "one GPU provider and one general provider"
+
+
+def _image_problems(provider: Ec2CapacityProviderInputs, where: str) -> Iterator[InputProblem]:
+    """An AMI that fits the instances, and an SSM parameter exactly when the AMI comes from one."""
+    image = provider.image
+    if image in ("ecs-optimized-gpu", "bottlerocket-nvidia") and not provider.gpu:
+        yield _at(where, "ami", "ECSAMI"), f"{image} is for NVIDIA GPU instances", provider.ami, \
+            "a GPU family (g4dn, g5, g6, p4d, p5...) or ami ecs-optimized"
+    if image == "ecs-optimized-gpu" and provider.arm64:
+        yield _at(where, "ami", "ECSAMI"), "the ECS-optimized GPU AMI is x86_64 only", provider.ami, \
+            "bottlerocket-nvidia for Graviton GPU instances (g5g), or an x86_64 GPU family"
+    if image == "ssm-parameter" and not provider.ami_parameter:
+        yield _at(where, "ami_parameter", "ECSAMI"), "is required with ami ssm-parameter", MISSING, \
+            "an SSM parameter path such as /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    if provider.ami_parameter and image != "ssm-parameter":
+        yield _at(where, "ami_parameter", "ECSAMI"), f"is set but ami is {provider.ami}", provider.ami_parameter, \
+            "ami ssm-parameter (or auto), or no ami_parameter"
+
+
+def _size_problems(provider: Ec2CapacityProviderInputs, where: str) -> Iterator[InputProblem]:
+    """min <= desired <= max, and an on-demand base within max."""
+    if provider.min_capacity > provider.max_capacity:
+        yield _at(where, "min_capacity", "MaxSize"), f"is above max_capacity ({provider.max_capacity})", \
+            provider.min_capacity, f"at most {provider.max_capacity}"
+    if provider.desired_capacity is not None and not \
+            provider.min_capacity <= provider.desired_capacity <= provider.max_capacity:
+        yield _at(where, "desired_capacity", "DesiredCapacity"), f"is outside min_capacity..max_capacity " \
+            f"({provider.min_capacity}..{provider.max_capacity})", provider.desired_capacity, \
+            f"between {provider.min_capacity} and {provider.max_capacity}"
+    if provider.on_demand_base_capacity > provider.max_capacity:
+        yield _at(where, "on_demand_base_capacity", "MaxSize"), \
+            f"is above max_capacity ({provider.max_capacity})", provider.on_demand_base_capacity, \
+            f"at most {provider.max_capacity}"
+
+
+def _placement_problems(provider: Ec2CapacityProviderInputs, where: str, existing: ExistingVpcInputs | None,
+                        env: Environment) -> Iterator[InputProblem]:
+    """Public container instances: only where public subnets exist, never in production."""
+    if provider.subnet_type == "public":
+        if existing is not None and not existing.public_subnet_ids:
+            yield _at(where, "subnet_type", "subnet_type"), "is public, and existing_vpc has no public subnets", \
+                "public", "private, or existing_vpc.public_subnet_ids"
+        if env.production:
+            yield _at(where, "subnet_type", "subnet_type"), "puts container instances on public addresses in a " \
+                "production environment", "public", "private (egress through NAT)"
 
 
 def check(inputs: EcsEnvInputs, env: Environment) -> Iterator[InputProblem]:

@@ -72,6 +72,25 @@ def _probe(inputs: KubernetesSvcInputs) -> Document:
             "periodSeconds": p.period_seconds, "failureThreshold": p.failure_threshold}
 
 
+def _container(ctx: ManifestContext, inputs: KubernetesSvcInputs) -> Document:
+    """The service's one container: least privilege (non-root, read-only root, no capabilities), probed."""
+    name = ctx.service
+    limits = {"memory": inputs.resources.memory_limit}
+    if inputs.resources.cpu_limit:
+        limits["cpu"] = inputs.resources.cpu_limit
+    return {
+        "name": name, "image": ctx.image, "ports": [{"name": PORT_NAME, "containerPort": inputs.port}],
+        "env": _env(ctx, inputs),
+        "resources": {"requests": {"cpu": inputs.resources.cpu_request, "memory": inputs.resources.memory_request},
+                      "limits": limits},
+        "readinessProbe": _probe(inputs), "livenessProbe": _probe(inputs),
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+        # The root file system is read-only: /tmp is the one writable place (scratch, not kept).
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
 def render(ctx: ManifestContext, inputs: KubernetesSvcInputs) -> list[Document]:
     """The instance's documents, in apply order."""
     ns, name, meta_labels = inputs.namespace_for(ctx.service), ctx.service, labels(ctx)
@@ -84,20 +103,7 @@ def render(ctx: ManifestContext, inputs: KubernetesSvcInputs) -> list[Document]:
         docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": meta_labels}})
     docs.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(),
                  "automountServiceAccountToken": False})
-    limits = {"memory": inputs.resources.memory_limit}
-    if inputs.resources.cpu_limit:
-        limits["cpu"] = inputs.resources.cpu_limit
-    container = {
-        "name": name, "image": ctx.image, "ports": [{"name": PORT_NAME, "containerPort": inputs.port}],
-        "env": _env(ctx, inputs),
-        "resources": {"requests": {"cpu": inputs.resources.cpu_request, "memory": inputs.resources.memory_request},
-                      "limits": limits},
-        "readinessProbe": _probe(inputs), "livenessProbe": _probe(inputs),
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
-        # The root file system is read-only: /tmp is the one writable place (scratch, not kept).
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-    }
+    container = _container(ctx, inputs)
     pod_spec: Document = {"serviceAccountName": name, "containers": [container],
                           "volumes": [{"name": "tmp", "emptyDir": {}}],
                           "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},

@@ -28,53 +28,9 @@ _LOG_BUCKET = ("This bucket receives the access logs of the site's distribution 
 
 def build(scope: Construct, *, service: Service, instance: ServiceInstance, inputs: StaticSiteInputs,
           pipeline: None, environment: NetworkOutputs) -> dict[str, str]:
-    retention = Duration.days(inputs.access_log_retention_days)
-    # Audit records: kept when the stack goes (as the load balancer's), versioned so an overwrite leaves the
-    # original for the retention period. CloudFront's standard logs are delivered with an ACL, so the bucket
-    # keeps object ownership by the writer (ACLs on), with every public ACL and policy still blocked.
-    logs_bucket = s3.Bucket(
-        scope, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
-        object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-        lifecycle_rules=[s3.LifecycleRule(expiration=retention, noncurrent_version_expiration=retention)],
-        removal_policy=RemovalPolicy.RETAIN)
-    justify(logs_bucket, nag={
-        "AwsSolutions-S1": _LOG_BUCKET, "NIST.800.53.R5-S3BucketLoggingEnabled": _LOG_BUCKET,
-        "NIST.800.53.R5-S3DefaultEncryptionKMS": "CloudFront delivers standard logs only to buckets encrypted "
-                                                 "with SSE-S3, not with a KMS key",
-        "NIST.800.53.R5-S3BucketReplicationEnabled": "Access logs of one site, versioned and retained in place; a "
-                                                     "cross-region copy is not part of Keel's recovery plan"},
-        checkov={"CKV_AWS_18": _LOG_BUCKET})
-
-    # The site's files: private (CloudFront reads them through origin access control), rebuilt from the
-    # repository on every deploy, so neither versioned nor replicated; kept in production-like environments.
-    bucket = s3.Bucket(
-        scope, "Bucket", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        server_access_logs_bucket=logs_bucket, server_access_logs_prefix="s3/",
-        removal_policy=environment.removal_policy)
-    rebuilt = "The bucket holds files the deploy uploads from the repository, which is their source of record"
-    justify(bucket, nag={
-        "NIST.800.53.R5-S3BucketVersioningEnabled": f"{rebuilt}: the previous site is the previous commit",
-        "NIST.800.53.R5-S3BucketReplicationEnabled": f"{rebuilt}; CloudFront caches them at the edge",
-        "NIST.800.53.R5-S3DefaultEncryptionKMS": "Public website files, read by CloudFront through origin access "
-                                                 "control: SSE-S3 avoids granting CloudFront use of a KMS key"})
-
-    security = cloudfront.ResponseSecurityHeadersBehavior(
-        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-            access_control_max_age=Duration.days(730), include_subdomains=True, override=True),
-        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-        frame_options=cloudfront.ResponseHeadersFrameOptions(frame_option=cloudfront.HeadersFrameOption.DENY,
-                                                             override=True),
-        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-            referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True),
-        xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
-        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-            content_security_policy=inputs.content_security_policy, override=True)
-        if inputs.content_security_policy else None)
-    headers = cloudfront.ResponseHeadersPolicy(scope, "SecurityHeaders", security_headers_behavior=security,
-                                               comment=f"Keel {environment.name}: security headers of {service.name}")
-
+    logs_bucket = _access_logs(scope, inputs)
+    bucket = _site_bucket(scope, logs_bucket, environment)
+    headers = _security_headers(scope, inputs, service, environment)
     certificate = (acm.Certificate.from_certificate_arn(scope, "Certificate", inputs.certificate_arn)
                    if inputs.certificate_arn else None)
     index = f"/{inputs.index_document}"
@@ -97,6 +53,71 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         web_acl_id=inputs.web_acl_arn)
     _acknowledge_distribution(distribution, inputs)
 
+    _upload_files(scope, instance, inputs, environment, bucket, distribution)
+    return {"bucket-name": bucket.bucket_name, "distribution-id": distribution.distribution_id,
+            "distribution-domain-name": distribution.distribution_domain_name,
+            "access-log-bucket": logs_bucket.bucket_name}
+
+
+def _access_logs(scope: Construct, inputs: StaticSiteInputs) -> s3.Bucket:
+    retention = Duration.days(inputs.access_log_retention_days)
+    # Audit records: kept when the stack goes (as the load balancer's), versioned so an overwrite leaves the
+    # original for the retention period. CloudFront's standard logs are delivered with an ACL, so the bucket
+    # keeps object ownership by the writer (ACLs on), with every public ACL and policy still blocked.
+    logs_bucket = s3.Bucket(
+        scope, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
+        object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
+        lifecycle_rules=[s3.LifecycleRule(expiration=retention, noncurrent_version_expiration=retention)],
+        removal_policy=RemovalPolicy.RETAIN)
+    justify(logs_bucket, nag={
+        "AwsSolutions-S1": _LOG_BUCKET, "NIST.800.53.R5-S3BucketLoggingEnabled": _LOG_BUCKET,
+        "NIST.800.53.R5-S3DefaultEncryptionKMS": "CloudFront delivers standard logs only to buckets encrypted "
+                                                 "with SSE-S3, not with a KMS key",
+        "NIST.800.53.R5-S3BucketReplicationEnabled": "Access logs of one site, versioned and retained in place; a "
+                                                     "cross-region copy is not part of Keel's recovery plan"},
+        checkov={"CKV_AWS_18": _LOG_BUCKET})
+    return logs_bucket
+
+
+def _site_bucket(scope: Construct, logs_bucket: s3.Bucket, environment: NetworkOutputs) -> s3.Bucket:
+    # The site's files: private (CloudFront reads them through origin access control), rebuilt from the
+    # repository on every deploy, so neither versioned nor replicated; kept in production-like environments.
+    bucket = s3.Bucket(
+        scope, "Bucket", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=logs_bucket, server_access_logs_prefix="s3/",
+        removal_policy=environment.removal_policy)
+    rebuilt = "The bucket holds files the deploy uploads from the repository, which is their source of record"
+    justify(bucket, nag={
+        "NIST.800.53.R5-S3BucketVersioningEnabled": f"{rebuilt}: the previous site is the previous commit",
+        "NIST.800.53.R5-S3BucketReplicationEnabled": f"{rebuilt}; CloudFront caches them at the edge",
+        "NIST.800.53.R5-S3DefaultEncryptionKMS": "Public website files, read by CloudFront through origin access "
+                                                 "control: SSE-S3 avoids granting CloudFront use of a KMS key"})
+    return bucket
+
+
+def _security_headers(scope: Construct, inputs: StaticSiteInputs, service: Service,
+                      environment: NetworkOutputs) -> cloudfront.ResponseHeadersPolicy:
+    security = cloudfront.ResponseSecurityHeadersBehavior(
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.days(730), include_subdomains=True, override=True),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(frame_option=cloudfront.HeadersFrameOption.DENY,
+                                                             override=True),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True),
+        xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=inputs.content_security_policy, override=True)
+        if inputs.content_security_policy else None)
+    return cloudfront.ResponseHeadersPolicy(scope, "SecurityHeaders", security_headers_behavior=security,
+                                            comment=f"Keel {environment.name}: security headers of {service.name}")
+
+
+def _upload_files(scope: Construct, instance: ServiceInstance, inputs: StaticSiteInputs, environment: NetworkOutputs,
+                  bucket: s3.Bucket, distribution: cloudfront.Distribution) -> None:
+    """Each `files` entry uploaded from the repository (relative to the spec file), then invalidated."""
     folder = Path(instance.source).resolve().parent
     upload_logs = logs.LogGroup(scope, "UploadLogs", retention=logs.RetentionDays.ONE_MONTH,
                                 encryption_key=environment.key, removal_policy=environment.removal_policy) \
@@ -111,9 +132,6 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
             log_group=upload_logs)
     if inputs.files:
         _acknowledge_upload_handler(scope, bucket)
-    return {"bucket-name": bucket.bucket_name, "distribution-id": distribution.distribution_id,
-            "distribution-domain-name": distribution.distribution_domain_name,
-            "access-log-bucket": logs_bucket.bucket_name}
 
 
 def _acknowledge_distribution(distribution: cloudfront.Distribution, inputs: StaticSiteInputs) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from keel.contract.offers import Offers
@@ -124,15 +124,8 @@ def check_existing_vpc(inputs: VpcEnvInputs, existing: ExistingVpcInputs, azs: t
     if not azs:
         yield p(e), "needs the environment's availability_zones (the subnets are given per zone, in order)", \
             MISSING, "availability_zones on the environment, one per subnet of each tier"
-    for name in ("public", "private"):
-        for o in _ORDINALS:
-            field = f"{name}_subnet_{o}_cidr"
-            if getattr(inputs, field) is not None:
-                yield p(field), "is set but existing_vpc is given: Keel creates no subnet in a VPC it does not " \
-                    "own", getattr(inputs, field), f"no {field}, or {e}.{name}_subnet_cidrs to describe the subnet"
-    if inputs.isolated_subnets:
-        yield p("isolated_subnets"), "is set but existing_vpc is given: Keel creates no subnet in a VPC it " \
-            "does not own", True, f"false, and {e}.isolated_subnet_ids for the existing isolated subnets"
+    yield from _subnets_keel_would_build(inputs, p)
+    vpc: ipaddress.IPv4Network | None
     try:
         vpc = ipaddress.IPv4Network(existing.vpc_cidr)
         check_vpc_range(vpc)
@@ -143,39 +136,68 @@ def check_existing_vpc(inputs: VpcEnvInputs, existing: ExistingVpcInputs, azs: t
     seen: dict[str, str] = {}
     placed: list[tuple[ipaddress.IPv4Network, str]] = []
     for tier in ("public", "private", "isolated"):
-        ids = existing.subnet_ids(tier)
-        where = p(f"{e}.{tier}_subnet_ids")
-        if ids and azs and len(ids) != len(azs):
-            yield where, f"has {len(ids)} subnets, the environment has {len(azs)} availability zones", list(ids), \
-                f"one subnet per availability zone, in the order of {list(azs)}"
-        for n, subnet in enumerate(ids):
-            if subnet in seen:
-                yield f"{where}[{n}]", f"is already given as {seen[subnet]}", subnet, "each subnet in one tier, once"
-            seen.setdefault(subnet, f"{e}.{tier}_subnet_ids[{n}]")
-        for kind, values in (("route_table_ids", getattr(existing, f"{tier}_route_table_ids")),
-                             ("subnet_cidrs", getattr(existing, f"{tier}_subnet_cidrs"))):
-            if values and len(values) != len(ids):
-                yield p(f"{e}.{tier}_{kind}"), f"has {len(values)} entries for {len(ids)} {tier} subnets", \
-                    list(values), f"one per subnet in {e}.{tier}_subnet_ids, in the same order"
-        for n, cidr in enumerate(getattr(existing, f"{tier}_subnet_cidrs")):
-            path = p(f"{e}.{tier}_subnet_cidrs[{n}]")
-            try:
-                net = ipaddress.IPv4Network(cidr, strict=False)
-            except ValueError as exc:  # the schema's format check reports it too; never a traceback
-                yield path, f"is not a CIDR block: {exc}", cidr, "a CIDR block such as 10.50.16.0/20"
-                continue
-            if vpc is not None and not net.subnet_of(vpc):
-                yield path, f"is outside the VPC CIDR {vpc}", cidr, f"a subnet of {vpc} ({e}.vpc_cidr)"
-            for other, other_path in placed:
-                if net.overlaps(other):
-                    yield path, f"overlaps {other_path} ({other})", cidr, "the subnets' own, disjoint CIDRs"
-            placed.append((net, f"{e}.{tier}_subnet_cidrs[{n}]"))
+        yield from _existing_tier(existing, tier, azs, p, seen)
+        yield from _existing_cidrs(existing, tier, vpc, p, placed)
     if existing.gateway_endpoints:
         for tier in ("private", "isolated"):
             if existing.subnet_ids(tier) and not getattr(existing, f"{tier}_route_table_ids"):
                 yield p(f"{e}.{tier}_route_table_ids"), f"is needed for the gateway endpoints (they add routes to " \
                     f"the {tier} subnets' route tables)", MISSING, \
                     f"the route table of each {tier} subnet, or no {e}.gateway_endpoints"
+
+
+def _subnets_keel_would_build(inputs: VpcEnvInputs, p: Callable[[str], str]) -> Iterator[InputProblem]:
+    """The inputs that describe subnets Keel creates: meaningless in a VPC Keel does not own."""
+    e = "existing_vpc"
+    for name in ("public", "private"):
+        for o in _ORDINALS:
+            field = f"{name}_subnet_{o}_cidr"
+            if getattr(inputs, field) is not None:
+                yield p(field), "is set but existing_vpc is given: Keel creates no subnet in a VPC it does not " \
+                    "own", getattr(inputs, field), f"no {field}, or {e}.{name}_subnet_cidrs to describe the subnet"
+    if inputs.isolated_subnets:
+        yield p("isolated_subnets"), "is set but existing_vpc is given: Keel creates no subnet in a VPC it " \
+            "does not own", True, f"false, and {e}.isolated_subnet_ids for the existing isolated subnets"
+
+
+def _existing_tier(existing: ExistingVpcInputs, tier: str, azs: tuple[str, ...], p: Callable[[str], str],
+                   seen: dict[str, str]) -> Iterator[InputProblem]:
+    """One subnet per zone, each subnet in one tier once, one route table and CIDR per subnet where given."""
+    e = "existing_vpc"
+    ids = existing.subnet_ids(tier)
+    where = p(f"{e}.{tier}_subnet_ids")
+    if ids and azs and len(ids) != len(azs):
+        yield where, f"has {len(ids)} subnets, the environment has {len(azs)} availability zones", list(ids), \
+            f"one subnet per availability zone, in the order of {list(azs)}"
+    for n, subnet in enumerate(ids):
+        if subnet in seen:
+            yield f"{where}[{n}]", f"is already given as {seen[subnet]}", subnet, "each subnet in one tier, once"
+        seen.setdefault(subnet, f"{e}.{tier}_subnet_ids[{n}]")
+    for kind, values in (("route_table_ids", getattr(existing, f"{tier}_route_table_ids")),
+                         ("subnet_cidrs", getattr(existing, f"{tier}_subnet_cidrs"))):
+        if values and len(values) != len(ids):
+            yield p(f"{e}.{tier}_{kind}"), f"has {len(values)} entries for {len(ids)} {tier} subnets", \
+                list(values), f"one per subnet in {e}.{tier}_subnet_ids, in the same order"
+
+
+def _existing_cidrs(existing: ExistingVpcInputs, tier: str, vpc: ipaddress.IPv4Network | None,
+                    p: Callable[[str], str], placed: list[tuple[ipaddress.IPv4Network, str]]) \
+        -> Iterator[InputProblem]:
+    """Each subnet CIDR given: a CIDR, inside the VPC's, overlapping no other subnet's."""
+    e = "existing_vpc"
+    for n, cidr in enumerate(getattr(existing, f"{tier}_subnet_cidrs")):
+        path = p(f"{e}.{tier}_subnet_cidrs[{n}]")
+        try:
+            net = ipaddress.IPv4Network(cidr, strict=False)
+        except ValueError as exc:  # the schema's format check reports it too; never a traceback
+            yield path, f"is not a CIDR block: {exc}", cidr, "a CIDR block such as 10.50.16.0/20"
+            continue
+        if vpc is not None and not net.subnet_of(vpc):
+            yield path, f"is outside the VPC CIDR {vpc}", cidr, f"a subnet of {vpc} ({e}.vpc_cidr)"
+        for other, other_path in placed:
+            if net.overlaps(other):
+                yield path, f"overlaps {other_path} ({other})", cidr, "the subnets' own, disjoint CIDRs"
+        placed.append((net, f"{e}.{tier}_subnet_cidrs[{n}]"))
 
 
 def with_platform_services(offers: Offers, event_bus: EventBusInputs, config: ConfigPlaneInputs) -> Offers:
