@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TypeAlias
 
 from keel.contract.registry import Registry
 from keel.spec.registry import default_registry, load_registry
+
+#: The `keel` parser's subparsers, which each `_add_<verb>` registers one verb on.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def registry_from(args: argparse.Namespace) -> Registry:
@@ -231,8 +235,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the lifecycle subcommands on the `keel` parser's subparsers."""
+def add_commands(sub: SubParsers) -> None:
+    """Register the lifecycle subcommands on the `keel` parser's subparsers, one function per verb."""
+    _add_outdated(sub)
+    _add_upgrade(sub)
+    _add_add(sub)
+    _add_import_proton(sub)
+    _add_import_copilot(sub)
+    _add_docs(sub)
+
+
+def _add_outdated(sub: SubParsers) -> None:
     o = sub.add_parser("outdated", help="environments and instances pinned older than the recommended version",
                        description="Environments and instances pinned below the recommended version, and what "
                        "changed in the schema. Exit 0; 1 with --fail when something is outdated; 2 unreadable "
@@ -243,6 +256,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _registry_option(o)
     o.set_defaults(func=cmd_outdated)
 
+
+def _add_upgrade(sub: SubParsers) -> None:
     u = sub.add_parser("upgrade", help="move pins to another version; writes nothing unless the result validates",
                        description="Rewrite the pins in place (comments intact), then validate the whole platform; "
                        "nothing is written unless it validates. Exit 0 written (or nothing to change); 1 the"
@@ -255,6 +270,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _registry_option(u)
     u.set_defaults(func=cmd_upgrade)
 
+
+def _add_add(sub: SubParsers) -> None:
     a = sub.add_parser("add", help="add a component to a service instance (comments intact; only if it validates)",
                        description="`keel add component KIND NAME --service S [--instance I]`: append the entry to "
                        "the instance's components in the platform file; nothing is written unless the platform then "
@@ -268,6 +285,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     a.add_argument("--platform", default="platform.yaml", help="the platform file (default: platform.yaml)")
     a.set_defaults(func=cmd_add)
 
+
+def _add_import_proton(sub: SubParsers) -> None:
     i = sub.add_parser("import-proton", help="map Proton specs onto Keel's templates: a platform that validates",
                        description="Recognise each Proton template by what its CloudFormation offers, map it onto the "
                        "Keel-native template that offers the same, and write a platform of the specs that map with "
@@ -290,6 +309,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _registry_option(i)
     i.set_defaults(func=cmd_import_proton)
 
+
+def _add_import_copilot(sub: SubParsers) -> None:
     c = sub.add_parser("import-copilot", help="turn an AWS Copilot workspace into a platform file",
                        description="Read a Copilot workspace (copilot/.workspace, every service, job, environment "
                        "and pipeline manifest, addons/ and overrides/), write a platform file that passes `keel "
@@ -312,6 +333,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _registry_option(c)
     c.set_defaults(func=cmd_import_copilot)
 
+
+def _add_docs(sub: SubParsers) -> None:
     d = sub.add_parser("docs", help="write one Markdown page per template version",
                        description="One Markdown page per template version and an index, from the registry. Exit 0 "
                        "written or up to date; 1 stale pages with --check.")

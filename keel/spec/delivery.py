@@ -61,67 +61,11 @@ def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
         problems.add(file, "delivery.source", "is required when a pipeline is defined", MISSING,
                      "connection_arn and repository (owner/name) of this platform's repository")
     source = _source(raw["source"]) if "source" in raw else None
-
     pipeline = None
     if "pipeline" in raw:
-        spec = raw["pipeline"] or {}
-        stages = tuple(spec.get("stages") or names)
-        for n, stage in enumerate(stages):
-            if stage not in declared_environments:
-                problems.add(file, f"delivery.pipeline.stages[{n}]", f"unknown environment \"{stage}\"",
-                             stage, "one of: " + ", ".join(declared_environments))
-        approvals = _approvals(spec, stages, production, "delivery.pipeline", file, problems)
-        pipeline = DeployPipeline(stages=stages, approvals=approvals)
-
-    by_name = {s.name: s for s in services}
-    seen: set[str] = set()
-    service_pipelines = []
-    for n, entry in enumerate(raw.get("service_pipelines") or []):
-        where = f"delivery.service_pipelines[{n}]"
-        service = by_name.get(entry["service"])
-        if entry["service"] in seen:
-            problems.add(file, f"{where}.service", "has a pipeline already", entry["service"],
-                         "one pipeline a service")
-        seen.add(entry["service"])
-        if service is None:
-            problems.add(file, f"{where}.service", f"unknown service \"{entry['service']}\"", entry["service"],
-                         "one of: " + (", ".join(by_name) or "no services are defined"))
-            continue
-        packaged = getattr(service.pipeline, "packaging_command", None)
-        if hasattr(service.pipeline, "packaging_command") and not packaged:
-            problems.add(file, f"{where}.service",
-                         f"service \"{service.name}\" ({service.template.label}) sets no pipeline.packaging_command, "
-                         "so its pipeline would have nothing to deploy", entry["service"],
-                         "pipeline.packaging_command (it writes function.zip in code_dir)")
-            continue
-        missing = [] if packaged else [f for f in CONTAINER_PIPELINE_INPUTS if not hasattr(service.pipeline, f)]
-        if missing:
-            problems.add(file, f"{where}.service",
-                         f"service \"{service.name}\" ({service.template.label}) has no container pipeline inputs",
-                         entry["service"], "a service template whose pipeline inputs include "
-                         + " and ".join(CONTAINER_PIPELINE_INPUTS))
-            continue
-        if not packaged and "image" not in service.template.input_schema.properties():
-            problems.add(file, f"{where}.service",
-                         f"{service.template.label} takes no image input, so the image this pipeline builds "
-                         "could never run", entry["service"], "a container service template (with an image input)")
-            continue
-        own_repo = [] if packaged else [i.name for i in service.instances
-                    if getattr(getattr(i.inputs, "ecr_repository", None), "enabled", False)]
-        if own_repo:
-            problems.add(file, f"{where}.service",
-                         f"instance \"{own_repo[0]}\" runs from its own ECR repository (ecr_repository.enabled), "
-                         "but the pipeline pushes to the pipeline's repository", entry["service"],
-                         "ecr_repository.enabled: false on every instance of a service with a pipeline")
-            continue
-        used = {i.environment for i in service.instances}
-        stages = tuple(e for e in names if e in used)
-        connection = entry.get("connection_arn") or (source.connection_arn if source else "")
-        repo = SourceRepository(connection_arn=connection, repository=entry["repository"],
-                                branch=entry.get("branch", DEFAULT_BRANCH))
-        approvals = _approvals(entry, stages, production, where, file, problems)
-        service_pipelines.append(ServicePipeline(service=service.name, source=repo, stages=stages,
-                                                 approvals=approvals))
+        pipeline = _deploy_pipeline(raw["pipeline"] or {}, names, declared_environments, production, file, problems)
+    service_pipelines = _service_pipelines(raw.get("service_pipelines") or [], services, names, production, source,
+                                           file, problems)
     taken = {e.stack_name for e in environments} | {i.stack_name for s in services for i in s.instances}
     for n, sp in enumerate(service_pipelines):
         if stack_name(sp.service, "pipeline") in taken:
@@ -137,6 +81,72 @@ def parse_delivery(raw: Mapping[str, Any], *, file: str, problems: Problems,
     return Delivery(account=account, region=region, source=source, pipeline=pipeline,
                     service_pipelines=tuple(service_pipelines),
                     allow_destructive=tuple(raw.get("allow_destructive") or ()))
+
+
+def _deploy_pipeline(spec: Mapping[str, Any], names: Sequence[str], declared_environments: Sequence[str],
+                     production: set[str], file: str, problems: Problems) -> DeployPipeline:
+    stages = tuple(spec.get("stages") or names)
+    for n, stage in enumerate(stages):
+        if stage not in declared_environments:
+            problems.add(file, f"delivery.pipeline.stages[{n}]", f"unknown environment \"{stage}\"",
+                         stage, "one of: " + ", ".join(declared_environments))
+    approvals = _approvals(spec, stages, production, "delivery.pipeline", file, problems)
+    return DeployPipeline(stages=stages, approvals=approvals)
+
+
+def _service_pipelines(entries: Sequence[Mapping[str, Any]], services: Sequence[Service], names: Sequence[str],
+                       production: set[str], source: SourceRepository | None, file: str,
+                       problems: Problems) -> list[ServicePipeline]:
+    by_name = {s.name: s for s in services}
+    seen: set[str] = set()
+    service_pipelines = []
+    for n, entry in enumerate(entries):
+        where = f"delivery.service_pipelines[{n}]"
+        service = by_name.get(entry["service"])
+        if entry["service"] in seen:
+            problems.add(file, f"{where}.service", "has a pipeline already", entry["service"],
+                         "one pipeline a service")
+        seen.add(entry["service"])
+        if service is None:
+            problems.add(file, f"{where}.service", f"unknown service \"{entry['service']}\"", entry["service"],
+                         "one of: " + (", ".join(by_name) or "no services are defined"))
+            continue
+        refused = _unbuildable(service)
+        if refused is not None:
+            problems.add(file, f"{where}.service", refused[0], entry["service"], refused[1])
+            continue
+        used = {i.environment for i in service.instances}
+        stages = tuple(e for e in names if e in used)
+        connection = entry.get("connection_arn") or (source.connection_arn if source else "")
+        repo = SourceRepository(connection_arn=connection, repository=entry["repository"],
+                                branch=entry.get("branch", DEFAULT_BRANCH))
+        approvals = _approvals(entry, stages, production, where, file, problems)
+        service_pipelines.append(ServicePipeline(service=service.name, source=repo, stages=stages,
+                                                 approvals=approvals))
+    return service_pipelines
+
+
+def _unbuildable(service: Service) -> tuple[str, str] | None:
+    """(message, expected) when a pipeline could build nothing that this service runs; None when it can."""
+    packaged = getattr(service.pipeline, "packaging_command", None)
+    if hasattr(service.pipeline, "packaging_command") and not packaged:
+        return (f"service \"{service.name}\" ({service.template.label}) sets no pipeline.packaging_command, "
+                "so its pipeline would have nothing to deploy",
+                "pipeline.packaging_command (it writes function.zip in code_dir)")
+    missing = [] if packaged else [f for f in CONTAINER_PIPELINE_INPUTS if not hasattr(service.pipeline, f)]
+    if missing:
+        return (f"service \"{service.name}\" ({service.template.label}) has no container pipeline inputs",
+                "a service template whose pipeline inputs include " + " and ".join(CONTAINER_PIPELINE_INPUTS))
+    if not packaged and "image" not in service.template.input_schema.properties():
+        return (f"{service.template.label} takes no image input, so the image this pipeline builds "
+                "could never run", "a container service template (with an image input)")
+    own_repo = [] if packaged else [i.name for i in service.instances
+                if getattr(getattr(i.inputs, "ecr_repository", None), "enabled", False)]
+    if own_repo:
+        return (f"instance \"{own_repo[0]}\" runs from its own ECR repository (ecr_repository.enabled), "
+                "but the pipeline pushes to the pipeline's repository",
+                "ecr_repository.enabled: false on every instance of a service with a pipeline")
+    return None
 
 
 def _source(raw: Mapping[str, Any]) -> SourceRepository:
