@@ -391,6 +391,59 @@ def reason_for(path: Path_) -> tuple[str, int]:
     return best or "not a field the importer knows: no Keel equivalent was found", best_len
 
 
+def _existing_tier(view: View, tier: str, existing: dict[str, Any], taken: list[Path_], azs: list[list[str]],
+                   blocking: list[tuple[Path_, str]]) -> None:
+    """One tier's subnets of an imported VPC: their IDs, and their CIDRs and zones when every subnet gives them."""
+    subnets = view.peek("network", "vpc", "subnets", tier)
+    if subnets is MISSING or subnets is None:
+        return
+    where: Path_ = ("network", "vpc", "subnets", tier)
+    if not isinstance(subnets, list) or not 1 <= len(subnets) <= 6:
+        blocking.append((where, "existing_vpc takes 1 to 6 subnets per tier, as a list"))
+        return
+    ids, cidrs, zones = [], [], []
+    for n, subnet in enumerate(subnets):
+        subnet_id = subnet.get("id") if isinstance(subnet, Mapping) else None
+        if not isinstance(subnet_id, str) or not _SUBNET_ID.match(subnet_id):
+            blocking.append(((*where, n), "is not a subnet with an ID (subnet- and 8 or 17 hex digits) "
+                             "that existing_vpc takes"))
+            continue
+        ids.append(subnet_id)
+        taken.append((*where, n, "id"))
+        if _cidr_ok(subnet.get("cidr"), 16, 28):
+            cidrs.append(subnet["cidr"])
+        if isinstance(subnet.get("az"), str) and _AZ.match(subnet["az"]):
+            zones.append(subnet["az"])
+    existing[f"{tier}_subnet_ids"] = ids
+    given = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "cidr" in x]
+    if given and len(cidrs) == len(ids) == len(subnets):
+        existing[f"{tier}_subnet_cidrs"] = cidrs
+        taken += [(*where, n, "cidr") for n in given]
+    else:
+        for n in given:
+            view.report((*where, n, "cidr"), "existing_vpc takes the CIDR blocks (/16 to /28) of every "
+                        "subnet of a tier, or of none")
+    placed = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "az" in x]
+    if placed and len(zones) == len(ids) == len(subnets):
+        azs.append(zones)
+        taken += [(*where, n, "az") for n in placed]
+    else:
+        for n in placed:
+            view.report((*where, n, "az"), "availability zones are given for every subnet of a tier, or "
+                        "for none")
+
+
+def _refuse_existing_vpc(view: View, blocking: Sequence[tuple[Path_, str]]) -> None:
+    """Why the VPC is not imported, and every field that described it reported as not mapped."""
+    for path, reason in blocking:
+        view.report(path, f"{reason}: the environment gets a VPC of its own")
+    for path, _ in leaves(view.peek("network", "vpc")):
+        full = ("network", "vpc", *path)
+        if path[:1] in (("id",), ("cidr",), ("subnets",)) and not any(_covers(p, full) for p, _ in
+                                                                       view.reports):
+            view.report(full, "describes the imported VPC (network.vpc.id), which was not mapped")
+
+
 # --- the import ------------------------------------------------------------------------------------
 @dataclass
 class _Instance:
@@ -669,54 +722,12 @@ class _Importer:
         taken: list[Path_] = [("network", "vpc", "id"), ("network", "vpc", "cidr")]
         azs: list[list[str]] = []
         for tier in ("public", "private"):
-            subnets = view.peek("network", "vpc", "subnets", tier)
-            if subnets is MISSING or subnets is None:
-                continue
-            where: Path_ = ("network", "vpc", "subnets", tier)
-            if not isinstance(subnets, list) or not 1 <= len(subnets) <= 6:
-                blocking.append((where, "existing_vpc takes 1 to 6 subnets per tier, as a list"))
-                continue
-            ids, cidrs, zones = [], [], []
-            for n, subnet in enumerate(subnets):
-                subnet_id = subnet.get("id") if isinstance(subnet, Mapping) else None
-                if not isinstance(subnet_id, str) or not _SUBNET_ID.match(subnet_id):
-                    blocking.append(((*where, n), "is not a subnet with an ID (subnet- and 8 or 17 hex digits) "
-                                     "that existing_vpc takes"))
-                    continue
-                ids.append(subnet_id)
-                taken.append((*where, n, "id"))
-                if _cidr_ok(subnet.get("cidr"), 16, 28):
-                    cidrs.append(subnet["cidr"])
-                if isinstance(subnet.get("az"), str) and _AZ.match(subnet["az"]):
-                    zones.append(subnet["az"])
-            existing[f"{tier}_subnet_ids"] = ids
-            given = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "cidr" in x]
-            if given and len(cidrs) == len(ids) == len(subnets):
-                existing[f"{tier}_subnet_cidrs"] = cidrs
-                taken += [(*where, n, "cidr") for n in given]
-            else:
-                for n in given:
-                    view.report((*where, n, "cidr"), "existing_vpc takes the CIDR blocks (/16 to /28) of every "
-                                "subnet of a tier, or of none")
-            placed = [n for n, x in enumerate(subnets) if isinstance(x, Mapping) and "az" in x]
-            if placed and len(zones) == len(ids) == len(subnets):
-                azs.append(zones)
-                taken += [(*where, n, "az") for n in placed]
-            else:
-                for n in placed:
-                    view.report((*where, n, "az"), "availability zones are given for every subnet of a tier, or "
-                                "for none")
+            _existing_tier(view, tier, existing, taken, azs, blocking)
         if not existing.get("private_subnet_ids") and not any("subnets" in p[2:3] for p, _ in blocking):
             blocking.append((("network", "vpc", "id"), "ecs-env's existing_vpc needs private subnets (with egress) "
                              "for the workloads, and the manifest imports none"))
         if blocking:
-            for path, reason in blocking:
-                view.report(path, f"{reason}: the environment gets a VPC of its own")
-            for path, _ in leaves(view.peek("network", "vpc")):
-                full = ("network", "vpc", *path)
-                if path[:1] in (("id",), ("cidr",), ("subnets",)) and not any(_covers(p, full) for p, _ in
-                                                                               view.reports):
-                    view.report(full, "describes the imported VPC (network.vpc.id), which was not mapped")
+            _refuse_existing_vpc(view, blocking)
             return
         for path in taken:
             view.take(*path)
