@@ -25,12 +25,13 @@ from keel.constructs.eks_cluster import (
 )
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
+from keel.constructs.eks_imported import ImportedEksCluster
 from keel.contract.outputs import EksEnvOutputs, EksWorkloadOutputs
 from keel.eksa import to_yaml
 from keel.spec.model import Environment
 from keel.templates import acknowledgements
 from keel.templates.eks_env import anywhere as documents
-from keel.templates.eks_env.addons import Addon, installed
+from keel.templates.eks_env.addons import Addon
 from keel.templates.eks_env.addons import version as addon_version
 from keel.templates.eks_env.inputs import (
     ACCESS_POLICIES,
@@ -38,7 +39,9 @@ from keel.templates.eks_env.inputs import (
     EksEnvInputs,
     EksEnvInputsV11,
     EksEnvInputsV12,
+    ExistingClusterInputs,
     NodeGroup,
+    existing_cluster_of,
 )
 from keel.templates.eks_env.inputs import HybridNodes as HybridNodesInputs
 from keel.templates.eks_env.nodeconfig import node_config
@@ -94,24 +97,22 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     key, network = build_network(scope, environment=environment, inputs=inputs.network)
     policy = removal_policy(production=environment.production)
     v12 = inputs if isinstance(inputs, EksEnvInputsV12) else None
-    addon_list = installed(v12.addons, capacity=inputs.capacity) if v12 else []
-    cluster = build_cluster(scope, environment=environment, inputs=inputs, vpc=network.vpc, key=key.key,
-                            policy=policy, addon_list=addon_list)
-    eks_cluster = cluster.cluster
-    discovery = network_discovery(network) | {
-        "kms/key-arn": key.key.key_arn,
-        "eks/cluster-name": eks_cluster.cluster_name,
-        "eks/cluster-arn": eks_cluster.cluster_arn,
-        "eks/endpoint": eks_cluster.cluster_endpoint,
-        "eks/kubernetes-version": inputs.kubernetes_version,
-        "eks/oidc-issuer": eks_cluster.cluster_open_id_connect_issuer_url,
-        "eks/oidc-provider-arn": cluster.oidc_provider.open_id_connect_provider_arn,
-        "eks/security-group-id": eks_cluster.cluster_security_group_id,
-        "eks/node-role-arn": cluster.node_role.role_arn,
-    }
+    addon_list = v12.managed_addons() if v12 else []
+    existing = existing_cluster_of(inputs)
+    cluster: EksCluster | ImportedEksCluster
+    if existing is not None:
+        cluster = build_existing_cluster(scope, inputs=inputs, existing=existing, vpc=network.vpc)
+        known = existing_cluster_discovery(cluster, existing)
+        security_group: ec2.ISecurityGroup = cluster.security_group
+    else:
+        cluster = build_cluster(scope, environment=environment, inputs=inputs, vpc=network.vpc, key=key.key,
+                                policy=policy, addon_list=addon_list)
+        known = cluster_discovery(cluster, inputs)
+        security_group = cluster.cluster.cluster_security_group
+    discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn} | known
     tags = {**environment.tags, "keel:environment": environment.name}
     artifacts: dict[str, str] = {}
-    if inputs.hybrid_nodes.enabled:
+    if inputs.hybrid_nodes.enabled and isinstance(cluster, EksCluster):  # the spec checks refuse it otherwise
         build_hybrid_nodes(scope, environment=environment, inputs=inputs.hybrid_nodes, cluster=cluster, key=key.key,
                            tags=tags, policy=policy, discovery=discovery, artifacts=artifacts)
     if inputs.anywhere.enabled:
@@ -130,8 +131,23 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
         removal_policy=policy, vpc=network.vpc, vpc_cidr=network_cidr(inputs.network), key=key.key, bus=services.bus,
         bus_archive_retention_days=services.archive_retention_days,
         config=services.config_outputs, discovery=discovery,
-        cluster=cluster.icluster, oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
-        security_group=eks_cluster.cluster_security_group, workloads=workloads)
+        cluster=cluster.icluster, oidc_provider=cluster.oidc_provider,
+        node_role=cluster.node_role if isinstance(cluster, EksCluster) else None,
+        security_group=security_group, workloads=workloads, imported=existing is not None)
+
+
+def cluster_discovery(cluster: EksCluster, inputs: EksEnvInputs) -> dict[str, str]:
+    eks_cluster = cluster.cluster
+    return {
+        "eks/cluster-name": eks_cluster.cluster_name,
+        "eks/cluster-arn": eks_cluster.cluster_arn,
+        "eks/endpoint": eks_cluster.cluster_endpoint,
+        "eks/kubernetes-version": inputs.kubernetes_version,
+        "eks/oidc-issuer": eks_cluster.cluster_open_id_connect_issuer_url,
+        "eks/oidc-provider-arn": cluster.oidc_provider.open_id_connect_provider_arn,
+        "eks/security-group-id": eks_cluster.cluster_security_group_id,
+        "eks/node-role-arn": cluster.node_role.role_arn,
+    }
 
 
 def build_cluster(scope: Construct, *, environment: Environment, inputs: EksEnvInputs, vpc: ec2.IVpc, key: kms.IKey,
@@ -228,12 +244,13 @@ def write_artifacts(scope: Construct, artifacts: Mapping[str, str]) -> None:
 
 
 # workloads (issue 21)
-def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV12, environment: Environment,
+def build_workloads(scope: Construct, cluster: EksCluster | ImportedEksCluster, inputs: EksEnvInputsV12,
+                    environment: Environment,
                     addon_list: Sequence[Addon], discovery: dict[str, str], artifacts: dict[str, str],
                     policy: RemovalPolicy) -> EksWorkloadOutputs:
     """1.2: managed add-ons with their Pod Identity roles, teams, and the delivery of workload manifests."""
     EksAddons(scope, "Addons", cluster=cluster.icluster, removal_policy=policy, addons=[AddonProps(
-        name=a.name, version=addon_version(a.name, inputs.kubernetes_version),
+        name=a.name, version=addon_version(a.name, inputs.cluster_kubernetes_version),
         access=AddonAccessProps(service_account=a.access.service_account, managed_policy=a.access.managed_policy)
         if a.access else None) for a in addon_list])
     cluster.add_access_entries([AccessEntryProps(
@@ -244,8 +261,10 @@ def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV
     if env_docs:
         artifacts["k8s.yaml"] = to_yaml(env_docs)
         if inputs.workload_delivery == "kubectl":
-            eks.KubernetesManifest(scope, "Teams", cluster=cluster.icluster, manifest=env_docs,
-                                   overwrite=True, prune=True)
+            teams = eks.KubernetesManifest(scope, "Teams", cluster=cluster.icluster, manifest=env_docs,
+                                           overwrite=True, prune=True)
+            if isinstance(cluster, ImportedEksCluster) and cluster.kubectl_access is not None:
+                teams.node.add_dependency(cluster.kubectl_access)  # Keel's provider may apply once it has access
     if inputs.workload_delivery == "argocd":
         ArgoCdCapability(scope, "ArgoCd", cluster=cluster.icluster,
                          idc_instance_arn=inputs.argocd.idc_instance_arn or "",
@@ -256,9 +275,38 @@ def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV
     where = targets(inputs)
     discovery["eks/workload-delivery"] = inputs.workload_delivery
     discovery["eks/workload-targets"] = ",".join(sorted(t.value for t in where))
-    discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, inputs.kubernetes_version)}"
-                                       for a in addon_list) or "none"
-    return EksWorkloadOutputs(targets=where, kubernetes_version=inputs.kubernetes_version,
+    version = inputs.cluster_kubernetes_version
+    discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, version)}" for a in addon_list) or "none"
+    return EksWorkloadOutputs(targets=where, kubernetes_version=version,
                               delivery=inputs.workload_delivery, pod_identity=inputs.pod_identity,
                               team_namespaces=tuple(t.namespace for t in inputs.teams),
                               ingress_classes=ingress_classes(inputs))
+
+
+# existing cluster (issue 18)
+def build_existing_cluster(scope: Construct, *, inputs: EksEnvInputs, existing: ExistingClusterInputs,
+                           vpc: ec2.IVpc) -> ImportedEksCluster:
+    """The existing cluster by its attributes, a kubectl provider for kubectl delivery (the owners' one when
+    given, else Keel's), and the spec's access entries on it."""
+    kubectl = isinstance(inputs, EksEnvInputsV12) and inputs.workload_delivery == "kubectl"
+    own_provider = kubectl and existing.kubectl_provider_service_token is None
+    cluster = ImportedEksCluster(
+        scope, "Cluster", vpc=vpc, cluster_name=existing.cluster_name,
+        security_group_id=existing.cluster_security_group_id, oidc_provider_arn=existing.oidc_provider_arn,
+        kubectl_layer=KubectlV33Layer(scope, "KubectlLayer") if own_provider else None,
+        kubectl_service_token=existing.kubectl_provider_service_token if kubectl else None)
+    cluster.add_access_entries(access_entries(inputs.access_entries))
+    return cluster
+
+
+def existing_cluster_discovery(cluster: ImportedEksCluster, existing: ExistingClusterInputs) -> dict[str, str]:
+    """What Keel knows of an existing cluster: no endpoint, OIDC issuer or node role (those are its owners')."""
+    out = {
+        "eks/cluster-name": existing.cluster_name,
+        "eks/cluster-arn": cluster.cluster.cluster_arn,
+        "eks/kubernetes-version": existing.kubernetes_version,
+        "eks/security-group-id": existing.cluster_security_group_id,
+    }
+    if existing.oidc_provider_arn is not None:
+        out["eks/oidc-provider-arn"] = existing.oidc_provider_arn
+    return out
