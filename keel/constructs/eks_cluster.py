@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from keel.constructs.common import own_inline_policy
 
@@ -114,18 +114,69 @@ def access_entry_id(principal_arn: str) -> str:
     return "Access" + account + "".join(p[:1].upper() + p[1:] for p in parts if p)
 
 
+def acknowledge_kubectl_provider(provider: IConstruct) -> None:
+    """The kubectl provider is aws_eks_v2's (its handler applies KubernetesManifest resources): its
+    findings, each with why it is fine for this deploy-time provider Keel does not write. The finding ids
+    name the handler's and its condition's logical ids, so they follow wherever the provider sits."""
+    handler = provider.node.find_child("Handler")
+    stack = Stack.of(provider)
+    handler_id = stack.get_logical_id(cast(CfnElement, handler.node.default_child))
+    condition_id = stack.get_logical_id(cast(CfnElement, handler.node.find_child("HasEcrPublic")))
+    managed_ = "arn:<AWS::Partition>:iam::aws:policy"
+    ecr_public = ('{"Fn::If":["' + condition_id + '",{"Fn::Join":["",["arn:",'
+                  '{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},'
+                  '{"Ref":"AWS::NoValue"}]}')
+    fixed = ("aws_eks_v2's kubectl provider picks it (aws-cdk-lib 2.275); Keel keeps CDK's handler rather than "
+             "a fork of it")
+    synchronous = ("CloudFormation calls the provider framework, which calls the handler synchronously: a failure "
+                   "fails (and rolls back) the stack operation, so there is no event to redrive")
+    Validations.of(provider).acknowledge(
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
+                          "AWSLambdaBasicExecutionRole]",
+                       reason="The kubectl provider's functions write their own logs; AWS-maintained."),
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
+                          "AWSLambdaVPCAccessExecutionRole]",
+                       reason="The kubectl provider runs in the private subnets to reach the cluster's private "
+                              "endpoint: ENI management only; AWS-maintained."),
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/AmazonEC2ContainerRegistryReadOnly]",
+                       reason="The kubectl handler pulls Helm charts from ECR (aws_eks_v2 grants it); read only."),
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public}]",
+                       reason="Only when a chart comes from ECR Public (aws_eks_v2's condition); read only."),
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{handler_id}.Arn>:*]",
+                       reason="The provider framework invokes the versions of its own kubectl handler only."),
+        Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=f"The handler's runtime: {fixed}."),
+        Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=f"The handler's runtime: {fixed}."),
+        Acknowledgment(id="Serverless::Serverless-LambdaDLQ", reason=synchronous),
+        Acknowledgment(id="Serverless::Serverless-LambdaTracing",
+                       reason="Deploy-time functions of CDK's provider; their calls are in their logs and in "
+                              "CloudTrail (EKS, STS), and traces would add nothing to a kubectl apply."),
+        Acknowledgment(id="Serverless::Serverless-LambdaDefaultMemorySize",
+                       reason="The provider framework's function only relays CloudFormation's event to the handler "
+                              "(which has 1024 MB)."),
+        Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ", reason=synchronous),
+        Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
+                       reason="Runs only during stack operations that change Kubernetes manifests; a reserved "
+                              "concurrency would take account capacity for a few invocations a month."),
+        Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+                       reason="CDK writes the kubectl provider's own grants (eks:DescribeCluster on this cluster, "
+                              "invoking its handler) into its roles' inline policies, versioned with the stack."),
+        Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+                       reason="aws_eks_v2's provider creates these log groups without a key option; they hold "
+                              "kubectl output of manifests that never carry secret values (kubernetes-svc passes "
+                              "secret names, not values)."))
+
+
 class EksCluster(Construct):
     """The cluster, its control-plane security group and log group, and one kind of cloud capacity."""
 
     def __init__(self, scope: Construct, id_: str, *, vpc: ec2.IVpc, key: kms.IKey, props: EksClusterProps) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
-        cluster_name, removal_policy = props.cluster_name, props.removal_policy
-        remote_node_networks, remote_pod_networks = props.remote_node_networks, props.remote_pod_networks
+        cluster_name = props.cluster_name
         # EKS writes to /aws/eks/<name>/cluster; owning it gives retention and encryption.
         self.log_group = logs.LogGroup(
             self, "ControlPlaneLogs", log_group_name=f"/aws/eks/{cluster_name}/cluster", retention=props.log_retention,
-            encryption_key=key, removal_policy=removal_policy)
+            encryption_key=key, removal_policy=props.removal_policy)
         # Attached to the control-plane ENIs next to the security group EKS manages; it carries only the
         # hybrid-node rules (added by HybridNodes), so nothing here is open by default. Rules of the two
         # groups add up: the ingress rules here are what let remote networks in; the egress rules document
@@ -134,10 +185,24 @@ class EksCluster(Construct):
             self, "ControlPlaneSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"EKS {cluster_name} control plane: traffic to and from remote (hybrid) networks")
         self.node_role = self._node_role(props.capacity, cluster_name, cni=props.cni_on_node_role)
+        self.cluster = self._control_plane(vpc, key, props)
+        self.cluster.node.add_dependency(self.log_group)
+        self._harden(key, props)
+        self.oidc_provider = self.cluster.open_id_connect_provider
+        self.stack_region = stack.region
+        if props.kubectl_layer is not None:
+            acknowledge_kubectl_provider(self.cluster.node.find_child("KubectlProvider"))
+
+    @property
+    def icluster(self) -> eks.ICluster:
+        return as_icluster(self.cluster)
+
+    def _control_plane(self, vpc: ec2.IVpc, key: kms.IKey, props: EksClusterProps) -> eks.Cluster:
         auto_mode = props.capacity == Capacity.AUTO_MODE
-        self.cluster = eks.Cluster(
+        remote_node_networks, remote_pod_networks = props.remote_node_networks, props.remote_pod_networks
+        return eks.Cluster(
             self, "Resource",
-            cluster_name=cluster_name,
+            cluster_name=props.cluster_name,
             version=props.kubernetes_version,
             vpc=vpc,
             vpc_subnets=[_PRIVATE],
@@ -158,9 +223,12 @@ class EksCluster(Construct):
             kubectl_provider_options=eks.KubectlProviderOptions(
                 kubectl_layer=props.kubectl_layer, private_subnets=vpc.select_subnets(
                     subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets) if props.kubectl_layer else None,
-            removal_policy=removal_policy,
+            removal_policy=props.removal_policy,
         )
-        self.cluster.node.add_dependency(self.log_group)
+
+    def _harden(self, key: kms.IKey, props: EksClusterProps) -> None:
+        """Envelope encryption, the authentication mode and deletion protection on the L1 cluster, and the
+        cluster role's findings."""
         cfn = self.cluster.node.default_child
         assert isinstance(cfn, eks.CfnCluster)
         # Envelope encryption: EKS uses the key as the cluster role (aws_eks_v2 leaves this to the deployer).
@@ -176,60 +244,9 @@ class EksCluster(Construct):
             self.cluster.role,
             ["AmazonEKSClusterPolicy", *(["AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
                                           "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy"]
-                                         if auto_mode else [])],
+                                         if props.capacity == Capacity.AUTO_MODE else [])],
             "The EKS cluster service role's AWS-maintained policies: EKS documents them as the role's "
             "required permissions and AWS updates them with the service.")
-        self.oidc_provider = self.cluster.open_id_connect_provider
-        self.stack_region = stack.region
-        if props.kubectl_layer is not None:
-            self._acknowledge_kubectl_provider()
-
-    def _acknowledge_kubectl_provider(self) -> None:
-        """The kubectl provider is aws_eks_v2's (its handler applies KubernetesManifest resources): its
-        findings, each with why it is fine for this deploy-time provider Keel does not write."""
-        provider = self.cluster.node.find_child("KubectlProvider")
-        managed_ = "arn:<AWS::Partition>:iam::aws:policy"
-        ecr_public = ('{"Fn::If":["ClusterKubectlProviderHandlerHasEcrPublic78825EA1",{"Fn::Join":["",["arn:",'
-                      '{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},'
-                      '{"Ref":"AWS::NoValue"}]}')
-        fixed = ("aws_eks_v2's kubectl provider picks it (aws-cdk-lib 2.275); Keel keeps CDK's handler rather than "
-                 "a fork of it")
-        synchronous = ("CloudFormation calls the provider framework, which calls the handler synchronously: a failure "
-                       "fails (and rolls back) the stack operation, so there is no event to redrive")
-        Validations.of(provider).acknowledge(
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
-                              "AWSLambdaBasicExecutionRole]",
-                           reason="The kubectl provider's functions write their own logs; AWS-maintained."),
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/service-role/"
-                              "AWSLambdaVPCAccessExecutionRole]",
-                           reason="The kubectl provider runs in the private subnets to reach the cluster's private "
-                                  "endpoint: ENI management only; AWS-maintained."),
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{managed_}/AmazonEC2ContainerRegistryReadOnly]",
-                           reason="The kubectl handler pulls Helm charts from ECR (aws_eks_v2 grants it); read only."),
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM4[Policy::{ecr_public}]",
-                           reason="Only when a chart comes from ECR Public (aws_eks_v2's condition); read only."),
-            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::<ClusterKubectlProviderHandler27822AE4.Arn>:*]",
-                           reason="The provider framework invokes the versions of its own kubectl handler only."),
-            Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=f"The handler's runtime: {fixed}."),
-            Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=f"The handler's runtime: {fixed}."),
-            Acknowledgment(id="Serverless::Serverless-LambdaDLQ", reason=synchronous),
-            Acknowledgment(id="Serverless::Serverless-LambdaTracing",
-                           reason="Deploy-time functions of CDK's provider; their calls are in their logs and in "
-                                  "CloudTrail (EKS, STS), and traces would add nothing to a kubectl apply."),
-            Acknowledgment(id="Serverless::Serverless-LambdaDefaultMemorySize",
-                           reason="The provider framework's function only relays CloudFormation's event to the handler "
-                                  "(which has 1024 MB)."),
-            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ", reason=synchronous),
-            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
-                           reason="Runs only during stack operations that change Kubernetes manifests; a reserved "
-                                  "concurrency would take account capacity for a few invocations a month."),
-            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
-                           reason="CDK writes the kubectl provider's own grants (eks:DescribeCluster on this cluster, "
-                                  "invoking its handler) into its roles' inline policies, versioned with the stack."),
-            Acknowledgment(id="NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-                           reason="aws_eks_v2's provider creates these log groups without a key option; they hold "
-                                  "kubectl output of manifests that never carry secret values (kubernetes-svc passes "
-                                  "secret names, not values)."))
 
     def _node_role(self, capacity: Capacity, cluster_name: str, *, cni: bool = True) -> iam.Role:
         if capacity == Capacity.FARGATE:
@@ -266,18 +283,23 @@ class EksCluster(Construct):
             pod_execution_role=self.node_role, subnet_selection=_PRIVATE, vpc=self.cluster.vpc)
 
     def add_access_entries(self, entries: Sequence[AccessEntryProps]) -> list[eks.AccessEntry]:
-        """Access entries: EKS access policies (cluster- or namespace-scoped), plus Kubernetes groups and a
-        user name where given."""
-        out = []
-        for entry in entries:
-            resource = eks.AccessEntry(self, access_entry_id(entry.principal_arn), cluster=as_icluster(self.cluster),
-                                       principal=entry.principal_arn, access_policies=list(entry.policies),
-                                       access_entry_type=eks.AccessEntryType.STANDARD)
-            cfn = resource.node.default_child
-            assert isinstance(cfn, eks.CfnAccessEntry)
-            if entry.kubernetes_groups:
-                cfn.kubernetes_groups = list(entry.kubernetes_groups)
-            if entry.username:
-                cfn.username = entry.username
-            out.append(resource)
-        return out
+        return add_access_entries(self, self.icluster, entries)
+
+
+def add_access_entries(scope: Construct, cluster: eks.ICluster,
+                       entries: Sequence[AccessEntryProps]) -> list[eks.AccessEntry]:
+    """Access entries: EKS access policies (cluster- or namespace-scoped), plus Kubernetes groups and a
+    user name where given. Their IDs come from the principals (`access_entry_id`)."""
+    out = []
+    for entry in entries:
+        resource = eks.AccessEntry(scope, access_entry_id(entry.principal_arn), cluster=cluster,
+                                   principal=entry.principal_arn, access_policies=list(entry.policies),
+                                   access_entry_type=eks.AccessEntryType.STANDARD)
+        cfn = resource.node.default_child
+        assert isinstance(cfn, eks.CfnAccessEntry)
+        if entry.kubernetes_groups:
+            cfn.kubernetes_groups = list(entry.kubernetes_groups)
+        if entry.username:
+            cfn.username = entry.username
+        out.append(resource)
+    return out

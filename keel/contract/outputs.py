@@ -115,15 +115,27 @@ class EcsEnvOutputs(NetworkOutputs):
 @dataclass(frozen=True, kw_only=True)
 class EksEnvOutputs(NetworkOutputs):
     """What an eks-env environment offers on top of the network: the cluster and what a Kubernetes service
-    needs from it (IRSA, node identity, pod traffic)."""
+    needs from it (IRSA, node identity, pod traffic).
+
+    `cluster` is an `eks.ICluster` either way. Of an existing cluster (eks-env 1.3 `existing_cluster`, then
+    `imported`) Keel knows its name, ARN, VPC, cluster security group and kubectl provider only: the ICluster
+    members it was not given (`cluster_endpoint`, `cluster_certificate_authority_data`,
+    `cluster_encryption_config_key_arn`, `open_id_connect_provider`) raise at synth. Services take the OIDC
+    provider and node role from the typed fields below, where an absence is `None`."""
 
     cluster: eks.ICluster
-    oidc_provider: iam.IOpenIdConnectProvider
-    node_role: iam.IRole
-    #: The EKS-managed cluster security group.
+    #: None: an existing cluster whose owners gave no OIDC provider (no IRSA; Pod Identity still works).
+    oidc_provider: iam.IOpenIdConnectProvider | None
+    #: None: an existing cluster, whose nodes and their role are its owners'.
+    node_role: iam.IRole | None
+    #: The EKS-managed cluster security group (of an existing cluster: imported immutable, rules are no-ops).
     security_group: ec2.ISecurityGroup
     # eks workloads (issue 21): eks-env 1.2 and later; None before
     workloads: EksWorkloadOutputs | None = None
+    # existing cluster (issue 18)
+    #: True: an existing cluster (eks-env 1.3 existing_cluster): Keel adds access entries, Pod Identity and
+    #: workloads to it and never changes its configuration, node groups or network.
+    imported: bool = False
 
 
 # eks workloads (issue 21)

@@ -213,3 +213,116 @@ def test_auto_mode_ingress_uses_the_built_in_load_balancer_class(eks_workloads: 
     assert ingress["spec"]["ingressClassName"] == "keel-alb-internet-facing"
     classes = {d["metadata"]["name"]: d for d in manifests(eks_workloads, "keel-auto") if d["kind"] == "IngressClass"}
     assert classes["keel-alb-internet-facing"]["spec"]["controller"] == "eks.amazonaws.com/alb"
+
+
+# -- existing cluster (issue 18): eks-env 1.3 `adopted` (Keel's kubectl provider) and `borrowed` (the owners') --
+IMPORTED = ["keel-adopted", "keel-borrowed"]
+KEEL_CREATED_CLUSTER_TYPES = ["AWS::EKS::Cluster", "AWS::EKS::Nodegroup", "AWS::EKS::FargateProfile",
+                              "AWS::IAM::OIDCProvider", "Custom::AWSCDKOpenIdConnectProvider"]
+
+
+def kubectl_handler(s: Synthesized, stack: str) -> tuple[str, dict[str, Any]]:
+    [(logical_id, props)] = [(k, p) for k, p in resources(s, stack, "AWS::Lambda::Function").items()
+                             if p.get("Description") == "onEvent handler for EKS kubectl resource provider"]
+    return logical_id, props
+
+
+@pytest.mark.parametrize("stack", IMPORTED)
+def test_an_existing_cluster_is_imported_never_created(eks_workloads: Synthesized, stack: str) -> None:
+    types = {v["Type"] for v in eks_workloads.json(stack)["Resources"].values()}
+    assert types.isdisjoint(KEEL_CREATED_CLUSTER_TYPES), types
+
+
+@pytest.mark.parametrize("stack", IMPORTED)
+def test_nothing_touches_the_existing_network(eks_workloads: Synthesized, stack: str) -> None:
+    # no VPC, subnet, route, security group or rule: the cluster security group is imported immutable
+    types = {v["Type"] for v in eks_workloads.json(stack)["Resources"].values()}
+    assert [t for t in types if t.startswith("AWS::EC2::")] == []
+
+
+@pytest.mark.parametrize(("stack", "cluster"), [("keel-adopted", "payments-platform"),
+                                                ("keel-borrowed", "shared-platform")])
+def test_access_entries_are_made_on_the_existing_cluster(eks_workloads: Synthesized, stack: str,
+                                                         cluster: str) -> None:
+    entries = resources(eks_workloads, stack, "AWS::EKS::AccessEntry").values()
+    assert entries and {e["ClusterName"] for e in entries} == {cluster}
+
+
+def test_spec_and_team_principals_get_their_access_on_the_existing_cluster(eks_workloads: Synthesized) -> None:
+    entries = {p["PrincipalArn"]: p["AccessPolicies"] for p in
+               resources(eks_workloads, "keel-adopted", "AWS::EKS::AccessEntry").values()
+               if isinstance(p["PrincipalArn"], str)}
+    assert set(entries) == {"arn:aws:iam::123456789012:role/PaymentsOnCall",
+                            "arn:aws:iam::123456789012:role/CheckoutDevelopers"}
+    [team] = entries["arn:aws:iam::123456789012:role/CheckoutDevelopers"]
+    assert team["AccessScope"] == {"Type": "namespace", "Namespaces": ["checkout"]}
+
+
+def test_keels_kubectl_provider_reaches_the_existing_cluster_from_its_security_group(
+        eks_workloads: Synthesized) -> None:
+    _, handler = kubectl_handler(eks_workloads, "keel-adopted")
+    assert handler["VpcConfig"] == {"SecurityGroupIds": ["sg-0123456789abcdef0"],
+                                    "SubnetIds": ["subnet-02000000000000001", "subnet-02000000000000002"]}
+    policies = [s for p in resources(eks_workloads, "keel-adopted", "AWS::IAM::Policy").values()
+                for s in p["PolicyDocument"]["Statement"] if s["Action"] == "eks:DescribeCluster"]
+    [describe] = policies
+    assert describe["Resource"] == "arn:aws:eks:eu-west-1:123456789012:cluster/payments-platform"
+
+
+def test_keels_kubectl_provider_is_cluster_admin_before_it_applies(eks_workloads: Synthesized) -> None:
+    _, handler = kubectl_handler(eks_workloads, "keel-adopted")
+    role_id = handler["Role"]["Fn::GetAtt"][0]
+    template = eks_workloads.json("keel-adopted")["Resources"]
+    [(access_id, access)] = [(k, v) for k, v in template.items() if v["Type"] == "AWS::EKS::AccessEntry"
+                             and v["Properties"]["PrincipalArn"] == {"Fn::GetAtt": [role_id, "Arn"]}]
+    [policy] = access["Properties"]["AccessPolicies"]
+    assert policy["AccessScope"] == {"Type": "cluster"}
+    assert policy["PolicyArn"]["Fn::Join"][1][-1].endswith("/AmazonEKSClusterAdminPolicy")
+    [teams] = [v for v in template.values() if v["Type"] == KUBERNETES_RESOURCE]
+    assert teams["Properties"]["ClusterName"] == "payments-platform"
+    assert access_id in teams["DependsOn"]
+
+
+def test_the_service_is_applied_through_the_environments_kubectl_provider(eks_workloads: Synthesized) -> None:
+    [workload] = resources(eks_workloads, "keel-ledger-adopted", KUBERNETES_RESOURCE).values()
+    assert workload["ClusterName"] == "payments-platform"
+    output = workload["ServiceToken"]["Fn::GetStackOutput"]
+    assert output["StackName"] == "keel-adopted" and "ClusterKubectlProviderframeworkonEvent" in output["OutputName"]
+
+
+def test_the_service_gets_its_pod_identity_on_the_existing_cluster(eks_workloads: Synthesized) -> None:
+    [association] = resources(eks_workloads, "keel-ledger-adopted", "AWS::EKS::PodIdentityAssociation").values()
+    assert (association["ClusterName"], association["Namespace"], association["ServiceAccount"]) == \
+        ("payments-platform", "checkout", "ledger")
+    role = role_of(eks_workloads, "keel-ledger-adopted", association["RoleArn"])
+    assert {s["Principal"]["Service"] for s in role["AssumeRolePolicyDocument"]["Statement"]} == \
+        {"pods.eks.amazonaws.com"}
+
+
+def test_the_owners_kubectl_provider_is_used_as_given(eks_workloads: Synthesized) -> None:
+    assert resources(eks_workloads, "keel-borrowed", "AWS::Lambda::Function") == {}
+    [teams] = resources(eks_workloads, "keel-borrowed", KUBERNETES_RESOURCE).values()
+    assert teams["ServiceToken"] == "arn:aws:lambda:eu-west-1:123456789012:function:platform-kubectl-onEvent"
+    # no access entry for a provider role: the owners' provider already has its access
+    entries = resources(eks_workloads, "keel-borrowed", "AWS::EKS::AccessEntry").values()
+    principals = [p["PrincipalArn"] for p in entries]
+    assert principals == ["arn:aws:iam::123456789012:role/ReportingDevelopers"]
+
+
+def test_addons_are_left_to_the_owners_unless_managed(eks_workloads: Synthesized) -> None:
+    assert resources(eks_workloads, "keel-adopted", "AWS::EKS::Addon") == {}
+    addons = {p["AddonName"]: (p["AddonVersion"], p["ClusterName"])
+              for p in resources(eks_workloads, "keel-borrowed", "AWS::EKS::Addon").values()}
+    # manage_addons: pinned for the cluster's own version (1.34), cloudwatch switched off in the spec
+    assert addons == {name: (VERSIONS["1.34"][name], "shared-platform") for name in (
+        "eks-pod-identity-agent", "vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server")}
+
+
+def test_discovery_publishes_only_what_keel_knows_of_an_existing_cluster(eks_workloads: Synthesized) -> None:
+    names = {p["Name"]: p["Value"] for p in resources(eks_workloads, "keel-adopted", "AWS::SSM::Parameter").values()}
+    assert names["/keel/adopted/eks/cluster-name"] == "payments-platform"
+    assert names["/keel/adopted/eks/kubernetes-version"] == "1.32"
+    assert names["/keel/adopted/eks/security-group-id"] == "sg-0123456789abcdef0"
+    assert names["/keel/adopted/eks/oidc-provider-arn"].endswith("/id/0123456789ABCDEF0123456789ABCDEF")
+    for absent in ("endpoint", "oidc-issuer", "node-role-arn"):
+        assert f"/keel/adopted/eks/{absent}" not in names

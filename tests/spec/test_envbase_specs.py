@@ -49,7 +49,7 @@ def web(name: str, instance: str, **spec: Any) -> dict[str, Any]:
 
 # -- ecs-env 1.1+ / eks-env 1.1 -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("env", "label"), [(ECS, "ecs-env@1.3"), (EKS, "eks-env@1.2")])
+@pytest.mark.parametrize(("env", "label"), [(ECS, "ecs-env@1.3"), (EKS, "eks-env@1.3")])
 def test_the_bus_and_config_are_on_by_default(tmp_path: Path, env: dict[str, Any], label: str) -> None:
     (environment,) = load(tmp_path, [env]).environments
     assert environment.template.label == label

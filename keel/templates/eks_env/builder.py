@@ -3,11 +3,12 @@ Anywhere readiness; from 1.1 the event bus and config plane; from 1.2 add-ons, t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_kms as kms
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
@@ -21,16 +22,16 @@ from keel.constructs.eks_cluster import (
     EksCluster,
     EksClusterProps,
     NodeGroupProps,
-    as_icluster,
 )
 from keel.constructs.eks_connector import EksConnectorRegistration
 from keel.constructs.eks_hybrid import HybridNodes
+from keel.constructs.eks_imported import ImportedEksCluster
 from keel.contract.outputs import EksEnvOutputs, EksWorkloadOutputs
 from keel.eksa import to_yaml
 from keel.spec.model import Environment
 from keel.templates import acknowledgements
 from keel.templates.eks_env import anywhere as documents
-from keel.templates.eks_env.addons import Addon, installed
+from keel.templates.eks_env.addons import Addon
 from keel.templates.eks_env.addons import version as addon_version
 from keel.templates.eks_env.inputs import (
     ACCESS_POLICIES,
@@ -38,8 +39,11 @@ from keel.templates.eks_env.inputs import (
     EksEnvInputs,
     EksEnvInputsV11,
     EksEnvInputsV12,
+    ExistingClusterInputs,
     NodeGroup,
+    existing_cluster_of,
 )
+from keel.templates.eks_env.inputs import HybridNodes as HybridNodesInputs
 from keel.templates.eks_env.nodeconfig import node_config
 from keel.templates.eks_env.workloads import (
     argocd_application,
@@ -92,11 +96,66 @@ def access_entries(entries: Sequence[AccessEntry]) -> list[AccessEntryProps]:
 def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -> EksEnvOutputs:
     key, network = build_network(scope, environment=environment, inputs=inputs.network)
     policy = removal_policy(production=environment.production)
-    stack = Stack.of(scope)
+    v12 = inputs if isinstance(inputs, EksEnvInputsV12) else None
+    addon_list = v12.managed_addons() if v12 else []
+    existing = existing_cluster_of(inputs)
+    cluster: EksCluster | ImportedEksCluster
+    if existing is not None:
+        cluster = build_existing_cluster(scope, inputs=inputs, existing=existing, vpc=network.vpc)
+        known = existing_cluster_discovery(cluster, existing)
+        security_group: ec2.ISecurityGroup = cluster.security_group
+    else:
+        cluster = build_cluster(scope, environment=environment, inputs=inputs, vpc=network.vpc, key=key.key,
+                                policy=policy, addon_list=addon_list)
+        known = cluster_discovery(cluster, inputs)
+        security_group = cluster.cluster.cluster_security_group
+    discovery = network_discovery(network) | {"kms/key-arn": key.key.key_arn} | known
+    tags = {**environment.tags, "keel:environment": environment.name}
+    artifacts: dict[str, str] = {}
+    if inputs.hybrid_nodes.enabled and isinstance(cluster, EksCluster):  # the spec checks refuse it otherwise
+        build_hybrid_nodes(scope, environment=environment, inputs=inputs.hybrid_nodes, cluster=cluster, key=key.key,
+                           tags=tags, policy=policy, discovery=discovery, artifacts=artifacts)
+    if inputs.anywhere.enabled:
+        build_anywhere(scope, environment=environment, inputs=inputs, key=key.key, tags=tags, policy=policy,
+                       discovery=discovery, artifacts=artifacts)
+    # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
+    v11 = inputs if isinstance(inputs, EksEnvInputsV11) else None
+    services = build_platform_services(scope, environment=environment, key=key.key,
+                                       event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
+    discovery |= services.discovery
+    workloads = build_workloads(scope, cluster, v12, environment, addon_list, discovery, artifacts, policy) \
+        if v12 else None
+    write_artifacts(scope, artifacts)
+    return EksEnvOutputs(
+        name=environment.name, template=environment.template.label, production=environment.production,
+        removal_policy=policy, vpc=network.vpc, vpc_cidr=network_cidr(inputs.network), key=key.key, bus=services.bus,
+        bus_archive_retention_days=services.archive_retention_days,
+        config=services.config_outputs, discovery=discovery,
+        cluster=cluster.icluster, oidc_provider=cluster.oidc_provider,
+        node_role=cluster.node_role if isinstance(cluster, EksCluster) else None,
+        security_group=security_group, workloads=workloads, imported=existing is not None)
+
+
+def cluster_discovery(cluster: EksCluster, inputs: EksEnvInputs) -> dict[str, str]:
+    eks_cluster = cluster.cluster
+    return {
+        "eks/cluster-name": eks_cluster.cluster_name,
+        "eks/cluster-arn": eks_cluster.cluster_arn,
+        "eks/endpoint": eks_cluster.cluster_endpoint,
+        "eks/kubernetes-version": inputs.kubernetes_version,
+        "eks/oidc-issuer": eks_cluster.cluster_open_id_connect_issuer_url,
+        "eks/oidc-provider-arn": cluster.oidc_provider.open_id_connect_provider_arn,
+        "eks/security-group-id": eks_cluster.cluster_security_group_id,
+        "eks/node-role-arn": cluster.node_role.role_arn,
+    }
+
+
+def build_cluster(scope: Construct, *, environment: Environment, inputs: EksEnvInputs, vpc: ec2.IVpc, key: kms.IKey,
+                  policy: RemovalPolicy, addon_list: Sequence[Addon]) -> EksCluster:
+    """The cluster Keel creates, its one kind of cloud capacity and the spec's access entries."""
     hybrid = inputs.hybrid_nodes
     v12 = inputs if isinstance(inputs, EksEnvInputsV12) else None
-    addon_list = installed(v12.addons, capacity=inputs.capacity) if v12 else []
-    cluster = EksCluster(scope, "Cluster", vpc=network.vpc, key=key.key, props=EksClusterProps(
+    cluster = EksCluster(scope, "Cluster", vpc=vpc, key=key, props=EksClusterProps(
         cluster_name=environment.stack_name, kubernetes_version=eks.KubernetesVersion.of(inputs.kubernetes_version),
         authentication_mode=AuthenticationMode(inputs.authentication_mode),
         endpoint_access=endpoint_access(inputs.endpoint_access, inputs.public_access_cidrs),
@@ -115,96 +174,83 @@ def build(scope: Construct, *, environment: Environment, inputs: EksEnvInputs) -
     elif inputs.capacity == Capacity.FARGATE.value:
         cluster.add_fargate(inputs.fargate_namespaces)
     cluster.add_access_entries(access_entries(inputs.access_entries))
-    eks_cluster = cluster.cluster
     if existing_vpc_of(inputs.network) is not None:
-        Validations.of(eks_cluster).acknowledge(Acknowledgment(
+        Validations.of(cluster.cluster).acknowledge(Acknowledgment(
             id="Annotation::@aws-cdk/aws-eks:clusterMustManuallyTagSubnet",
             reason="An existing VPC's subnets belong to the network team: Keel does not tag what it does not "
                    "own; docs/existing-networks.md lists the kubernetes.io/role tags load balancers need"))
-    discovery = network_discovery(network) | {
-        "kms/key-arn": key.key.key_arn,
-        "eks/cluster-name": eks_cluster.cluster_name,
-        "eks/cluster-arn": eks_cluster.cluster_arn,
-        "eks/endpoint": eks_cluster.cluster_endpoint,
-        "eks/kubernetes-version": inputs.kubernetes_version,
-        "eks/oidc-issuer": eks_cluster.cluster_open_id_connect_issuer_url,
-        "eks/oidc-provider-arn": cluster.oidc_provider.open_id_connect_provider_arn,
-        "eks/security-group-id": eks_cluster.cluster_security_group_id,
-        "eks/node-role-arn": cluster.node_role.role_arn,
-    }
-    tags = {**environment.tags, "keel:environment": environment.name}
-    artifacts: dict[str, str] = {}
-    if hybrid.enabled:
-        nodes = HybridNodes(
-            scope, "HybridNodes", cluster=as_icluster(eks_cluster), security_group=cluster.security_group, key=key.key,
-            remote_node_networks=hybrid.remote_node_networks, remote_pod_networks=hybrid.remote_pod_networks,
-            credentials=hybrid.credentials, tags=tags, removal_policy=policy, environment=environment.name,
-            activation_registration_limit=hybrid.activation_registration_limit,
-            activation_expiry_days=hybrid.activation_expiry_days, activation_epoch=hybrid.activation_epoch,
-            ca_certificate=hybrid.roles_anywhere_ca_certificate)
-        acknowledgements.hybrid_nodes(nodes)
-        discovery["eks/hybrid/node-role-arn"] = nodes.role.role_arn
-        deployed = {"role_arn": nodes.role.role_arn}
-        if nodes.activation is not None:
-            discovery["eks/hybrid/activation-secret-arn"] = nodes.activation.secret.secret_arn
-        if nodes.trust_anchor is not None and nodes.profile is not None:
-            deployed |= {"trust_anchor_arn": nodes.trust_anchor.attr_trust_anchor_arn,
-                         "profile_arn": nodes.profile.attr_profile_arn}
-            discovery["eks/hybrid/trust-anchor-arn"] = deployed["trust_anchor_arn"]
-            discovery["eks/hybrid/profile-arn"] = deployed["profile_arn"]
-        discovery["eks/hybrid/nodeconfig"] = to_yaml([node_config(
-            cluster_name=environment.stack_name, region=stack.region, credentials=hybrid.credentials, **deployed)])
-        artifacts["eks-hybrid-nodeconfig.yaml"] = to_yaml([node_config(
-            cluster_name=environment.stack_name, region=environment.region or "${AWS_REGION}",
-            credentials=hybrid.credentials)])
+    return cluster
+
+
+def build_hybrid_nodes(scope: Construct, *, environment: Environment, inputs: HybridNodesInputs, cluster: EksCluster,
+                       key: kms.IKey, tags: Mapping[str, str], policy: RemovalPolicy, discovery: dict[str, str],
+                       artifacts: dict[str, str]) -> None:
+    """EKS Hybrid Nodes' cloud side, its discovery parameters and the nodeadm NodeConfig file."""
+    nodes = HybridNodes(
+        scope, "HybridNodes", cluster=cluster.icluster, security_group=cluster.security_group, key=key,
+        remote_node_networks=inputs.remote_node_networks, remote_pod_networks=inputs.remote_pod_networks,
+        credentials=inputs.credentials, tags=tags, removal_policy=policy, environment=environment.name,
+        activation_registration_limit=inputs.activation_registration_limit,
+        activation_expiry_days=inputs.activation_expiry_days, activation_epoch=inputs.activation_epoch,
+        ca_certificate=inputs.roles_anywhere_ca_certificate)
+    acknowledgements.hybrid_nodes(nodes)
+    discovery["eks/hybrid/node-role-arn"] = nodes.role.role_arn
+    deployed = {"role_arn": nodes.role.role_arn}
+    if nodes.activation is not None:
+        discovery["eks/hybrid/activation-secret-arn"] = nodes.activation.secret.secret_arn
+    if nodes.trust_anchor is not None and nodes.profile is not None:
+        deployed |= {"trust_anchor_arn": nodes.trust_anchor.attr_trust_anchor_arn,
+                     "profile_arn": nodes.profile.attr_profile_arn}
+        discovery["eks/hybrid/trust-anchor-arn"] = deployed["trust_anchor_arn"]
+        discovery["eks/hybrid/profile-arn"] = deployed["profile_arn"]
+    discovery["eks/hybrid/nodeconfig"] = to_yaml([node_config(
+        cluster_name=environment.stack_name, region=Stack.of(scope).region, credentials=inputs.credentials,
+        **deployed)])
+    artifacts["eks-hybrid-nodeconfig.yaml"] = to_yaml([node_config(
+        cluster_name=environment.stack_name, region=environment.region or "${AWS_REGION}",
+        credentials=inputs.credentials)])
+
+
+def build_anywhere(scope: Construct, *, environment: Environment, inputs: EksEnvInputs, key: kms.IKey,
+                   tags: Mapping[str, str], policy: RemovalPolicy, discovery: dict[str, str],
+                   artifacts: dict[str, str]) -> None:
+    """The EKS Anywhere cluster's files, and its EKS Connector registration when asked."""
     anywhere = inputs.anywhere
-    if anywhere.enabled:
-        name = anywhere.cluster_name or f"{environment.name}-anywhere"
-        ctx = documents.ClusterContext(name=name, kubernetes_version=inputs.kubernetes_version,
-                                       region=environment.region or "${AWS_REGION}")
-        artifacts["eks-anywhere-cluster.yaml"] = to_yaml(
-            documents.cluster_config(anywhere, ctx, inputs.access_entries))
-        bindings = documents.rbac(inputs.access_entries)
-        if bindings:
-            artifacts["eks-anywhere-rbac.yaml"] = to_yaml(bindings)
-        if anywhere.metallb_addresses:
-            artifacts["eks-anywhere-metallb.yaml"] = to_yaml(documents.metallb(anywhere.metallb_addresses))
-        discovery["eks-anywhere/cluster-name"] = name
-        if anywhere.register_connector:
-            connector = EksConnectorRegistration(
-                scope, "AnywhereConnector", cluster_name=name, key=key.key, tags=tags, removal_policy=policy,
-                epoch=anywhere.connector_epoch)
-            acknowledgements.eks_connector(connector)
-            discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
-            discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
-            discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
-    # 1.1: the bus and config plane (1.0's inputs have neither group, so 1.0 gets nothing here).
-    v11 = inputs if isinstance(inputs, EksEnvInputsV11) else None
-    services = build_platform_services(scope, environment=environment, key=key.key,
-                                       event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
-    discovery |= services.discovery
-    workloads = build_workloads(scope, cluster, v12, environment, addon_list, discovery, artifacts, policy) \
-        if v12 else None
-    # Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml.
+    name = anywhere.cluster_name or f"{environment.name}-anywhere"
+    ctx = documents.ClusterContext(name=name, kubernetes_version=inputs.kubernetes_version,
+                                   region=environment.region or "${AWS_REGION}")
+    artifacts["eks-anywhere-cluster.yaml"] = to_yaml(documents.cluster_config(anywhere, ctx, inputs.access_entries))
+    bindings = documents.rbac(inputs.access_entries)
+    if bindings:
+        artifacts["eks-anywhere-rbac.yaml"] = to_yaml(bindings)
+    if anywhere.metallb_addresses:
+        artifacts["eks-anywhere-metallb.yaml"] = to_yaml(documents.metallb(anywhere.metallb_addresses))
+    discovery["eks-anywhere/cluster-name"] = name
+    if anywhere.register_connector:
+        connector = EksConnectorRegistration(
+            scope, "AnywhereConnector", cluster_name=name, key=key, tags=tags, removal_policy=policy,
+            epoch=anywhere.connector_epoch)
+        acknowledgements.eks_connector(connector)
+        discovery["eks-anywhere/connector-secret-arn"] = connector.secret.secret_arn
+        discovery["eks-anywhere/connector-role-arn"] = connector.agent_role.role_arn
+        discovery["eks-anywhere/operator-steps"] = connector.operator_steps()
+
+
+def write_artifacts(scope: Construct, artifacts: Mapping[str, str]) -> None:
+    """Written into the cloud assembly at synth time as <stack>.<name>, e.g. keel-edge.eks-anywhere-cluster.yaml."""
     for name, text in sorted(artifacts.items()):
         AssemblyFile(scope, "".join(p.capitalize() for p in name.removesuffix(".yaml").split("-")), name=name,
                      content=text)
-    return EksEnvOutputs(
-        name=environment.name, template=environment.template.label, production=environment.production,
-        removal_policy=policy, vpc=network.vpc, vpc_cidr=network_cidr(inputs.network), key=key.key, bus=services.bus,
-        bus_archive_retention_days=services.archive_retention_days,
-        config=services.config_outputs, discovery=discovery,
-        cluster=as_icluster(eks_cluster), oidc_provider=cluster.oidc_provider, node_role=cluster.node_role,
-        security_group=eks_cluster.cluster_security_group, workloads=workloads)
 
 
 # workloads (issue 21)
-def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV12, environment: Environment,
+def build_workloads(scope: Construct, cluster: EksCluster | ImportedEksCluster, inputs: EksEnvInputsV12,
+                    environment: Environment,
                     addon_list: Sequence[Addon], discovery: dict[str, str], artifacts: dict[str, str],
                     policy: RemovalPolicy) -> EksWorkloadOutputs:
     """1.2: managed add-ons with their Pod Identity roles, teams, and the delivery of workload manifests."""
-    EksAddons(scope, "Addons", cluster=as_icluster(cluster.cluster), removal_policy=policy, addons=[AddonProps(
-        name=a.name, version=addon_version(a.name, inputs.kubernetes_version),
+    EksAddons(scope, "Addons", cluster=cluster.icluster, removal_policy=policy, addons=[AddonProps(
+        name=a.name, version=addon_version(a.name, inputs.cluster_kubernetes_version),
         access=AddonAccessProps(service_account=a.access.service_account, managed_policy=a.access.managed_policy)
         if a.access else None) for a in addon_list])
     cluster.add_access_entries([AccessEntryProps(
@@ -215,10 +261,12 @@ def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV
     if env_docs:
         artifacts["k8s.yaml"] = to_yaml(env_docs)
         if inputs.workload_delivery == "kubectl":
-            eks.KubernetesManifest(scope, "Teams", cluster=as_icluster(cluster.cluster), manifest=env_docs,
-                                   overwrite=True, prune=True)
+            teams = eks.KubernetesManifest(scope, "Teams", cluster=cluster.icluster, manifest=env_docs,
+                                           overwrite=True, prune=True)
+            if isinstance(cluster, ImportedEksCluster) and cluster.kubectl_access is not None:
+                teams.node.add_dependency(cluster.kubectl_access)  # Keel's provider may apply once it has access
     if inputs.workload_delivery == "argocd":
-        ArgoCdCapability(scope, "ArgoCd", cluster=as_icluster(cluster.cluster),
+        ArgoCdCapability(scope, "ArgoCd", cluster=cluster.icluster,
                          idc_instance_arn=inputs.argocd.idc_instance_arn or "",
                          idc_region=inputs.argocd.idc_region or environment.region)
         region, account = environment.region or "${AWS_REGION}", environment.account or "${AWS_ACCOUNT_ID}"
@@ -227,9 +275,38 @@ def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV
     where = targets(inputs)
     discovery["eks/workload-delivery"] = inputs.workload_delivery
     discovery["eks/workload-targets"] = ",".join(sorted(t.value for t in where))
-    discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, inputs.kubernetes_version)}"
-                                       for a in addon_list) or "none"
-    return EksWorkloadOutputs(targets=where, kubernetes_version=inputs.kubernetes_version,
+    version = inputs.cluster_kubernetes_version
+    discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, version)}" for a in addon_list) or "none"
+    return EksWorkloadOutputs(targets=where, kubernetes_version=version,
                               delivery=inputs.workload_delivery, pod_identity=inputs.pod_identity,
                               team_namespaces=tuple(t.namespace for t in inputs.teams),
                               ingress_classes=ingress_classes(inputs))
+
+
+# existing cluster (issue 18)
+def build_existing_cluster(scope: Construct, *, inputs: EksEnvInputs, existing: ExistingClusterInputs,
+                           vpc: ec2.IVpc) -> ImportedEksCluster:
+    """The existing cluster by its attributes, a kubectl provider for kubectl delivery (the owners' one when
+    given, else Keel's), and the spec's access entries on it."""
+    kubectl = isinstance(inputs, EksEnvInputsV12) and inputs.workload_delivery == "kubectl"
+    own_provider = kubectl and existing.kubectl_provider_service_token is None
+    cluster = ImportedEksCluster(
+        scope, "Cluster", vpc=vpc, cluster_name=existing.cluster_name,
+        security_group_id=existing.cluster_security_group_id, oidc_provider_arn=existing.oidc_provider_arn,
+        kubectl_layer=KubectlV33Layer(scope, "KubectlLayer") if own_provider else None,
+        kubectl_service_token=existing.kubectl_provider_service_token if kubectl else None)
+    cluster.add_access_entries(access_entries(inputs.access_entries))
+    return cluster
+
+
+def existing_cluster_discovery(cluster: ImportedEksCluster, existing: ExistingClusterInputs) -> dict[str, str]:
+    """What Keel knows of an existing cluster: no endpoint, OIDC issuer or node role (those are its owners')."""
+    out = {
+        "eks/cluster-name": existing.cluster_name,
+        "eks/cluster-arn": cluster.cluster.cluster_arn,
+        "eks/kubernetes-version": existing.kubernetes_version,
+        "eks/security-group-id": existing.cluster_security_group_id,
+    }
+    if existing.oidc_provider_arn is not None:
+        out["eks/oidc-provider-arn"] = existing.oidc_provider_arn
+    return out

@@ -16,12 +16,14 @@ from keel.contract.problems import InputProblem
 from keel.netplan import is_rfc1918, overlap
 from keel.spec.errors import MISSING as MISSING_VALUE
 from keel.spec.model import Environment
+from keel.spec.typed import to_dataclass
 from keel.templates.common_inputs import ConfigPlaneInputs, EventBusInputs, check_platform_services
-from keel.templates.eks_env.addons import installed
+from keel.templates.eks_env.addons import Addon, installed
 from keel.templates.vpc_env.inputs import (
     ExistingVpcInputs,
     VpcEnvInputs,
     check_network,
+    existing_vpc_of,
     network_cidr,
     with_platform_services,
 )
@@ -260,24 +262,73 @@ class EksEnvInputsV12(EksEnvInputsV11):
     @property
     def pod_identity(self) -> bool:
         """Pod Identity works: the agent add-on is on (Auto Mode has it built in; Fargate has none)."""
-        if self.capacity == "fargate":
+        if self.cluster_capacity == "fargate":
             return False
-        return self.capacity == "auto_mode" or self.addons.eks_pod_identity_agent
+        return self.cluster_capacity == "auto_mode" or self.addons.eks_pod_identity_agent
+
+    @property
+    def cluster_capacity(self) -> str:
+        """Where the cluster's pods run (1.3: an existing cluster's, as its owners run it)."""
+        return self.capacity
+
+    @property
+    def cluster_kubernetes_version(self) -> str:
+        """The Kubernetes minor the cluster runs (1.3: an existing cluster's)."""
+        return self.kubernetes_version
+
+    def managed_addons(self) -> list[Addon]:
+        """The add-ons Keel installs as EKS managed add-ons (1.3: none on an existing cluster unless asked)."""
+        return installed(self.addons, capacity=self.cluster_capacity)
 
     def offers(self) -> Offers:
         return replace(super().offers(), eks=EksOffers(
-            capacity=self.capacity, hybrid_nodes=self.hybrid_nodes.enabled, anywhere=self.anywhere.enabled,
+            capacity=self.cluster_capacity, hybrid_nodes=self.hybrid_nodes.enabled, anywhere=self.anywhere.enabled,
             anywhere_flux=self.anywhere.enabled and self.anywhere.flux.enabled,
             workload_delivery=self.workload_delivery, pod_identity=self.pod_identity,
-            metrics=self.addons.metrics_server or self.capacity == "auto_mode",
+            metrics=self.addons.metrics_server or self.cluster_capacity == "auto_mode",
             team_namespaces=tuple(t.namespace for t in self.teams), gitops_path=self.gitops_path))
+
+
+# existing cluster (issue 18)
+@dataclass(frozen=True)
+class ExistingClusterInputs:
+    cluster_name: str
+    kubernetes_version: str
+    cluster_security_group_id: str
+    capacity: str
+    oidc_provider_arn: str | None
+    kubectl_provider_service_token: str | None
+    manage_addons: bool
+
+
+@dataclass(frozen=True)
+class EksEnvInputsV13(EksEnvInputsV12):
+    """eks-env 1.3: 1.2's inputs plus an existing cluster to add workloads to instead of creating one."""
+
+    # existing cluster (issue 18)
+    existing_cluster: ExistingClusterInputs | None
+
+    @property
+    def cluster_capacity(self) -> str:
+        return self.existing_cluster.capacity if self.existing_cluster else self.capacity
+
+    @property
+    def cluster_kubernetes_version(self) -> str:
+        return self.existing_cluster.kubernetes_version if self.existing_cluster else self.kubernetes_version
+
+    def managed_addons(self) -> list[Addon]:
+        """On an existing cluster `addons` says which add-ons run; Keel installs them only with manage_addons."""
+        if self.existing_cluster is not None and not self.existing_cluster.manage_addons:
+            return []
+        return super().managed_addons()
 
 
 def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_network(inputs.network, env.az_count, env.availability_zones, prefix="network")
     if isinstance(inputs, EksEnvInputsV11):
         yield from check_platform_services(inputs.event_bus, inputs.config)
-    yield from _check_service_cidr(inputs)
+    if existing_cluster_of(inputs) is None:  # an existing cluster's service CIDR is its owners'
+        yield from _check_service_cidr(inputs)
     yield from _check_endpoint(inputs)
     yield from _check_logs(inputs)
     yield from _check_node_groups(inputs)
@@ -288,6 +339,8 @@ def check(inputs: EksEnvInputs, env: Environment) -> Iterator[InputProblem]:
         yield from check_anywhere(inputs.anywhere)
     if isinstance(inputs, EksEnvInputsV12):
         yield from check_workloads(inputs)
+    if isinstance(inputs, EksEnvInputsV13):
+        yield from check_existing_cluster(inputs, env)
 
 
 def _check_service_cidr(inputs: EksEnvInputs) -> Iterator[InputProblem]:
@@ -445,7 +498,7 @@ def check_anywhere(anywhere: Anywhere) -> Iterator[InputProblem]:
 
 def check_workloads(inputs: EksEnvInputsV12) -> Iterator[InputProblem]:
     """1.2: add-ons that need Pod Identity, teams' principals and namespaces, the Argo CD capability."""
-    needs_agent = [a.field for a in installed(inputs.addons, capacity=inputs.capacity) if a.access is not None]
+    needs_agent = [a.field for a in inputs.managed_addons() if a.access is not None]
     if needs_agent and not inputs.pod_identity:
         yield ("addons.eks_pod_identity_agent", f"is off, but addons {', '.join(needs_agent)} get their AWS access "
                "through EKS Pod Identity", False, "true, or those add-ons off")
@@ -486,3 +539,78 @@ def address_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Addre
 def _range_inside(pool: tuple[ipaddress.IPv4Address, ipaddress.IPv4Address], cidr: str) -> bool:
     net = ipaddress.IPv4Network(cidr)
     return pool[0] in net and pool[1] in net
+
+
+# existing cluster (issue 18)
+def existing_cluster_of(inputs: EksEnvInputs) -> ExistingClusterInputs | None:
+    return inputs.existing_cluster if isinstance(inputs, EksEnvInputsV13) else None
+
+
+_OWNERS = "it configures a cluster Keel creates, and Keel never changes an existing cluster's configuration"
+_CAPACITY = "it adds capacity to a cluster Keel creates; an existing cluster's node groups and profiles are its owners'"
+
+
+def check_existing_cluster(inputs: EksEnvInputsV13, env: Environment) -> Iterator[InputProblem]:
+    """An existing cluster: in an existing VPC, its ARNs at home in the environment's account and region, and
+    none of the inputs that create or configure a cluster set beside it (they are compared with the schema's
+    defaults, so the schema stays the one place they are stated)."""
+    existing = inputs.existing_cluster
+    if existing is None:
+        return
+    e = "existing_cluster"
+    if existing_vpc_of(inputs.network) is None:
+        yield (e, "needs network.existing_vpc: the cluster runs in a VPC its owners created, which Keel imports by "
+               "its IDs", MISSING_VALUE, "network.existing_vpc with the cluster's VPC and private subnets")
+    defaults = to_dataclass(EksEnvInputsV13, env.template.input_schema.with_defaults({}))
+    settings: list[tuple[str, object, object, str, str]] = [
+        ("kubernetes_version", inputs.kubernetes_version, defaults.kubernetes_version,
+         "it is the version of a cluster Keel creates", f"no kubernetes_version ({e}.kubernetes_version says "
+         "what the cluster runs)"),
+        ("capacity", inputs.capacity, defaults.capacity, _CAPACITY, f"no capacity ({e}.capacity says where the "
+         "cluster's pods run)"),
+        ("node_groups", [g.name for g in inputs.node_groups], [g.name for g in defaults.node_groups], _CAPACITY,
+         "no node_groups"),
+        ("fargate_namespaces", list(inputs.fargate_namespaces), list(defaults.fargate_namespaces), _CAPACITY,
+         "no fargate_namespaces"),
+        ("hybrid_nodes.enabled", inputs.hybrid_nodes.enabled, defaults.hybrid_nodes.enabled,
+         "hybrid nodes need the cluster's remote networks, which are its owners' configuration",
+         "false (the cluster's owners set up hybrid nodes)"),
+        ("anywhere.enabled", inputs.anywhere.enabled, defaults.anywhere.enabled,
+         "the EKS Anywhere cluster is the on-site twin of the cluster Keel creates (its version and access)",
+         "false, or EKS Anywhere in an environment of its own"),
+        ("workload_delivery", inputs.workload_delivery, defaults.workload_delivery,
+         "argocd adds the EKS Argo CD capability to the cluster, which is its owners' to add",
+         "kubectl (Keel's kubectl provider, or the owners' kubectl_provider_service_token)"),
+    ]
+    for name in ("authentication_mode", "service_ipv4_cidr", "endpoint_access", "control_plane_log_retention_days"):
+        settings.append((name, getattr(inputs, name), getattr(defaults, name), _OWNERS, f"no {name}"))
+    for name in ("public_access_cidrs", "control_plane_logs"):
+        settings.append((name, list(getattr(inputs, name)), list(getattr(defaults, name)), _OWNERS, f"no {name}"))
+    for path, value, default, why, expected in settings:
+        if value != default:
+            yield path, f"is set but existing_cluster is given: {why}", value, expected
+    if existing.oidc_provider_arn is not None:
+        region = re.search(r"oidc\.eks\.([a-z0-9-]+)\.amazonaws", existing.oidc_provider_arn)
+        yield from check_arn_home(f"{e}.oidc_provider_arn", existing.oidc_provider_arn, env,
+                                  region=region.group(1) if region else None)
+    if existing.kubectl_provider_service_token is not None:
+        token = existing.kubectl_provider_service_token
+        yield from check_arn_home(f"{e}.kubectl_provider_service_token", token, env, region=token.split(":")[3])
+
+
+def partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def check_arn_home(path: str, arn: str, env: Environment, *, region: str | None) -> Iterator[InputProblem]:
+    """An ARN of the environment's own partition, account and region (each checked where the spec names it)."""
+    partition, account = arn.split(":")[1], arn.split(":")[4]
+    if env.region is not None and partition != partition_of(env.region):
+        yield path, f"is in partition {partition}, the environment's region {env.region} is in " \
+            f"{partition_of(env.region)}", arn, f"an arn:{partition_of(env.region)}: ARN"
+    if env.account is not None and account != env.account:
+        yield path, f"is in account {account}, the environment is in {env.account}", arn, \
+            f"an ARN of account {env.account}"
+    if env.region is not None and region is not None and region != env.region:
+        yield path, f"is in region {region}, the environment is in {env.region}", arn, \
+            f"an ARN of region {env.region}"

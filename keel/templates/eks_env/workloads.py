@@ -38,7 +38,7 @@ def team_documents(environment: str, teams: tuple[Team, ...]) -> list[Document]:
 
 def targets(inputs: EksEnvInputsV12) -> frozenset[WorkloadTarget]:
     out = {{"node_groups": WorkloadTarget.CLOUD_NODES, "fargate": WorkloadTarget.FARGATE,
-            "auto_mode": WorkloadTarget.AUTO_MODE}[inputs.capacity]}
+            "auto_mode": WorkloadTarget.AUTO_MODE}[inputs.cluster_capacity]}
     if inputs.hybrid_nodes.enabled:
         out.add(WorkloadTarget.HYBRID_NODES)
     if inputs.anywhere.enabled and inputs.anywhere.flux.enabled:
@@ -80,7 +80,7 @@ INGRESS_CONTROLLER = "eks.amazonaws.com/alb"
 
 def ingress_classes(inputs: EksEnvInputsV12) -> dict[str, str]:
     """scheme -> IngressClass name, where the cluster balances HTTP itself (Auto Mode); empty elsewhere."""
-    if inputs.capacity != "auto_mode":
+    if inputs.cluster_capacity != "auto_mode":
         return {}
     return {scheme: f"keel-alb-{scheme}" for scheme in ("internal", "internet-facing")}
 

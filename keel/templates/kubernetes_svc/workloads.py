@@ -81,7 +81,7 @@ def gitops_files(model: PlatformModel) -> dict[PurePosixPath, str]:
         if path is None:
             continue
         documents = instance_documents(model, instance)
-        validate(documents, _env_inputs(model.environment(instance.environment)).kubernetes_version)
+        validate(documents, _env_inputs(model.environment(instance.environment)).cluster_kubernetes_version)
         files[path] = to_yaml(documents)
     return files
 
