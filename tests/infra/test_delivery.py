@@ -163,6 +163,7 @@ def test_no_unacknowledged_compliance_findings(assembly: tuple[Path, dict[str, S
     assert open_findings(assembly[0]) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform: make test)
 def test_cfn_lint_finds_nothing(assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
     assert len(list(assembly[0].rglob("*.template.json"))) == 9  # 7 + the Lambda service pipeline and its instance
     result = cfn_lint(assembly[0])

@@ -415,6 +415,7 @@ def test_nag_finds_nothing_unacknowledged(eks: Synthesized) -> None:
     assert open_findings(eks.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform: make test)
 def test_cfn_lint_finds_nothing(eks: Synthesized) -> None:
     result = cfn_lint(eks.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

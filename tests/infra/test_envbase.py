@@ -119,6 +119,7 @@ def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
     assert open_findings(lab.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform: make test)
 def test_cfn_lint_is_clean(lab: Synthesized) -> None:
     run = cfn_lint(lab.outdir)
     assert run.returncode == 0, run.stdout + run.stderr

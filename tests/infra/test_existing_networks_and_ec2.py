@@ -36,6 +36,7 @@ def test_no_unacknowledged_compliance_findings(net: Synthesized) -> None:
     assert open_findings(net.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform: make test)
 def test_cfn_lint_finds_nothing(net: Synthesized) -> None:
     result = cfn_lint(net.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
