@@ -34,9 +34,9 @@ synth: setup
 	$(PY) -m keel report cdk.out
 
 ## The self-contained test suite, under 2 minutes on 2 cores (bench/suite.py measures it): our own fixtures
-## only, nothing outside the repository. Every platform is synthesized with cdk-nag on; cfn-lint runs here
-## on the default platform. Tests marked `heavy` (cfn-lint of each test platform, the CloudFormation-
-## validation synth, `keel diff` against a git ref) run in `make conformance`.
+## only, nothing outside the repository. The default platform: cdk-nag and cfn-lint here. Tests marked
+## `heavy` run in `make conformance`: cdk-nag and cfn-lint of every test platform, the default platform
+## synthesized with CloudFormation validation on, `keel diff` against a git ref.
 test: setup
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not heavy" --ignore=tests/conformance
 

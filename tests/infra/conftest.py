@@ -55,14 +55,30 @@ def _templates(outdir: Path, files: dict[str, str]) -> dict[str, Template]:
     return {stack: Template.from_json(json.loads((outdir / file).read_text())) for stack, file in files.items()}
 
 
+_NAG = [True]  # set once collection is done: see pytest_collection_finish
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _NAG[0] = any(item.get_closest_marker("heavy") for item in session.items)
+
+
+def nag_selected() -> bool:
+    """cdk-nag on a test platform's synth: only when a selected test reads its report. Those tests are
+    marked `heavy` (make conformance); nag is ~70% of a synth's CPU, and make test has a 2-minute budget.
+    The default platform (`platform`) is always synthesized with nag on, in make test too."""
+    return _NAG[0]
+
+
 def synthesize(platform: Path, outdir: Path, *, validation: bool = False,
-               image_overrides: dict[str, str] | None = None, eksa_crds: CrdFolder | None = None) -> Synthesized:
-    """The app exactly as `cdk synth` builds it (cdk.json context, nag on); CloudFormation validation
-    only where a test asks for it, since it costs ~4 s a synth. `image_overrides` and `eksa_crds`: as
-    app.py reads them from `keel:image:<service>` and `keel:eksa-crds` context."""
+               image_overrides: dict[str, str] | None = None, eksa_crds: CrdFolder | None = None,
+               compliance: bool | None = None) -> Synthesized:
+    """The app exactly as `cdk synth` builds it (cdk.json context); cdk-nag as `compliance` says (default:
+    `nag_selected()`); CloudFormation validation only where a test asks for it, since it costs ~4 s a synth.
+    `image_overrides` and `eksa_crds`: as app.py reads them from `keel:image:<service>` and
+    `keel:eksa-crds` context."""
     model = load_platform(platform, image_overrides=image_overrides)
     app = _app(outdir, validation)
-    built = build(app, model, eksa_crds=eksa_crds)
+    built = build(app, model, eksa_crds=eksa_crds, compliance=nag_selected() if compliance is None else compliance)
     app.synth()
     files = {s.stack_name: f"{s.artifact_id}.template.json" for s in built.stacks}
     return Synthesized(model=model, outdir=outdir, templates=_templates(outdir, files), _built=built,
@@ -70,17 +86,18 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False,
 
 
 def synthesize_once(tmp_path_factory: pytest.TempPathFactory, name: str, platform: Path, *,
-                    image_overrides: dict[str, str] | None = None,
-                    eksa_crds: CrdFolder | None = None) -> Synthesized:
+                    image_overrides: dict[str, str] | None = None, eksa_crds: CrdFolder | None = None,
+                    compliance: bool | None = None) -> Synthesized:
     """`synthesize`, once per run however many xdist workers need it (each reads the one assembly)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return synthesize(platform, tmp_path_factory.mktemp(name), image_overrides=image_overrides,
-                          eksa_crds=eksa_crds)
+                          eksa_crds=eksa_crds, compliance=compliance)
     shared = tmp_path_factory.getbasetemp().parent
     outdir, stacks = shared / name, shared / f"{name}.stacks.json"
     with FileLock(str(shared / f"{name}.lock")):
         if not stacks.exists():
-            synthesized = synthesize(platform, outdir, image_overrides=image_overrides, eksa_crds=eksa_crds)
+            synthesized = synthesize(platform, outdir, image_overrides=image_overrides, eksa_crds=eksa_crds,
+                                     compliance=compliance)
             # written after a whole, successful synth only: a failed one is tried (and fails) in each worker
             stacks.write_text(json.dumps({s.stack_name: f"{s.artifact_id}.template.json"
                                           for s in synthesized.built.stacks}))
@@ -92,7 +109,14 @@ def synthesize_once(tmp_path_factory: pytest.TempPathFactory, name: str, platfor
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    yield synthesize_once(tmp_path_factory, "cdk.out", ROOT / "platform.yaml")
+    yield synthesize_once(tmp_path_factory, "cdk.out", ROOT / "platform.yaml", compliance=True)
+
+
+def _nag_report(outdir: Path) -> dict[str, Any]:
+    """Fails, rather than finding nothing, when nag did not run (a nag test not marked `heavy`)."""
+    report = outdir / "validation-report.json"
+    assert report.exists(), f"no cdk-nag report in {outdir}: mark the test heavy (see nag_selected)"
+    return dict(json.loads(report.read_text()))
 
 
 def open_findings(outdir: Path) -> list[Any]:
@@ -100,19 +124,13 @@ def open_findings(outdir: Path) -> list[Any]:
     warnings). Report-only packs (NIST 800-53 R5) are counted by `report_findings`."""
     from keel.report import REPORT_PACKS
 
-    report = outdir / "validation-report.json"
-    if not report.exists():
-        return []
-    return [v for p in json.loads(report.read_text())["pluginReports"] if p["pluginName"] not in REPORT_PACKS
+    return [v for p in _nag_report(outdir)["pluginReports"] if p["pluginName"] not in REPORT_PACKS
             for v in p.get("violations", [])]
 
 
 def report_findings(outdir: Path, pack: str = "NIST.800.53.R5") -> list[str]:
     """Open findings of a report-only pack, one `construct path: rule` line each."""
-    report = outdir / "validation-report.json"
-    if not report.exists():
-        return []
-    return [f"{c['constructPath']}: {v['ruleName']}" for p in json.loads(report.read_text())["pluginReports"]
+    return [f"{c['constructPath']}: {v['ruleName']}" for p in _nag_report(outdir)["pluginReports"]
             if p["pluginName"] == pack for v in p.get("violations", []) for c in v["violatingConstructs"]]
 
 

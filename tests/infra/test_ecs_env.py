@@ -46,11 +46,12 @@ def role_id(template: Template, service: str) -> str:
 
 
 # --- compliance ----------------------------------------------------------------------------------
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(ecs: Synthesized) -> None:
     assert open_findings(ecs.outdir) == []
 
 
-@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform: make test)
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(ecs: Synthesized) -> None:
     result = cfn_lint(ecs.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -423,5 +424,6 @@ def test_access_log_bucket_is_versioned_and_old_versions_expire(edge: Template) 
             "ExpirationInDays": 90, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}})]}})
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_nist_findings_of_the_ecs_environments_are_all_fixed_or_acknowledged(ecs: Synthesized) -> None:
     assert report_findings(ecs.outdir) == []
