@@ -33,14 +33,19 @@ synth: setup
 		|| { $(PY) -m keel report cdk.out; exit 1; }
 	$(PY) -m keel report cdk.out
 
-## The whole self-contained test suite: our own fixtures only, nothing outside the repository.
+## The self-contained test suite, under 2 minutes on 2 cores (bench/suite.py measures it): our own fixtures
+## only, nothing outside the repository. The default platform: cdk-nag and cfn-lint here. Tests marked
+## `heavy` run in `make conformance`: cdk-nag and cfn-lint of every test platform, the default platform
+## synthesized with CloudFormation validation on, `keel diff` against a git ref.
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile --ignore=tests/conformance
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not heavy" --ignore=tests/conformance
 
-## Keel against outside reference data (AWS's Proton samples, EKS Anywhere's CRDs, Copilot's manifests):
+## Two parts. First the `heavy` tests `make test` leaves out (our own fixtures; no outside data needed).
+## Then Keel against outside reference data (AWS's Proton samples, EKS Anywhere's CRDs, Copilot's manifests):
 ## read from KEEL_REFERENCE_DATA (default ../shared/data); fails, never skips, when a data set is missing.
 ## How to get the data at its pinned versions: docs/reference-data.md.
 conformance: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile -m heavy --ignore=tests/conformance
 	$(PY) -m pytest -q -n 2 --dist load tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.

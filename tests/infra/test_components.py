@@ -49,10 +49,12 @@ def function_variables(lab: Synthesized) -> dict[str, Any]:
     return fn["Properties"]["Environment"]["Variables"]
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_the_platform_is_nag_clean(lab: Synthesized) -> None:
     assert open_findings(lab.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(lab: Synthesized) -> None:
     result = cfn_lint(lab.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -44,10 +44,12 @@ def flat(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(synth: Synthesized) -> None:
     assert open_findings(synth.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(synth: Synthesized) -> None:
     result = cfn_lint(synth.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

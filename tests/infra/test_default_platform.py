@@ -57,6 +57,7 @@ def test_cfn_lint_finds_nothing(platform: Synthesized) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # a whole second synth (two, for the diff): make conformance
 def test_cloudformation_validation_passes_on_every_template(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """CDK's built-in CloudFormation validation, on as in `make synth` (the other tests turn it off)."""
     synthesized = synthesize(ROOT / "platform.yaml", tmp_path, validation=True)

@@ -17,7 +17,7 @@ from keel.contract import pipeline as commands
 from keel.delivery.assembly import StackTemplate, read_assembly
 from keel.spec import load_platform
 from keel.stacks.app import build
-from tests.infra.conftest import cfn_lint, mask_hashes, open_findings
+from tests.infra.conftest import cfn_lint, mask_hashes, nag_selected, open_findings
 from tests.infra.templates import registry
 
 PLATFORM = Path("tests/infra/platforms/delivery.yaml")
@@ -28,7 +28,7 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
     model = replace(load_platform(ROOT / PLATFORM, registry=registry()), source=str(PLATFORM))  # as from the repo
     outdir = tmp_path_factory.mktemp("delivery.out")
     app = cdk.App(context=cli_context(), outdir=str(outdir), builtin_cloud_formation_validation=False)
-    build(app, model)
+    build(app, model, compliance=nag_selected())
     app.synth()
     yield outdir, read_assembly(outdir)
 
@@ -159,10 +159,12 @@ def test_production_account_may_pull_the_image(service_pipeline: Template) -> No
     assert "222222222222" in principals and "111111111111" in principals
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
     assert open_findings(assembly[0]) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
     assert len(list(assembly[0].rglob("*.template.json"))) == 9  # 7 + the Lambda service pipeline and its instance
     result = cfn_lint(assembly[0])

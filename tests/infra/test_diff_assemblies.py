@@ -82,6 +82,7 @@ def test_the_summary_lists_iam_statements_a_removed_stack_takes_away(diffs: dict
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # a whole second synth (two, for the diff): make conformance
 def test_keel_diff_against_a_git_ref_blocks_and_explains(tmp_path: Path) -> None:
     """The whole command: the base commit exported with git archive and synthesized beside the working tree."""
     repo = tmp_path / "repo"

@@ -1,7 +1,8 @@
 """ecs-env: the cluster, the shared load balancer, ECS Anywhere readiness and control-plane monitoring.
 
-tests/infra/platforms/ecs.yaml is synthesized once for this module: `edge` has everything on (production,
-HTTPS, Anywhere with GPU), `plain` is the defaults with the formatter off.
+tests/infra/platforms/ecs.yaml is synthesized once per run (the `ecs` session fixture, shared with
+test_ecs_env_events): `edge` has everything on (production, HTTPS, Anywhere with GPU), `plain` is the
+defaults with the formatter off.
 """
 
 from __future__ import annotations
@@ -10,21 +11,12 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, report_findings, synthesize
-
-PLATFORM = Path(__file__).parent / "platforms" / "ecs.yaml"
-
-
-@pytest.fixture(scope="module")
-def ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    yield synthesize(PLATFORM, tmp_path_factory.mktemp("ecs.out"))
+from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, report_findings
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +46,12 @@ def role_id(template: Template, service: str) -> str:
 
 
 # --- compliance ----------------------------------------------------------------------------------
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(ecs: Synthesized) -> None:
     assert open_findings(ecs.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(ecs: Synthesized) -> None:
     result = cfn_lint(ecs.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -430,5 +424,6 @@ def test_access_log_bucket_is_versioned_and_old_versions_expire(edge: Template) 
             "ExpirationInDays": 90, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}})]}})
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_nist_findings_of_the_ecs_environments_are_all_fixed_or_acknowledged(ecs: Synthesized) -> None:
     assert report_findings(ecs.outdir) == []

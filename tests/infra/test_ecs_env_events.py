@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from tests.infra.conftest import Synthesized, synthesize
+from tests.infra.conftest import Synthesized
 
-PLATFORM = Path(__file__).parent / "platforms" / "ecs.yaml"
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "ecs_events"
 ACCOUNT, REGION, CLUSTER = "123456789012", "eu-west-1", "keel-edge"
 
@@ -66,9 +65,8 @@ def resolve(node: Any, template: dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def patterns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EventPattern]]:
-    synthesized: Synthesized = synthesize(PLATFORM, tmp_path_factory.mktemp("ecs-events.out"))
-    template = synthesized.json("keel-edge")
+def patterns(ecs: Synthesized) -> Iterator[dict[str, EventPattern]]:
+    template = ecs.json("keel-edge")
     out = {}
     for logical, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Events::Rule":

@@ -411,10 +411,12 @@ def test_production_environment_retains_its_stateful_resources(eks: Synthesized)
             assert resource.get("DeletionPolicy") == "Retain", logical_id
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_nag_finds_nothing_unacknowledged(eks: Synthesized) -> None:
     assert open_findings(eks.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(eks: Synthesized) -> None:
     result = cfn_lint(eks.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -40,10 +40,12 @@ def role_of(s: Synthesized, stack: str, ref: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the gates ------------------------------------------------------------------------------------
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_workload_platform_is_nag_clean(eks_workloads: Synthesized) -> None:
     assert open_findings(eks_workloads.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_workload_platform_is_cfn_lint_clean(eks_workloads: Synthesized) -> None:
     result = cfn_lint(eks_workloads.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -115,10 +115,12 @@ def test_environment_stacks_are_tagged_with_the_resolved_minor(lab: Synthesized)
     assert labels == {"ecs": "ecs-env@1.2", "eks": "eks-env@1.1", "eks-pinned": "eks-env@1.0"}
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
     assert open_findings(lab.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_is_clean(lab: Synthesized) -> None:
     run = cfn_lint(lab.outdir)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -32,10 +32,12 @@ def only(template: Template, kind: str, props: dict[str, Any] | None = None) -> 
     return next(iter(found.items()))
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(net: Synthesized) -> None:
     assert open_findings(net.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(net: Synthesized) -> None:
     result = cfn_lint(net.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

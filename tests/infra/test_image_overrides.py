@@ -101,10 +101,12 @@ def test_a_private_ecr_spec_image_gets_a_pull_grant_on_exactly_its_repository(sy
     assert [s["Resource"] for s in pull] == ["arn:aws:ecr:eu-west-1:222222222222:repository/team/private-app"]
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(synth: Synthesized) -> None:
     assert open_findings(synth.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(synth: Synthesized) -> None:
     result = cfn_lint(synth.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

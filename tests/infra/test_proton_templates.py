@@ -16,7 +16,7 @@ PLATFORM = Path(__file__).resolve().parents[1] / "fixtures" / "proton" / "platfo
 
 @pytest.fixture(scope="session")
 def proton_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(PLATFORM, tmp_path_factory.mktemp("proton.out"))
+    return synthesize(PLATFORM, tmp_path_factory.mktemp("proton.out"), compliance=True)  # acknowledgements
 
 
 def test_stack_name_pins_the_stacks_to_adopt(proton_app: Synthesized) -> None:

@@ -397,10 +397,12 @@ def test_service_outputs_are_published_under_the_service_path(lab: Synthesized) 
 
 
 # -- whole-platform checks -----------------------------------------------------------------------
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
     assert open_findings(lab.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(lab: Synthesized) -> None:
     result = cfn_lint(lab.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -83,10 +83,12 @@ def test_the_execution_role_reads_the_sidecars_secret_by_name(synth: Synthesized
     assert all(s["Resource"] != "*" for s in granted if "ecr:GetAuthorizationToken" not in s["Action"])
 
 
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_nag_finds_nothing(synth: Synthesized) -> None:
     assert open_findings(synth.outdir) == []
 
 
+@pytest.mark.heavy  # cfn-lint of a test platform: make conformance (the default platform's: make test)
 def test_cfn_lint_finds_nothing(synth: Synthesized) -> None:
     result = cfn_lint(synth.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
