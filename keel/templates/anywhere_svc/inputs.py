@@ -61,6 +61,11 @@ class AnywhereInputsV11(AnywhereInputs):
     external_secrets: tuple[ExternalSecretReference, ...]
 
 
+@dataclass(frozen=True)
+class AnywhereInputsV12(AnywhereInputsV11):
+    """anywhere-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+
 def check(inputs: AnywhereInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_container(inputs)
     yield from check_ecs_environment(env, "anywhere", "", "an ECS Anywhere service runs on external instances")

@@ -53,6 +53,11 @@ class BackendInputsV11(BackendInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class BackendInputsV12(BackendInputsV11):
+    """backend-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
     if isinstance(inputs, BackendInputsV11):
         yield from check_ec2_placement(inputs, env)

@@ -54,6 +54,11 @@ class LoadBalancedInputsV11(LoadBalancedInputs):
 
 
 @dataclass(frozen=True)
+class LoadBalancedInputsV12(LoadBalancedInputsV11):
+    """load-balanced-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+
+@dataclass(frozen=True)
 class ListenerRule:
     """The rule an instance puts on its environment's shared listener: what the loader compares across
     instances (through `claims`), and what the builder creates."""

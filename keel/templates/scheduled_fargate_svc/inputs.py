@@ -40,6 +40,11 @@ class ScheduledInputsV11(ScheduledInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class ScheduledInputsV12(ScheduledInputsV11):
+    """scheduled-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())

@@ -64,6 +64,11 @@ class WorkerInputsV11(WorkerInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class WorkerInputsV12(WorkerInputsV11):
+    """worker-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_fargate(inputs, env)
     yield from check_scaling(inputs.scaling, inputs.desired_count)
