@@ -88,6 +88,14 @@ class PipelineInputs:
 
 
 @dataclass(frozen=True)
+class PipelineInputsV12(PipelineInputs):
+    """load-balanced- and backend-fargate-svc 1.2: and the input AWS's EC2 service samples add."""
+
+    # ec2 placement (issue 18)
+    environment_account_ids: str  # accepted, not used: each instance deploys to its environment's account
+
+
+@dataclass(frozen=True)
 class ContainerInputs:
     """What every container template has: the image, its size, its configuration and its logs."""
 
@@ -250,11 +258,13 @@ def check_placement(constraints: Sequence[str], path: str = "placement_constrain
 
 
 # --- EC2 capacity and architecture (issue 18) -------------------------------------------------------
+@runtime_checkable
 class Ec2PlacementInputs(Protocol):
-    """The 1.1 container templates' block: cpu_architecture, capacity, capacity_provider, requires_gpu,
-    placement_constraints, scheduling (each template's dataclass declares the fields). On EC2 the tasks run in
-    the private subnets whatever subnet_type says (ECS gives public IPs to Fargate tasks only; Proton's
-    default for it is public)."""
+    """The container templates' EC2 block (backend 1.1; load-balanced, worker, scheduled 1.2): cpu_architecture,
+    capacity, capacity_provider, requires_gpu, placement_constraints (each template's dataclass declares the
+    fields), and `scheduling` where a daemon makes sense (backend, worker). On EC2 the tasks run in the private
+    subnets whatever subnet_type says (ECS gives public IPs to Fargate tasks only; Proton's default for it is
+    public)."""
 
     @property
     def cpu_architecture(self) -> str: ...  # ARM64 | X86_64
@@ -266,8 +276,24 @@ class Ec2PlacementInputs(Protocol):
     def requires_gpu(self) -> int: ...
     @property
     def placement_constraints(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class HasScheduling(Protocol):
+    """A template version whose services may run as daemons (backend 1.1, worker 1.2)."""
+
     @property
     def scheduling(self) -> str: ...  # replica | daemon
+
+
+def runs_on_ec2(inputs: object) -> bool:
+    """The spec asks for the environment's EC2 capacity (`capacity: ec2`)."""
+    return isinstance(inputs, Ec2PlacementInputs) and inputs.capacity == "ec2"
+
+
+def is_daemon(inputs: object) -> bool:
+    """One task on every matching container instance (agents), not a replica count."""
+    return isinstance(inputs, HasScheduling) and inputs.scheduling == "daemon"
 
 
 def ec2_provider(inputs: Ec2PlacementInputs, env: Environment) -> tuple[str, bool, str] | None:
@@ -287,7 +313,8 @@ def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterato
         for name, value, unset in (("capacity_provider", inputs.capacity_provider, None),
                                    ("requires_gpu", inputs.requires_gpu, 0),
                                    ("placement_constraints", list(inputs.placement_constraints), []),
-                                   ("scheduling", inputs.scheduling, "replica")):
+                                   ("scheduling", inputs.scheduling if isinstance(inputs, HasScheduling) else "replica",
+                                    "replica")):
             if value != unset:
                 yield name, "needs capacity ec2 (Fargate has no GPUs, instance attributes or daemons)", value, \
                     "capacity: ec2 on an environment with ec2_capacity, or leave it out"
@@ -315,6 +342,14 @@ def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterato
         yield "cpu_architecture", f"differs from capacity provider {name}'s instances ({architecture})", \
             inputs.cpu_architecture, architecture
 
+
+
+def check_capacity(inputs: FargateInputs, env: Environment) -> Iterator[InputProblem]:
+    """check_fargate, after the EC2 block's checks on versions that have it (Fargate's subnet check applies on
+    Fargate only)."""
+    if isinstance(inputs, Ec2PlacementInputs):
+        yield from check_ec2_placement(inputs, env)
+    yield from check_fargate(inputs, env, on_fargate=not runs_on_ec2(inputs))
 
 # --- Copilot habits (issue 16): secrets by external reference --------------------------------------
 @dataclass(frozen=True)
@@ -455,7 +490,7 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
                 "an image such as public.ecr.aws/nginx/nginx:1.27, or preset: otel-collector"
         if sidecar.port is not None:
             yield from check_port(sidecar.port, f"{path}.port")
-        if getattr(inputs, "capacity", "fargate") == "ec2" and sidecar.memory_mib is None:
+        if runs_on_ec2(inputs) and sidecar.memory_mib is None:
             yield f"{path}.resources.memory_mib", "is missing, and capacity is ec2 (ECS sizes every container of an " \
                 "EC2 task)", MISSING, "memory_mib for the sidecar, out of the task size"
         variables = {name: f"{path}.environment.{name}" for name in sidecar.environment}

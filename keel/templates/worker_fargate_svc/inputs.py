@@ -13,7 +13,7 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     QueueScalingInputs,
     Sidecar,
-    check_fargate,
+    check_capacity,
     check_scaling,
 )
 
@@ -68,9 +68,17 @@ class WorkerInputsV11(WorkerInputs):
 class WorkerInputsV12(WorkerInputsV11):
     """worker-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
 
+    # ec2 placement (issue 18)
+    cpu_architecture: str  # ARM64 | X86_64
+    capacity: str  # fargate | ec2
+    capacity_provider: str | None
+    requires_gpu: int
+    placement_constraints: tuple[str, ...]
+    scheduling: str  # replica | daemon
+
 
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs, env)
+    yield from check_capacity(inputs, env)
     yield from check_scaling(inputs.scaling, inputs.desired_count)
     if isinstance(inputs, WorkerInputsV11):
         yield from _check_topics(inputs)
