@@ -380,23 +380,29 @@ def check_external_secrets(inputs: ContainerInputs) -> Iterator[InputProblem]:
         return
     taken = {v.name: f"environment_variables[{n}].name" for n, v in enumerate(inputs.environment_variables)}
     taken |= {s.name: f"secrets[{n}].name" for n, s in enumerate(inputs.secrets)}
-    for n, secret in enumerate(inputs.external_secrets):
+    yield from check_external_references(inputs.external_secrets, taken, "external_secrets")
+
+
+def check_external_references(secrets: Sequence[ExternalSecretReference], taken: dict[str, str],
+                              path: str) -> Iterator[InputProblem]:
+    """External references of one container (`taken`: the variables it already sets, and where)."""
+    for n, secret in enumerate(secrets):
         if secret.name in taken:
-            yield f"external_secrets[{n}].name", f"sets {secret.name} again (already set by {taken[secret.name]})", \
+            yield f"{path}[{n}].name", f"sets {secret.name} again (already set by {taken[secret.name]})", \
                 secret.name, "each variable once"
-        taken.setdefault(secret.name, f"external_secrets[{n}].name")
+        taken.setdefault(secret.name, f"{path}[{n}].name")
         if secret.is_arn:
             service = secret.reference.split(":")[2]
             wanted = "ssm" if secret.source == "parameter" else "secretsmanager"
             if service != wanted:
-                yield f"external_secrets[{n}].reference", f"is an ARN of {service}, and source is {secret.source}", \
+                yield f"{path}[{n}].reference", f"is an ARN of {service}, and source is {secret.source}", \
                     secret.reference, f"an ARN of {wanted}, or source: " + \
                     ("secret" if service == "secretsmanager" else "parameter")
         elif secret.source == "parameter" and not secret.reference.startswith("/") and "/" in secret.reference:
-            yield f"external_secrets[{n}].reference", "is a hierarchical parameter name without its leading /", \
+            yield f"{path}[{n}].reference", "is a hierarchical parameter name without its leading /", \
                 secret.reference, f"/{secret.reference}"
         if secret.json_key is not None and secret.source != "secret":
-            yield f"external_secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
+            yield f"{path}[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
                 "source: secret, or no json_key"
 
 
@@ -417,6 +423,9 @@ OTEL_DEFAULT_CONFIG = "/etc/ecs/ecs-default-config.yaml"
 OTEL_CONFIG_VARIABLE = "AOT_CONFIG_CONTENT"
 #: The CloudWatch namespaces the collector's default config writes metrics to (its task role may write no other).
 OTEL_METRIC_NAMESPACES = ("ECS/AWSOTel/Application", "ECS/AWSOTel")
+#: Where the default config's awsemf exporter writes the metrics (as embedded metric format log events): one log
+#: group of the account and region, which the collector creates on first use.
+OTEL_METRICS_LOG_GROUP = "/aws/ecs/application/metrics"
 #: Container names a task already uses.
 TAKEN_CONTAINER_NAMES = ("app", "log-router")
 
@@ -461,6 +470,14 @@ class Sidecar:
         return int(self.resources.memory_mib) if self.resources and self.resources.memory_mib else None
 
 
+@dataclass(frozen=True)
+class SidecarV12(Sidecar):
+    """A 1.2 sidecar: and existing parameters and secrets by name or ARN, as the app container takes them."""
+
+    # sidecars and secrets (issue 17)
+    external_secrets: tuple[ExternalSecretReference, ...]
+
+
 @runtime_checkable
 class HasSidecars(Protocol):
     """A container template version (1.1 on) whose tasks take sidecars."""
@@ -503,6 +520,8 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
             if secret.json_key is not None and secret.source != "secret":
                 yield f"{path}.secrets[{s}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
                     "source: secret, or no json_key"
+        if isinstance(sidecar, SidecarV12):
+            yield from check_external_references(sidecar.external_secrets, variables, f"{path}.external_secrets")
     known = {"app", *names}
     for n, sidecar in enumerate(sidecars):
         for d, dependency in enumerate(sidecar.depends_on):

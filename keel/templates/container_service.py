@@ -37,12 +37,14 @@ from keel.templates.container_inputs import (
     OTEL_CONFIG_VARIABLE,
     OTEL_DEFAULT_CONFIG,
     OTEL_METRIC_NAMESPACES,
+    OTEL_METRICS_LOG_GROUP,
     ContainerInputs,
     Ec2PlacementInputs,
     FargateInputs,
     FargateServiceInputs,
     HasExternalSecrets,
     PipelineInputs,
+    SidecarV12,
     is_daemon,
     placement_expression,
     sidecars_of,
@@ -149,6 +151,9 @@ def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps
             any(s.name == OTEL_CONFIG_VARIABLE for s in sidecar.secrets) else (f"--config={OTEL_DEFAULT_CONFIG}",)
         config = [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key,
                                location=s.location(ctx.environment.name, ctx.service.name)) for s in sidecar.secrets]
+        if isinstance(sidecar, SidecarV12):  # sidecars and secrets (issue 17): by full name or ARN, as app's
+            config += [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key, location=s.reference,
+                                    external=True) for s in sidecar.external_secrets]
         out.append(SidecarProps(
             name=sidecar.name, image=ecs.ContainerImage.from_registry(sidecar.image_or_preset),
             essential=sidecar.essential, port=int(sidecar.port) if sidecar.port else None,
@@ -156,7 +161,9 @@ def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps
             depends_on=[(d.container, CONDITIONS[d.condition]) for d in sidecar.depends_on],
             cpu=sidecar.cpu or None, memory_mib=sidecar.memory_mib, command=command,
             health_check=sidecar.health_check,
-            traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else ()))
+            traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else (),
+            # the default config's awsemf exporter (a config of the spec's own names its own destinations)
+            telemetry_log_groups=(OTEL_METRICS_LOG_GROUP,) if command else ()))
     return tuple(out)
 
 

@@ -12,6 +12,7 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     ScalingInputs,
     Sidecar,
+    SidecarV12,
     check_capacity,
     check_port,
     check_scaling,
@@ -55,6 +56,9 @@ class BackendInputsV11(BackendInputs):
 @dataclass(frozen=True)
 class BackendInputsV12(BackendInputsV11):
     """backend-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
 
 
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:

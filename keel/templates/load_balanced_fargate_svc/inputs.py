@@ -14,6 +14,7 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     ScalingInputs,
     Sidecar,
+    SidecarV12,
     check_capacity,
     check_ecs_environment,
     check_port,
@@ -63,6 +64,8 @@ class LoadBalancedInputsV12(LoadBalancedInputsV11):
     capacity_provider: str | None
     requires_gpu: int
     placement_constraints: tuple[str, ...]
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
 
 
 @dataclass(frozen=True)

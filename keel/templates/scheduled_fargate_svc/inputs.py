@@ -14,6 +14,7 @@ from keel.templates.container_inputs import (
     ExternalSecretReference,
     FargateInputs,
     Sidecar,
+    SidecarV12,
     check_capacity,
     runs_on_ec2,
 )
@@ -56,6 +57,8 @@ class ScheduledInputsV12(ScheduledInputsV11):
     capacity_provider: str | None
     requires_gpu: int
     placement_constraints: tuple[str, ...]
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
 
 
 @cache

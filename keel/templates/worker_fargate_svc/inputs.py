@@ -13,6 +13,7 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     QueueScalingInputs,
     Sidecar,
+    SidecarV12,
     check_capacity,
     check_scaling,
 )
@@ -75,6 +76,8 @@ class WorkerInputsV12(WorkerInputsV11):
     requires_gpu: int
     placement_constraints: tuple[str, ...]
     scheduling: str  # replica | daemon
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
 
 
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
