@@ -75,6 +75,10 @@ class SidecarProps:
     #: A telemetry collector: the task role may send X-Ray segments and put metrics in these namespaces only.
     telemetry_metric_namespaces: Sequence[str] = ()
     traces: bool = False
+    #: The log groups (by name) a collector writes embedded-metric-format events to, with their streams.
+    telemetry_log_groups: Sequence[str] = ()
+    #: Its log stream prefix (default: its name); in a log group shared by services, one of the service's own.
+    log_stream_prefix: str | None = None
 
 
 def _pascal(text: str) -> str:
@@ -103,6 +107,33 @@ class ContainerTask(Construct):
         #: The security group its tasks run with, set by whoever places them (a service, a schedule); None: the
         #: tasks have none of their own (ECS Anywhere). Components (issue 17) open their ports to it.
         self.security_group: ec2.ISecurityGroup | None = None
+        self._roles(family, compatibility, execution_role)
+        # EC2 and EXTERNAL tasks size the container (the instance has the rest); only they take GPUs and placement.
+        external = compatibility in (ecs.Compatibility.EXTERNAL, ecs.Compatibility.EC2)
+        self.task_definition: ecs.TaskDefinition = self._task_definition(
+            family, compatibility, cpu=cpu, memory_mib=memory_mib, network_mode=network_mode,
+            placement_constraints=placement_constraints, cpu_architecture=cpu_architecture)
+        logging = self._logging(log_group, log_stream_prefix, firelens=firelens,
+                                log_routing_policy=log_routing_policy)
+        self.container = self.task_definition.add_container(
+            "App", container_name=APP, image=image, essential=True, logging=logging,
+            environment=dict(environment) or None,
+            secrets={s.variable: self._secret(s) for s in secrets} or None,
+            port_mappings=list(port_mappings) or None,
+            cpu=cpu if external else None, memory_limit_mib=memory_mib if external else None,
+            gpu_count=gpu_count or None)
+        self._add_sidecars(sidecars, log_group)  # sidecars (issue 17)
+        if secrets or any(s.secrets for s in sidecars):
+            region = Stack.of(self).region
+            self.execution_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="DecryptConfigThroughSsmAndSecretsManager", actions=["kms:Decrypt"], resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": [f"ssm.{region}.amazonaws.com",
+                                                                f"secretsmanager.{region}.amazonaws.com"]}}))
+        self._acknowledge_environment(compatibility, environment, sidecars)
+        self._acknowledge_grants()
+
+    def _roles(self, family: str, compatibility: ecs.Compatibility, execution_role: iam.Role | None) -> None:
+        """The task role (the application's, empty until something grants) and the execution role (the agent's)."""
         self.task_role = iam.Role(self, "TaskRole", assumed_by=ecs_tasks_principal(self),
                                   description=f"{family}: the application's own permissions")
         self.execution_role = execution_role or iam.Role(
@@ -113,70 +144,68 @@ class ContainerTask(Construct):
         own_inline_policy(self.task_role, f"The task role of {family} (what its application may call)")
         if execution_role is None:
             own_inline_policy(self.execution_role, f"The execution role of {family} (its image, logs and secrets)")
-        # EC2 and EXTERNAL tasks size the container (the instance has the rest); only they take GPUs and placement.
-        external = compatibility in (ecs.Compatibility.EXTERNAL, ecs.Compatibility.EC2)
+
+    def _task_definition(self, family: str, compatibility: ecs.Compatibility, *, cpu: int, memory_mib: int,
+                         network_mode: ecs.NetworkMode | None, placement_constraints: Sequence[str],
+                         cpu_architecture: ecs.CpuArchitecture) -> ecs.TaskDefinition:
+        """FARGATE: task-level size and runtime platform; EC2 (awsvpc) and EXTERNAL: placement constraints."""
+        definition: ecs.TaskDefinition
         if compatibility == ecs.Compatibility.EC2:
             # awsvpc: each task its own ENI and security group, as on Fargate (and Service Connect works alike).
-            self.task_definition: ecs.TaskDefinition = ecs.Ec2TaskDefinition(
+            definition = ecs.Ec2TaskDefinition(
                 self, "Resource", family=family, network_mode=ecs.NetworkMode.AWS_VPC, task_role=self.task_role,
                 execution_role=self.execution_role)
-            for expression in placement_constraints:
-                self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
-        elif external:
-            self.task_definition = ecs.ExternalTaskDefinition(
+        elif compatibility == ecs.Compatibility.EXTERNAL:
+            definition = ecs.ExternalTaskDefinition(
                 self, "Resource", family=family, network_mode=network_mode, task_role=self.task_role,
                 execution_role=self.execution_role)
-            for expression in placement_constraints:
-                self.task_definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
         else:
-            self.task_definition = ecs.FargateTaskDefinition(
+            return ecs.FargateTaskDefinition(
                 self, "Resource", family=family, cpu=cpu, memory_limit_mib=memory_mib,
                 task_role=self.task_role, execution_role=self.execution_role,
                 runtime_platform=ecs.RuntimePlatform(cpu_architecture=cpu_architecture,
                                                      operating_system_family=ecs.OperatingSystemFamily.LINUX))
+        for expression in placement_constraints:
+            definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
+        return definition
 
-        if firelens:
-            self.task_definition.add_firelens_log_router(
-                "LogRouter", container_name="log-router", image=ecs.ContainerImage.from_registry(FLUENT_BIT_IMAGE),
-                essential=True, memory_reservation_mib=50,
-                firelens_config=ecs.FirelensConfig(type=ecs.FirelensLogRouterType.FLUENTBIT,
-                                                   options=ecs.FirelensOptions(enable_ecs_log_metadata=True)),
-                logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{log_stream_prefix}-firelens", log_group=log_group))
-            logging: ecs.LogDriver = ecs.LogDrivers.firelens(options=firelens_cloudwatch_options(
-                log_group=log_group.log_group_name, region=Stack.of(self).region,
-                stream_prefix=f"{log_stream_prefix}/"))
-            # The router writes with the task role; external tasks use the environment's policy for it.
-            if log_routing_policy is not None:
-                self.task_role.add_managed_policy(log_routing_policy)
-            else:
-                self.task_role.add_to_principal_policy(iam.PolicyStatement(
-                    sid="FireLensToServiceLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=[log_group.log_group_arn]))
+    def _logging(self, log_group: logs.ILogGroup, log_stream_prefix: str, *, firelens: bool,
+                 log_routing_policy: iam.IManagedPolicy | None) -> ecs.LogDriver:
+        """The application container's log driver: awslogs, or FireLens through a Fluent Bit router."""
+        if not firelens:
+            return ecs.LogDrivers.aws_logs(stream_prefix=log_stream_prefix, log_group=log_group)
+        self.task_definition.add_firelens_log_router(
+            "LogRouter", container_name="log-router", image=ecs.ContainerImage.from_registry(FLUENT_BIT_IMAGE),
+            essential=True, memory_reservation_mib=50,
+            firelens_config=ecs.FirelensConfig(type=ecs.FirelensLogRouterType.FLUENTBIT,
+                                               options=ecs.FirelensOptions(enable_ecs_log_metadata=True)),
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{log_stream_prefix}-firelens", log_group=log_group))
+        logging = ecs.LogDrivers.firelens(options=firelens_cloudwatch_options(
+            log_group=log_group.log_group_name, region=Stack.of(self).region, stream_prefix=f"{log_stream_prefix}/"))
+        # The router writes with the task role; external tasks use the environment's policy for it.
+        if log_routing_policy is not None:
+            self.task_role.add_managed_policy(log_routing_policy)
         else:
-            logging = ecs.LogDrivers.aws_logs(stream_prefix=log_stream_prefix, log_group=log_group)
+            self.task_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="FireLensToServiceLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[log_group.log_group_arn]))
+        return logging
 
-        self.container = self.task_definition.add_container(
-            "App", container_name=APP, image=image, essential=True, logging=logging,
-            environment=dict(environment) or None,
-            secrets={s.variable: self._secret(s) for s in secrets} or None,
-            port_mappings=list(port_mappings) or None,
-            cpu=cpu if external else None, memory_limit_mib=memory_mib if external else None,
-            gpu_count=gpu_count or None)
-        self.sidecars = {s.name: self._sidecar(s, log_group) for s in sidecars}  # sidecars (issue 17)
+    def _add_sidecars(self, sidecars: Sequence[SidecarProps], log_group: logs.ILogGroup) -> None:
+        """Sidecars (issue 17) after the application container, then their dependencies and telemetry grants."""
+        self.sidecars = {s.name: self._sidecar(s, log_group) for s in sidecars}
         for sidecar in sidecars:
             for name, condition in sidecar.depends_on:
                 target = self.container if name == APP else self.sidecars[name]
                 self.sidecars[sidecar.name].add_container_dependencies(
                     ecs.ContainerDependency(container=target, condition=condition))
         if any(s.traces or s.telemetry_metric_namespaces for s in sidecars):
-            self._allow_telemetry([n for s in sidecars for n in s.telemetry_metric_namespaces])
-        if secrets or any(s.secrets for s in sidecars):
-            region = Stack.of(self).region
-            self.execution_role.add_to_principal_policy(iam.PolicyStatement(
-                sid="DecryptConfigThroughSsmAndSecretsManager", actions=["kms:Decrypt"], resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": [f"ssm.{region}.amazonaws.com",
-                                                                f"secretsmanager.{region}.amazonaws.com"]}}))
+            self._allow_telemetry([n for s in sidecars for n in s.telemetry_metric_namespaces],
+                                  [g for s in sidecars for g in s.telemetry_log_groups])
+
+    def _acknowledge_environment(self, compatibility: ecs.Compatibility, environment: Mapping[str, str],
+                                 sidecars: Sequence[SidecarProps]) -> None:
         if compatibility == ecs.Compatibility.EC2 and not environment:
             Validations.of(self.task_definition).acknowledge(Acknowledgment(
                 id="AwsSolutions::AwsSolutions-ECS2",
@@ -187,7 +216,6 @@ class ContainerTask(Construct):
                 id="AwsSolutions::AwsSolutions-ECS2",
                 reason="Plain settings from the service spec; secrets reach the container by reference "
                        "(the task definition's secrets), never as environment values."))
-        self._acknowledge_grants()
 
     # sidecars (issue 17)
     def _sidecar(self, sidecar: SidecarProps, log_group: logs.ILogGroup) -> ecs.ContainerDefinition:
@@ -201,10 +229,12 @@ class ContainerTask(Construct):
             cpu=sidecar.cpu or None, memory_limit_mib=sidecar.memory_mib, command=list(sidecar.command) or None,
             health_check=ecs.HealthCheck(command=["CMD", *sidecar.health_check])
             if sidecar.health_check else None,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=sidecar.name, log_group=log_group))
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=sidecar.log_stream_prefix or sidecar.name,
+                                            log_group=log_group))
 
-    def _allow_telemetry(self, namespaces: Sequence[str]) -> None:
-        """What an OpenTelemetry collector sends: X-Ray segments and sampling, metrics in its own namespaces."""
+    def _allow_telemetry(self, namespaces: Sequence[str], log_groups: Sequence[str] = ()) -> None:
+        """What an OpenTelemetry collector sends: X-Ray segments and sampling, metrics in its own namespaces, and
+        the embedded-metric-format log events its awsemf exporter writes (the group it creates, its streams)."""
         self.task_role.add_to_principal_policy(iam.PolicyStatement(
             sid="CollectorTraces", resources=["*"],
             actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
@@ -213,26 +243,46 @@ class ContainerTask(Construct):
             self.task_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="CollectorMetrics", resources=["*"], actions=["cloudwatch:PutMetricData"],
                 conditions={"StringEquals": {"cloudwatch:namespace": sorted(set(namespaces))}}))
+        for group in sorted(set(log_groups)):
+            self._allow_metrics_log_group(group)
         Validations.of(self.task_role).acknowledge(Acknowledgment(
             id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             reason="The OpenTelemetry collector sidecar: X-Ray's PutTraceSegments, PutTelemetryRecords and "
                    "sampling actions have no resource-level permissions; cloudwatch:PutMetricData has none either "
                    "and is limited by its cloudwatch:namespace condition to the collector's namespaces."))
 
+    def _allow_metrics_log_group(self, name: str) -> None:
+        """awsemf's calls (CreateLogGroup, CreateLogStream, DescribeLogStreams, PutLogEvents) on exactly that group
+        and its streams, whose names (one per task) exist only at run time."""
+        stack = Stack.of(self)
+        group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name}"
+        self.task_role.add_to_principal_policy(iam.PolicyStatement(
+            sid="CollectorMetricsLogs", resources=[group, f"{group}:log-stream:*"],
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]))
+        partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+        region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+        Validations.of(self.task_role).acknowledge(Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:logs:{region}:{account}:log-group:{name}"
+               ":log-stream:*]",
+            reason=f"The OpenTelemetry collector's awsemf exporter writes its metrics to the log group {name} "
+                   "(the collector's default ECS config) in a stream per task, named only at run time; the "
+                   "statement names that one group and its streams."))
+
     def _secret(self, secret: ConfigSecret, prefix: str = "") -> ecs.Secret:
         cid = f"{prefix}Config{_pascal(secret.variable)}"
         if secret.external:
-            return self._external_secret(secret)  # the app container's only (sidecars name config-plane keys)
+            return self._external_secret(secret, prefix)
         if secret.source == "parameter":
             return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_secure_string_parameter_attributes(
                 self, cid, parameter_name=secret.location))
         return ecs.Secret.from_secrets_manager(
             secretsmanager.Secret.from_secret_name_v2(self, cid, secret.location), field=secret.json_key)
 
-    def _external_secret(self, secret: ConfigSecret) -> ecs.Secret:
+    def _external_secret(self, secret: ConfigSecret, prefix: str = "") -> ecs.Secret:
         """An existing parameter or secret: the execution role may read exactly its ARN (built offline from the
         name and this stack's partition, region and account when no ARN is given)."""
-        cid = f"External{_pascal(secret.variable)}"
+        cid = f"{prefix}External{_pascal(secret.variable)}"
         arn = secret.location.startswith("arn:")
         if secret.source == "parameter":
             parameter = (ssm.StringParameter.from_string_parameter_arn(self, cid, secret.location) if arn else

@@ -88,6 +88,14 @@ class PipelineInputs:
 
 
 @dataclass(frozen=True)
+class PipelineInputsV12(PipelineInputs):
+    """load-balanced- and backend-fargate-svc 1.2: and the input AWS's EC2 service samples add."""
+
+    # ec2 placement (issue 18)
+    environment_account_ids: str  # accepted, not used: each instance deploys to its environment's account
+
+
+@dataclass(frozen=True)
 class ContainerInputs:
     """What every container template has: the image, its size, its configuration and its logs."""
 
@@ -250,11 +258,13 @@ def check_placement(constraints: Sequence[str], path: str = "placement_constrain
 
 
 # --- EC2 capacity and architecture (issue 18) -------------------------------------------------------
+@runtime_checkable
 class Ec2PlacementInputs(Protocol):
-    """The 1.1 container templates' block: cpu_architecture, capacity, capacity_provider, requires_gpu,
-    placement_constraints, scheduling (each template's dataclass declares the fields). On EC2 the tasks run in
-    the private subnets whatever subnet_type says (ECS gives public IPs to Fargate tasks only; Proton's
-    default for it is public)."""
+    """The container templates' EC2 block (backend 1.1; load-balanced, worker, scheduled 1.2): cpu_architecture,
+    capacity, capacity_provider, requires_gpu, placement_constraints (each template's dataclass declares the
+    fields), and `scheduling` where a daemon makes sense (backend, worker). On EC2 the tasks run in the private
+    subnets whatever subnet_type says (ECS gives public IPs to Fargate tasks only; Proton's default for it is
+    public)."""
 
     @property
     def cpu_architecture(self) -> str: ...  # ARM64 | X86_64
@@ -266,8 +276,24 @@ class Ec2PlacementInputs(Protocol):
     def requires_gpu(self) -> int: ...
     @property
     def placement_constraints(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class HasScheduling(Protocol):
+    """A template version whose services may run as daemons (backend 1.1, worker 1.2)."""
+
     @property
     def scheduling(self) -> str: ...  # replica | daemon
+
+
+def runs_on_ec2(inputs: object) -> bool:
+    """The spec asks for the environment's EC2 capacity (`capacity: ec2`)."""
+    return isinstance(inputs, Ec2PlacementInputs) and inputs.capacity == "ec2"
+
+
+def is_daemon(inputs: object) -> bool:
+    """One task on every matching container instance (agents), not a replica count."""
+    return isinstance(inputs, HasScheduling) and inputs.scheduling == "daemon"
 
 
 def ec2_provider(inputs: Ec2PlacementInputs, env: Environment) -> tuple[str, bool, str] | None:
@@ -287,7 +313,8 @@ def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterato
         for name, value, unset in (("capacity_provider", inputs.capacity_provider, None),
                                    ("requires_gpu", inputs.requires_gpu, 0),
                                    ("placement_constraints", list(inputs.placement_constraints), []),
-                                   ("scheduling", inputs.scheduling, "replica")):
+                                   ("scheduling", inputs.scheduling if isinstance(inputs, HasScheduling) else "replica",
+                                    "replica")):
             if value != unset:
                 yield name, "needs capacity ec2 (Fargate has no GPUs, instance attributes or daemons)", value, \
                     "capacity: ec2 on an environment with ec2_capacity, or leave it out"
@@ -315,6 +342,14 @@ def check_ec2_placement(inputs: Ec2PlacementInputs, env: Environment) -> Iterato
         yield "cpu_architecture", f"differs from capacity provider {name}'s instances ({architecture})", \
             inputs.cpu_architecture, architecture
 
+
+
+def check_capacity(inputs: FargateInputs, env: Environment) -> Iterator[InputProblem]:
+    """check_fargate, after the EC2 block's checks on versions that have it (Fargate's subnet check applies on
+    Fargate only)."""
+    if isinstance(inputs, Ec2PlacementInputs):
+        yield from check_ec2_placement(inputs, env)
+    yield from check_fargate(inputs, env, on_fargate=not runs_on_ec2(inputs))
 
 # --- Copilot habits (issue 16): secrets by external reference --------------------------------------
 @dataclass(frozen=True)
@@ -345,23 +380,29 @@ def check_external_secrets(inputs: ContainerInputs) -> Iterator[InputProblem]:
         return
     taken = {v.name: f"environment_variables[{n}].name" for n, v in enumerate(inputs.environment_variables)}
     taken |= {s.name: f"secrets[{n}].name" for n, s in enumerate(inputs.secrets)}
-    for n, secret in enumerate(inputs.external_secrets):
+    yield from check_external_references(inputs.external_secrets, taken, "external_secrets")
+
+
+def check_external_references(secrets: Sequence[ExternalSecretReference], taken: dict[str, str],
+                              path: str) -> Iterator[InputProblem]:
+    """External references of one container (`taken`: the variables it already sets, and where)."""
+    for n, secret in enumerate(secrets):
         if secret.name in taken:
-            yield f"external_secrets[{n}].name", f"sets {secret.name} again (already set by {taken[secret.name]})", \
+            yield f"{path}[{n}].name", f"sets {secret.name} again (already set by {taken[secret.name]})", \
                 secret.name, "each variable once"
-        taken.setdefault(secret.name, f"external_secrets[{n}].name")
+        taken.setdefault(secret.name, f"{path}[{n}].name")
         if secret.is_arn:
             service = secret.reference.split(":")[2]
             wanted = "ssm" if secret.source == "parameter" else "secretsmanager"
             if service != wanted:
-                yield f"external_secrets[{n}].reference", f"is an ARN of {service}, and source is {secret.source}", \
+                yield f"{path}[{n}].reference", f"is an ARN of {service}, and source is {secret.source}", \
                     secret.reference, f"an ARN of {wanted}, or source: " + \
                     ("secret" if service == "secretsmanager" else "parameter")
         elif secret.source == "parameter" and not secret.reference.startswith("/") and "/" in secret.reference:
-            yield f"external_secrets[{n}].reference", "is a hierarchical parameter name without its leading /", \
+            yield f"{path}[{n}].reference", "is a hierarchical parameter name without its leading /", \
                 secret.reference, f"/{secret.reference}"
         if secret.json_key is not None and secret.source != "secret":
-            yield f"external_secrets[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
+            yield f"{path}[{n}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
                 "source: secret, or no json_key"
 
 
@@ -382,6 +423,9 @@ OTEL_DEFAULT_CONFIG = "/etc/ecs/ecs-default-config.yaml"
 OTEL_CONFIG_VARIABLE = "AOT_CONFIG_CONTENT"
 #: The CloudWatch namespaces the collector's default config writes metrics to (its task role may write no other).
 OTEL_METRIC_NAMESPACES = ("ECS/AWSOTel/Application", "ECS/AWSOTel")
+#: Where the default config's awsemf exporter writes the metrics (as embedded metric format log events): one log
+#: group of the account and region, which the collector creates on first use.
+OTEL_METRICS_LOG_GROUP = "/aws/ecs/application/metrics"
 #: Container names a task already uses.
 TAKEN_CONTAINER_NAMES = ("app", "log-router")
 
@@ -426,6 +470,14 @@ class Sidecar:
         return int(self.resources.memory_mib) if self.resources and self.resources.memory_mib else None
 
 
+@dataclass(frozen=True)
+class SidecarV12(Sidecar):
+    """A 1.2 sidecar: and existing parameters and secrets by name or ARN, as the app container takes them."""
+
+    # sidecars and secrets (issue 17)
+    external_secrets: tuple[ExternalSecretReference, ...]
+
+
 @runtime_checkable
 class HasSidecars(Protocol):
     """A container template version (1.1 on) whose tasks take sidecars."""
@@ -455,7 +507,7 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
                 "an image such as public.ecr.aws/nginx/nginx:1.27, or preset: otel-collector"
         if sidecar.port is not None:
             yield from check_port(sidecar.port, f"{path}.port")
-        if getattr(inputs, "capacity", "fargate") == "ec2" and sidecar.memory_mib is None:
+        if runs_on_ec2(inputs) and sidecar.memory_mib is None:
             yield f"{path}.resources.memory_mib", "is missing, and capacity is ec2 (ECS sizes every container of an " \
                 "EC2 task)", MISSING, "memory_mib for the sidecar, out of the task size"
         variables = {name: f"{path}.environment.{name}" for name in sidecar.environment}
@@ -468,6 +520,8 @@ def check_sidecars(inputs: ContainerInputs) -> Iterator[InputProblem]:
             if secret.json_key is not None and secret.source != "secret":
                 yield f"{path}.secrets[{s}].json_key", "applies to Secrets Manager secrets only", secret.json_key, \
                     "source: secret, or no json_key"
+        if isinstance(sidecar, SidecarV12):
+            yield from check_external_references(sidecar.external_secrets, variables, f"{path}.external_secrets")
     known = {"app", *names}
     for n, sidecar in enumerate(sidecars):
         for d, dependency in enumerate(sidecar.depends_on):

@@ -37,12 +37,15 @@ from keel.templates.container_inputs import (
     OTEL_CONFIG_VARIABLE,
     OTEL_DEFAULT_CONFIG,
     OTEL_METRIC_NAMESPACES,
+    OTEL_METRICS_LOG_GROUP,
     ContainerInputs,
     Ec2PlacementInputs,
     FargateInputs,
     FargateServiceInputs,
     HasExternalSecrets,
     PipelineInputs,
+    SidecarV12,
+    is_daemon,
     placement_expression,
     sidecars_of,
 )
@@ -148,6 +151,9 @@ def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps
             any(s.name == OTEL_CONFIG_VARIABLE for s in sidecar.secrets) else (f"--config={OTEL_DEFAULT_CONFIG}",)
         config = [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key,
                                location=s.location(ctx.environment.name, ctx.service.name)) for s in sidecar.secrets]
+        if isinstance(sidecar, SidecarV12):  # sidecars and secrets (issue 17): by full name or ARN, as app's
+            config += [ConfigSecret(variable=s.name, source=s.source, json_key=s.json_key, location=s.reference,
+                                    external=True) for s in sidecar.external_secrets]
         out.append(SidecarProps(
             name=sidecar.name, image=ecs.ContainerImage.from_registry(sidecar.image_or_preset),
             essential=sidecar.essential, port=int(sidecar.port) if sidecar.port else None,
@@ -155,7 +161,9 @@ def sidecars(ctx: ServiceContext, inputs: ContainerInputs) -> tuple[SidecarProps
             depends_on=[(d.container, CONDITIONS[d.condition]) for d in sidecar.depends_on],
             cpu=sidecar.cpu or None, memory_mib=sidecar.memory_mib, command=command,
             health_check=sidecar.health_check,
-            traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else ()))
+            traces=otel, telemetry_metric_namespaces=OTEL_METRIC_NAMESPACES if otel else (),
+            # the default config's awsemf exporter (a config of the spec's own names its own destinations)
+            telemetry_log_groups=(OTEL_METRICS_LOG_GROUP,) if command else ()))
     return tuple(out)
 
 
@@ -197,22 +205,48 @@ def ec2_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: Fargate
                 health_check_grace: Duration | None = None, discovery_as: str | None = None) -> Ec2ContainerService:
     """The service on the environment's EC2 capacity provider the spec checks chose (GPU, daemon, placement)."""
     env = ctx.environment
-    providers = env.ec2_capacity_providers
-    if placement.capacity_provider is not None:
-        provider = providers[placement.capacity_provider]
-    else:  # the spec checks picked it the same way: the first GPU provider for GPU tasks, else the first
-        gpu = env.gpu_capacity_providers if placement.requires_gpu else ()
-        provider = providers[gpu[0] if gpu else next(iter(providers))]
     return Ec2ContainerService(
         scope, id_, container=container(ctx, inputs, container_image, log_stream_prefix=ctx.name, port=port,
                                         variables=variables),
         cluster=env.cluster, vpc=env.vpc, deployment=deployment(inputs),
         placement=Ec2PlacementProps(
-            capacity_provider=provider, gpu_count=placement.requires_gpu, daemon=placement.scheduling == "daemon",
+            capacity_provider=ec2_capacity_provider(env, placement), gpu_count=placement.requires_gpu,
+            daemon=is_daemon(placement),
             placement_constraints=[str(placement_expression(c)[0]) for c in placement.placement_constraints]),
         log_retention=RETENTION[inputs.log_retention_days], removal_policy=env.removal_policy,
         discovery=service_discovery(ctx, discovery, port, discovery_as), health_check_grace=health_check_grace,
         security_group_description=f"Keel {env.name}: tasks of {ctx.family}")
+
+
+def ec2_capacity_provider(environment: EcsEnvOutputs, placement: Ec2PlacementInputs) -> str:
+    """The provider the spec names, else (as the spec checks picked it) the first GPU provider for GPU tasks, else
+    the environment's first."""
+    providers = environment.ec2_capacity_providers
+    if placement.capacity_provider is not None:
+        return providers[placement.capacity_provider]
+    gpu = environment.gpu_capacity_providers if placement.requires_gpu else ()
+    return providers[gpu[0] if gpu else next(iter(providers))]
+
+
+def cpu_architecture(inputs: object) -> ecs.CpuArchitecture:
+    """The spec's cpu_architecture on versions that have one; X86_64, as the templates were released, elsewhere."""
+    return CPU_ARCHITECTURES[inputs.cpu_architecture if isinstance(inputs, Ec2PlacementInputs) else "X86_64"]
+
+
+def long_running_service(scope: Construct, id_: str, ctx: ServiceContext, inputs: FargateServiceInputs, *,
+                         container_image: ecs.ContainerImage, port: int | None = None,
+                         variables: Mapping[str, str] | None = None, discovery: str = "none",
+                         health_check_grace: Duration | None = None,
+                         discovery_as: str | None = None) -> FargateContainerService | Ec2ContainerService:
+    """A template's service on the capacity its spec asks for: the environment's EC2 capacity (capacity ec2),
+    else Fargate on the spec's CPU architecture."""
+    if isinstance(inputs, Ec2PlacementInputs) and inputs.capacity == "ec2":
+        return ec2_service(scope, id_, ctx, inputs, inputs, container_image=container_image, port=port,
+                           variables=variables, discovery=discovery, health_check_grace=health_check_grace,
+                           discovery_as=discovery_as)
+    return fargate_service(scope, id_, ctx, inputs, container_image=container_image, port=port, variables=variables,
+                           discovery=discovery, health_check_grace=health_check_grace,
+                           cpu_architecture=cpu_architecture(inputs), discovery_as=discovery_as)
 
 
 def service_discovery(ctx: ServiceContext, discovery: str, port: int | None,

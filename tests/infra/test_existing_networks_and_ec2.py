@@ -186,3 +186,60 @@ def test_the_lambda_runs_on_arm64_in_the_existing_private_subnets(net: Synthesiz
                        {"Architectures": ["arm64"]})
     assert function["Properties"]["VpcConfig"]["SubnetIds"] == ["subnet-0b000000000000001",
                                                                 "subnet-0b000000000000002"]
+
+
+# --- ec2 placement (issue 18) on the other container templates' 1.2 ---------------------------------
+def provider_of(service: dict[str, Any]) -> str:
+    (share,) = service["CapacityProviderStrategy"]
+    output = share["CapacityProvider"]["Fn::GetStackOutput"]
+    assert output["StackName"] == "keel-gpu" and share["Weight"] == 1
+    return str(output["OutputName"])
+
+
+def test_a_proton_ec2_load_balanced_spec_runs_on_the_graviton_provider_behind_its_nlb(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-storefront-storefront-gpu")
+    assert task["RequiresCompatibilities"] == ["EC2"] and task["NetworkMode"] == "awsvpc"
+    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+    assert (app["Cpu"], app["Memory"]) == (512, 1024)  # the sample's task_size small, on the container
+    assert "Ec2CapacityGravitonCapacityProvider" in provider_of(service) and "LaunchType" not in service
+    assert service["DesiredCount"] == 2
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+    _, group = only(net.templates["keel-storefront-storefront-gpu"], "AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert (group["Properties"]["TargetType"], group["Properties"]["Port"]) == ("ip", 8080)
+
+
+def test_a_proton_ec2_backend_spec_with_the_samples_inputs_only_runs_on_fargate(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-orders-orders-gpu")
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"}
+    assert (task["Cpu"], task["Memory"]) == ("256", "512") and service["LaunchType"] == "FARGATE"
+
+
+def test_the_gpu_worker_reserves_a_gpu_on_the_gpu_provider_and_scales_on_its_queue(net: Synthesized) -> None:
+    task, service = task_and_service(net, "keel-render-gpu")
+    assert task["RequiresCompatibilities"] == ["EC2"]
+    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+    assert app["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
+    assert task["PlacementConstraints"] == [{"Type": "memberOf",
+                                             "Expression": "attribute:ecs.instance-type == g5.xlarge"}]
+    assert "Ec2CapacityGpuCapacityProvider" in provider_of(service)
+    only(net.templates["keel-render-gpu"], "AWS::ApplicationAutoScaling::ScalableTarget")
+
+
+def test_the_worker_agent_runs_as_a_daemon_without_scaling(net: Synthesized) -> None:
+    _, service = task_and_service(net, "keel-log-shipper-gpu")
+    assert service["SchedulingStrategy"] == "DAEMON" and service["LaunchType"] == "EC2"
+    assert "DesiredCount" not in service and "CapacityProviderStrategy" not in service
+    assert net.templates["keel-log-shipper-gpu"].find_resources("AWS::ApplicationAutoScaling::ScalableTarget") == {}
+
+
+def test_the_scheduled_task_runs_on_the_graviton_provider_placed_by_instance_type(net: Synthesized) -> None:
+    template = net.templates["keel-reindex-gpu"]
+    _, task = only(template, "AWS::ECS::TaskDefinition")
+    assert task["Properties"]["RequiresCompatibilities"] == ["EC2"]
+    assert task["Properties"]["PlacementConstraints"] == [{
+        "Type": "memberOf", "Expression": "attribute:ecs.instance-type in [m7g.large, c7g.large]"}]
+    _, schedule = only(template, "AWS::Scheduler::Schedule")
+    ecs = schedule["Properties"]["Target"]["EcsParameters"]
+    assert "Ec2CapacityGravitonCapacityProvider" in provider_of(ecs) and "LaunchType" not in ecs
+    assert ecs["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
+        "subnet-0e000000000000001", "subnet-0e000000000000002", "subnet-0e000000000000003"]

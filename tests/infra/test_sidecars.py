@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from keel.templates.container_inputs import OTEL_COLLECTOR_IMAGE
+from keel.templates.container_inputs import OTEL_COLLECTOR_IMAGE, OTEL_METRICS_LOG_GROUP
 from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "sidecars.yaml"
@@ -21,12 +21,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     yield synthesize(PLATFORM, tmp_path_factory.mktemp("sidecars.out"))
 
 
-def resources(synth: Synthesized, kind: str) -> dict[str, Any]:
-    return {k: r for k, r in synth.json(STACK)["Resources"].items() if r["Type"] == kind}
+def resources(synth: Synthesized, kind: str, stack: str = STACK) -> dict[str, Any]:
+    return {k: r for k, r in synth.json(stack)["Resources"].items() if r["Type"] == kind}
 
 
-def containers(synth: Synthesized) -> dict[str, Any]:
-    (task,) = resources(synth, "AWS::ECS::TaskDefinition").values()
+def containers(synth: Synthesized, stack: str = STACK) -> dict[str, Any]:
+    (task,) = resources(synth, "AWS::ECS::TaskDefinition", stack).values()
     return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
 
 
@@ -54,10 +54,10 @@ def test_a_custom_sidecar_has_its_port_variables_secret_and_dependencies(synth: 
     assert proxy["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "proxy"
 
 
-def statements(synth: Synthesized, role_word: str) -> list[dict[str, Any]]:
-    template = synth.json(STACK)
+def statements(synth: Synthesized, role_word: str, stack: str = STACK) -> list[dict[str, Any]]:
+    template = synth.json(stack)
     out = []
-    for policy in resources(synth, "AWS::IAM::Policy").values():
+    for policy in resources(synth, "AWS::IAM::Policy", stack).values():
         (role,) = policy["Properties"]["Roles"]
         if role_word in role["Ref"]:
             out += policy["Properties"]["PolicyDocument"]["Statement"]
@@ -73,6 +73,11 @@ def test_the_task_role_may_send_traces_and_metrics_of_the_collector_namespaces_o
                     "xray:PutTraceSegments"]},
         {"Sid": "CollectorMetrics", "Effect": "Allow", "Resource": "*", "Action": "cloudwatch:PutMetricData",
          "Condition": {"StringEquals": {"cloudwatch:namespace": ["ECS/AWSOTel", "ECS/AWSOTel/Application"]}}},
+        # the default config's awsemf exporter: exactly its log group and that group's streams
+        {"Sid": "CollectorMetricsLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Resource": [f"arn:aws:logs:eu-west-1:111111111111:log-group:{OTEL_METRICS_LOG_GROUP}",
+                      f"arn:aws:logs:eu-west-1:111111111111:log-group:{OTEL_METRICS_LOG_GROUP}:log-stream:*"]},
     ]
 
 
@@ -92,3 +97,61 @@ def test_nag_finds_nothing(synth: Synthesized) -> None:
 def test_cfn_lint_finds_nothing(synth: Synthesized) -> None:
     result = cfn_lint(synth.outdir)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_metrics_log_group_is_the_collectors_default_configs() -> None:
+    """The group the pinned image's /etc/ecs/ecs-default-config.yaml names for awsemf (ADOT collector's ECS
+    default config), which the grant must name exactly."""
+    assert OTEL_METRICS_LOG_GROUP == "/aws/ecs/application/metrics"
+
+
+# --- sidecars and secrets (issue 17): a 1.2 sidecar takes every reference the app container takes ---------------
+BILLING = "keel-billing-billing-dev"
+
+
+def test_a_sidecar_reads_config_plane_and_external_secrets_by_arn(synth: Synthesized) -> None:
+    shipper = containers(synth, BILLING)["shipper"]
+    assert {s["Name"]: s["ValueFrom"] for s in shipper["Secrets"]} == {
+        "API_KEY": "arn:aws:ssm:eu-west-1:111111111111:parameter/keel/dev/billing/shipper/api-key",
+        "DB": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:keel/dev/billing/shipper/db",
+        "LICENSE": "arn:aws:ssm:eu-west-1:111111111111:parameter/copilot/shop/dev/secrets/license",
+        "WEBHOOK": "arn:aws:ssm:eu-west-1:111111111111:parameter/billing/webhook",
+        "VENDOR_TOKEN": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:vendor/token",
+        "SIGNING_KEY": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:billing/signing-AbCdEf:private::"}
+    assert "Secrets" not in containers(synth, BILLING)["app"]
+
+
+def test_the_execution_role_reads_exactly_the_sidecars_secrets(synth: Synthesized) -> None:
+    granted = {s.get("Sid", s["Action"][0]): s for s in statements(synth, "ExecutionRole", BILLING)}
+    assert granted["ssm:DescribeParameters"]["Resource"] == [
+        "arn:aws:ssm:eu-west-1:111111111111:parameter/billing/webhook",
+        "arn:aws:ssm:eu-west-1:111111111111:parameter/copilot/shop/dev/secrets/license",
+        "arn:aws:ssm:eu-west-1:111111111111:parameter/keel/dev/billing/shipper/api-key"]
+    assert granted["secretsmanager:DescribeSecret"]["Resource"] == [
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:billing/signing-AbCdEf",  # an ARN: exactly it
+        # a name: Secrets Manager's random suffix, which the name does not carry
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:keel/dev/billing/shipper/db-??????",
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:vendor/token-??????"]
+    assert granted["DecryptConfigThroughSsmAndSecretsManager"]["Action"] == "kms:Decrypt"
+
+
+# --- sidecars (issue 17) on ECS Anywhere (anywhere-svc 1.2) ------------------------------------------------------
+AGENT = "keel-agent-agent-edge"
+
+
+def test_external_sidecars_state_their_memory_and_log_under_the_instances_streams(synth: Synthesized) -> None:
+    (task,) = resources(synth, "AWS::ECS::TaskDefinition", AGENT).values()
+    assert (task["Properties"]["RequiresCompatibilities"], task["Properties"]["NetworkMode"]) == (["EXTERNAL"], "host")
+    found = containers(synth, AGENT)
+    assert {name: c.get("Memory") for name, c in found.items()} == {"app": 2048, "otel": 512, "sync": 128}
+    prefixes = {name: c["LogConfiguration"]["Options"]["awslogs-stream-prefix"] for name, c in found.items()}
+    assert prefixes == {"app": "agent/agent-edge", "otel": "agent/agent-edge/otel", "sync": "agent/agent-edge/sync"}
+    assert found["otel"]["Command"] == ["--config=/etc/ecs/ecs-default-config.yaml"]
+
+
+def test_the_external_collector_sends_with_the_task_roles_exact_grants(synth: Synthesized) -> None:
+    sids = [s["Sid"] for s in statements(synth, "TaskRole", AGENT)]
+    assert sids == ["CollectorTraces", "CollectorMetrics", "CollectorMetricsLogs"]
+    (reads,) = [s for s in statements(synth, "ExecutionRole", AGENT) if "ssm:GetParameters" in s["Action"]]
+    assert reads["Resource"] == {"Fn::Join": ["", ["arn:aws:ssm:eu-west-1:", {"Ref": "AWS::AccountId"},
+                                                   ":parameter/plants/site-token"]]}

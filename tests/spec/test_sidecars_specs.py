@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from keel.templates.container_inputs import OTEL_COLLECTOR_IMAGE, Sidecar, sidecars_of
+from keel.templates.container_inputs import OTEL_COLLECTOR_IMAGE, Sidecar, SidecarV12, sidecars_of
 from tests.spec.conftest import Platform
 
 ENVS = """
@@ -115,3 +115,87 @@ def test_a_dependency_cycle_is_refused(platform: Platform) -> None:
         "{name: b, image: busybox:1, depends_on: [{container: a}]}]}"))
     assert f'{P}.sidecars[0].depends_on: makes a dependency cycle (ECS refuses the task definition) (got ["b"], ' \
         "expected containers that do not, in turn, wait for this one)" in problems
+
+
+# --- sidecars and secrets (issue 17): 1.2 sidecars take external secrets as app does ----------------------------
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_1_2_sidecar_takes_external_secrets_by_name_or_arn(platform: Platform, template: str) -> None:
+    model = platform.load(one(
+        "{sidecars: [{name: shipper, image: public.ecr.aws/docker/library/busybox:1.37, external_secrets: ["
+        "{name: LICENSE, reference: /copilot/shop/staging/secrets/license}, "
+        "{name: KEY, reference: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:k-AbCdEf', source: secret, "
+        "json_key: private}]}]}", template, "1.2"))
+    (shipper,) = sidecars_of(model.services[0].instances[0].inputs)
+    assert isinstance(shipper, SidecarV12)
+    assert [(s.name, s.source, s.is_arn, s.json_key) for s in shipper.external_secrets] == [
+        ("LICENSE", "parameter", False, None), ("KEY", "secret", True, "private")]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("{sidecars: [{name: s, image: i, secrets: [{name: A, key: a}], external_secrets: [{name: A, reference: /x}]}]}",
+     f"{P}.sidecars[0].external_secrets[0].name: sets A again (already set by sidecars[0].secrets[0].name) "
+     '(got "A", expected each variable once)'),
+    ("{sidecars: [{name: s, image: i, external_secrets: [{name: A, "
+     "reference: 'arn:aws:ssm:eu-west-1:111122223333:parameter/x', source: secret}]}]}",
+     f"{P}.sidecars[0].external_secrets[0].reference: is an ARN of ssm, and source is secret "
+     '(got "arn:aws:ssm:eu-west-1:111122223333:parameter/x", expected an ARN of secretsmanager, or source: '
+     "parameter)"),
+    ("{sidecars: [{name: s, image: i, external_secrets: [{name: A, reference: /x, json_key: k}]}]}",
+     f"{P}.sidecars[0].external_secrets[0].json_key: applies to Secrets Manager secrets only (got \"k\", "
+     "expected source: secret, or no json_key)"),
+])
+def test_a_sidecars_external_secrets_are_checked_as_apps(platform: Platform, spec: str, expected: str) -> None:
+    assert platform.problems(one(spec, version="1.2")) == [expected]
+
+
+def test_1_1_sidecars_take_no_external_secrets(platform: Platform) -> None:
+    (problem,) = platform.problems(one(
+        "{sidecars: [{name: s, image: i, external_secrets: [{name: A, reference: /x}]}]}", version="1.1"))
+    assert problem.startswith(f"{P}.sidecars[0].external_secrets: ")
+
+
+# --- sidecars (issue 17) on ECS Anywhere (anywhere-svc 1.2): what EXTERNAL tasks need ----------------------------
+ANYWHERE_ENVS = ENVS.replace("      load_balancer: {enabled: true}\n", "      anywhere: {enabled: true}\n")
+
+
+def anywhere(spec: str, version: str = "1.2") -> str:
+    return ANYWHERE_ENVS + f"""
+  - name: svc
+    template: anywhere-svc:{version}
+    instances:
+      - name: svc-1
+        environment: staging
+        spec: {spec}
+"""
+
+
+def test_external_sidecars_on_host_networking_validate(platform: Platform) -> None:
+    model = platform.load(anywhere("{network_mode: host, port_mappings: [{container_port: 9100}], sidecars: ["
+                                   "{name: otel, preset: otel-collector, resources: {memory_mib: 256}}]}"))
+    (otel,) = sidecars_of(model.services[0].instances[0].inputs)
+    assert otel.memory_mib == 256
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("{network_mode: host, sidecars: [{name: s, image: i}]}",
+     f"{P}.sidecars[0].resources.memory_mib: is missing, and ECS sizes every container of an EXTERNAL task (ECS "
+     "Anywhere) (expected memory_mib for the sidecar, out of the task size)"),
+    ("{network_mode: bridge, sidecars: [{name: otel, preset: otel-collector, resources: {memory_mib: 256}}]}",
+     f"{P}.sidecars[0].preset: needs network_mode host: with bridge the task's containers do not share localhost, "
+     "so app could not reach the sidecar (got \"otel-collector\", expected network_mode: host)"),
+    ("{network_mode: bridge, sidecars: [{name: s, image: i, port: 8080, resources: {memory_mib: 64}}]}",
+     f"{P}.sidecars[0].port: needs network_mode host: with bridge the task's containers do not share localhost, "
+     "so app could not reach the sidecar (got 8080, expected network_mode: host)"),
+    ("{network_mode: host, port_mappings: [{container_port: 4317}], "
+     "sidecars: [{name: otel, preset: otel-collector, resources: {memory_mib: 256}}]}",
+     f"{P}.sidecars[0].preset: listens on tcp port 4317 of the server, already published by port_mappings[0] "
+     "(got \"otel-collector\", expected ports no other container of the task uses (network_mode host shares the "
+     "server's ports))"),
+])
+def test_what_differs_on_external_is_refused_offline(platform: Platform, spec: str, expected: str) -> None:
+    assert platform.problems(anywhere(spec)) == [expected]
+
+
+def test_anywhere_1_1_has_no_sidecars(platform: Platform) -> None:
+    (problem,) = platform.problems(anywhere("{sidecars: [{name: s, image: i}]}", version="1.1"))
+    assert problem.startswith(f"{P}.sidecars: ")

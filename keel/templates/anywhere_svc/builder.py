@@ -6,6 +6,8 @@ offer them for EXTERNAL services (the spec checks refuse them)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
@@ -27,13 +29,17 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     if anywhere is None:  # the spec check refuses an anywhere-svc on an environment without ECS Anywhere
         raise ValueError(f"environment {environment.name} ({environment.template}) has no ECS Anywhere")
     container_image, outputs = image(scope, ctx, inputs)
+    props = container(
+        ctx, inputs, container_image, log_stream_prefix=f"{service.name}/{instance.name}",
+        port_mappings=tuple(ecs.PortMapping(container_port=m.container_port, protocol=PROTOCOLS[m.protocol],
+                                            host_port=m.container_port if m.host_port is None else m.host_port)
+                            for m in inputs.port_mappings))
+    # sidecars (issue 17): the environment's log group is shared, so each sidecar's streams are under the instance's
+    props = replace(props, sidecars=tuple(replace(s, log_stream_prefix=f"{props.log_stream_prefix}/{s.name}")
+                                          for s in props.sidecars))
     external = ExternalContainerService(
         scope, ONLY_SERVICE, cluster=environment.cluster, vpc=environment.vpc, log_group=anywhere.task_log_group,
-        container=container(
-            ctx, inputs, container_image, log_stream_prefix=f"{service.name}/{instance.name}",
-            port_mappings=tuple(ecs.PortMapping(container_port=m.container_port, protocol=PROTOCOLS[m.protocol],
-                                                host_port=m.container_port if m.host_port is None else m.host_port)
-                                for m in inputs.port_mappings)),
+        container=props,
         deployment=DeploymentProps(desired_count=inputs.desired_count,
                                    min_healthy_percent=inputs.deployment.min_healthy_percent,
                                    max_healthy_percent=inputs.deployment.max_healthy_percent),

@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from keel.contract.problems import InputProblem
+from keel.spec.errors import MISSING
 from keel.spec.model import Environment
 from keel.templates.container_inputs import (
     ContainerInputs,
     ExternalSecretReference,
+    SidecarV12,
     check_container,
     check_ecs_environment,
     check_placement,
@@ -61,12 +63,22 @@ class AnywhereInputsV11(AnywhereInputs):
     external_secrets: tuple[ExternalSecretReference, ...]
 
 
+@dataclass(frozen=True)
+class AnywhereInputsV12(AnywhereInputsV11):
+    """anywhere-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # sidecars (issue 17)
+    sidecars: tuple[SidecarV12, ...]
+
+
 def check(inputs: AnywhereInputs, env: Environment) -> Iterator[InputProblem]:
     yield from check_container(inputs)
     yield from check_ecs_environment(env, "anywhere", "", "an ECS Anywhere service runs on external instances")
     yield from check_placement(inputs.placement_constraints)
     yield from _unsupported(inputs)
     yield from _ports(inputs)
+    if isinstance(inputs, AnywhereInputsV12):
+        yield from _sidecars_on_external(inputs)
     if inputs.deployment.max_healthy_percent <= inputs.deployment.min_healthy_percent:
         yield "deployment.max_healthy_percent", "is not above deployment.min_healthy_percent", \
             inputs.deployment.max_healthy_percent, f"more than {inputs.deployment.min_healthy_percent}"
@@ -100,3 +112,40 @@ def _ports(inputs: AnywhereInputs) -> Iterator[InputProblem]:
             yield f"port_mappings[{n}].host_port", f"is already published by port_mappings[{first}]", host, \
                 "each host port once per protocol"
         seen.setdefault((host, mapping.protocol), n)
+
+
+# sidecars (issue 17)
+#: The ports the otel-collector preset's default config listens on (OTLP gRPC and HTTP, X-Ray, StatsD, health).
+OTEL_PORTS = ((4317, "tcp"), (4318, "tcp"), (2000, "udp"), (8125, "udp"), (13133, "tcp"))
+
+
+def _sidecars_on_external(inputs: AnywhereInputsV12) -> Iterator[InputProblem]:
+    """What differs on EXTERNAL: every container states its memory; with bridge networking the containers do not
+    share localhost (app could not reach a sidecar's port); with host networking their ports are the server's."""
+    published = {(m.container_port if m.host_port is None else m.host_port, m.protocol): f"port_mappings[{n}]"
+                 for n, m in enumerate(inputs.port_mappings)}
+    for n, sidecar in enumerate(inputs.sidecars):
+        path = f"sidecars[{n}]"
+        if sidecar.memory_mib is None:
+            yield f"{path}.resources.memory_mib", "is missing, and ECS sizes every container of an EXTERNAL task " \
+                "(ECS Anywhere)", MISSING, "memory_mib for the sidecar, out of the task size"
+        ports = [(int(sidecar.port), "tcp")] if sidecar.port is not None and sidecar.port == int(sidecar.port) else []
+        if sidecar.preset == "otel-collector":
+            ports += list(OTEL_PORTS)
+        if ports and inputs.network_mode == "bridge":
+            where, got = (f"{path}.port", _whole(sidecar.port)) if sidecar.port is not None else \
+                (f"{path}.preset", sidecar.preset)
+            yield where, "needs network_mode host: with bridge the task's containers do not share localhost, so app " \
+                "could not reach the sidecar", got, "network_mode: host"
+            continue
+        field, got = ("port", _whole(sidecar.port)) if sidecar.preset is None else ("preset", sidecar.preset)
+        for port, protocol in ports:
+            if (port, protocol) in published:
+                yield f"{path}.{field}", f"listens on {protocol} port {port} of the server, already published by " \
+                    f"{published[port, protocol]}", got, \
+                    "ports no other container of the task uses (network_mode host shares the server's ports)"
+            published.setdefault((port, protocol), path)
+
+
+def _whole(value: float | None) -> float | int | None:
+    return int(value) if value is not None and value == int(value) else value

@@ -10,8 +10,6 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from keel.constructs.container_service import (
-    Ec2ContainerService,
-    FargateContainerService,
     ServiceNetworkLoadBalancer,
     scale_on_cpu,
     unhealthy_targets_alarm,
@@ -19,16 +17,14 @@ from keel.constructs.container_service import (
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
 from keel.templates.backend_fargate_svc.inputs import BackendInputs, BackendInputsV11
-from keel.templates.container_inputs import PipelineInputs
+from keel.templates.container_inputs import PipelineInputs, is_daemon
 from keel.templates.container_service import (
-    CPU_ARCHITECTURES,
     ONLY_SERVICE,
     ServiceContext,
     discovery_name,
-    ec2_service,
-    fargate_service,
     finish,
     image,
+    long_running_service,
     published,
 )
 
@@ -41,18 +37,12 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     v11 = inputs if isinstance(inputs, BackendInputsV11) else None
     # service discovery name (issue 15): 1.1 specs may name it; 1.0 and unset keep the service's name
     discovery_as = v11.service_discovery_name if v11 else None
-    fargate: FargateContainerService | Ec2ContainerService
-    if v11 is not None and v11.capacity == "ec2":
-        fargate = ec2_service(scope, ONLY_SERVICE, ctx, inputs, v11, container_image=container_image, port=port,
-                              discovery=inputs.discovery, discovery_as=discovery_as)
-    else:
-        fargate = fargate_service(
-            scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port, discovery=inputs.discovery,
-            cpu_architecture=CPU_ARCHITECTURES[v11.cpu_architecture if v11 else "X86_64"], discovery_as=discovery_as)
+    fargate = long_running_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
+                                   discovery=inputs.discovery, discovery_as=discovery_as)
     # Callers are in the VPC: other services (through their Service Connect proxies) and the NLB.
     fargate.security_group.add_ingress_rule(ctx.vpc_cidr, ec2.Port.tcp(port), "From callers in the environment's VPC")
     svc = fargate.service
-    if v11 is None or v11.scheduling != "daemon":  # a daemon runs one task per instance: nothing to scale
+    if not is_daemon(inputs):  # a daemon runs one task per instance: nothing to scale
         scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                      target_cpu_percent=inputs.scaling.target_cpu_percent)
 

@@ -12,8 +12,8 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     ScalingInputs,
     Sidecar,
-    check_ec2_placement,
-    check_fargate,
+    SidecarV12,
+    check_capacity,
     check_port,
     check_scaling,
 )
@@ -53,14 +53,19 @@ class BackendInputsV11(BackendInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class BackendInputsV12(BackendInputsV11):
+    """backend-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
+
+
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:
-    if isinstance(inputs, BackendInputsV11):
-        yield from check_ec2_placement(inputs, env)
-        if inputs.scheduling == "daemon" and inputs.private_link.enabled:
-            yield "private_link.enabled", "a daemon runs one task per instance, not a pool behind a load " \
-                "balancer", True, "scheduling replica, or private_link disabled"
-    yield from check_fargate(inputs, env, on_fargate=not (isinstance(inputs, BackendInputsV11)
-                                                         and inputs.capacity == "ec2"))
+    if isinstance(inputs, BackendInputsV11) and inputs.scheduling == "daemon" and inputs.private_link.enabled:
+        yield "private_link.enabled", "a daemon runs one task per instance, not a pool behind a load " \
+            "balancer", True, "scheduling replica, or private_link disabled"
+    yield from check_capacity(inputs, env)
     yield from check_port(inputs.port)
     yield from check_scaling(inputs.scaling, inputs.desired_count)
     if inputs.deployment.alarm_rollback and not inputs.private_link.enabled:

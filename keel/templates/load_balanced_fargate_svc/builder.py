@@ -13,6 +13,7 @@ from constructs import Construct
 
 from keel.constructs.container_service import (
     APP,
+    Ec2ContainerService,
     FargateContainerService,
     ServiceNetworkLoadBalancer,
     scale_on_cpu,
@@ -25,9 +26,9 @@ from keel.templates.container_service import (
     ONLY_SERVICE,
     ServiceContext,
     discovery_name,
-    fargate_service,
     finish,
     image,
+    long_running_service,
     published,
 )
 from keel.templates.load_balanced_fargate_svc.inputs import LoadBalancedInputs, rule_for
@@ -40,10 +41,10 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     container_image, outputs = image(scope, ctx, inputs)
     # service discovery name (issue 15): 1.1 specs may name it; 1.0 and unset keep the service's name
     discovery_as = getattr(inputs, "service_discovery_name", None)
-    fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
-                              variables={"BACKEND_URL": inputs.backendurl}, discovery=inputs.discovery,
-                              health_check_grace=Duration.seconds(inputs.health_check_grace_seconds),
-                              discovery_as=discovery_as)
+    fargate = long_running_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image, port=port,
+                                   variables={"BACKEND_URL": inputs.backendurl}, discovery=inputs.discovery,
+                                   health_check_grace=Duration.seconds(inputs.health_check_grace_seconds),
+                                   discovery_as=discovery_as)
     svc, group = fargate.service, fargate.security_group
     scaling = scale_on_cpu(svc, min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
                            target_cpu_percent=inputs.scaling.target_cpu_percent)
@@ -71,7 +72,7 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
 
 
 def _on_shared_load_balancer(scope: Construct, ctx: ServiceContext, inputs: LoadBalancedInputs,
-                             fargate: FargateContainerService, scaling: ecs.ScalableTaskCount,
+                             fargate: FargateContainerService | Ec2ContainerService, scaling: ecs.ScalableTaskCount,
                              shared: SharedLoadBalancerOutputs, port: int) -> tuple[list[cloudwatch.Alarm], str]:
     """A target group and a listener rule of the instance's own on the environment's shared listener; request
     autoscaling and alarms on the load balancer's metrics. Returns the alarms and the service's URL."""

@@ -14,8 +14,9 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     ScalingInputs,
     Sidecar,
+    SidecarV12,
+    check_capacity,
     check_ecs_environment,
-    check_fargate,
     check_port,
     check_scaling,
     check_url_path,
@@ -51,6 +52,20 @@ class LoadBalancedInputsV11(LoadBalancedInputs):
     external_secrets: tuple[ExternalSecretReference, ...]
     # sidecars (issue 17)
     sidecars: tuple[Sidecar, ...]
+
+
+@dataclass(frozen=True)
+class LoadBalancedInputsV12(LoadBalancedInputsV11):
+    """load-balanced-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # ec2 placement (issue 18)
+    cpu_architecture: str  # ARM64 | X86_64
+    capacity: str  # fargate | ec2
+    capacity_provider: str | None
+    requires_gpu: int
+    placement_constraints: tuple[str, ...]
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,7 @@ def rule_for(service: str, instance: str, inputs: LoadBalancedInputs) -> Listene
 
 
 def check(inputs: LoadBalancedInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs, env)
+    yield from check_capacity(inputs, env)
     yield from check_port(inputs.port)
     yield from check_url_path(inputs.health_check_path, "health_check_path")
     yield from check_url_path(inputs.path_pattern, "path_pattern", "/api/*")

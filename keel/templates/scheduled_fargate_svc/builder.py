@@ -9,16 +9,25 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from keel.constructs.common import RETENTION, justify, own_inline_policy
-from keel.constructs.container_service import ContainerTask, dead_letter_queue
+from keel.constructs.container_service import ContainerProps, ContainerTask, dead_letter_queue
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.templates.container_inputs import PipelineInputs
-from keel.templates.container_service import ServiceContext, container, image, is_public, published
+from keel.templates.container_inputs import Ec2PlacementInputs, PipelineInputs, placement_expression, runs_on_ec2
+from keel.templates.container_service import (
+    ServiceContext,
+    container,
+    cpu_architecture,
+    ec2_capacity_provider,
+    image,
+    is_public,
+    published,
+)
 from keel.templates.scheduled_fargate_svc.inputs import ScheduledInputs, ScheduledInputsV11, runs_in_state_machine
 
 
@@ -30,15 +39,12 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     props = container(ctx, inputs, container_image, log_stream_prefix=ctx.name)
     log_group = logs.LogGroup(scope, "Logs", retention=RETENTION[inputs.log_retention_days],
                               encryption_key=environment.key, removal_policy=environment.removal_policy)
-    task = ContainerTask(
-        scope, "Task", family=props.family, compatibility=ecs.Compatibility.FARGATE, image=props.image,
-        cpu=props.cpu, memory_mib=props.memory_mib, environment=props.environment, secrets=props.secrets,
-        key=props.key, log_group=log_group, log_stream_prefix=props.log_stream_prefix, firelens=props.firelens,
-        sidecars=props.sidecars)
+    on_ec2 = runs_on_ec2(inputs)  # ec2 placement (issue 18)
+    task = _task(scope, props, inputs, log_group=log_group, on_ec2=on_ec2)
     if props.enable_exec:
         task.allow_exec(key=environment.key, log_group=environment.exec_log_group)
     outputs["log-group"] = log_group.log_group_name
-    public = is_public(inputs)
+    public = is_public(inputs) and not on_ec2  # ECS gives public IPs to Fargate tasks only
     dead_letters = dead_letter_queue(scope, "DeadLetters", key=environment.key,
                                      removal_policy=environment.removal_policy,
                                      holds="the schedule (runs that could not start after the retries)")
@@ -54,6 +60,8 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         target = scheduler_targets.StepFunctionsStartExecution(
             job, dead_letter_queue=dead_letters, retry_attempts=inputs.retry.maximum_retry_attempts,
             max_event_age=Duration.seconds(inputs.retry.maximum_event_age_seconds))
+    elif on_ec2:
+        target = _ec2_target(ctx, inputs, task=task, security_group=group, subnets=subnets, dead_letters=dead_letters)
     else:
         target = scheduler_targets.EcsRunFargateTask(
             environment.cluster, task_definition=task.task_definition, task_count=inputs.tasks,
@@ -78,6 +86,38 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
     return published(pipeline, outputs, {
         "schedule-name": schedule.schedule_name, "task-definition-arn": task.task_definition.task_definition_arn,
         "dead-letter-queue-url": dead_letters.queue_url})
+
+
+# ec2 placement (issue 18)
+def _task(scope: Construct, props: ContainerProps, inputs: ScheduledInputs, *, log_group: logs.ILogGroup,
+          on_ec2: bool) -> ContainerTask:
+    """The task the schedule runs: on Fargate, or on EC2 with its GPUs and the memberOf constraint on instance
+    attributes (as the services' EC2 tasks have them)."""
+    gpus, expressions = 0, []
+    if on_ec2:
+        assert isinstance(inputs, Ec2PlacementInputs)  # runs_on_ec2 said so
+        gpus, expressions = inputs.requires_gpu, [str(placement_expression(c)[0]) for c in inputs.placement_constraints]
+    return ContainerTask(
+        scope, "Task", family=props.family,
+        compatibility=ecs.Compatibility.EC2 if on_ec2 else ecs.Compatibility.FARGATE, image=props.image,
+        cpu=props.cpu, memory_mib=props.memory_mib, environment=props.environment, secrets=props.secrets,
+        key=props.key, log_group=log_group, log_stream_prefix=props.log_stream_prefix, firelens=props.firelens,
+        sidecars=props.sidecars, cpu_architecture=cpu_architecture(inputs), gpu_count=gpus,
+        placement_constraints=[" and ".join(expressions)] if expressions else [])
+
+
+def _ec2_target(ctx: ServiceContext, inputs: ScheduledInputs, *, task: ContainerTask,
+                security_group: ec2.ISecurityGroup, subnets: ec2.SubnetSelection,
+                dead_letters: sqs.IQueue) -> scheduler.IScheduleTarget:
+    """RunTask on the environment's capacity provider the spec checks chose (no public IPs on EC2)."""
+    assert isinstance(inputs, Ec2PlacementInputs)  # runs_on_ec2 said so
+    return scheduler_targets.EcsRunEc2Task(
+        ctx.environment.cluster, task_definition=task.task_definition, task_count=inputs.tasks,
+        security_groups=[security_group], vpc_subnets=subnets, enable_execute_command=inputs.enable_exec,
+        capacity_provider_strategies=[ecs.CapacityProviderStrategy(
+            capacity_provider=ec2_capacity_provider(ctx.environment, inputs), weight=1)],
+        dead_letter_queue=dead_letters, retry_attempts=inputs.retry.maximum_retry_attempts,
+        max_event_age=Duration.seconds(inputs.retry.maximum_event_age_seconds))
 
 
 # --- Copilot habits (issue 16): a job's timeout and retries of a failed run -----------------------------

@@ -10,7 +10,14 @@ from functools import cache
 from keel.contract.problems import InputProblem
 from keel.contract.schedule import check_schedule
 from keel.spec.model import Environment
-from keel.templates.container_inputs import ExternalSecretReference, FargateInputs, Sidecar, check_fargate
+from keel.templates.container_inputs import (
+    ExternalSecretReference,
+    FargateInputs,
+    Sidecar,
+    SidecarV12,
+    check_capacity,
+    runs_on_ec2,
+)
 
 
 @dataclass(frozen=True)
@@ -40,13 +47,27 @@ class ScheduledInputsV11(ScheduledInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class ScheduledInputsV12(ScheduledInputsV11):
+    """scheduled-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # ec2 placement (issue 18)
+    cpu_architecture: str  # ARM64 | X86_64
+    capacity: str  # fargate | ec2
+    capacity_provider: str | None
+    requires_gpu: int
+    placement_constraints: tuple[str, ...]
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
+
+
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def check(inputs: ScheduledInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs, env)
+    yield from check_capacity(inputs, env)
     yield from check_schedule(inputs.schedule_expression)
     zones = _time_zones()  # empty without tz data on this machine: then EventBridge is the judge
     if zones and inputs.schedule_timezone not in zones | {"UTC"}:
@@ -56,6 +77,11 @@ def check(inputs: ScheduledInputs, env: Environment) -> Iterator[InputProblem]:
         # Step Functions' ECS RunTask integration starts one task and waits for it.
         yield "desired_count", "runs one task per run when timeout_seconds or retries is set (Step Functions " \
             "waits for that task)", inputs.tasks, "1, or neither timeout_seconds nor retries"
+    if runs_on_ec2(inputs) and runs_in_state_machine(inputs):
+        # ec2 placement (issue 18): Step Functions' RunTask takes a launch type, not a capacity provider strategy.
+        yield "capacity", "is ec2, and timeout_seconds or retries run the task through Step Functions, whose ECS " \
+            "RunTask takes a launch type, not the capacity provider the task must land on", "ec2", \
+            "capacity fargate, or neither timeout_seconds nor retries"
 
 
 def runs_in_state_machine(inputs: ScheduledInputs) -> bool:

@@ -22,8 +22,15 @@ from keel.constructs.container_service import dead_letter_queue, scale_on_backlo
 from keel.contract.naming import component_name
 from keel.contract.outputs import EcsEnvOutputs
 from keel.spec.model import Service, ServiceInstance
-from keel.templates.container_inputs import PipelineInputs
-from keel.templates.container_service import ONLY_SERVICE, ServiceContext, fargate_service, finish, image, published
+from keel.templates.container_inputs import PipelineInputs, is_daemon
+from keel.templates.container_service import (
+    ONLY_SERVICE,
+    ServiceContext,
+    finish,
+    image,
+    long_running_service,
+    published,
+)
 from keel.templates.worker_fargate_svc.inputs import TopicSubscription, WorkerInputs, WorkerInputsV11
 
 
@@ -51,14 +58,14 @@ def build(scope: Construct, *, service: Service, instance: ServiceInstance, inpu
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=inputs.queue.max_receive_count))
 
     container_image, outputs = image(scope, ctx, inputs)
-    fargate = fargate_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image,
-                              variables={"QUEUE_URL": queue.queue_url})
+    fargate = long_running_service(scope, ONLY_SERVICE, ctx, inputs, container_image=container_image,
+                                   variables={"QUEUE_URL": queue.queue_url})
     queue.grant_consume_messages(fargate.task.task_role)
     svc = fargate.service
-    scale_on_backlog(svc, metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1),
-                                                                                     statistic="Maximum"),
-                     min_tasks=inputs.scaling.min_tasks, max_tasks=inputs.scaling.max_tasks,
-                     messages_per_task=inputs.scaling.messages_per_task)
+    if not is_daemon(inputs):  # a daemon runs one task per instance: nothing to scale
+        scale_on_backlog(svc, metric=queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"), min_tasks=inputs.scaling.min_tasks,
+            max_tasks=inputs.scaling.max_tasks, messages_per_task=inputs.scaling.messages_per_task)
 
     if inputs.subscription.enabled:
         sub = inputs.subscription

@@ -13,7 +13,8 @@ from keel.templates.container_inputs import (
     FargateServiceInputs,
     QueueScalingInputs,
     Sidecar,
-    check_fargate,
+    SidecarV12,
+    check_capacity,
     check_scaling,
 )
 
@@ -64,8 +65,23 @@ class WorkerInputsV11(WorkerInputs):
     sidecars: tuple[Sidecar, ...]
 
 
+@dataclass(frozen=True)
+class WorkerInputsV12(WorkerInputsV11):
+    """worker-fargate-svc 1.2: 1.1 plus this round's blocks (each at the end)."""
+
+    # ec2 placement (issue 18)
+    cpu_architecture: str  # ARM64 | X86_64
+    capacity: str  # fargate | ec2
+    capacity_provider: str | None
+    requires_gpu: int
+    placement_constraints: tuple[str, ...]
+    scheduling: str  # replica | daemon
+    # sidecars (issue 17): with the 1.2 sidecar's external_secrets
+    sidecars: tuple[SidecarV12, ...]
+
+
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
-    yield from check_fargate(inputs, env)
+    yield from check_capacity(inputs, env)
     yield from check_scaling(inputs.scaling, inputs.desired_count)
     if isinstance(inputs, WorkerInputsV11):
         yield from _check_topics(inputs)
