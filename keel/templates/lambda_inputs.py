@@ -67,8 +67,8 @@ def _handler_module(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs
         return
     source = handler_source(inputs.lambda_runtime, inputs.lambda_handler, root)
     if source is not None and not source.found:
-        yield "spec", "lambda_handler", f"names module {source.module}, which is not in {root}", inputs.lambda_handler, \
-            source.expected
+        yield "spec", "lambda_handler", f"names module {source.module}, which is not in {root}", \
+            inputs.lambda_handler, source.expected
 
 
 def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
