@@ -29,7 +29,15 @@ from keel.spec.errors import MISSING, Problems, join_path
 from keel.spec.images import resolve_overrides
 from keel.spec.model import Environment, Override, PlatformModel, Service, ServiceInstance
 from keel.spec.paths import OutsideProject, inside_project, project_root
-from keel.spec.proton import ProtonInputs, Rendered, RenderError, environment_context, render, service_context
+from keel.spec.proton import (
+    ProtonInputs,
+    Rendered,
+    RenderError,
+    environment_context,
+    render,
+    service_context,
+    service_repository,
+)
 from keel.spec.registry import default_registry, with_template_dirs
 from keel.spec.typed import to_dataclass
 from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
@@ -187,6 +195,7 @@ class _Loader:
         self._reported: set[tuple[Any, ...]] = set()  # pipeline problems once, not once per instance
         # (file, spec path, environment, template, inputs) of instances that may name other services (issue 16)
         self._referrers: list[tuple[str, str, str, TemplateVersion, object]] = []
+        self.delivery: object = None  # the raw delivery section: Proton's service.* repository names (issue 15)
         self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
 
     # -- helpers -------------------------------------------------------------------------------
@@ -296,6 +305,7 @@ class _Loader:
         declared_envs = [str(e.get("name")) for e in _list(doc.get("environments")) if isinstance(e, Mapping)]
 
         services: list[Service] = []
+        self.delivery = doc.get("delivery")
         for i, raw in enumerate(_list(doc.get("services"))):
             where = _named_path(doc, ["services", i])
             if where in bad or not isinstance(raw, Mapping):
@@ -574,7 +584,8 @@ class _Loader:
                     service=raw["name"], instance=name, inputs=inputs.values,
                     pipeline=pipeline.values if isinstance(pipeline, ProtonInputs) else None,
                     environment=env.name, account=env.account, environment_outputs=env.rendered.outputs,
-                    environment_inputs=env_inputs), file, ipath)
+                    environment_inputs=env_inputs, repository=service_repository(self.delivery, raw["name"])),
+                    file, ipath)
                 if rendered is None:
                     continue
             self._referrers.append((file, f"{ipath}.spec", env.name, template, inputs))
