@@ -210,3 +210,60 @@ def test_cli_exits_2_on_a_folder_without_proton_templates(tmp_path: Path, capsys
     run = keel(capsys, "import-proton", str(tmp_path))
     assert (run.code, run.err.strip()) == (
         2, f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {tmp_path}")
+
+
+# proton import (issue 15): the shape of Proton's *-ecs-ec2-svc samples, written for this test
+_EC2_SCHEMA = """schema:
+  format:
+    openapi: "3.0.0"
+  service_input_type: "LedgerSyncInput"
+  types:
+    LedgerSyncInput:
+      type: object
+      properties:
+        port: {type: number, default: 9000}
+        desired_count: {type: number, default: 2}
+        image: {type: string, default: "public.ecr.aws/docker/library/busybox:1.36"}
+"""
+_EC2_CFN = """Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: bridge
+      RequiresCompatibilities: [EC2]
+      ContainerDefinitions:
+        - {Name: sync, Image: '{{service_instance.inputs.image}}'}
+  Sync:
+    Type: AWS::ECS::Service
+    Properties:
+      Cluster: '{{environment.outputs.Cluster}}'
+      LaunchType: EC2
+      DesiredCount: '{{service_instance.inputs.desired_count}}'
+      TaskDefinition: !Ref Task
+"""
+
+
+def test_a_service_launched_on_ec2_instances_maps_with_capacity_ec2(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(FOLDER, folder)
+    version = folder / "service-templates" / "ledger-sync" / "v1"
+    (version / "schema").mkdir(parents=True)
+    (version / "schema" / "schema.yaml").write_text(_EC2_SCHEMA)
+    (version / "instance_infrastructure").mkdir()
+    (version / "instance_infrastructure" / "cloudformation.yaml").write_text(_EC2_CFN)
+    (version / ".compatible-envs").write_text("gpu-cluster:1\n")
+    (version.parent / "spec").mkdir()
+    (version.parent / "spec" / "spec.yaml").write_text(
+        "proton: ServiceSpec\ninstances:\n  - name: sync-gpu\n    environment: gpu-cluster\n    spec: {port: 9100}\n")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    (sync,) = [s for s in result.platform["services"] if s["name"] == "ledger-sync"]
+    assert sync["template"] == "backend-fargate-svc:1.1"
+    assert sync["instances"] == [{"name": "sync-gpu", "environment": "gpu-cluster",
+                                  "spec": {"port": 9100, "desired_count": 2,
+                                           "image": "public.ecr.aws/docker/library/busybox:1.36",
+                                           "capacity": "ec2"}}]
+    notes = outcome(result, "service-templates/ledger-sync/spec/spec.yaml").notes
+    assert any(n.startswith('spec: {"capacity": "ec2"} on every instance: the Proton template launched its tasks '
+                            "on the cluster's EC2 instances") for n in notes)
