@@ -117,20 +117,11 @@ class ServiceFunction(Construct):
         self.role.add_to_policy(iam.PolicyStatement(
             sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.log_group.log_group_arn]))
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", powertools_layer_arn(self, runtime=runtime, architecture=architecture))
-        self.security_group: ec2.SecurityGroup | None = None
-        if vpc is not None:
-            self.security_group = ec2.SecurityGroup(
-                self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
-                description=f"{description}: no inbound, outbound to the VPC endpoints and NAT")
-            # The ENI actions Lambda needs for a VPC function have no resource-level scoping.
-            self.role.add_to_policy(iam.PolicyStatement(
-                sid="ManageVpcNetworkInterfaces",
-                actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-                         "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
-                         "ec2:UnassignPrivateIpAddresses"],
-                resources=["*"]))
+        # The public Powertools layer is Python's; other runtimes run the code as packaged (issue 15).
+        layers = [lambda_.LayerVersion.from_layer_version_arn(
+            self, "Powertools", powertools_layer_arn(self, runtime=runtime, architecture=architecture))] \
+            if runtime.family == lambda_.RuntimeFamily.PYTHON else []
+        self.security_group = self._vpc_access(vpc, description)
         self.function = lambda_.Function(
             self, "Resource",
             description=description,
@@ -138,7 +129,7 @@ class ServiceFunction(Construct):
             memory_size=memory_mb, timeout=timeout,
             environment=dict(environment), environment_encryption=key,
             role=self.role, log_group=self.log_group, logging_format=lambda_.LoggingFormat.JSON,
-            layers=[layer, *extra_layers],
+            layers=[*layers, *extra_layers],
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=reserved_concurrency,
             vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if vpc else None,
@@ -148,8 +139,29 @@ class ServiceFunction(Construct):
             recursive_loop=lambda_.RecursiveLoop.TERMINATE,
         )
         self.function.node.add_dependency(self.role)
+        self._acknowledge(runtime=runtime, tracing=tracing, in_vpc=vpc is not None,
+                          asynchronous=async_dead_letters is not None, synchronous_caller=synchronous_caller)
+
+    def _vpc_access(self, vpc: ec2.IVpc | None, description: str) -> ec2.SecurityGroup | None:
+        """In a VPC: the function's own security group, and the ENI actions Lambda needs on its role."""
+        if vpc is None:
+            return None
+        security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+            description=f"{description}: no inbound, outbound to the VPC endpoints and NAT")
+        # The ENI actions Lambda needs for a VPC function have no resource-level scoping.
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="ManageVpcNetworkInterfaces",
+            actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                     "ec2:UnassignPrivateIpAddresses"],
+            resources=["*"]))
+        return security_group
+
+    def _acknowledge(self, *, runtime: lambda_.Runtime, tracing: bool, in_vpc: bool, asynchronous: bool,
+                     synchronous_caller: str | None) -> None:
         wildcard_reasons = ["X-Ray's PutTraceSegments/PutTelemetryRecords take no resource ARN"] if tracing else []
-        if vpc is not None:
+        if in_vpc:
             wildcard_reasons.append("Lambda's VPC ENI actions take no resource ARN")
         if wildcard_reasons:
             Validations.of(self.role).acknowledge(Acknowledgment(
@@ -158,11 +170,15 @@ class ServiceFunction(Construct):
             Validations.of(self.function).acknowledge(Acknowledgment(
                 id="Serverless::Serverless-LambdaTracing", reason="the spec turned tracing off (tracing: false)"))
         runtime_reason = (f"{runtime.name} is chosen by the spec among the runtimes the public Powertools layer and "
-                          "Keel's handler tests support; a newer one is a deliberate template change")
+                          "Keel's handler tests support; a newer one is a deliberate template change"
+                          if runtime.family == lambda_.RuntimeFamily.PYTHON else
+                          f"{runtime.name} is chosen by the spec among the supported runtimes Keel's Lambda templates "
+                          "offer (the import of a Proton spec picks the current one of its language); a newer one is "
+                          "a deliberate template change")
         Validations.of(self.function).acknowledge(
             Acknowledgment(id="AwsSolutions::AwsSolutions-L1", reason=runtime_reason),
             Acknowledgment(id="Serverless::Serverless-LambdaLatestVersion", reason=runtime_reason))
-        if async_dead_letters is not None:
+        if asynchronous:
             reason = ("sending to the encrypted on-failure queue (CDK's grantSendMessages): the KMS actions "
                       "apply to the environment key only")
             Validations.of(self.role).acknowledge(

@@ -8,12 +8,16 @@ platform, unknown template).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from keel.contract.registry import Registry
 from keel.spec.registry import default_registry, load_registry
+
+if TYPE_CHECKING:
+    from keel.lifecycle.proton_import import ImportResult
 
 #: The `keel` parser's subparsers, which each `_add_<verb>` registers one verb on.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -113,15 +117,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import_proton(args: argparse.Namespace) -> int:
-    from keel.lifecycle.copilot_import import write_atomically
-    from keel.lifecycle.proton_import import (
-        import_proton,
-        render_markdown,
-        render_platform,
-        render_report,
-        render_suggestions,
-        validate_written,
-    )
+    from keel.lifecycle.proton_import import import_proton
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -129,9 +125,33 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
         return 2
     from keel.terminal import progress
 
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        print(f"keel import-proton: --out {args.out}: its folder does not exist\nNothing was written.", file=sys.stderr)
+        return 2
     registry = registry_from(args)
+    # Proton specs record no region: --region, else the AWS CLI's own variables
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    out_file = Path(args.out) if args.out and not args.suggest else None
     with progress(f"keel import-proton: matching the templates and specs under {root}"):
-        result = import_proton(root, registry, region=args.region, out=Path(args.out) if args.out else None)
+        result = import_proton(root, registry, region=region, out=out_file)
+    try:
+        return _finish_import_proton(args, root, registry, result)
+    except BaseException:
+        result.discard_starters()
+        raise
+
+
+def _finish_import_proton(args: argparse.Namespace, root: Path, registry: Registry, result: ImportResult) -> int:
+    """Report, validate as written, write every file or none (starter code folders included)."""
+    from keel.lifecycle.copilot_import import write_atomically
+    from keel.lifecycle.proton_import import (
+        render_markdown,
+        render_platform,
+        render_report,
+        render_suggestions,
+        validate_written,
+    )
+
     if not result.templates:
         print(f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {root}",
               file=sys.stderr)
@@ -151,11 +171,13 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
         return 0 if not result.unmapped and result.mapped else 1
     out = Path(args.out)
     if not result.platform.get("environments"):
+        result.discard_starters()
         print("keel import-proton: no environment spec maps onto a Keel template, so there is no platform to "
               "write\nNothing was written.", file=sys.stderr)
         return 1
     problems = validate_written(out, text, registry)
     if problems:  # each entry validated on its own; together they must too, or nothing is written
+        result.discard_starters()
         print("\n".join(problems) + f"\nkeel import-proton: the platform for {out} does not validate\n"
               "Nothing was written.", file=sys.stderr)
         return 2
@@ -163,10 +185,13 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     try:
         write_atomically({out: text, report: render_markdown(result, root)})
     except OSError as exc:
+        result.discard_starters()
         print(f"keel import-proton: cannot write: {exc}\nNothing was written.", file=sys.stderr)
         return 2
     written, read = result.spec_count
-    print(f"\nWrote {out} ({written} of {read} spec file(s); it passes `keel validate`) and {report}.")
+    files = sum(p.is_file() for p in result.starter_files)
+    starters = f"; starter code for {files} file(s) in missing code_dirs (the report says which)" if files else ""
+    print(f"\nWrote {out} ({written} of {read} spec file(s); it passes `keel validate`) and {report}{starters}.")
     return 0 if not result.unmapped else 1
 
 

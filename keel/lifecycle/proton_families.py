@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: A value read from a Proton spec or schema (YAML scalars, lists and mappings).
+Value = str | int | float | bool | None | list["Value"] | dict[str, "Value"]
 #: A translation of one Proton value: the Keel value and a note for the report, or Gap when none exists.
-Convert = Callable[[Any], tuple[Any, str | None]]
+Convert = Callable[[Value], tuple[Value, str | None]]
 
 
 class Gap(Exception):
@@ -31,6 +33,8 @@ class Capabilities:
     events: frozenset[str]  # SAM `Events: {X: {Type: SQS|Api|HttpApi|Schedule|...}}`
     inputs: frozenset[str]
     scheduled: bool  # an AWS::Events::Rule with a ScheduleExpression (or a SAM Schedule event)
+    # proton import (issue 15)
+    ec2_launch: bool = False  # tasks launched on EC2 container instances (LaunchType / compatibilities EC2)
 
     def has(self, *types: str) -> bool:
         return any(t in self.resources for t in types)
@@ -65,34 +69,64 @@ class Family:
     #: inputs the environment an instance runs in must set: (instance inputs) -> environment spec patch
     needs: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # proton import (issue 15)
+    #: Keel inputs every instance gets, with why (what the Proton template fixed in its CloudFormation)
+    sets: Mapping[str, Value] = field(default_factory=dict)
+    sets_why: str = ""
+    #: a Lambda family: code_dir gets a starter handler when it is not beside the written platform
+    function: bool = False
+    #: Proton's queue took every message its environment's services sent (the environment's SNS topic): in
+    #: Keel, `event_sources` lists those services (`keel.<service>` on the environment's bus)
+    hears_environment: bool = False
 
 
 _FUNCTION = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _API = ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi", "AWS::Serverless::HttpApi", "AWS::Serverless::Api")
 _CLUSTER_EC2 = ("AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::LaunchConfiguration",
                 "AWS::EC2::LaunchTemplate", "AWS::ECS::CapacityProvider")
-_PYTHON_RUNTIMES = ("python3.12", "python3.13")
 
 
-def _runtime(value: Any) -> tuple[Any, str | None]:
+#: The runtime Keel runs for each Lambda language, when a Proton spec names one Lambda no longer runs
+#: (the samples' nodejs12.x, ruby2.7, java11, dotnetcore3.1, go1.x): the newest supported one of its language.
+_CURRENT = (("python3.", "python3.12"), ("nodejs", "nodejs24.x"), ("ruby", "ruby3.4"), ("java", "java21"),
+            ("dotnet", "dotnet8"), ("go1.", "provided.al2023"), ("provided", "provided.al2023"))
+_SUPPORTED = frozenset({"python3.12", "python3.13", "nodejs22.x", "nodejs24.x", "ruby3.3", "ruby3.4", "java21",
+                        "dotnet8", "provided.al2023"})
+
+
+def _runtime(value: Value) -> tuple[Value, str | None]:
     text = str(value)
-    if text in _PYTHON_RUNTIMES:
+    if text in _SUPPORTED:
         return text, None
-    if text.startswith("python3."):
-        return "python3.12", (f"{text} -> python3.12: Lambda no longer creates {text} functions; Keel's Lambda "
-                              "templates run python3.12 or python3.13 (test the code on 3.12)")
-    raise Gap(f"{text}: Keel's Lambda templates run Python only (python3.12, python3.13: the Powertools layer "
-              "they attach is Python's), so code written for this runtime cannot run on them")
+    current = next((target for prefix, target in _CURRENT if text.startswith(prefix)), None)
+    if current is None:
+        raise Gap(f"{text}: not a Lambda runtime Keel's Lambda templates know ({', '.join(sorted(_SUPPORTED))})")
+    note = (f"{text} -> {current}: Lambda no longer runs {text} functions; {current} is the current runtime of "
+            "the same language (test the code on it before deploying)")
+    if current == "provided.al2023" and text.startswith("go"):
+        note += ("; Go functions run as a `bootstrap` binary on provided.al2023 (build with GOOS=linux, name it "
+                 "bootstrap)")
+    return current, note
 
 
-def _lambda_subnet(value: Any) -> tuple[Any, str | None]:
+def _lambda_subnet(value: Value) -> tuple[Value, str | None]:
     if value == "private":
         return "private", None
     return "none", ("subnet_type public -> vpc none: a function in a public subnet gets no public IP and no "
                     "internet route; outside the VPC it reaches the internet and AWS APIs the same way")
 
 
-def _integer(value: Any) -> tuple[Any, str | None]:
+def _api_timeout(value: Value) -> tuple[Value, str | None]:
+    """API Gateway ends an HTTP API request after 30 s; lambda-api-svc stops the function at 29 s so it can
+    still answer. Proton's 30 s function behind the API never answered later than that either."""
+    seconds, _ = _integer(value)
+    if isinstance(seconds, int | float) and seconds > 29:
+        return 29, (f"{value} -> 29: API Gateway ends the request at 30 s, so the function behind it stops at 29 s "
+                    "and can still answer")
+    return seconds, None
+
+
+def _integer(value: Value) -> tuple[Value, str | None]:
     """Proton types memory and timeouts as `number`; Keel as integer (an integral float converts)."""
     if isinstance(value, float) and value.is_integer():
         return int(value), None
@@ -123,6 +157,31 @@ def _load_balancer(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
+#: What a Proton ECS-on-EC2 service template fixed in its CloudFormation: its tasks run on the cluster's
+#: EC2 instances. In Keel that is `capacity: ec2` on the same template (the environment's first provider).
+_ON_EC2: dict[str, Any] = {
+    "sets": {"capacity": "ec2"},
+    "sets_why": "the Proton template launched its tasks on the cluster's EC2 instances: capacity ec2 runs them "
+                "on the environment's ec2_capacity provider"}
+
+
+def _crud_routes(value: Value) -> tuple[Value, str | None]:
+    name = str(value).strip("/")
+    routes: list[Value] = [f"GET /{name}", f"POST /{name}", f"GET /{name}/{{id}}", f"PATCH /{name}/{{id}}",
+              f"DELETE /{name}/{{id}}"]
+    shown = ", ".join(map(str, routes))
+    return routes, (f"{name} -> the five routes Proton's CRUD template made for it ({shown}); Proton ran "
+                    f"one function per route (list_{name}, create_{name}, get_{name}, update_{name}, "
+                    f"delete_{name}), lambda-api-svc runs one function for every route: its handler dispatches "
+                    "on the event's routeKey to those functions")
+
+
+def _crud_handler(value: Value) -> tuple[Value, str | None]:
+    path = str(value).strip("/").removesuffix(".rb").removesuffix(".js").removesuffix(".py")
+    return f"{path}.handler", (f"{value} -> {path}.handler: the one entry point of the API's function, in the "
+                               "file that holds the resource's CRUD functions")
+
+
 FAMILIES: tuple[Family, ...] = (
     # --- environments ----------------------------------------------------------------------------
     # EC2 capacity (issue 18, branch network): ecs-env 1.3's ec2_capacity. Until that version is in the
@@ -145,6 +204,27 @@ FAMILIES: tuple[Family, ...] = (
         name="VPC network", kind="environment",
         offers=lambda c: c.has("AWS::EC2::VPC"), target="vpc-env"),
     # --- container services ----------------------------------------------------------------------
+    # On EC2 container instances (Proton's *-ecs-ec2-svc): the same templates with capacity ec2, on the
+    # environment's ec2_capacity providers (ecs-env 1.3). Only a version with `capacity` offers them.
+    Family(
+        name="scheduled ECS task on EC2 instances", kind="service",
+        offers=lambda c: c.ec2_launch and c.has("AWS::ECS::TaskDefinition") and c.scheduled
+        and not c.has("AWS::ECS::Service"),
+        target="scheduled-fargate-svc", major=1, minor=2, minor_for="capacity ec2 (issue 18)", **_ON_EC2),
+    Family(
+        name="ECS service on EC2 instances behind a load balancer", kind="service",
+        offers=lambda c: c.ec2_launch and c.has("AWS::ECS::Service") and c.has(
+            "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::ListenerRule"),
+        target="load-balanced-fargate-svc", major=1, minor=2, minor_for="capacity ec2 (issue 18)",
+        needs=_load_balancer, **_ON_EC2),
+    Family(
+        name="ECS queue worker on EC2 instances", kind="service",
+        offers=lambda c: c.ec2_launch and c.has("AWS::ECS::Service") and c.has("AWS::SQS::Queue"),
+        target="worker-fargate-svc", major=1, minor=2, minor_for="capacity ec2 (issue 18)", **_ON_EC2),
+    Family(
+        name="ECS backend service on EC2 instances", kind="service",
+        offers=lambda c: c.ec2_launch and c.has("AWS::ECS::Service"),
+        target="backend-fargate-svc", major=1, minor=1, minor_for="capacity ec2 (issue 18)", **_ON_EC2),
     Family(
         name="scheduled Fargate task", kind="service",
         offers=lambda c: c.has("AWS::ECS::TaskDefinition") and c.scheduled and not c.has("AWS::ECS::Service"),
@@ -165,28 +245,28 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="Lambda worker on an SQS queue", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and (c.has("AWS::SQS::Queue") or "SQS" in c.events),
-        target="event-worker-svc", major=1, minor=1,
-        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
+        target="event-worker-svc", major=1, minor=2, function=True, hears_environment=True,
+        minor_for="the runtimes of every Lambda language (issue 15)",
         rules=(*_LAMBDA_RULES,), pipeline_rules=_LAMBDA_PIPELINE,
         notes=("Keel's worker queue is fed by a rule on the environment's event bus (event_sources, "
-               "detail_types); Proton's was fed by the environment's SNS topic: publish to the bus instead",)),
+               "detail_types); Proton's was fed by the environment's SNS topic: the services publish to the bus "
+               "instead (keel_runtime.events.publish, source keel.<service>)",)),
     Family(
         name="scheduled Lambda function", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and c.scheduled and not c.has(*_API),
-        target="scheduled-lambda-svc", major=1, minor=1,
-        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
-        rules=(*_LAMBDA_RULES,), pipeline_rules=_LAMBDA_PIPELINE),
+        target="scheduled-lambda-svc", major=1, minor=2, function=True,
+        minor_for="the runtimes of every Lambda language (issue 15)",
+        rules=(*_LAMBDA_RULES, InputRule("schedule", ("schedule_expression",)),
+               InputRule("schedule_rate", ("schedule_expression",))), pipeline_rules=_LAMBDA_PIPELINE),
     Family(
         name="HTTP API on a Lambda function", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and (c.has(*_API) or bool({"Api", "HttpApi"} & c.events)),
-        target="lambda-api-svc", major=1, minor=2,
-        minor_for="pipeline unit_test_command and packaging_command (issue 15)",
-        rules=(*_LAMBDA_RULES,
-               InputRule("resource_name", why="Keel's API does not generate create/read/update/delete routes from "
-                                              "a resource name: list the routes (routes) or give an OpenAPI "
-                                              "contract (api_contract)"),
-               InputRule("resource_handler", why="one function serves every route in lambda-api-svc; Proton's CRUD "
-                                                 "template ran one function per method from this path")),
+        target="lambda-api-svc", major=1, minor=3, function=True,
+        minor_for="the runtimes of every Lambda language (issue 15)",
+        rules=(InputRule("lambda_timeout", ("lambda_timeout",), convert=_api_timeout),  # before the shared rule
+               *_LAMBDA_RULES,
+               InputRule("resource_name", ("routes",), convert=_crud_routes),
+               InputRule("resource_handler", ("lambda_handler",), convert=_crud_handler)),
         pipeline_rules=_LAMBDA_PIPELINE),
 )
 

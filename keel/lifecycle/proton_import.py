@@ -35,6 +35,8 @@ _RESOURCE_TYPE = re.compile(r"^\s*Type:\s*['\"]?((?:AWS|Custom)::[A-Za-z0-9:]+)"
 _EVENT_TYPE = re.compile(r"^\s*Type:\s*['\"]?(SQS|SNS|Api|HttpApi|Schedule|ScheduleV2|EventBridgeRule|"
                          r"CloudWatchEvent|DynamoDB|Kinesis|S3)['\"]?\s*$", re.MULTILINE)
 _JINJA = re.compile(r"\{\{|\{%")
+_EC2_LAUNCH = re.compile(r"LaunchType:\s*['\"]?EC2\b"
+                         r"|RequiresCompatibilities:\s*(?:\[\s*['\"]?EC2\b|\n\s*-\s*['\"]?EC2\b)")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,13 @@ class ImportResult:
     outcomes: list[Outcome] = field(default_factory=list)
     platform: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sources: dict[tuple[str, str], Path] = field(default_factory=dict)  # (section, name) -> spec file
+    # proton import (issue 15)
+    starter_files: list[Path] = field(default_factory=list)  # starter handlers written in missing code_dirs
+
+    def discard_starters(self) -> None:
+        """Nothing is written after all (the platform as a whole does not validate, or cannot be written)."""
+        _discard(self.starter_files)
+        self.starter_files = []
 
     @property
     def mapped(self) -> list[str]:
@@ -190,7 +199,8 @@ def _capabilities(version_dir: Path, schemas: Mapping[str, InputSchema], kind: s
     inputs = frozenset(schemas[kind].properties()) if kind in schemas else frozenset()
     events = frozenset(_EVENT_TYPE.findall(text))
     return Capabilities(resources=frozenset(_RESOURCE_TYPE.findall(text)), events=events, inputs=inputs,
-                        scheduled="ScheduleExpression" in text or bool({"Schedule", "ScheduleV2"} & events))
+                        scheduled="ScheduleExpression" in text or bool({"Schedule", "ScheduleV2"} & events),
+                        ec2_launch=bool(_EC2_LAUNCH.search(text)))
 
 
 def _description(raw: object, root: str) -> str:
@@ -309,8 +319,8 @@ def _translate(spec_values: Mapping[str, Any], section: str, proton_schema: Inpu
 _MISSING = object()
 
 
-def _get(values: Mapping[str, Any], path: str) -> Any:
-    node: Any = values
+def _get(values: Mapping[str, Any], path: str) -> object:
+    node: object = values
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
             return _MISSING
@@ -318,7 +328,7 @@ def _get(values: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-def _set(values: dict[str, Any], path: str, value: Any) -> None:
+def _set(values: dict[str, Any], path: str, value: object) -> None:
     *parents, leaf = path.split(".")
     node = values
     for part in parents:
@@ -334,32 +344,64 @@ def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> None:
             base[key] = value if not isinstance(value, Mapping) else dict(value)
 
 
+@dataclass
+class _Run:
+    """One import's shared state: what is read, what the services need, where the platform goes."""
+
+    root: Path
+    registry: Registry
+    region: str | None
+    check: Path  # the virtual platform file validation runs as (beside the output)
+    writes_code: bool  # the platform will be written: starter code folders may be created beside it
+    result: ImportResult
+    by_folder: dict[Path, Match]
+    owners: dict[Path, ProtonTemplate | None]
+
+
+@dataclass
+class _Planned:
+    spec: ProtonSpec
+    entry: dict[str, Any] | None
+    outcome: Outcome
+
+
 def import_proton(root: Path, registry: Registry, *, region: str | None = None,
                   out: Path | None = None) -> ImportResult:
     """`region`: where the environments go (Proton specs do not say); zones <region>a and <region>b. Without
     it environments are region-agnostic, which a template that needs its region (a shared load balancer's
     access logs) refuses. `out`: where the platform will be written; relative paths in it (a Lambda's code_dir)
-    are checked from there."""
+    are checked from there, and a Lambda service's missing code_dir gets a starter handler there."""
     check = (out.resolve().parent if out is not None else root.resolve()) / ".keel-import-check.yaml"
     templates, specs, errors, jinja = discover(root)
     matches = [match_template(t, registry) for t in templates]
-    by_folder = {m.proton.folder: m for m in matches}
     result = ImportResult(templates=templates, matches=matches, specs=specs, errors=errors, jinja_files=jinja,
                           platform={"environments": [], "services": []})
-    owners = {s.file: _owner(s, templates) for s in specs}
-    env_specs = [s for s in specs if s.kind == "environment"]
-    svc_specs = [s for s in specs if s.kind == "service"]
+    run = _Run(root=root, registry=registry, region=region, check=check, writes_code=out is not None,
+               result=result, by_folder={m.proton.folder: m for m in matches},
+               owners={s.file: _owner(s, templates) for s in specs})
+    planned, needs, env_names = _plan_services(run, [s for s in specs if s.kind == "service"])
+    envs: dict[str, dict[str, Any]] = {}
+    for spec in (s for s in specs if s.kind == "environment"):
+        _map_environments(run, spec, env_names, needs, envs)
+    result.platform["environments"] = list(envs.values())
+    _place_services(run, planned, envs)
+    if not result.platform["services"]:
+        del result.platform["services"]
+    return result
 
-    # Services first, on paper: what environments they name, and what they need from them.
-    planned: list[tuple[ProtonSpec, Match | None, dict[str, Any] | None, Outcome]] = []
+
+def _plan_services(run: _Run, svc_specs: Sequence[ProtonSpec]
+                   ) -> tuple[list[_Planned], dict[str, dict[str, Any]], dict[Path, list[str]]]:
+    """Services first, on paper: what environments they name, and what they need from them."""
+    planned: list[_Planned] = []
     needs: dict[str, dict[str, Any]] = {}  # environment name -> spec patch its services need
     env_names: dict[Path, list[str]] = {}  # Proton environment template folder -> environment names
     for spec in svc_specs:
-        owner = owners[spec.file]
-        match = by_folder.get(owner.folder) if owner else None
-        entry, outcome = _service_entry(spec, owner, match, root, result)
-        planned.append((spec, match, entry, outcome))
-        env_template = _environment_template(owner, templates) if owner else None
+        owner = run.owners[spec.file]
+        match = run.by_folder.get(owner.folder) if owner else None
+        entry, outcome = _service_entry(spec, owner, match, run)
+        planned.append(_Planned(spec, entry, outcome))
+        env_template = _environment_template(owner, run.result.templates) if owner else None
         for inst in spec.doc.get("instances") or []:
             env = str(inst.get("environment", "")) if isinstance(inst, Mapping) else ""
             if env and env_template is not None and env not in env_names.setdefault(env_template.folder, []):
@@ -367,83 +409,122 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
         if entry is not None and match is not None and match.family and match.family.needs:
             for inst in entry["instances"]:
                 _merge(needs.setdefault(inst["environment"], {}), match.family.needs(inst.get("spec") or {}))
+    _hear_environment(run, planned)
+    return planned, needs, env_names
 
-    # Environments: one per name the services use (or the template's name when none does).
-    envs: dict[str, dict[str, Any]] = {}
-    taken_names: set[str] = set()
-    for spec in env_specs:
-        owner = owners[spec.file]
-        match = by_folder.get(owner.folder) if owner else None
-        names = env_names.get(owner.folder) if owner else None
-        for name in names or [_slug(owner.name if owner else spec.file.parent.name)]:
-            if keel_name(name) in taken_names:
+
+def _hear_environment(run: _Run, planned: Sequence[_Planned]) -> None:
+    """A worker on its environment's topic (Proton) hears the other services of its environment (Keel)."""
+    listeners = {m.ref for m in run.result.matches if m.keel and m.family and m.family.hears_environment}
+    for item in planned:
+        if item.entry is None or item.entry["template"] not in listeners:
+            continue
+        for inst in item.entry["instances"]:
+            spec = inst.setdefault("spec", {})
+            if spec.get("event_sources"):
                 continue
-            outcome = Outcome(spec=_rel(spec.file, root), what=f"environment {name}",
-                              target=match.ref if match and match.keel else "-", mapped=False)
-            result.outcomes.append(outcome)
-            if owner is None or match is None or match.keel is None:
-                outcome.reasons.append(match.reason if match else "no Proton environment template owns this spec")
-                continue
-            taken_names.add(keel_name(name))
-            values, gaps, notes = _translate(
-                dict(spec.doc.get("spec") or {}), "spec", owner.schemas.get("environment"),
-                match.keel.schemas.get("environment"), match.inputs, match.family)  # type: ignore[arg-type]
-            outcome.notes += notes
-            if gaps:
-                outcome.reasons += gaps
-                continue
-            if name in needs:
-                _merge(values, needs[name])
-                outcome.notes.append(f"spec: {json.dumps(needs[name])} added (what its services need)")
-            env_entry: dict[str, Any] = {"name": name, "template": match.ref}
-            if region:
-                env_entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
-            env_entry["spec"] = values
-            problems = _problems(check, {"environments": [env_entry]}, registry)
-            if problems:
-                outcome.reasons += problems
-                if not region and any("region" in p for p in problems):
-                    outcome.reasons.append("give the environments' region: keel import-proton --region REGION")
-                continue
-            envs[name] = env_entry
+            senders = sorted(f"keel.{other.entry['name']}" for other in planned
+                             if other.entry is not None and other is not item
+                             and any(i["environment"] == inst["environment"] for i in other.entry["instances"]))
+            if senders:
+                spec["event_sources"] = senders
+                item.outcome.notes.append(
+                    f"instances[{inst['name']}].spec.event_sources: {senders} (Proton's queue took every message "
+                    f"of environment {inst['environment']}'s topic: here, the events its other services publish)")
+            else:
+                item.outcome.reasons.append(
+                    f"instances[{inst['name']}]: Proton's queue took every message of environment "
+                    f"{inst['environment']}'s topic, and no other imported service runs there to publish: no "
+                    "equivalent event source (set spec.event_sources to the sources of the events to receive)")
+                item.entry = None
+                break
+
+
+def _map_environments(run: _Run, spec: ProtonSpec, env_names: Mapping[Path, list[str]],
+                      needs: Mapping[str, dict[str, Any]], envs: dict[str, dict[str, Any]]) -> None:
+    """One environment per name the services use (or the template's name when none does)."""
+    owner = run.owners[spec.file]
+    match = run.by_folder.get(owner.folder) if owner else None
+    names = env_names.get(owner.folder) if owner else None
+    taken = {keel_name(n) for n in envs}
+    for name in names or [_slug(owner.name if owner else spec.file.parent.name)]:
+        if keel_name(name) in taken:
+            continue
+        outcome = Outcome(spec=_rel(spec.file, run.root), what=f"environment {name}",
+                          target=match.ref if match and match.keel else "-", mapped=False)
+        run.result.outcomes.append(outcome)
+        if owner is None or match is None or match.keel is None:
+            outcome.reasons.append(match.reason if match else "no Proton environment template owns this spec")
+            continue
+        taken.add(keel_name(name))
+        entry = _environment_entry(run, spec, owner, match, name, needs.get(name), outcome)
+        if entry is not None:
+            envs[name] = entry
             outcome.mapped = True
-            result.sources[("environments", name)] = spec.file
-    result.platform["environments"] = list(envs.values())
+            run.result.sources[("environments", name)] = spec.file
 
-    # Services, placed in the environments that were mapped.
+
+def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Match, name: str,
+                       needed: Mapping[str, Any] | None, outcome: Outcome) -> dict[str, Any] | None:
+    assert match.keel is not None and match.family is not None
+    values, gaps, notes = _translate(
+        dict(spec.doc.get("spec") or {}), "spec", owner.schemas.get("environment"),
+        match.keel.schemas.get("environment"), match.inputs, match.family)
+    outcome.notes += notes
+    if gaps:
+        outcome.reasons += gaps
+        return None
+    if needed:
+        _merge(values, needed)
+        outcome.notes.append(f"spec: {json.dumps(needed)} added (what its services need)")
+    entry: dict[str, Any] = {"name": name, "template": match.ref}
+    if run.region:
+        entry |= {"region": run.region, "availability_zones": [f"{run.region}a", f"{run.region}b"]}
+    entry["spec"] = values
+    problems = _problems(run.check, {"environments": [entry]}, run.registry)
+    if problems:
+        outcome.reasons += problems
+        if not run.region and any("region" in p for p in problems):
+            outcome.reasons.append("give the environments' region: keel import-proton --region REGION")
+        return None
+    return entry
+
+
+def _place_services(run: _Run, planned: Sequence[_Planned], envs: Mapping[str, dict[str, Any]]) -> None:
+    """Services, placed in the environments that were mapped."""
     used_names: set[str] = set()
-    for spec, _match, entry, outcome in planned:
-        result.outcomes.append(outcome)
+    for item in planned:
+        entry, outcome = item.entry, item.outcome
+        run.result.outcomes.append(outcome)
         if entry is None:
             continue
         missing = sorted({i["environment"] for i in entry["instances"] if i["environment"] not in envs})
         if missing:
             outcome.reasons += [f"instance(s) in environment {e}, which was not mapped" for e in missing]
             continue
-        base = entry["name"]
-        n = 1
+        base, n = entry["name"], 1
         while entry["name"] in used_names:
             n += 1
             entry["name"] = f"{base}-{n}"
         outcome.what = f"service {entry['name']}"
+        starters = _starter_code(run, entry, outcome)
         platform = {"environments": [envs[e] for e in dict.fromkeys(i["environment"] for i in entry["instances"])],
                     "services": [entry]}
-        problems = _problems(check, platform, registry)
+        problems = _problems(run.check, platform, run.registry)
         if problems:
             outcome.reasons += problems
+            _discard(starters)
             continue
+        run.result.starter_files += starters
         used_names.add(entry["name"])
-        result.platform["services"].append(entry)
+        run.result.platform["services"].append(entry)
         outcome.mapped = True
-        result.sources[("services", entry["name"])] = spec.file
-    if not result.platform["services"]:
-        del result.platform["services"]
-    return result
+        run.result.sources[("services", entry["name"])] = item.spec.file
 
 
-def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match | None, root: Path,
-                   result: ImportResult) -> tuple[dict[str, Any] | None, Outcome]:
-    shown = _rel(spec.file, root)
+def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match | None,
+                   run: _Run) -> tuple[dict[str, Any] | None, Outcome]:
+    shown = _rel(spec.file, run.root)
     name = _slug(owner.name if owner else spec.file.parent.name)
     outcome = Outcome(spec=shown, what=f"service {name}", target=match.ref if match and match.keel else "-",
                       mapped=False)
@@ -464,11 +545,13 @@ def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match 
         label = f"instances[{inst.get('name', n)}]."
         gaps += [label + g for g in inst_gaps]
         outcome.notes += [label + x for x in inst_notes]
+        _merge(values, family.sets)
         placed: dict[str, Any] = {"name": inst.get("name"), "environment": inst.get("environment")}
         if values:
             placed["spec"] = values
         instances.append(placed)
-    outcome.notes += list(family.notes)
+    outcome.notes += list(family.notes) + ([f"spec: {json.dumps(dict(family.sets))} on every instance: "
+                                            f"{family.sets_why}"] if family.sets else [])
     if gaps:
         outcome.reasons += gaps
         return None, outcome
@@ -476,10 +559,85 @@ def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match 
         outcome.reasons.append("the spec has no instances")
         return None, outcome
     entry: dict[str, Any] = {"name": name, "template": match.ref}
+    if family.function and "code_dir" not in pipeline and keel.pipeline_schema is not None:
+        pipeline["code_dir"] = name
+        outcome.notes.append(f"pipeline.code_dir: {name!r} (the Proton pipeline built the function from its "
+                             "repository's root; Keel packages code_dir, relative to the platform file)")
     if pipeline and keel.pipeline_schema is not None:
         entry["pipeline"] = pipeline
     entry["instances"] = instances
     return entry, outcome
+
+
+# --- starter code -------------------------------------------------------------------------------------
+#: A starter handler per interpreted language: it fails every invocation with what to do, so a platform
+#: deployed before the real code is copied in serves errors, never a false success.
+_STARTERS = {
+    "python": ('def {fn}(event, context):\n'
+               '    raise NotImplementedError("{why}")\n'),
+    "nodejs": ('exports.{fn} = async () => {{\n'
+               '  throw new Error("{why}");\n'
+               '}};\n'),
+    "ruby": ('def {fn}(event:, context:)\n'
+             '  raise NotImplementedError, "{why}"\n'
+             'end\n'),
+}
+_EXTENSIONS = {"python": ".py", "nodejs": ".js", "ruby": ".rb"}
+
+
+def _starter_code(run: _Run, entry: Mapping[str, Any], outcome: Outcome) -> list[Path]:
+    """A Lambda service whose code_dir is not beside the platform (Proton built it from the service's
+    repository): a starter handler there, so the platform validates and synthesizes; the report says to
+    replace it with the service's code. Only when the platform is written (`out`); returns what it created."""
+    pipeline = entry.get("pipeline") or {}
+    code_dir = pipeline.get("code_dir")
+    if not run.writes_code or not isinstance(code_dir, str) or "function" not in _kind_of(run, entry):
+        return []
+    folder = (run.check.parent / code_dir).resolve()
+    if folder.exists() or run.check.parent.resolve() not in folder.parents:
+        return []
+    created: list[Path] = []
+    why = (f"starter written by keel import-proton: copy the code of service {entry['name']} from its "
+           f"repository into {code_dir}")
+    for inst in entry["instances"]:
+        spec = inst.get("spec") or {}
+        runtime = str(spec.get("lambda_runtime") or "python3.13")
+        handler = str(spec.get("lambda_handler") or "handler.handler")
+        language = next((lang for lang in _STARTERS if runtime.startswith(lang)), None)
+        head, _, fn = handler.rpartition(".")
+        if language is None:  # compiled: the packaging command builds it from the folder's sources
+            target = folder / "README.md"
+            text = f"{why} (the pipeline's packaging command builds the {runtime} function from it).\n"
+        else:
+            module = head.replace(".", "/") if language == "python" else head
+            target = folder / f"{module}{_EXTENSIONS[language]}"
+            text = _STARTERS[language].format(fn=fn, why=why)
+        if target.exists():
+            continue
+        created += [d for d in reversed(target.parents) if not d.exists()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        created.append(target)
+    files = [str(c.relative_to(folder)) for c in created if c.is_file()]
+    if files:
+        outcome.notes.append(f"pipeline.code_dir {code_dir!r}: not beside the platform, so a starter handler "
+                             f"was written there ({', '.join(files)}); it fails every call until the service's "
+                             "code replaces it")
+    return created
+
+
+def _kind_of(run: _Run, entry: Mapping[str, Any]) -> str:
+    family = next((m.family for m in run.result.matches if m.keel and m.ref == entry["template"]), None)
+    return "function" if family is not None and family.function else ""
+
+
+def _discard(created: Sequence[Path]) -> None:
+    """Undo `_starter_code` (the service was not written after all): its files and the folders it made."""
+    for path in reversed(created):
+        if path.is_dir():
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _environment_template(owner: ProtonTemplate, templates: Sequence[ProtonTemplate]) -> ProtonTemplate | None:

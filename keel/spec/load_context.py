@@ -50,6 +50,7 @@ class LoadContext:
         self.problems = Problems()
         self.reserved = reserved_service_names(registry)
         self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
+        self.delivery: object = None  # the raw delivery section: Proton's service.* repository names (issue 15)
 
     def structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
         """Structural validation; returns the display paths of the entries that had problems."""

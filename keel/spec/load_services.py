@@ -17,7 +17,7 @@ from keel.spec.load_checks import CrossChecks
 from keel.spec.load_context import LoadContext, as_list, overrides
 from keel.spec.model import Environment, Service, ServiceInstance
 from keel.spec.platform_schema import COMPONENT, NAME, SVC_SPEC_FILE
-from keel.spec.proton import ProtonInputs, Rendered, service_context
+from keel.spec.proton import ProtonInputs, Rendered, service_context, service_repository
 
 
 class ServiceLoader:
@@ -136,7 +136,8 @@ class ServiceLoader:
             service=service, instance=name, inputs=inputs.values,
             pipeline=pipeline.values if isinstance(pipeline, ProtonInputs) else None,
             environment=env.name, account=env.account, environment_outputs=env.rendered.outputs,
-            environment_inputs=env_inputs), file, ipath)
+            environment_inputs=env_inputs, repository=service_repository(self.context.delivery, service)),
+            file, ipath)
 
     # components (issue 17)
     def _components(self, raw: object, inputs: object, environment: str, service: str, file: str,

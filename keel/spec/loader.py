@@ -119,6 +119,7 @@ class _Loader:
                   declared_envs: Sequence[str]) -> list[Service]:
         loader = ServiceLoader(self.context, self.cross)
         services: list[Service] = []
+        self.context.delivery = doc.get("delivery")
         for i, raw in enumerate(as_list(doc.get("services"))):
             where = named_path(doc, ["services", i])
             if where in bad or not isinstance(raw, Mapping):

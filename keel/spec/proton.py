@@ -197,7 +197,8 @@ class Rendered:
         `KeelEnvOutput<X>` (a Fn::Join when spliced inside a string, `${...}` inside a Fn::Sub), which the
         include replaces by the reference to the environment stack's output."""
         used: set[str] = set()
-        template = _link(self.template, used, in_sub=False)
+        linked = _link(self.template, used, in_sub=False)
+        template: dict[str, Any] = dict(linked) if isinstance(linked, Mapping) else {}
         if used:
             parameters = dict(template.get("Parameters") or {})
             for name in sorted(used):
@@ -308,16 +309,50 @@ def environment_context(*, name: str, inputs: Mapping[str, Any], account: str | 
     return {"environment": {"name": name, "account_id": account or _pseudo("AccountId"), "inputs": dict(inputs)}}
 
 
+# proton import (issue 15)
+@dataclass(frozen=True)
+class ServiceRepository:
+    """What Proton's `service.*` namespace says about the repository a service's pipeline builds from
+    (Keel's delivery.service_pipelines entry of the service): empty strings without a pipeline, as Proton
+    renders a service created without one."""
+
+    branch_name: str = ""
+    repository_connection_arn: str = ""
+    repository_id: str = ""
+
+
+def service_repository(delivery: object, service: str) -> ServiceRepository:
+    """The service's repository from a platform's raw `delivery:` section (its service_pipelines entry, the
+    connection defaulting to delivery.source's), before the section itself is parsed."""
+    if not isinstance(delivery, Mapping):
+        return ServiceRepository()
+    raw_source = delivery.get("source")
+    source: Mapping[str, object] = raw_source if isinstance(raw_source, Mapping) else {}
+    for entry in delivery.get("service_pipelines") or ():
+        if isinstance(entry, Mapping) and entry.get("service") == service:
+            return ServiceRepository(
+                branch_name=str(entry.get("branch") or "main"),
+                repository_connection_arn=str(entry.get("connection_arn") or source.get("connection_arn") or ""),
+                repository_id=str(entry.get("repository") or ""))
+    return ServiceRepository()
+
+
 def service_context(*, service: str, instance: str, inputs: Mapping[str, Any], pipeline: Mapping[str, Any] | None,
                     environment: str, account: str | None, environment_outputs: tuple[str, ...],
-                    environment_inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Proton's namespace of a service instance template: `service.name`, `service_instance.{name,inputs.*,
-    environment.{name,account_id,outputs.*},components.default.outputs.*}`, `environment.{name,outputs.*}` and
-    `pipeline.inputs.*`. Environment outputs are placeholders the include turns into cross-stack references."""
+                    environment_inputs: Mapping[str, Any] | None = None,
+                    repository: ServiceRepository | None = None) -> dict[str, Any]:
+    """Proton's namespace of a service instance template: `service.{name,branch_name,repository_connection_arn,
+    repository_id}`, `service_instance.{name,inputs.*,environment.{name,account_id,outputs.*},
+    components.default.outputs.*}`, `environment.{name,account_id,outputs.*}` and `pipeline.inputs.*`.
+    Environment outputs are placeholders the include turns into cross-stack references. Keel attaches no
+    Proton component to such an instance, so reading a component output is an undefined-variable error."""
     outputs = output_placeholders(environment_outputs)
     env = {"name": environment, "account_id": account or _pseudo("AccountId"), "outputs": outputs}
+    repo = repository or ServiceRepository()
     context: dict[str, Any] = {
-        "service": {"name": service},
+        "service": {"name": service, "branch_name": repo.branch_name,
+                    "repository_connection_arn": repo.repository_connection_arn,
+                    "repository_id": repo.repository_id},
         "service_instance": {"name": instance, "inputs": dict(inputs), "environment": env,
                              "components": {"default": {"outputs": {}}}},
         "environment": {**env, **({"inputs": dict(environment_inputs)} if environment_inputs is not None else {})},
@@ -358,7 +393,7 @@ def _template_line(exc: BaseException) -> int | None:
     return lines[-1] if lines else None
 
 
-def _link(node: Any, used: set[str], *, in_sub: bool) -> Any:
+def _link(node: object, used: set[str], *, in_sub: bool) -> object:
     if isinstance(node, Mapping):
         return {k: _link(v, used, in_sub=(k == "Fn::Sub")) for k, v in node.items()}
     if isinstance(node, list):
@@ -377,8 +412,8 @@ def _reference(kind: str, name: str, used: set[str]) -> dict[str, str]:
     return {"Ref": OUTPUT_PARAMETER + name}
 
 
-def _splice(text: str, used: set[str]) -> Any:
-    parts: list[Any] = []
+def _splice(text: str, used: set[str]) -> str | Mapping[str, object]:
+    parts: list[str | dict[str, str]] = []
     at = 0
     for match in _PLACEHOLDER.finditer(text):
         if match.start() > at:
@@ -399,7 +434,7 @@ def _sub(text: str, used: set[str]) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def placeholders_in(node: Any) -> Iterator[str]:
+def placeholders_in(node: object) -> Iterator[str]:
     """Every environment output a rendered template reads (for checks and tests)."""
     if isinstance(node, Mapping):
         for v in node.values():

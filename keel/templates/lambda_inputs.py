@@ -65,15 +65,10 @@ def _handler_module(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs
         yield "pipeline", "code_dir", f"is not a directory ({root})", pipeline.code_dir, \
             "a folder with the function's code, relative to the file that declares the service"
         return
-    module = inputs.lambda_handler.rpartition(".")[0].replace(".", "/")
-    if not (root / f"{module}.py").is_file() and not (root / module / "__init__.py").is_file():
-        yield "spec", "lambda_handler", f"names module {module}, which is not in {root}", inputs.lambda_handler, \
-            f"module.function with {module}.py in code_dir"
-
-
-def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
-                  root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
-    yield from check_code(inputs, pipeline, base=base, root=root)
+    source = handler_source(inputs.lambda_runtime, inputs.lambda_handler, root)
+    if source is not None and not source.found:
+        yield "spec", "lambda_handler", f"names module {source.module}, which is not in {root}", \
+            inputs.lambda_handler, source.expected
 
 
 def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
@@ -85,6 +80,9 @@ def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
             "at least 1, or unset (the account's shared pool); to stop a function on purpose, remove its instance"
     if inputs.trace_sdk_calls and not inputs.tracing:
         yield "trace_sdk_calls", "needs tracing: true", True, "false, or tracing: true"
+    if inputs.trace_sdk_calls and not is_python(inputs.lambda_runtime):
+        yield "trace_sdk_calls", f"uses Powertools for Python, which {inputs.lambda_runtime} does not run", True, \
+            "false (active tracing still traces every invocation), or a python runtime"
 
 
 # components (issue 17)
@@ -93,3 +91,41 @@ def component_host(inputs: LambdaFunctionInputs) -> ComponentHost:
     return ComponentHost(kind="function", fargate=False, in_vpc=inputs.vpc == "private",
                          outside_vpc_reason="" if inputs.vpc == "private" else
                          "the function runs outside the VPC (spec.vpc: none); set vpc: private")
+
+
+# proton import (issue 15)
+#: The file extensions of each interpreted runtime's source (compiled runtimes run what packaging built).
+_SOURCES = {"python": (".py",), "nodejs": (".js", ".mjs", ".cjs"), "ruby": (".rb",)}
+
+
+@dataclass(frozen=True)
+class HandlerSource:
+    module: str  # the handler's module, as a path within code_dir without extension
+    found: bool
+    expected: str
+
+
+def handler_source(runtime: str, handler: str, root: Path) -> HandlerSource | None:
+    """Where the handler's source is in code_dir for an interpreted runtime; None for Java, .NET and
+    provided.al2023, whose code_dir holds sources the packaging command compiles (nothing to check by name)."""
+    language = next((name for name in _SOURCES if runtime.startswith(name)), None)
+    if language is None:
+        return None
+    head = handler.rpartition(".")[0]
+    module = head.replace(".", "/") if language == "python" else head
+    suffixes = _SOURCES[language]
+    found = any((root / f"{module}{suffix}").is_file() for suffix in suffixes) or (
+        language == "python" and (root / module / "__init__.py").is_file())
+    expected = (f"module.function with {module}.py in code_dir" if language == "python" else
+                f"path/file.function with {module}{suffixes[0]} in code_dir ({runtime})")
+    return HandlerSource(module=module, found=found, expected=expected)
+
+
+def is_python(runtime: str) -> bool:
+    """The Powertools layer and Keel's Powertools Tracer exist for Python functions only."""
+    return runtime.startswith("python")
+
+
+def check_sources(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,
+                  root: Path | None = None) -> Iterator[tuple[str, str, str, Any, str | None]]:
+    yield from check_code(inputs, pipeline, base=base, root=root)

@@ -18,11 +18,17 @@ from keel.constructs.function import ASSET_EXCLUDES, ServiceFunction
 from keel.contract.outputs import NetworkOutputs
 from keel.spec.errors import SourceError
 from keel.spec.model import Service, ServiceInstance
-from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs
+from keel.templates.lambda_inputs import LambdaFunctionInputs, LambdaPipelineInputs, handler_source
 
 METRICS_NAMESPACE = "Keel"
 #: The schemas' runtime and architecture enums, as CDK's.
-RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
+RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13,
+            # proton import (issue 15): the other languages (lambda-api-svc 1.3, scheduled-lambda-svc and
+            # event-worker-svc 1.2)
+            "nodejs22.x": lambda_.Runtime.NODEJS_22_X, "nodejs24.x": lambda_.Runtime.NODEJS_24_X,
+            "ruby3.3": lambda_.Runtime.RUBY_3_3, "ruby3.4": lambda_.Runtime.RUBY_3_4,
+            "java21": lambda_.Runtime.JAVA_21, "dotnet8": lambda_.Runtime.DOTNET_8,
+            "provided.al2023": lambda_.Runtime.PROVIDED_AL2023}
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
@@ -36,14 +42,15 @@ def code_dir(service: Service, pipeline: LambdaPipelineInputs) -> Path:
 
 
 def function_code(service: Service, instance: ServiceInstance, pipeline: LambdaPipelineInputs,
-                  handler: str) -> lambda_.Code:
+                  handler: str, runtime: str = "python3.13") -> lambda_.Code:
     root = code_dir(service, pipeline)
-    module = handler.rpartition(".")[0].replace(".", "/")
     where = f"{service.source}: services[{service.name}]"
     if not root.is_dir():
         raise CodeError(f"{where}.pipeline.code_dir: {root} is not a directory")
-    if not (root / f"{module}.py").is_file() and not (root / module / "__init__.py").is_file():
-        raise CodeError(f"{where}.instances[{instance.name}].spec.lambda_handler: {module}.py is not in {root}")
+    source = handler_source(runtime, handler, root)
+    if source is not None and not source.found:
+        raise CodeError(f"{where}.instances[{instance.name}].spec.lambda_handler: {source.module} is not in {root} "
+                        f"(expected {source.expected})")
     # Links (lambda_src/<function>/keel_runtime -> ../keel_runtime) are packaged as the files they name.
     return lambda_.Code.from_asset(str(root), exclude=list(ASSET_EXCLUDES),
                                    follow_symlinks=SymlinkFollowMode.ALWAYS)
@@ -83,7 +90,7 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
         variables["KEEL_EVENT_BUS_NAME"] = environment.bus.event_bus_name
     variables.update(extra_environment or {})
     fn = ServiceFunction(
-        scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler),
+        scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler, inputs.lambda_runtime),
         handler=inputs.lambda_handler, runtime=RUNTIMES[inputs.lambda_runtime],
         architecture=ARCHITECTURES[inputs.architecture],
         memory_mb=inputs.lambda_memory, timeout=Duration.seconds(inputs.lambda_timeout),

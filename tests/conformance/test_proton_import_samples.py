@@ -16,7 +16,7 @@ from tests.spec.lifecycle_helpers import keel
 SAMPLES = reference_root() / "proton-samples"  # conftest stops the run when it is missing
 #: Spec files of the seen samples that are in the written platform; the others, and why, are pinned below.
 #: AWS's samples repository counts 22 specs; the copy here holds 10 spec files.
-MAPPED = 6
+MAPPED = 8
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,8 @@ def test_each_sample_template_maps_onto_the_keel_template_that_offers_the_same(r
         "vpc-env:1": "vpc-env:1.3", "fargate-env:1": "ecs-env:1.3",
         "ecs-ec2-env:1": "ecs-env:1.3",  # ec2_capacity (issue 18), the sample's own input names
         "lambda-env:1": "-",
-        "apigw-lambda-svc:1": "lambda-api-svc:1.2", "service-crud:1": "lambda-api-svc:1.2",
-        "worker-lambda-svc:1": "event-worker-svc:1.1",
+        "apigw-lambda-svc:1": "lambda-api-svc:1.3", "service-crud:1": "lambda-api-svc:1.3",
+        "worker-lambda-svc:1": "event-worker-svc:1.2",
         "backend-fargate-svc:1": "backend-fargate-svc:1.1",
         "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.1",
         "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.1"}
@@ -57,21 +57,29 @@ def test_the_mapped_specs_are_counted(result: ImportResult) -> None:
         "environment-templates/ecs-ec2-env/spec/spec.yaml -> environment ecs-ec2-env (ecs-env:1.3)",
         "environment-templates/fargate-env/spec/spec.yaml -> environment fargate-env-prod (ecs-env:1.3)",
         "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1.3)",
+        "service-templates/apigw-lambda-svc/spec/spec.yaml -> service apigw-lambda-svc (lambda-api-svc:1.3)",
         "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.1)",
         "service-templates/load-balanced-fargate-svc/spec/spec.yaml -> service load-balanced-fargate-svc "
         "(load-balanced-fargate-svc:1.1)",
         "service-templates/scheduled-fargate-svc/spec/spec.yaml -> service scheduled-fargate-svc "
-        "(scheduled-fargate-svc:1.1)"]
+        "(scheduled-fargate-svc:1.1)",
+        "service-templates/worker-lambda-svc/spec/spec.yaml -> service worker-lambda-svc (event-worker-svc:1.2)"]
 
 
 def test_the_others_say_what_they_lack(result: ImportResult) -> None:
     reasons = {o.spec: " ".join(o.reasons) for o in result.outcomes if not o.mapped}
     assert "a DynamoDB table shared by the environment's services" in reasons["lambda-multi-svc/specs/env-spec.yaml"]
-    crud = reasons["lambda-multi-svc/specs/svc-spec.yaml"]
-    assert "spec.resource_name: 'task': no equivalent" in crud and "spec.lambda_runtime: 'ruby2.7'" in crud
-    for lambda_spec in ("apigw-lambda-svc", "worker-lambda-svc"):
-        assert "spec.lambda_runtime: 'nodejs12.x' (the Proton template's default): no equivalent" in \
-            reasons[f"service-templates/{lambda_spec}/spec/spec.yaml"]
+    assert reasons["lambda-multi-svc/specs/svc-spec.yaml"] == \
+        "instance(s) in environment multi-svc-beta, which was not mapped"  # its own inputs all map
+    assert set(reasons) == {"lambda-multi-svc/specs/env-spec.yaml", "lambda-multi-svc/specs/svc-spec.yaml"}
+
+
+def test_end_of_life_runtimes_map_onto_the_current_runtime_of_their_language(result: ImportResult) -> None:
+    runtimes = {s["name"]: s["instances"][0]["spec"]["lambda_runtime"] for s in result.platform["services"]
+                if "lambda_runtime" in (s["instances"][0].get("spec") or {})}
+    assert runtimes == {"apigw-lambda-svc": "nodejs24.x", "worker-lambda-svc": "nodejs24.x"}
+    crud = next(o for o in result.outcomes if o.spec == "lambda-multi-svc/specs/svc-spec.yaml").notes
+    assert any("lambda_runtime: ruby2.7 -> ruby3.4" in n for n in crud)
 
 
 def test_the_written_platform_validates_as_written(result: ImportResult, out: Path) -> None:
@@ -80,8 +88,10 @@ def test_the_written_platform_validates_as_written(result: ImportResult, out: Pa
     assert [(e.name, e.template.label) for e in model.environments] == [
         ("ecs-ec2-env", "ecs-env@1.3"), ("fargate-env-prod", "ecs-env@1.3"), ("vpc-env-prod", "vpc-env@1.3")]
     assert [(i.service, i.environment) for i in model.instances] == [
+        ("apigw-lambda-svc", "vpc-env-prod"),
         ("backend-fargate-svc", "fargate-env-prod"), ("load-balanced-fargate-svc", "fargate-env-prod"),
-        ("scheduled-fargate-svc", "fargate-env-prod")]
+        ("scheduled-fargate-svc", "fargate-env-prod"), ("worker-lambda-svc", "vpc-env-prod")]
+    assert (out.parent / "lambda-worker" / "app.js").is_file()  # starter code where the platform goes
     assert model.service("backend-fargate-svc").pipeline.service_dir == "ecs-backend"
 
 
@@ -91,7 +101,7 @@ def test_cli_writes_the_platform_and_the_markdown_report(tmp_path: Path, capsys)
                "--report", str(tmp_path / "report.md"))
     assert run.code == 1  # written, with specs reported
     assert f"Wrote {target} ({MAPPED} of 10 spec file(s); it passes `keel validate`)" in run.out
-    assert "not mapped: service-templates/apigw-lambda-svc/spec/spec.yaml" in run.err
+    assert "not mapped: lambda-multi-svc/specs/env-spec.yaml" in run.err
     assert "unreadable" not in run.err
     assert f"{MAPPED} of 10 Proton spec file(s) are in the written platform." in (tmp_path / "report.md").read_text()
 
@@ -99,7 +109,7 @@ def test_cli_writes_the_platform_and_the_markdown_report(tmp_path: Path, capsys)
 def test_suggest_shows_the_input_mapping_of_every_sample(capsys) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "import-proton", str(SAMPLES), "--suggest")
     assert run.code == 0
-    assert "worker-lambda-svc:1 (Lambda worker on an SQS queue) -> event-worker-svc:1.1 [partial]: " \
-           "`template: event-worker-svc:1.1`" in run.out
+    assert "worker-lambda-svc:1 (Lambda worker on an SQS queue) -> event-worker-svc:1.2 [partial]: " \
+           "`template: event-worker-svc:1.2`" in run.out
     assert "  spec.subnet_type -> spec.vpc" in run.out
     assert "  spec.code_uri -> (none)  # Keel packages the function from the service's code_dir" in run.out

@@ -452,3 +452,15 @@ def test_powertools_layer_of_an_environment_agnostic_stack_follows_the_partition
                                                         architecture=lambda_.Architecture.X86_64)))
     assert '"Fn::FindInMap": ["PowertoolsLayerPublisher", {"Ref": "AWS::Partition"}, "account"]' in arn
     assert "AWSLambdaPowertoolsPythonV3-python312-x86_64" in arn
+
+
+# proton import (issue 15)
+def test_a_nodejs_function_runs_its_code_as_packaged_without_the_python_powertools_layer(lab: Synthesized) -> None:
+    fn = only(lab, "keel-node-greeter-lab", "AWS::Lambda::Function")
+    assert (fn["Runtime"], fn["Handler"]) == ("nodejs24.x", "index.greet")
+    assert "Layers" not in fn
+
+
+def test_a_python_function_keeps_the_powertools_layer_of_its_runtime(lab: Synthesized) -> None:
+    fn = only(lab, "keel-public-api-lab", "AWS::Lambda::Function")
+    assert "AWSLambdaPowertoolsPythonV3-python312-x86_64" in render(fn["Layers"])

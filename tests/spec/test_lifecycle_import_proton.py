@@ -42,9 +42,9 @@ def test_templates_are_recognised_by_what_their_cloudformation_creates(result: I
         "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.3"),
         "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", "ecs-env:1.3"),
         "ledger-env:1": (None, None),
-        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.1"),
-        "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.2"),
-        "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.1")}
+        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.2"),
+        "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.3"),
+        "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.2")}
 
 
 def test_jinja_cloudformation_is_read_as_template_infrastructure_not_broken_yaml(result: ImportResult) -> None:
@@ -58,9 +58,10 @@ def test_environments_are_named_after_the_instances_that_run_in_them(result: Imp
         "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.3)",
         "environment-templates/gpu-cluster/spec/spec.yaml -> environment gpu-cluster (ecs-env:1.3)",
         "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.3)",
-        "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.2)",
-        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.1)"]
-    assert result.spec_count == (5, 7)
+        "service-templates/nightly-report/spec/spec.yaml -> service nightly-report (scheduled-lambda-svc:1.2)",
+        "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.3)",
+        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.2)"]
+    assert result.spec_count == (6, 7)
 
 
 def test_inputs_are_renamed_and_translated_and_proton_defaults_kept(result: ImportResult) -> None:
@@ -79,10 +80,27 @@ def test_an_environment_gets_what_its_services_need(result: ImportResult) -> Non
     assert beta["spec"]["load_balancer"] == {"enabled": True}
 
 
+def test_an_end_of_life_runtime_maps_onto_the_current_runtime_of_its_language(result: ImportResult) -> None:
+    (report,) = [s for s in result.platform["services"] if s["name"] == "nightly-report"]
+    assert report["instances"][0]["spec"]["lambda_runtime"] == "nodejs24.x"
+    assert report["instances"][0]["spec"]["schedule_expression"] == "cron(0 2 * * ? *)"  # Proton's default, renamed
+    notes = outcome(result, "service-templates/nightly-report/spec/spec.yaml").notes
+    assert "instances[report-hq].spec.lambda_runtime: nodejs12.x -> nodejs24.x: Lambda no longer runs nodejs12.x " \
+           "functions; nodejs24.x is the current runtime of the same language (test the code on it before " \
+           "deploying)" in notes
+
+
+def test_a_missing_code_dir_gets_a_starter_handler_that_fails_until_the_code_replaces_it(
+        result: ImportResult, out: Path) -> None:
+    starter = out.parent / "nightly-report" / "handler.js"
+    assert result.starter_files == [starter.parent, starter]
+    assert 'throw new Error("starter written by keel import-proton: copy the code of service nightly-report' in \
+        starter.read_text()
+    (report,) = [s for s in result.platform["services"] if s["name"] == "nightly-report"]
+    assert report["pipeline"]["code_dir"] == "nightly-report"  # Proton built from the repository's root
+
+
 def test_an_input_without_equivalent_is_named_with_why(result: ImportResult) -> None:
-    (reason,) = outcome(result, "service-templates/nightly-report/spec/spec.yaml").reasons
-    assert reason.startswith("instances[report-hq].spec.lambda_runtime: 'nodejs12.x' (the Proton template's "
-                             "default): no equivalent: nodejs12.x: Keel's Lambda templates run Python only")
     campus = outcome(result, "environment-templates/campus-net/spec/spec.yaml").notes
     assert any(n.startswith("spec.campus_code: 'hq' (the Proton template's default): left out") for n in campus)
 
@@ -117,6 +135,7 @@ def test_the_written_platform_validates_with_protons_names(result: ImportResult,
                                                                      ("gpu-cluster", "keel-gpu-cluster"),
                                                                      ("beta", "keel-beta")]
     assert [(i.service, i.name, i.environment, i.stack_name) for i in model.instances] == [
+        ("nightly-report", "report-hq", "campus-hq", "keel-nightly-report-report-hq"),
         ("orders-api", "orders-hq", "campus-hq", "keel-orders-api-orders-hq"),
         ("storefront", "store-beta", "beta", "keel-storefront-store-beta")]
     assert model.service("orders-api").pipeline.packaging_command == "zip -r function.zip ."
@@ -129,29 +148,50 @@ def test_cli_writes_the_platform_and_the_report_and_lists_the_rest_on_stderr(
     target = tmp_path / "platform.yaml"
     run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
     assert run.code == 1  # written, and some specs reported
-    assert run.out.rstrip().endswith(f"Wrote {target} (5 of 7 spec file(s); it passes `keel validate`) and "
-                                     f"{tmp_path / 'platform-import-report.md'}.")
+    assert run.out.rstrip().endswith(f"Wrote {target} (6 of 7 spec file(s); it passes `keel validate`) and "
+                                     f"{tmp_path / 'platform-import-report.md'}; starter code for 1 file(s) in "
+                                     "missing code_dirs (the report says which).")
     assert "not mapped: environment-templates/ledger-env/spec/spec.yaml" in run.err
     report = (tmp_path / "platform-import-report.md").read_text()
-    assert "5 of 7 Proton spec file(s) are in the written platform." in report
-    assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.1 " \
-           "| not mapped |" in report
+    assert "6 of 7 Proton spec file(s) are in the written platform." in report
+    assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.2 " \
+           "| mapped |" in report
     assert keel(capsys, "validate", str(target), "--quiet").code == 0
 
 
 def test_nothing_is_written_when_a_relative_path_does_not_resolve_where_the_platform_goes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Without the orders code beside the output, that service is reported, and the rest still written."""
-    target = tmp_path / "platform.yaml"
-    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
+    """A code_dir outside the output's folder gets no starter: that service is reported, the rest written."""
+    target = tmp_path / "out" / "platform.yaml"
+    target.parent.mkdir()
+    (tmp_path / "orders").mkdir()  # ../orders from the output: outside its folder
+    folder = tmp_path / "templates"
+    import shutil
+    shutil.copytree(FOLDER, folder)
+    spec = folder / "service-templates" / "orders-api" / "spec" / "spec.yaml"
+    spec.write_text(spec.read_text().replace("code_dir: orders", "code_dir: ../orders"))
+    run = keel(capsys, "import-proton", str(folder), "--out", str(target), "--region", "eu-west-1")
     assert run.code == 1
-    assert "service-templates/orders-api/spec/spec.yaml (service orders-api, lambda-api-svc:1.2): " \
-           "services[orders-api].pipeline.code_dir: is not a directory" in run.err
+    assert "service-templates/orders-api/spec/spec.yaml (service orders-api, lambda-api-svc:1.3): " \
+           "services[orders-api].pipeline.code_dir: " in run.err
     assert "orders-api" not in target.read_text()
+    assert not (tmp_path / "orders" / "app.py").exists()
+
+
+def test_starter_code_is_removed_when_nothing_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--out in a folder, but the whole platform is refused: no starter folder is left behind."""
+    target = tmp_path / "platform.yaml"
+    target.write_text("")
+    (tmp_path / "platform-import-report.md").mkdir()  # the report cannot be written
+    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target), "--region", "eu-west-1")
+    assert run.code == 2 and "Nothing was written." in run.err
+    assert not (tmp_path / "nightly-report").exists() and not (tmp_path / "orders").exists()
 
 
 def test_without_region_a_shared_load_balancer_environment_is_reported_with_the_option(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     run = keel(capsys, "import-proton", str(FOLDER), "--out", str(tmp_path / "p.yaml"))
     assert "give the environments' region: keel import-proton --region REGION" in run.err
 
@@ -160,8 +200,8 @@ def test_suggest_names_the_keel_template_and_the_input_mapping(capsys: pytest.Ca
     run = keel(capsys, "import-proton", str(FOLDER), "--suggest")
     assert run.code == 0
     lines = run.out.splitlines()
-    assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.2 [all inputs]: " \
-           "`template: lambda-api-svc:1.2`" in lines
+    assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.3 [all inputs]: " \
+           "`template: lambda-api-svc:1.3`" in lines
     assert "  spec.subnet_type -> spec.vpc" in lines
     assert any(line.startswith("ledger-env:1 (environment): no Keel-native equivalent") for line in lines)
 
@@ -170,3 +210,60 @@ def test_cli_exits_2_on_a_folder_without_proton_templates(tmp_path: Path, capsys
     run = keel(capsys, "import-proton", str(tmp_path))
     assert (run.code, run.err.strip()) == (
         2, f"keel import-proton: no Proton template (<name>/v<N>/schema/schema.yaml) under {tmp_path}")
+
+
+# proton import (issue 15): the shape of Proton's *-ecs-ec2-svc samples, written for this test
+_EC2_SCHEMA = """schema:
+  format:
+    openapi: "3.0.0"
+  service_input_type: "LedgerSyncInput"
+  types:
+    LedgerSyncInput:
+      type: object
+      properties:
+        port: {type: number, default: 9000}
+        desired_count: {type: number, default: 2}
+        image: {type: string, default: "public.ecr.aws/docker/library/busybox:1.36"}
+"""
+_EC2_CFN = """Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: bridge
+      RequiresCompatibilities: [EC2]
+      ContainerDefinitions:
+        - {Name: sync, Image: '{{service_instance.inputs.image}}'}
+  Sync:
+    Type: AWS::ECS::Service
+    Properties:
+      Cluster: '{{environment.outputs.Cluster}}'
+      LaunchType: EC2
+      DesiredCount: '{{service_instance.inputs.desired_count}}'
+      TaskDefinition: !Ref Task
+"""
+
+
+def test_a_service_launched_on_ec2_instances_maps_with_capacity_ec2(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(FOLDER, folder)
+    version = folder / "service-templates" / "ledger-sync" / "v1"
+    (version / "schema").mkdir(parents=True)
+    (version / "schema" / "schema.yaml").write_text(_EC2_SCHEMA)
+    (version / "instance_infrastructure").mkdir()
+    (version / "instance_infrastructure" / "cloudformation.yaml").write_text(_EC2_CFN)
+    (version / ".compatible-envs").write_text("gpu-cluster:1\n")
+    (version.parent / "spec").mkdir()
+    (version.parent / "spec" / "spec.yaml").write_text(
+        "proton: ServiceSpec\ninstances:\n  - name: sync-gpu\n    environment: gpu-cluster\n    spec: {port: 9100}\n")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    (sync,) = [s for s in result.platform["services"] if s["name"] == "ledger-sync"]
+    assert sync["template"] == "backend-fargate-svc:1.2"
+    assert sync["instances"] == [{"name": "sync-gpu", "environment": "gpu-cluster",
+                                  "spec": {"port": 9100, "desired_count": 2,
+                                           "image": "public.ecr.aws/docker/library/busybox:1.36",
+                                           "capacity": "ec2"}}]
+    notes = outcome(result, "service-templates/ledger-sync/spec/spec.yaml").notes
+    assert any(n.startswith('spec: {"capacity": "ec2"} on every instance: the Proton template launched its tasks '
+                            "on the cluster's EC2 instances") for n in notes)
