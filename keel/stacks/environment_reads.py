@@ -257,7 +257,8 @@ def _load_balancer(read: Reader, vpc: Deferred[ec2.IVpc], https: bool) -> Shared
         "https": https, "security_group": group})
 
 
-def _cluster(read: Reader, inputs: EcsEnvInputs, base: Mapping[str, Any], namespace: Deferred[Any],
+def _cluster(read: Reader, inputs: EcsEnvInputs, base: Mapping[str, Any],
+             namespace: Deferred[servicediscovery.INamespace],
              exec_log_group: Deferred[logs.ILogGroup]) -> ecs.ICluster:
     vpc = base["vpc"].get()
     existing = inputs.existing_cluster if isinstance(inputs, EcsEnvInputsV13) else None
