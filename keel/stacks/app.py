@@ -45,7 +45,7 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
             env_stack = environments[inst.environment]
             instances[inst.stack_name] = ServiceInstanceStack(
                 stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst,
-                environment=env_stack,
+                environment=env_stack.keel_environment, environment_stack=env_stack,
                 env=deployment_target(env_stack.keel_environment))
     delivery = build_delivery(app, model, stages)
     if compliance:
@@ -54,6 +54,43 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
     if eksa_crds is not None:
         check_eks_anywhere_documents(environments.values(), eksa_crds)
     return BuiltPlatform(environments=environments, instances=instances, delivery=delivery)
+
+
+def build_stacks(app: cdk.App, model: PlatformModel, names: Iterable[str], *, compliance: bool = True,
+                 eksa_crds: CrdFolder | None = None) -> list[cdk.Stack]:
+    """Only the named environment and instance stacks (not in pipeline stages), each from the model alone: a
+    service stack reads its environment from SSM, so neither its environment's stack nor its siblings need be in
+    this app, and each template comes out as the whole app writes it. The deploy order (an instance after its
+    environment) is then the caller's to keep."""
+    wanted = set(names)
+    stacks: list[cdk.Stack] = []
+    environments: list[EnvironmentStack] = []
+    for env in model.environments:
+        if env.stack_name in wanted:
+            environments.append(EnvironmentStack(app, env.stack_name, environment=env, env=deployment_target(env)))
+    stacks += environments
+    for service in model.services:
+        for inst in service.instances:
+            if inst.stack_name in wanted:
+                env = model.environment(inst.environment)
+                stacks.append(ServiceInstanceStack(app, inst.stack_name, service=service, instance=inst,
+                                                   environment=env, env=deployment_target(env)))
+    unknown = wanted - {s.stack_name for s in stacks}
+    if unknown:
+        raise ValueError(f"no such stack in the platform: {', '.join(sorted(unknown))}")
+    if compliance:
+        enable_compliance(app, imported=[s.template_file for s in stacks if _imported(model, s)])
+    if eksa_crds is not None:
+        check_eks_anywhere_documents(environments, eksa_crds)
+    return stacks
+
+
+def _imported(model: PlatformModel, stack: cdk.Stack) -> bool:
+    if model.imported_compliance != "report":
+        return False
+    if isinstance(stack, EnvironmentStack):
+        return stack.keel_environment.template.proton is not None
+    return isinstance(stack, ServiceInstanceStack) and stack.instance.template.proton is not None
 
 
 def check_eks_anywhere_documents(stacks: Iterable[cdk.Stack], crds: CrdFolder) -> None:
