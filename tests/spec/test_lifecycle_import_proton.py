@@ -267,3 +267,128 @@ def test_a_service_launched_on_ec2_instances_maps_with_capacity_ec2(tmp_path: Pa
     notes = outcome(result, "service-templates/ledger-sync/spec/spec.yaml").notes
     assert any(n.startswith('spec: {"capacity": "ec2"} on every instance: the Proton template launched its tasks '
                             "on the cluster's EC2 instances") for n in notes)
+
+
+# proton import (issue 15): load-balanced, queue-worker and scheduled tasks on EC2 instances, in the shape of
+# Proton's *-ecs-ec2-svc samples (written for these tests): the same Keel templates, 1.2, with capacity ec2
+_ON_EC2_INPUTS = """schema:
+  format:
+    openapi: "3.0.0"
+  service_input_type: "HostedTaskInput"
+  pipeline_input_type: "BuildInput"
+  types:
+    HostedTaskInput:
+      type: object
+      properties:
+        desired_count: {type: number, default: 3}
+        task_size: {type: string, enum: [x-small, small, medium, large], default: small}
+        image: {type: string, default: "public.ecr.aws/docker/library/alpine:3.20"}
+{extra}
+    BuildInput:
+      type: object
+      properties:
+        service_dir: {type: string, default: "src"}
+        dockerfile: {type: string, default: "Dockerfile"}
+        unit_test_command: {type: string, default: "make check"}
+"""
+_ON_EC2_SHAPES = {
+    "tills": ("""        port: {type: number, default: 8443}
+        loadbalancer_type: {type: string, enum: [application, network], default: application}
+        backend_record: {type: string, default: "stock.tills.ledger.local"}""", """Resources:
+  Front:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties: {Scheme: internet-facing, Type: '{{service_instance.inputs.loadbalancer_type}}'}
+  TillTask:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: bridge
+      RequiresCompatibilities:
+        - EC2
+      ContainerDefinitions:
+        - {Name: till, Image: '{{service_instance.inputs.image}}'}
+  Tills:
+    Type: AWS::ECS::Service
+    Properties: {Cluster: '{{environment.outputs.Cluster}}', LaunchType: EC2, TaskDefinition: !Ref TillTask}
+"""),
+    "restock": ("", """Resources:
+  Orders:
+    Type: AWS::SQS::Queue
+  RestockTask:
+    Type: AWS::ECS::TaskDefinition
+    Properties: {NetworkMode: bridge, RequiresCompatibilities: [EC2]}
+  Restock:
+    Type: AWS::ECS::Service
+    Properties: {LaunchType: "EC2", TaskDefinition: !Ref RestockTask}
+"""),
+    "stocktake": ("""        schedule_expression: {type: string, default: "cron(30 4 * * ? *)"}""", """Resources:
+  StocktakeTask:
+    Type: AWS::ECS::TaskDefinition
+    Properties: {RequiresCompatibilities: ['EC2']}
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: '{{service_instance.inputs.schedule_expression}}'
+      Targets:
+        - Id: stocktake
+          EcsParameters: {TaskCount: 1, TaskDefinitionArn: !Ref StocktakeTask}  # EC2 from the task alone
+"""),
+}
+
+
+@pytest.fixture(scope="module")
+def on_ec2(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImportResult, Path]:
+    import shutil
+
+    root = tmp_path_factory.mktemp("on-ec2")
+    folder = root / "templates"
+    shutil.copytree(FOLDER, folder)
+    for name, (extra, cloudformation) in _ON_EC2_SHAPES.items():
+        version = folder / "service-templates" / name / "v1"
+        (version / "schema").mkdir(parents=True)
+        (version / "schema" / "schema.yaml").write_text(
+            _ON_EC2_INPUTS.replace("{extra}\n", f"{extra}\n" if extra else ""))
+        (version / "instance_infrastructure").mkdir()
+        (version / "instance_infrastructure" / "cloudformation.yaml").write_text(cloudformation)
+        (version / ".compatible-envs").write_text("gpu-cluster:1\n")
+        (version.parent / "spec").mkdir()
+        (version.parent / "spec" / "spec.yaml").write_text(
+            f"proton: ServiceSpec\npipeline:\n  service_dir: {name}\ninstances:\n  - name: {name}-gpu\n"
+            "    environment: gpu-cluster\n    spec: {task_size: medium}\n")
+    out = root / "platform.yaml"
+    return import_proton(folder, default_registry(), region="eu-west-1", out=out), folder
+
+
+@pytest.mark.parametrize(("name", "family", "template", "spec"), [
+    ("tills", "ECS service on EC2 instances behind a load balancer", "load-balanced-fargate-svc:1.2",
+     {"port": 8443}),
+    ("restock", "ECS queue worker on EC2 instances", "worker-fargate-svc:1.2", {}),
+    ("stocktake", "scheduled ECS task on EC2 instances", "scheduled-fargate-svc:1.2",
+     {"schedule_expression": "cron(30 4 * * ? *)"}),
+])
+def test_ecs_tasks_on_ec2_instances_map_onto_the_same_keel_template_1_2_with_capacity_ec2(
+        on_ec2: tuple[ImportResult, Path], name: str, family: str, template: str, spec: dict[str, object]) -> None:
+    result, _ = on_ec2
+    (match,) = [m for m in result.matches if m.proton.label == f"{name}:1"]
+    assert (match.family.name if match.family else None, match.ref if match.keel else None) == (family, template)
+    assert f"service-templates/{name}/spec/spec.yaml -> service {name} ({template})" in result.mapped
+    (service,) = [s for s in result.platform["services"] if s["name"] == name]
+    assert service["template"] == template
+    assert service["pipeline"] == {"service_dir": name, "unit_test_command": "make check"}
+    assert service["instances"] == [{"name": f"{name}-gpu", "environment": "gpu-cluster", "spec": {
+        "task_size": "medium", "desired_count": 3, "image": "public.ecr.aws/docker/library/alpine:3.20",
+        **spec, "capacity": "ec2"}}]
+
+
+def test_the_written_platform_with_ecs_on_ec2_services_passes_keel_validate(
+        on_ec2: tuple[ImportResult, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    result, folder = on_ec2
+    assert result.errors == []
+    target = folder.parent / "platform.yaml"
+    target.write_text(render_platform(result, folder))
+    assert keel(capsys, "validate", str(target), "--quiet").code == 0
+    model = load_platform(target)
+    assert sorted(i.service for i in model.instances if i.environment == "gpu-cluster") == [
+        "restock", "stocktake", "tills"]
+    (gpu,) = [e for e in result.platform["environments"] if e["name"] == "gpu-cluster"]
+    assert gpu["template"] == "ecs-env:1.3"
+    assert gpu["spec"]["load_balancer"] == {"enabled": True}  # the load-balanced service's shared ALB
