@@ -30,30 +30,51 @@ class BuiltPlatform:
 
 
 def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
-          eksa_crds: CrdFolder | None = None) -> BuiltPlatform:
+          eksa_crds: CrdFolder | None = None, only: Collection[str] | None = None) -> BuiltPlatform:
     """`eksa_crds`: the user's CRD folder (app.py reads `keel:eksa-crds`); every EKS Anywhere document is
-    checked against it before anything is written (`CrdProblems` on a failure)."""
+    checked against it before anything is written (`CrdProblems` on a failure). `only`: stack names to build
+    (a `keel synth` worker's share; no pipeline stacks), plus the environment stacks their instances need."""
     stages = pipeline_stages(app, model)
+    if only is not None:
+        only = set(only) | {model.environment(i.environment).stack_name for i in model.instances
+                            if i.stack_name in only}
     environments: dict[str, EnvironmentStack] = {}
     for env in model.environments:
+        if only is not None and env.stack_name not in only:
+            continue
         environments[env.name] = EnvironmentStack(
             stages.get(env.name, app), env.stack_name, environment=env,
             env=deployment_target(env))
     instances: dict[str, ServiceInstanceStack] = {}
     for service in model.services:
         for inst in service.instances:
+            if only is not None and inst.stack_name not in only:
+                continue
             env_stack = environments[inst.environment]
             instances[inst.stack_name] = ServiceInstanceStack(
                 stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst,
                 environment=env_stack,
                 env=deployment_target(env_stack.keel_environment))
-    delivery = build_delivery(app, model, stages)
+    delivery = build_delivery(app, model, stages) if only is None else {}
     if compliance:
         # the app's plugins also walk the stacks inside pipeline stages
         enable_compliance(app, imported=imported_templates(model, environments, instances))
     if eksa_crds is not None:
         check_eks_anywhere_documents(environments.values(), eksa_crds)
     return BuiltPlatform(environments=environments, instances=instances, delivery=delivery)
+
+
+def build_stacks(app: cdk.App, model: PlatformModel, names: Iterable[str], *, compliance: bool = True,
+                 eksa_crds: CrdFolder | None = None) -> list[cdk.Stack]:
+    """Only the named environment and instance stacks (a `keel synth` worker's share), with the environment
+    stacks their instances reference (cross-stack references: built, not asked for)."""
+    wanted = set(names)
+    built = build(app, model, compliance=compliance, eksa_crds=eksa_crds, only=wanted)
+    stacks = [s for s in built.stacks if s.stack_name in wanted]
+    unknown = wanted - {s.stack_name for s in stacks}
+    if unknown:
+        raise ValueError(f"no such stack in the platform: {', '.join(sorted(unknown))}")
+    return stacks
 
 
 def check_eks_anywhere_documents(stacks: Iterable[cdk.Stack], crds: CrdFolder) -> None:
