@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: the number of cores)")
     s.add_argument("--out", "-o", default="cdk.out", metavar="DIR", help="the cloud assembly (default: cdk.out)")
-    s.add_argument("--no-cache", action="store_true", help="build every stack, and drop the cache")
+    s.add_argument("--no-cache", action="store_true",
+                   help="drop the cache and build every stack (the cache then holds this synth's stacks only)")
     s.add_argument("--cache-dir", default=str(CACHE_DIR), metavar="DIR",
                    help=f"where stack pieces are kept (default: {CACHE_DIR})")
     s.add_argument("--context", "-c", action="append", default=[], metavar="KEY=VALUE",
@@ -78,7 +79,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         shutil.rmtree(cache, ignore_errors=True)
     project_node_first()  # the workers run jsii on the project's pinned Node, as `make synth` does
     request = Request(platform=args.platform, outdir=Path(args.out), jobs=args.jobs, context=context, root=root,
-                      cache=None if args.no_cache else cache,
+                      cache=cache,
                       validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
     try:
         result = synthesize(request, model)

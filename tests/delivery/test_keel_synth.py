@@ -108,7 +108,7 @@ def test_one_changed_instance_is_the_only_stack_rebuilt(synths: Synths, tmp_path
         (synths.parallel / "keel-quiet.template.json").read_bytes()
 
 
-def test_no_cache_drops_the_cache(synths: Synths, tmp_path: Path) -> None:
+def test_no_cache_drops_the_cache_and_builds_every_stack(synths: Synths, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(synths.cache, cache)
     stale = cache / "stale-entry"
@@ -117,5 +117,6 @@ def test_no_cache_drops_the_cache(synths: Synths, tmp_path: Path) -> None:
     result = keel_synth("--jobs", "1", "--no-cache", "--out", str(out), "--cache-dir", str(cache))
     assert result.returncode == 0, result.stderr
     assert "3 built in 1 worker(s), 0 reused" in result.stdout
-    assert not cache.exists()
+    assert not stale.exists()
+    assert len([p for p in cache.iterdir() if p.name != "skeleton"]) == 3  # this synth's stacks, afresh
     assert differences(synths.plain, out) == []
