@@ -86,8 +86,9 @@ class SynthResult:
     seconds: float = 0.0
 
 
-def _read(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _read(path: Path) -> dict[str, Any]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return doc if isinstance(doc, dict) else {}
 
 
 def _write(path: Path, doc: object) -> None:
@@ -431,9 +432,10 @@ def _skeleton(workers: Sequence[WorkerResult], cache: Path | None, keys: KeyMake
         skeleton = skeleton_of(workers[0].outdir)
         if entry is not None:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(".tmp")
-            tmp.write_text(json.dumps(skeleton), encoding="utf-8")
-            tmp.replace(entry)
+            handle, name = tempfile.mkstemp(prefix=".skeleton-", dir=entry.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(json.dumps(skeleton))
+            Path(name).replace(entry)  # atomic: a synth running beside this one reads the old or the new
         return skeleton
     if entry is not None and entry.exists():
         return dict(_read(entry))

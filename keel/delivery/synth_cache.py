@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from keel.contract.registry import TemplateVersion
 from keel.spec.model import Environment, PlatformModel, Service, ServiceInstance
@@ -40,7 +40,11 @@ _SOURCE_FIELDS = {"source"}
 _TEMPLATE_REF = re.compile(r"keel[./]templates[./]([a-z0-9_]+)")
 
 
-def hash_tree(path: Path, digest: Any) -> None:
+class Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+def hash_tree(path: Path, digest: Digest) -> None:
     """Every file under `path` (or `path` itself) by relative name and content; caches and bytecode skipped."""
     if path.is_file():
         digest.update(b"f\0" + path.read_bytes())

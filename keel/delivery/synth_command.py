@@ -68,6 +68,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     root = Path.cwd()
+    if not (root / "app.py").exists():
+        return _fail(f"{root}: no app.py here: run keel synth in the project's folder (where cdk.json is)")
     context: dict[str, Any] = {**context_of(root), **extra}
     try:
         model = load_platform(args.platform, image_overrides=from_context(context))
