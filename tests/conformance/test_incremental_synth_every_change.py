@@ -22,7 +22,8 @@ from keel.cdk_context import ROOT
 from keel.delivery.assembly_compare import differences
 from keel.delivery.parallel import CROSS_STACK_REFERENCES
 
-PLATFORM = Path("tests") / "delivery" / "platforms" / "parallel.yaml"
+SOURCE = ROOT / "tests" / "delivery" / "platforms" / "parallel.yaml"
+PLATFORM = Path("platform.yaml")  # at the copy's root: the copy is no git repository, its project is that folder
 _SYNTH_LINE = re.compile(r"(\d+) built in (\d+) worker\(s\), (\d+) reused")
 
 
@@ -57,8 +58,9 @@ CHANGES: list[tuple[str, Callable[[Path], None], set[str]]] = [
 
 def _copy_project(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".keel-cache", "cdk.out")
-    for name in ("keel", "lambda_src", "tests/delivery/platforms"):
+    for name in ("keel", "lambda_src"):
         shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    (dest / PLATFORM).write_text(SOURCE.read_text().replace("../../../lambda_src", "lambda_src"))
     for name in ("app.py", "cdk.json", "requirements.txt", "requirements-dev.txt", "package.json",
                  "package-lock.json", "pyproject.toml"):
         shutil.copy2(ROOT / name, dest / name)
