@@ -114,10 +114,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs per case (at most 2 on a shared machine)")
     parser.add_argument("--instances", type=int, default=500)
     parser.add_argument("--skip-reference", action="store_true", help="skip the one-process synth of the default")
+    parser.add_argument("--skip-scale", action="store_true", help="skip the many-instance platform")
     args = parser.parse_args()
     from keel.spec.yamlio import parse_yaml
 
-    rows: list[tuple[str, float, str]] = []
+    rows = Rows()
     print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-") as tmp:
         work = Path(tmp)
@@ -136,6 +137,9 @@ def main() -> int:
             rows.append(("default, one instance changed", t, out))
         finally:
             changed.unlink()
+        if args.skip_scale:
+            report(rows, empty, args.instances)
+            return 0
         big_doc = generate(args.instances)
         files = write_split(big_doc, ROOT / f"{work.name}-scale.yaml")
         try:
@@ -155,6 +159,16 @@ def main() -> int:
     report(rows, empty, args.instances)
     print(f"load average after: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return 0
+
+
+class Rows(list[tuple[str, float, str]]):
+    """The rows so far; each is also printed to stderr as it is measured (a cut-short run still tells)."""
+
+    def append(self, row: tuple[str, float, str]) -> None:
+        super().append(row)
+        line = next((x for x in row[2].splitlines() if x.startswith("keel synth:")), "")
+        print(f"measured: {row[0]}: {row[1]:.2f} s (load {os.getloadavg()[0]:.1f}) {line}", file=sys.stderr,
+              flush=True)
 
 
 def report(rows: list[tuple[str, float, str]], empty: float, instances: int) -> None:
