@@ -201,7 +201,9 @@ def proton_adoption_lines(outdir: Path) -> list[str]:
         tagged = data.get("tagged_resources", [])
         lines.append(f"{stack}: {data.get('resources', 0)} resources of {data.get('template')} kept as rendered "
                      f"(logical IDs, types, properties); Keel adds tags {', '.join(data.get('tags_added', []))} "
-                     f"to {len(tagged)}: {', '.join(tagged) or '-'}")
+                     f"to {len(tagged)}: {', '.join(tagged) or '-'}"
+                     + (f"; and publishes its Outputs as SSM parameters {', '.join(data['parameters_added'])}"
+                        if data.get("parameters_added") else ""))
     return ["Proton templates included as they are:", *(f"  {line}" for line in lines)] if lines else []
 
 

@@ -1,6 +1,7 @@
 """The adoption property of included Proton templates, resource by resource: the synthesized stack keeps the
-rendered template's logical IDs, types and properties; only Keel's tags are added, and an environment output
-the rendered template read is a cross-stack reference (whatever form CDK gives it) where the render had it."""
+rendered template's logical IDs, types and properties; only Keel's tags are added (and, in an environment, one
+SSM parameter per Output: issue 20), and an environment output the rendered template read is read from that
+parameter where the render had it."""
 
 from __future__ import annotations
 
@@ -42,18 +43,34 @@ def _canonical_rendered(node: Any, pseudo: Mapping[str, Any]) -> Any:
     return _scalar(node)
 
 
-def _canonical_synthesized(node: Any) -> Any:
+def _canonical_synthesized(node: Any, reads: frozenset[str] = frozenset()) -> Any:
+    """`reads`: the template's parameters that read an environment's published Output (issue 20)."""
     if isinstance(node, Mapping):
         if len(node) == 1 and next(iter(node)) in _CROSS_STACK:
             return ENV_OUTPUT
+        if set(node) == {"Ref"} and node["Ref"] in reads:
+            return ENV_OUTPUT
         sub = node.get("Fn::Sub")
         if len(node) == 1 and isinstance(sub, list) and len(sub) == 2 and \
-                all(_canonical_synthesized(v) == ENV_OUTPUT for v in sub[1].values()):
+                all(_canonical_synthesized(v, reads) == ENV_OUTPUT for v in sub[1].values()):
             return {"Fn::Sub": sub[0]}  # the variables CfnInclude bound are the environment's outputs
-        return {k: _canonical_synthesized(v) for k, v in node.items()}
+        return {k: _canonical_synthesized(v, reads) for k, v in node.items()}
     if isinstance(node, list):
-        return [_canonical_synthesized(v) for v in node]
+        return [_canonical_synthesized(v, reads) for v in node]
     return _scalar(node)
+
+
+def _output_reads(synthesized: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(k for k, p in (synthesized.get("Parameters") or {}).items()
+                     if p.get("Type") == "AWS::SSM::Parameter::Value<String>"
+                     and "/outputs/" in str(p.get("Default", "")))
+
+
+def _published_outputs(rendered: Mapping[str, Any], synthesized: Mapping[str, Any]) -> set[str]:
+    """The SSM parameters Keel adds to an environment, one per Output of its template (issue 20)."""
+    names = {f"/outputs/{name}" for name in rendered.get("Outputs") or {}}
+    return {lid for lid, r in (synthesized.get("Resources") or {}).items() if r.get("Type") == "AWS::SSM::Parameter"
+            and any(str(r.get("Properties", {}).get("Name", "")).endswith(n) for n in names)}
 
 
 def _without_keel_tags(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,9 +93,9 @@ def adoption_differences(rendered: Mapping[str, Any], synthesized: Mapping[str, 
                          environment: Mapping[str, Any] | None = None) -> list[str]:
     """Every way the synthesized template's resources differ from the rendered ones, beyond Keel's tags.
     `environment`: the rendered environment template whose outputs a service template reads."""
-    outputs = (environment or {}).get("Outputs") or {}
-    pseudo = {name: o["Value"] for name, o in outputs.items()
-              if isinstance(o.get("Value"), Mapping) and str(o["Value"].get("Ref", "")).startswith("AWS::")}
+    # Every environment output is read from its SSM parameter now, pseudo parameters too (issue 20).
+    pseudo: dict[str, Any] = {}
+    reads = _output_reads(synthesized)
     problems = []
     ours = synthesized.get("Resources", {})
     for lid, resource in rendered.get("Resources", {}).items():
@@ -91,16 +108,17 @@ def adoption_differences(rendered: Mapping[str, Any], synthesized: Mapping[str, 
         want = _canonical_rendered(pseudo=pseudo, node=_depends_on({k: v for k, v in resource.items()
                                                                     if k not in ("Type", "Properties")}))
         have = _canonical_synthesized(_depends_on({k: v for k, v in got.items()
-                                                   if k not in ("Type", "Properties", "Metadata")}))
+                                                   if k not in ("Type", "Properties", "Metadata")}), reads)
         if want != have:
             problems.append(f"{lid}: attributes {have} instead of {want}")
         want_props = _canonical_rendered(resource.get("Properties", {}), pseudo)
-        have_props = _canonical_synthesized(_without_keel_tags(got.get("Properties", {})))
+        have_props = _canonical_synthesized(_without_keel_tags(got.get("Properties", {})), reads)
         if want_props != have_props:
             keys = sorted(k for k in set(want_props) | set(have_props) if want_props.get(k) != have_props.get(k))
             problems.append(f"{lid}: properties differ in {keys}: {[have_props.get(k) for k in keys]} instead of "
                             f"{[want_props.get(k) for k in keys]}")
-    extra = sorted(set(ours) - set(rendered.get("Resources", {})) - {"CDKMetadata"})
+    extra = sorted(set(ours) - set(rendered.get("Resources", {})) - {"CDKMetadata"}
+                   - _published_outputs(rendered, synthesized))
     if extra:
         problems.append(f"resources Keel added: {extra}")
     return problems

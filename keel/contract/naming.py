@@ -90,3 +90,17 @@ def component_path(environment: str, service: str, component: str) -> str:
     """`/keel/<environment>/<service>/components/<component>`: where a component's names and ARNs are
     published for discovery at run time."""
     return f"{service_path(environment, service)}/components/{component}"
+
+
+# environment reads (issue 20)
+def environment_parameter_name(environment: str, key: str) -> str:
+    """`/keel/<environment>/<key>`: one value an environment publishes for its services (`vpc/id`,
+    `ecs/cluster-arn`, a Proton-format template's `outputs/<Name>`); its service stacks read it from there,
+    never through a cross-stack reference."""
+    return f"{environment_path(environment)}/{key}"
+
+
+def proton_output_key(output: str) -> str:
+    """`outputs/<Name>`: where a Proton-format environment publishes its template's Output `<Name>` (under
+    `environment_parameter_name`), for its services' `environment.outputs.<Name>`."""
+    return f"outputs/{output}"

@@ -43,7 +43,7 @@ ENVIRONMENT_WEIGHT, INSTANCE_WEIGHT = 3.0, 1.0
 #: worker must build its environment's stack too (a helper: only the instance's piece is kept), and an
 #: environment stack's template depends on its instances (the outputs they read), so its key covers them and
 #: its worker builds them all. Step 1 of issue 20 (services read SSM parameters) turns this off.
-CROSS_STACK_REFERENCES = True
+CROSS_STACK_REFERENCES = False  # step 1 (ssmreads) merged: every stack builds alone
 
 
 class SynthFailed(Exception):

@@ -30,32 +30,24 @@ class BuiltPlatform:
 
 
 def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
-          eksa_crds: CrdFolder | None = None, only: Collection[str] | None = None) -> BuiltPlatform:
+          eksa_crds: CrdFolder | None = None) -> BuiltPlatform:
     """`eksa_crds`: the user's CRD folder (app.py reads `keel:eksa-crds`); every EKS Anywhere document is
-    checked against it before anything is written (`CrdProblems` on a failure). `only`: stack names to build
-    (a `keel synth` worker's share; no pipeline stacks), plus the environment stacks their instances need."""
+    checked against it before anything is written (`CrdProblems` on a failure)."""
     stages = pipeline_stages(app, model)
-    if only is not None:
-        only = set(only) | {model.environment(i.environment).stack_name for i in model.instances
-                            if i.stack_name in only}
     environments: dict[str, EnvironmentStack] = {}
     for env in model.environments:
-        if only is not None and env.stack_name not in only:
-            continue
         environments[env.name] = EnvironmentStack(
             stages.get(env.name, app), env.stack_name, environment=env,
             env=deployment_target(env))
     instances: dict[str, ServiceInstanceStack] = {}
     for service in model.services:
         for inst in service.instances:
-            if only is not None and inst.stack_name not in only:
-                continue
             env_stack = environments[inst.environment]
             instances[inst.stack_name] = ServiceInstanceStack(
                 stages.get(inst.environment, app), inst.stack_name, service=service, instance=inst,
-                environment=env_stack,
+                environment=env_stack.keel_environment, environment_stack=env_stack,
                 env=deployment_target(env_stack.keel_environment))
-    delivery = build_delivery(app, model, stages) if only is None else {}
+    delivery = build_delivery(app, model, stages)
     if compliance:
         # the app's plugins also walk the stacks inside pipeline stages
         enable_compliance(app, imported=imported_templates(model, environments, instances))
@@ -66,15 +58,39 @@ def build(app: cdk.App, model: PlatformModel, *, compliance: bool = True,
 
 def build_stacks(app: cdk.App, model: PlatformModel, names: Iterable[str], *, compliance: bool = True,
                  eksa_crds: CrdFolder | None = None) -> list[cdk.Stack]:
-    """Only the named environment and instance stacks (a `keel synth` worker's share), with the environment
-    stacks their instances reference (cross-stack references: built, not asked for)."""
+    """Only the named environment and instance stacks (not in pipeline stages), each from the model alone: a
+    service stack reads its environment from SSM, so neither its environment's stack nor its siblings need be in
+    this app, and each template comes out as the whole app writes it. The deploy order (an instance after its
+    environment) is then the caller's to keep."""
     wanted = set(names)
-    built = build(app, model, compliance=compliance, eksa_crds=eksa_crds, only=wanted)
-    stacks = [s for s in built.stacks if s.stack_name in wanted]
+    stacks: list[cdk.Stack] = []
+    environments: list[EnvironmentStack] = []
+    for env in model.environments:
+        if env.stack_name in wanted:
+            environments.append(EnvironmentStack(app, env.stack_name, environment=env, env=deployment_target(env)))
+    stacks += environments
+    for service in model.services:
+        for inst in service.instances:
+            if inst.stack_name in wanted:
+                env = model.environment(inst.environment)
+                stacks.append(ServiceInstanceStack(app, inst.stack_name, service=service, instance=inst,
+                                                   environment=env, env=deployment_target(env)))
     unknown = wanted - {s.stack_name for s in stacks}
     if unknown:
         raise ValueError(f"no such stack in the platform: {', '.join(sorted(unknown))}")
+    if compliance:
+        enable_compliance(app, imported=[s.template_file for s in stacks if _imported(model, s)])
+    if eksa_crds is not None:
+        check_eks_anywhere_documents(environments, eksa_crds)
     return stacks
+
+
+def _imported(model: PlatformModel, stack: cdk.Stack) -> bool:
+    if model.imported_compliance != "report":
+        return False
+    if isinstance(stack, EnvironmentStack):
+        return stack.keel_environment.template.proton is not None
+    return isinstance(stack, ServiceInstanceStack) and stack.instance.template.proton is not None
 
 
 def check_eks_anywhere_documents(stacks: Iterable[cdk.Stack], crds: CrdFolder) -> None:

@@ -30,7 +30,9 @@ class EnvironmentStack(KeelStack):
             raise TypeError(f"{environment.template.builder} returned {type(outputs).__name__}, and "
                             f"{environment.template.label} declares environment_outputs {expected.__name__}")
         self.outputs: NetworkOutputs | ProtonEnvOutputs = outputs
-        if outputs.discovery:  # an adopted Proton stack gains no resource beyond its template's
+        if outputs.discovery:  # an adopted Proton stack gains no resource beyond its template's (and its outputs'
+            # parameters, keel.templates.proton.publish_outputs)
             DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name),
                                 values=outputs.discovery)
         apply_overrides(self, environment.overrides)  # overrides (issue 17)
+

@@ -43,7 +43,40 @@ def synthesize(platform: Path, outdir: Path, *, validation: bool = False,
     app.synth()
     templates = {s.stack_name: Template.from_json(json.loads((outdir / f"{s.artifact_id}.template.json").read_text()))
                  for s in built.stacks}
+    found = cross_stack_references(outdir)  # issue 20: every platform a test synthesizes is checked
+    if found:
+        raise AssertionError(f"{platform.name}: stacks reference each other: {found}")
     return Synthesized(model=model, built=built, outdir=outdir, templates=templates)
+
+
+def environment_read(template: dict[str, Any], value: Any) -> str | None:
+    """The SSM parameter a service template reads `value` from (issue 20): `{"Ref": <parameter>}` -> its name,
+    one element of a list parameter -> `<name>[<index>]`; None for anything else."""
+    if isinstance(value, dict) and set(value) == {"Fn::Select"}:
+        index, inner = value["Fn::Select"]
+        split = inner.get("Fn::Split") if isinstance(inner, dict) else None
+        name = environment_read(template, split[1]) if split and split[0] == "," else None
+        return f"{name}[{index}]" if name else None
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        parameter = (template.get("Parameters") or {}).get(value["Ref"], {})
+        if parameter.get("Type", "").startswith("AWS::SSM::Parameter::Value"):
+            return str(parameter["Default"])
+    return None
+
+
+def cross_stack_references(outdir: Path) -> dict[str, list[str]]:
+    """Per template of a cloud assembly (pipeline stages' nested assemblies too): its `Fn::ImportValue`s and
+    `Fn::GetStackOutput`s, its exported outputs, and its outputs CDK adds only for another stack to read."""
+    found: dict[str, list[str]] = {}
+    for file in sorted(outdir.rglob("*.template.json")):
+        template = json.loads(file.read_text())
+        text = json.dumps(template.get("Resources", {})) + json.dumps(template.get("Outputs", {}))
+        refs = [f"{fn} x{text.count(fn)}" for fn in ('"Fn::ImportValue"', '"Fn::GetStackOutput"') if fn in text]
+        refs += [f"output {k}" for k, v in (template.get("Outputs") or {}).items()
+                 if "Export" in v or k.startswith(("PublishOutput", "ExportsOutput"))]
+        if refs:
+            found[str(file.relative_to(outdir))] = refs
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "containers.yaml"
 SERVICES = ["keel-shop-shop-edge", "keel-edge-proxy-edge-proxy-plain", "keel-ledger-ledger-edge",
@@ -306,7 +306,9 @@ def test_external_service_has_no_load_balancer_discovery_or_scaling(synth: Synth
 def test_external_firelens_uses_the_environments_log_routing_policy(synth: Synthesized) -> None:
     role = one(t(synth, "keel-vision-vision-edge"), "AWS::IAM::Role", {"Description": Match.string_like_regexp(
         "application's own")})
-    assert "AnywhereLogRoutingPolicy" in flat(role["ManagedPolicyArns"])
+    template = synth.json("keel-vision-vision-edge")
+    assert [environment_read(template, a) for a in role["ManagedPolicyArns"]] == [
+        "/keel/edge/ecs/anywhere/log-routing-policy-arn"]
 
 
 # --- outputs ---------------------------------------------------------------------------------------

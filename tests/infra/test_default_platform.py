@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from keel.cdk_context import ROOT
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 
 
 def test_one_stack_per_environment_and_per_service_instance(platform: Synthesized) -> None:
@@ -111,8 +111,8 @@ def test_every_alarm_notifies_the_environment_topic(platform: Synthesized) -> No
     for (stack, lid), props in alarms.items():
         assert props.get("AlarmActions"), f"{stack}/{lid} has no action"
     for (stack, lid), props in health.items():  # the rest are step-scaling alarms: their action scales
-        actions = json.dumps(props["AlarmActions"])
-        assert "ControlPlaneEventsTopic" in actions, f"{stack}/{lid} notifies nobody: {actions}"
+        actions = [environment_read(platform.json(stack), a) for a in props["AlarmActions"]]
+        assert actions == ["/keel/staging/ecs/events-topic-arn"], f"{stack}/{lid} notifies nobody: {actions}"
 
 
 def test_the_environment_key_lets_cloudwatch_alarms_publish_to_its_topic(platform: Synthesized) -> None:

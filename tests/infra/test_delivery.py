@@ -200,3 +200,11 @@ def test_lambda_service_pipeline_deploys_the_package_in_place_of_the_code_folder
                                  'unzip -q "$PACKAGE" -d "lambda_src/scheduled_job"']
     deploy = next(a for s in _stages(lambda_pipeline) if s["Name"] == "Deploy-dev" for a in s["Actions"])
     assert [i["Name"] for i in deploy["InputArtifacts"]] == ["Platform", "Package"]
+
+
+def test_no_stack_of_the_pipeline_or_its_stages_references_another(
+        assembly: tuple[Path, dict[str, StackTemplate]]) -> None:
+    # issue 20: the pipelines name stacks by the model, stages' service stacks read their environment from SSM
+    from tests.infra.conftest import cross_stack_references
+
+    assert cross_stack_references(assembly[0]) == {}

@@ -13,7 +13,7 @@ import pytest
 
 from keel.contract.registry import TemplateRef
 from keel.spec.registry import default_registry
-from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "envbase.yaml"
 BUS_ENVIRONMENTS = ("ecs", "eks")
@@ -34,11 +34,10 @@ def parameters(lab: Synthesized, stack: str) -> set[str]:
     return {n for n in names if isinstance(n, str)}
 
 
-def on_environment_bus(rule: dict[str, Any], env: str) -> bool:
-    """The rule's bus is the environment stack's EventBus (a cross-stack value), not the default bus."""
-    output = rule["Properties"]["EventBusName"].get("Fn::GetStackOutput", {})
-    return (output.get("StackName") == f"keel-{env}"
-            and output.get("OutputName", "").startswith("PublishOutputRefEventBus"))
+def on_environment_bus(rule: dict[str, Any], env: str, template: dict[str, Any]) -> bool:
+    """The rule's bus is the environment's EventBus (its name read from the environment's SSM parameter), not
+    the default bus."""
+    return environment_read(template, rule["Properties"]["EventBusName"]) == f"/keel/{env}/events/bus-name"
 
 
 @pytest.mark.parametrize("env", BUS_ENVIRONMENTS)
@@ -88,7 +87,7 @@ def test_the_1_1_outputs_add_only_the_bus_and_config_keys(env: str) -> None:
 @pytest.mark.parametrize("env", BUS_ENVIRONMENTS)
 def test_the_event_worker_rule_is_on_the_environment_bus(lab: Synthesized, env: str) -> None:
     (rule,) = of_type(lab, f"keel-jobs-worker-{env}", "AWS::Events::Rule").values()
-    assert on_environment_bus(rule, env)
+    assert on_environment_bus(rule, env, lab.json(f"keel-jobs-worker-{env}"))
 
 
 @pytest.mark.parametrize("stack", ["keel-jobs-api-ecs", "keel-jobs-api-eks", "keel-jobs-cleanup-ecs",
@@ -107,7 +106,7 @@ def test_a_lambda_service_on_a_bus_less_environment_gets_no_bus_name(lab: Synthe
 def test_the_container_worker_subscribes_on_the_environment_bus(lab: Synthesized) -> None:
     (rule,) = of_type(lab, "keel-billing-ecs", "AWS::Events::Rule").values()
     assert rule["Properties"]["EventPattern"] == {"source": ["keel.jobs-api"], "detail-type": ["JobDone"]}
-    assert on_environment_bus(rule, "ecs")
+    assert on_environment_bus(rule, "ecs", lab.json("keel-billing-ecs"))
 
 
 def test_environment_stacks_are_tagged_with_the_resolved_minor(lab: Synthesized) -> None:

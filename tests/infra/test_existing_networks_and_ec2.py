@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "network.yaml"
 ENVIRONMENTS = ["keel-shared", "keel-gpu", "keel-adopted", "keel-kube"]
@@ -152,8 +152,9 @@ def test_the_gpu_service_reserves_a_gpu_on_the_gpu_provider(net: Synthesized) ->
     assert task["PlacementConstraints"] == [{"Type": "memberOf",
                                              "Expression": "attribute:ecs.instance-type in [g5.xlarge, g6.xlarge]"}]
     (share,) = service["CapacityProviderStrategy"]
-    output = share["CapacityProvider"]["Fn::GetStackOutput"]
-    assert output["StackName"] == "keel-gpu" and "Ec2CapacityGpuCapacityProvider" in output["OutputName"]
+    # the first of the environment's published capacity providers, in the spec's order: gpu
+    assert environment_read(net.json("keel-inference-gpu"), share["CapacityProvider"]) == \
+        "/keel/gpu/ecs/capacity-providers[0]"
     assert "LaunchType" not in service
 
 

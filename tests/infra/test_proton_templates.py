@@ -32,18 +32,19 @@ def test_every_resource_keeps_its_logical_id_type_and_properties(proton_app: Syn
 
 
 def _env_output_reference(proton_app: Synthesized, value: object) -> str:
-    """The environment output a synthesized value reads through a cross-stack reference."""
-    assert isinstance(value, dict) and len(value) == 1, value
-    ((kind, arg),) = value.items()
-    assert kind in ("Fn::GetStackOutput", "Fn::ImportValue"), value
-    outputs = proton_app.json("ShopDevEnvironment")["Outputs"]
-    if kind == "Fn::GetStackOutput":
-        assert arg["StackName"] == "ShopDevEnvironment"
-        return json.dumps(outputs[arg["OutputName"]]["Value"])
-    return json.dumps(next(o["Value"] for o in outputs.values() if o.get("Export", {}).get("Name") == arg))
+    """The environment output a synthesized value reads: a parameter of the service stack naming the SSM
+    parameter the environment stack publishes for that output (issue 20: no cross-stack reference)."""
+    assert isinstance(value, dict) and set(value) == {"Ref"}, value
+    parameter = proton_app.json("ShopOrdersMain")["Parameters"][value["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    published = {r["Properties"]["Name"]: r["Properties"]["Value"]
+                 for r in proton_app.json("ShopDevEnvironment")["Resources"].values()
+                 if r["Type"] == "AWS::SSM::Parameter"}
+    return json.dumps(published[parameter["Default"]])
 
 
-def test_an_environment_output_is_a_cross_stack_reference(proton_app: Synthesized) -> None:
+def test_an_environment_output_is_read_from_the_parameter_the_environment_publishes(
+        proton_app: Synthesized) -> None:
     subscription = proton_app.json("ShopOrdersMain")["Resources"]["Subscription"]["Properties"]
     assert _env_output_reference(proton_app, subscription["TopicArn"]) == json.dumps({"Ref": "EventsTopic"})
 
@@ -54,6 +55,17 @@ def test_an_environment_output_spliced_in_a_string_is_joined_by_reference(proton
     assert parts[0] == "topic=" and parts[2] == ";config="
     assert _env_output_reference(proton_app, parts[1]) == json.dumps({"Fn::GetAtt": ["EventsTopic", "TopicName"]})
     assert _env_output_reference(proton_app, parts[3]) == json.dumps({"Ref": "ConfigParameter"})
+
+
+def test_the_environment_publishes_every_output_and_says_so(proton_app: Synthesized) -> None:
+    env = proton_app.model.environments[0]
+    assert env.rendered is not None
+    names = {r["Properties"]["Name"] for r in proton_app.json("ShopDevEnvironment")["Resources"].values()
+             if r["Type"] == "AWS::SSM::Parameter" and str(r["Properties"]["Name"]).startswith("/keel/")}
+    expected = [f"/keel/{env.name}/outputs/{o}" for o in sorted(env.rendered.outputs)]
+    assert sorted(names) == expected
+    record = json.loads((proton_app.outdir / "ShopDevEnvironment.proton-adoption.json").read_text())
+    assert record["parameters_added"] == expected
 
 
 def test_keel_adds_only_its_tags_and_lists_them(proton_app: Synthesized) -> None:

@@ -16,7 +16,7 @@ import pytest
 from keel.cdk_context import ROOT
 from keel.constructs.function import POWERTOOLS_LAYER_VERSION
 from keel.templates.lambda_api_svc.contract import read_contract
-from tests.infra.conftest import Synthesized, cfn_lint, mask_hashes, open_findings, synthesize
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 
 PLATFORM = Path(__file__).parent / "platforms" / "serverless.yaml"
 
@@ -290,7 +290,9 @@ def test_function_environment_carries_config_and_powertools_settings(lab: Synthe
 def test_private_function_runs_in_the_private_subnets_with_its_own_security_group(lab: Synthesized) -> None:
     vpc_config = only(lab, "keel-orders-api-dev", "AWS::Lambda::Function")["VpcConfig"]
     assert len(vpc_config["SubnetIds"]) == 2 and len(vpc_config["SecurityGroupIds"]) == 1
-    assert "Private" in json.dumps(vpc_config["SubnetIds"])
+    template = lab.json("keel-orders-api-dev")
+    assert [environment_read(template, s) for s in vpc_config["SubnetIds"]] == [
+        "/keel/dev/vpc/private-subnet-ids[0]", "/keel/dev/vpc/private-subnet-ids[1]"]
     assert "VpcConfig" not in only(lab, "keel-reports-dev", "AWS::Lambda::Function")
 
 

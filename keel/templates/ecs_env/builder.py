@@ -8,6 +8,7 @@ from aws_cdk import Duration, Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from keel.constructs.common import RETENTION, pascal_id, removal_policy
@@ -32,6 +33,8 @@ from keel.templates.vpc_env.inputs import network_cidr
 
 # Discovery key of the activation secret's ARN: the registration script finds the secret through it.
 ACTIVATION_SECRET_KEY = "ecs/anywhere/activation-secret-arn"
+# environment reads (issue 20): the FireLens log routing policy, which services of the environment read.
+LOG_ROUTING_POLICY_KEY = "ecs/anywhere/log-routing-policy-arn"
 
 
 def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -> EcsEnvOutputs:
@@ -92,6 +95,8 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
             "ecs/load-balancer-dns-name": shared_lb.load_balancer.load_balancer_dns_name,
             "ecs/listener-arn": shared_lb.listener.listener_arn,
             "ecs/load-balancer-security-group-id": shared_lb.security_group.security_group_id,
+            # environment reads (issue 20): the metrics dimension services' alarms and scaling name
+            "ecs/load-balancer-full-name": shared_lb.load_balancer.load_balancer_full_name,
         }
 
     anywhere = None
@@ -111,6 +116,7 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
             "ecs/anywhere/instance-role-name": anywhere.instance_role.role_name,
             "ecs/anywhere/execution-role-arn": anywhere.execution_role.role_arn,
             "ecs/anywhere/task-log-group": anywhere.task_log_group.log_group_name,
+            LOG_ROUTING_POLICY_KEY: anywhere.log_routing_policy.managed_policy_arn,  # issue 20
         }
 
     monitoring = ControlPlaneEvents(
@@ -124,6 +130,11 @@ def build(scope: Construct, *, environment: Environment, inputs: EcsEnvInputs) -
     services = build_platform_services(scope, environment=environment, key=key.key,
                                        event_bus=v11.event_bus if v11 else None, config=v11.config if v11 else None)
     discovery |= services.discovery
+    # environment reads (issue 20): CloudWatch Logs' delivery decrypts with the key for the log groups of services'
+    # state machines (scheduled-fargate-svc 1.1); CDK put this on the key from the service stack while services held
+    # the key itself, and a service's import of it cannot change its policy.
+    key.key.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")], actions=["kms:Decrypt*"], resources=["*"]))
 
     return EcsEnvOutputs(
         name=name, template=environment.template.label, production=environment.production,

@@ -57,6 +57,8 @@ ENDPOINT_ACCESS = {
     "public": eks.EndpointAccess.PUBLIC,
     "public_and_private": eks.EndpointAccess.PUBLIC_AND_PRIVATE,
 }
+#: environment reads (issue 20): the kubectl provider's service token, published with kubectl delivery.
+KUBECTL_SERVICE_TOKEN_KEY = "eks/kubectl-provider/service-token"
 LOG_TYPES = {
     "api": eks.ClusterLoggingTypes.API, "audit": eks.ClusterLoggingTypes.AUDIT,
     "authenticator": eks.ClusterLoggingTypes.AUTHENTICATOR,
@@ -229,6 +231,10 @@ def build_workloads(scope: Construct, cluster: EksCluster, inputs: EksEnvInputsV
     discovery["eks/workload-targets"] = ",".join(sorted(t.value for t in where))
     discovery["eks/addons"] = ",".join(f"{a.name}@{addon_version(a.name, inputs.kubernetes_version)}"
                                        for a in addon_list) or "none"
+    # environment reads (issue 20): the kubectl provider a service's KubernetesManifest hands its manifests to
+    provider = cluster.cluster.kubectl_provider
+    if provider is not None:
+        discovery[KUBECTL_SERVICE_TOKEN_KEY] = provider.service_token
     return EksWorkloadOutputs(targets=where, kubernetes_version=inputs.kubernetes_version,
                               delivery=inputs.workload_delivery, pod_identity=inputs.pod_identity,
                               team_namespaces=tuple(t.namespace for t in inputs.teams),
