@@ -44,6 +44,12 @@ def eksa_crd_folder(context: dict[str, Any]) -> str | None:
     return str(context.get("keel:eksa-crds") or os.environ.get("KEEL_EKSA_CRDS") or "") or None
 
 
+def synth_share() -> set[str] | None:
+    """A `keel synth` worker builds only its share of the stacks (KEEL_SYNTH_STACKS, comma-separated)."""
+    names = os.environ.get("KEEL_SYNTH_STACKS")
+    return None if names is None else {n for n in names.split(",") if n}
+
+
 def main() -> int:
     context = cli_context()
     try:
@@ -63,11 +69,15 @@ def main() -> int:
     import aws_cdk as cdk
 
     from keel.spec.errors import SourceError
-    from keel.stacks.app import build
+    from keel.stacks.app import build, build_stacks
 
     app = cdk.App()
+    share = synth_share()
     try:
-        build(app, model, eksa_crds=crds)
+        if share is None:
+            build(app, model, eksa_crds=crds)
+        else:
+            build_stacks(app, model, share, eksa_crds=crds)
     except SourceError as exc:  # the spec layer checks these first; never a traceback all the same
         print(f"{exc}\n1 problem; nothing was synthesized.", file=sys.stderr)
         return 2

@@ -23,7 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keel.contract.registry import TemplateRef, default_registry  # noqa: E402
+from keel.contract.registry import TemplateRef  # noqa: E402
+from keel.spec.registry import default_registry  # noqa: E402
 from keel.spec.yamlio import parse_yaml  # noqa: E402
 
 REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
@@ -83,6 +84,8 @@ def generate(n: int, source: Path = ROOT / "platform.yaml") -> dict[str, Any]:
         inputs = registry.resolve(TemplateRef.parse(svc["template"])).input_schema.properties()
         if "host_header" in inputs:  # one shared listener per environment: distinct rules, as a team would
             spec.update(host_header=f"{name}-i{k:03d}.example.com", listener_rule_priority=k + 1)
+        if "namespace" in inputs:  # a Kubernetes namespace is one instance's own
+            spec["namespace"] = f"{name}-i{k:03d}"
         entry["instances"].append({"name": f"i{k:03d}", "environment": env, **({"spec": spec} if spec else {})})
     doc["services"] = list(by_service.values())
     return doc

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from keel.contract.registry import Registry, RegistryError, TemplateRef, Version
 from keel.delivery.diff_command import register as add_delivery_commands
+from keel.delivery.synth_command import register as add_synth_command
 from keel.gitops import register as add_gitops_command
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check, registry_from
@@ -156,6 +157,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
     add_lifecycle_commands(sub)
     add_delivery_commands(sub)
+    add_synth_command(sub)
     add_ops_commands(sub)
     add_gitops_command(sub)
     return p

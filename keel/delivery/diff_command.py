@@ -21,7 +21,15 @@ from keel.delivery.assembly import AssemblyError, read_assembly
 from keel.delivery.diff import StackDiff, diff_assemblies
 from keel.delivery.gate import evaluate
 from keel.delivery.summary import DiffReport, render_markdown, render_text, to_json
-from keel.delivery.synth import SynthError, default_base, empty_assembly, export_ref, git, synthesize_tree
+from keel.delivery.synth import (
+    SynthError,
+    default_base,
+    empty_assembly,
+    export_ref,
+    git,
+    has_parallel_synth,
+    synthesize_tree,
+)
 from keel.report import overrides_by_stack
 from keel.spec import SpecError, load_platform
 from keel.terminal import progress
@@ -43,6 +51,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "name (wildcards allowed); repeatable. Adds to delivery.allow_destructive")
     d.add_argument("--markdown", metavar="FILE", help="write the pull-request summary (Markdown) here")
     d.add_argument("--json", metavar="FILE", help="write the structured diff (JSON) here")
+    d.add_argument("--no-cache", action="store_true",
+                   help="synthesize both trees in full, through app.py (default: `keel synth` and its cache)")
     d.add_argument("--deployed", action="store_true",
                    help="compare with the deployed stacks instead (plain `cdk diff`; needs AWS credentials)")
     d.set_defaults(func=cmd_diff)
@@ -57,8 +67,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="keel-diff-") as tmp, ThreadPoolExecutor(2) as pool, \
                 progress("keel diff: synthesizing the base and the working tree"):
             work = Path(tmp)
-            head_job = pool.submit(_head, args, work)  # two independent synths: run them side by side
-            base_dir, base_label = _base(args, work)
+            base_tree, base_label = _base_tree(args, work)
+            cache = _cache(args, base_tree)
+            head_job = pool.submit(_head, args, work, cache)  # two independent synths: run them side by side
+            base_dir = _base(args, work, base_tree, cache)
             head_dir, head_label = head_job.result()
             base, head = read_assembly(base_dir), read_assembly(head_dir)
             overridden = {stack: frozenset(e["logical_id"] for e in entries)
@@ -101,15 +113,16 @@ def _spec_allow_list(args: argparse.Namespace) -> list[str]:
     return list(delivery.allow_destructive) if delivery else []
 
 
-def _head(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+def _head(args: argparse.Namespace, work: Path, cache: Path | None) -> tuple[Path, str]:
     if args.head_assembly:
         return Path(args.head_assembly), args.head_assembly
-    return synthesize_tree(Path.cwd(), work / "head.out", args.platform), "working tree"
+    return synthesize_tree(Path.cwd(), work / "head.out", args.platform, cache=cache, jobs=_jobs()), "working tree"
 
 
-def _base(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+def _base_tree(args: argparse.Namespace, work: Path) -> tuple[Path | None, str]:
+    """The base ref exported (None: an assembly was given, or the ref has no platform file), and its label."""
     if args.base_assembly:
-        return Path(args.base_assembly), args.base_assembly
+        return None, args.base_assembly
     root = Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
     prefix = git(Path.cwd(), "rev-parse", "--show-prefix")
     ref, name = (args.base, args.base) if args.base else default_base(root)
@@ -117,8 +130,33 @@ def _base(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
     tree = work / "base" / prefix
     label = f"{name} ({commit[:8]})"
     if not (tree / args.platform).exists():
-        return empty_assembly(work / "base.out"), f"{label}, no {args.platform}"
-    return synthesize_tree(tree, work / "base.out", args.platform), label
+        return None, f"{label}, no {args.platform}"
+    return tree, label
+
+
+def _base(args: argparse.Namespace, work: Path, tree: Path | None, cache: Path | None) -> Path:
+    if args.base_assembly:
+        return Path(args.base_assembly)
+    if tree is None:
+        return empty_assembly(work / "base.out")
+    return synthesize_tree(tree, work / "base.out", args.platform, cache=cache, jobs=_jobs())
+
+
+def _cache(args: argparse.Namespace, base_tree: Path | None) -> Path | None:
+    """`keel synth`'s cache of the working tree, for both synths: keys cover each tree's own code, so the base
+    ref's stacks live beside the head's without mixing, and a second diff against the same base rebuilds
+    nothing there. Only when the base ref has `keel synth` too (an older ref synthesizes through app.py,
+    without the CLI's context: both sides must be built the same way)."""
+    if args.no_cache or (base_tree is not None and not has_parallel_synth(base_tree)):
+        return None
+    from keel.delivery.synth_command import CACHE_DIR
+
+    return Path.cwd() / CACHE_DIR
+
+
+def _jobs() -> int:
+    """Head and base synthesize side by side: half the cores each."""
+    return max(1, (os.cpu_count() or 1) // 2)
 
 
 def _deployed(args: argparse.Namespace) -> int:

@@ -60,8 +60,18 @@ def context_of(tree: Path) -> dict[str, object]:
     return context
 
 
-def synthesize_tree(tree: Path, outdir: Path, platform: str, *, python: str = sys.executable) -> Path:
-    """Run the tree's app.py into outdir with the tree's own keel package first on the path."""
+#: A tree with this module synthesizes with `keel synth` (parallel, cached); older trees run app.py.
+PARALLEL_SYNTH = Path("keel") / "delivery" / "synth_worker.py"
+
+
+def has_parallel_synth(tree: Path) -> bool:
+    return (tree / PARALLEL_SYNTH).exists()
+
+
+def synthesize_tree(tree: Path, outdir: Path, platform: str, *, python: str = sys.executable,
+                    cache: Path | None = None, jobs: int = 1) -> Path:
+    """Run the tree's app.py into outdir with the tree's own keel package first on the path; with `cache` (and a
+    tree that has it), the tree's own `keel synth` instead: unchanged stacks come from the cache."""
     if not (tree / "app.py").exists():
         raise SynthError(f"{tree}: no app.py to synthesize")
     env = dict(os.environ)
@@ -70,8 +80,12 @@ def synthesize_tree(tree: Path, outdir: Path, platform: str, *, python: str = sy
         "PYTHONPATH": os.pathsep.join([str(tree), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
+    command = [python, "app.py"]
+    if cache is not None and has_parallel_synth(tree):
+        command = [python, "-m", "keel", "synth", "--platform", platform, "--out", str(outdir.resolve()),
+                   "--cache-dir", str(cache.resolve()), "--jobs", str(jobs), "--quiet"]
     outdir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([python, "app.py"], cwd=tree, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
         raise SynthError(f"synth of {tree} failed (exit {result.returncode}):\n{tail}")

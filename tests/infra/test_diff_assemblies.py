@@ -105,3 +105,7 @@ def test_keel_diff_against_a_git_ref_blocks_and_explains(tmp_path: Path) -> None
     summary = (repo / "diff.md").read_text()
     assert summary.startswith("## Keel diff `merge base with main (")
     assert "| `keel-qa` | `*` | `AWS::CloudFormation::Stack` | remove stack | ❌ blocked |" in summary
+    # Both trees went through `keel synth` and the working tree's cache: the base ref's stacks are kept there
+    # (keyed by the base's own code), so the next diff against it rebuilds nothing of it.
+    pieces = [p for p in (repo / ".keel-cache" / "synth").iterdir() if (p / "piece.json").exists()]
+    assert len(pieces) == 3  # keel-dev and keel-qa of the base, keel-dev of the head (its VPC changed)

@@ -1,0 +1,113 @@
+"""`keel synth [--jobs N]`: the platform's cloud assembly, stacks built in parallel, unchanged ones reused.
+
+The assembly is what `cdk synth` writes (`cdk deploy --app cdk.out` deploys it); the summary table of
+`keel report` follows. Exit codes: 0 written; 1 unacknowledged compliance findings (listed; cdk.out is left
+as it was); 2 the synth could not run (spec problems, a bad CRD folder, a failed build; cdk.out untouched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from keel.delivery.synth import context_of
+from keel.spec import SpecError, load_platform
+
+#: The cache of stack pieces, in the project; `make clean` and `--no-cache` drop it.
+CACHE_DIR = Path(".keel-cache") / "synth"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = sub.add_parser("synth", help="synthesize every stack into cdk.out, in parallel, reusing unchanged stacks",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--platform", default=os.environ.get("KEEL_PLATFORM", "platform.yaml"),
+                   help="platform spec (default: $KEEL_PLATFORM or platform.yaml)")
+    s.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: the number of cores)")
+    s.add_argument("--out", "-o", default="cdk.out", metavar="DIR", help="the cloud assembly (default: cdk.out)")
+    s.add_argument("--no-cache", action="store_true",
+                   help="drop the cache and build every stack (the cache then holds this synth's stacks only)")
+    s.add_argument("--cache-dir", default=str(CACHE_DIR), metavar="DIR",
+                   help=f"where stack pieces are kept (default: {CACHE_DIR})")
+    s.add_argument("--context", "-c", action="append", default=[], metavar="KEY=VALUE",
+                   help="CDK context, as `cdk synth -c` (adds to cdk.json's)")
+    s.add_argument("--quiet", "-q", action="store_true", help="no summary table, only the synth line")
+    s.add_argument("--memory", action="store_true", help="print each worker's time and peak memory")
+    s.set_defaults(func=cmd_synth)
+
+
+def parse_context(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--context {pair!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _fail(message: str) -> int:
+    print(f"keel synth: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from keel.cdk_context import project_node_first
+    from keel.delivery.parallel import Request, SynthFailed, peak_lines, synthesize
+    from keel.spec.images import from_context
+
+    if args.jobs < 1:
+        return _fail(f"--jobs {args.jobs}: expected a number of workers, 1 or more")
+    try:
+        extra = parse_context(args.context)
+    except ValueError as exc:
+        return _fail(str(exc))
+    root = Path.cwd()
+    if not (root / "app.py").exists():
+        return _fail(f"{root}: no app.py here: run keel synth in the project's folder (where cdk.json is)")
+    context: dict[str, Any] = {**context_of(root), **extra}
+    try:
+        model = load_platform(args.platform, image_overrides=from_context(context))
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+    cache = Path(args.cache_dir)
+    if args.no_cache:
+        shutil.rmtree(cache, ignore_errors=True)
+    project_node_first()  # the workers run jsii on the project's pinned Node, as `make synth` does
+    request = Request(platform=args.platform, outdir=Path(args.out), jobs=args.jobs, context=context, root=root,
+                      cache=cache,
+                      validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
+    try:
+        result = synthesize(request, model)
+    except SynthFailed as exc:
+        if exc.report is None:
+            print(str(exc), file=sys.stderr)
+            return exc.exit_code
+        print(findings_text(exc.report), file=sys.stderr)
+        return 1
+    print(f"keel synth: {result.stacks} stack(s) in {args.out}: {result.built} built in "
+          f"{len(result.workers)} worker(s), {result.reused} reused, {result.seconds:.1f} s")
+    if args.memory:
+        print("\n".join(peak_lines(result)))
+    if args.quiet:
+        return 0
+    from keel.report import render_report
+
+    text, clean = render_report(Path(args.out))
+    print(text)
+    return 0 if clean else 1
+
+
+def findings_text(doc: Mapping[str, Any]) -> str:
+    """The open error findings of a failed synth, one `construct path: rule: description` line each."""
+    lines = [f"{c.get('constructPath')}: {v.get('ruleName')}: {v.get('description')}"
+             for p in doc.get("pluginReports", []) for v in p.get("violations", [])
+             if v.get("severity", "error") == "error" for c in v.get("violatingConstructs", [])]
+    return "\n".join([*lines, f"{len(lines)} unacknowledged finding(s) (acknowledge each with its reason next to "
+                               "the resource: cdk.Validations.of(construct).acknowledge); nothing was written."])

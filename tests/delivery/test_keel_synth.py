@@ -1,0 +1,122 @@
+"""`keel synth --jobs N` writes the assembly `cdk synth` writes, reuses unchanged stacks, and fails cleanly.
+
+One small platform (tests/delivery/platforms/parallel.yaml: 3 stacks, a Lambda code asset), synthesized once by
+`cdk synth` and once by `keel synth --jobs 2`, then re-synthesized from the cache; CloudFormation validation off
+(CDK_VALIDATION=false, ~4 s a process), nag on. The comparison after every kind of change, with validation on,
+is in tests/conformance/test_incremental_synth_every_change.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from keel.cdk_context import ROOT
+from keel.delivery.assembly_compare import differences
+from keel.delivery.parallel import CROSS_STACK_REFERENCES
+
+PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "parallel.yaml"
+STACKS = ["keel-lab", "keel-quiet", "keel-sweeper-lab"]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+                CDK_VALIDATION="false", PYTHONDONTWRITEBYTECODE="1")
+
+
+def keel_synth(*args: str, platform: Path = PLATFORM, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "keel", "synth", "--platform", str(platform), "--quiet", *args],
+                          cwd=cwd, env=_env(), capture_output=True, text=True, check=False)
+
+
+@dataclass(frozen=True)
+class Synths:
+    plain: Path
+    parallel: Path
+    cache: Path
+    first: subprocess.CompletedProcess[str]
+    again: subprocess.CompletedProcess[str]
+    again_out: Path
+
+
+@pytest.fixture(scope="module")
+def synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synths]:
+    work = tmp_path_factory.mktemp("keel-synth")
+    plain = work / "plain.out"
+    subprocess.run(["npx", "cdk", "synth", "--quiet", "-o", str(plain), "-c", f"keel:platform={PLATFORM}"],
+                   cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
+    cache = work / "cache"
+    first = keel_synth("--jobs", "2", "--out", str(work / "parallel.out"), "--cache-dir", str(cache))
+    again = keel_synth("--jobs", "2", "--out", str(work / "again.out"), "--cache-dir", str(cache))
+    yield Synths(plain, work / "parallel.out", cache, first, again, work / "again.out")
+
+
+def test_two_workers_write_what_cdk_synth_writes(synths: Synths) -> None:
+    assert synths.first.returncode == 0, synths.first.stderr
+    assert "3 built in 2 worker(s), 0 reused" in synths.first.stdout
+    assert differences(synths.plain, synths.parallel) == []
+
+
+def test_templates_and_lambda_assets_are_byte_identical(synths: Synths) -> None:
+    assets = sorted(p.name for p in synths.plain.glob("asset.*"))
+    assert assets, "the platform has a Lambda: cdk synth stages its code under asset.*"
+    for name in [*(f"{s}.template.json" for s in STACKS), *(f"{s}.assets.json" for s in STACKS)]:
+        assert (synths.parallel / name).read_bytes() == (synths.plain / name).read_bytes(), name
+    assert sorted(p.name for p in synths.parallel.glob("asset.*")) == assets
+
+
+def test_the_cdk_cli_reads_the_assembly(synths: Synths) -> None:
+    listed = subprocess.run(["npx", "cdk", "ls", "--app", str(synths.parallel)], cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, check=True)
+    assert listed.stdout.split() == STACKS
+
+
+def test_instance_stacks_deploy_after_their_environment(synths: Synths) -> None:
+    manifest = json.loads((synths.parallel / "manifest.json").read_text())
+    assert "keel-lab" in manifest["artifacts"]["keel-sweeper-lab"]["dependencies"]
+
+
+def test_a_second_synth_reuses_every_stack_byte_for_byte(synths: Synths) -> None:
+    assert synths.again.returncode == 0, synths.again.stderr
+    assert "0 built in 0 worker(s), 3 reused" in synths.again.stdout
+    assert differences(synths.parallel, synths.again_out) == []
+
+
+def test_one_changed_instance_is_the_only_stack_rebuilt(synths: Synths, tmp_path: Path) -> None:
+    changed = tmp_path / "parallel.yaml"  # the loader wants code_dir beside the platform file: a copy
+    changed.write_text(PLATFORM.read_text().replace("rate(6 hours)", "rate(3 hours)")
+                       .replace("../../../lambda_src", "lambda_src"))
+    shutil.copytree(ROOT / "lambda_src" / "scheduled_job", tmp_path / "lambda_src" / "scheduled_job")
+    cache = tmp_path / "cache"
+    shutil.copytree(synths.cache, cache)
+    result = keel_synth("--out", str(tmp_path / "incremental.out"), "--cache-dir", str(cache), platform=changed)
+    assert result.returncode == 0, result.stderr
+    # With cross-stack references, the environment's template depends on its instances: it rebuilds with them.
+    expected = "2 built in 1 worker(s), 1 reused" if CROSS_STACK_REFERENCES else "1 built in 1 worker(s), 2 reused"
+    assert expected in result.stdout
+    template = json.loads((tmp_path / "incremental.out" / "keel-sweeper-lab.template.json").read_text())
+    assert "rate(3 hours)" in json.dumps(template)
+    assert (tmp_path / "incremental.out" / "keel-quiet.template.json").read_bytes() == \
+        (synths.parallel / "keel-quiet.template.json").read_bytes()
+
+
+def test_no_cache_drops_the_cache_and_builds_every_stack(synths: Synths, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(synths.cache, cache)
+    stale = cache / "stale-entry"
+    stale.mkdir()
+    out = tmp_path / "cdk.out"
+    result = keel_synth("--jobs", "1", "--no-cache", "--out", str(out), "--cache-dir", str(cache))
+    assert result.returncode == 0, result.stderr
+    assert "3 built in 1 worker(s), 0 reused" in result.stdout
+    assert not stale.exists()
+    assert len([p for p in cache.iterdir() if p.name != "skeleton"]) == 3  # this synth's stacks, afresh
+    assert differences(synths.plain, out) == []
