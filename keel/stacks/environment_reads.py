@@ -52,7 +52,7 @@ from keel.spec.model import Environment
 from keel.templates.ecs_env.builder import LOG_ROUTING_POLICY_KEY
 from keel.templates.ecs_env.inputs import EcsEnvInputs, EcsEnvInputsV13
 from keel.templates.eks_env.builder import KUBECTL_SERVICE_TOKEN_KEY
-from keel.templates.eks_env.inputs import EksEnvInputs, EksEnvInputsV12
+from keel.templates.eks_env.inputs import EksEnvInputs, EksEnvInputsV12, EksEnvInputsV13, existing_cluster_of
 from keel.templates.eks_env.workloads import ingress_classes, targets
 from keel.templates.vpc_env.builder import import_vpc
 from keel.templates.vpc_env.inputs import VpcEnvInputs, existing_vpc_of, network_cidr
@@ -319,8 +319,9 @@ def _workloads(inputs: EksEnvInputs) -> EksWorkloadOutputs | None:
     """eks-env 1.2's workload facts: all the spec's (literals), as the environment's builder derives them."""
     if not isinstance(inputs, EksEnvInputsV12):
         return None
+    version = inputs.cluster_kubernetes_version if isinstance(inputs, EksEnvInputsV13) else inputs.kubernetes_version
     return _complete(EksWorkloadOutputs, {
-        "targets": targets(inputs), "kubernetes_version": inputs.kubernetes_version,
+        "targets": targets(inputs), "kubernetes_version": version,
         "delivery": inputs.workload_delivery, "pod_identity": inputs.pod_identity,
         "team_namespaces": tuple(t.namespace for t in inputs.teams), "ingress_classes": ingress_classes(inputs)})
 
@@ -328,14 +329,25 @@ def _workloads(inputs: EksEnvInputs) -> EksWorkloadOutputs | None:
 def _eks_cluster(read: Reader, inputs: EksEnvInputs, base: Mapping[str, Any],
                  oidc: Deferred[iam.IOpenIdConnectProvider]) -> eks.ICluster:
     scope = read.scope
+    existing = existing_cluster_of(inputs)
     kubectl = None
     if isinstance(inputs, EksEnvInputsV12) and inputs.workload_delivery == "kubectl":
+        token = existing.kubectl_provider_service_token if existing else None
         kubectl = eks.KubectlProvider.from_kubectl_provider_attributes(
-            scope, "KubectlProvider", service_token=read(KUBECTL_SERVICE_TOKEN_KEY))
+            scope, "KubectlProvider", service_token=token or read(KUBECTL_SERVICE_TOKEN_KEY))
+    # An existing cluster (eks-env 1.3): its name and security group are the spec's literals; its environment
+    # publishes no endpoint, and an OIDC provider only when its owners named one (the template's outputs say so).
     return eks.Cluster.from_cluster_attributes(
-        scope, "Cluster", cluster_name=read("eks/cluster-name"), cluster_endpoint=read("eks/endpoint"),
-        cluster_security_group_id=read("eks/security-group-id"), vpc=base["vpc"].get(),
-        open_id_connect_provider=oidc.get(), kubectl_provider=kubectl)
+        scope, "Cluster", cluster_name=existing.cluster_name if existing else read("eks/cluster-name"),
+        cluster_endpoint=read("eks/endpoint") if existing is None else None,
+        cluster_security_group_id=_eks_security_group_id(read, inputs), vpc=base["vpc"].get(),
+        open_id_connect_provider=oidc.get() if existing is None or existing.oidc_provider_arn else None,
+        kubectl_provider=kubectl)
+
+
+def _eks_security_group_id(read: Reader, inputs: EksEnvInputs) -> str:
+    existing = existing_cluster_of(inputs)
+    return existing.cluster_security_group_id if existing else read("eks/security-group-id")
 
 
 def read_eks(read: Reader) -> EksEnvOutputs:
@@ -344,13 +356,16 @@ def read_eks(read: Reader) -> EksEnvOutputs:
     assert isinstance(inputs, EksEnvInputs)  # the registry pairs EksEnvOutputs with eks-env inputs
     oidc = Deferred(lambda: iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(
         scope, "OidcProvider", read("eks/oidc-provider-arn")))
+    existing = existing_cluster_of(inputs)
     return _complete(EksEnvOutputs, base | {
         "cluster": Deferred(lambda: _eks_cluster(read, inputs, base, oidc)),
-        "oidc_provider": oidc,
+        "oidc_provider": oidc if existing is None or existing.oidc_provider_arn else None,
+        # an existing cluster's nodes are its owners': no node role is published
         "node_role": Deferred(lambda: iam.Role.from_role_arn(scope, "NodeRole", read("eks/node-role-arn"),
-                                                             mutable=False)),
+                                                             mutable=False)) if existing is None else None,
+        "imported": existing is not None,
         "security_group": Deferred(lambda: ec2.SecurityGroup.from_security_group_id(
-            scope, "ClusterSecurityGroup", read("eks/security-group-id"), mutable=False)),
+            scope, "ClusterSecurityGroup", _eks_security_group_id(read, inputs), mutable=False)),
         "workloads": _workloads(inputs)})
 
 

@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 
 from keel.templates.eks_env.addons import VERSIONS
 from keel.templates.kubernetes_svc.manifests import validate
-from tests.infra.conftest import Synthesized, cfn_lint, open_findings
+from tests.infra.conftest import Synthesized, cfn_lint, environment_read, open_findings
 
 KUBERNETES_RESOURCE = "Custom::AWSCDK-EKS-KubernetesResource"
 
@@ -288,8 +288,13 @@ def test_keels_kubectl_provider_is_cluster_admin_before_it_applies(eks_workloads
 def test_the_service_is_applied_through_the_environments_kubectl_provider(eks_workloads: Synthesized) -> None:
     [workload] = resources(eks_workloads, "keel-ledger-adopted", KUBERNETES_RESOURCE).values()
     assert workload["ClusterName"] == "payments-platform"
-    output = workload["ServiceToken"]["Fn::GetStackOutput"]
-    assert output["StackName"] == "keel-adopted" and "ClusterKubectlProviderframeworkonEvent" in output["OutputName"]
+    # the token is read from the environment's published parameter (issue 20), which holds Keel's own provider
+    assert environment_read(eks_workloads.json("keel-ledger-adopted"), workload["ServiceToken"]) == \
+        "/keel/adopted/eks/kubectl-provider/service-token"
+    published = {p["Name"]: p["Value"]
+                 for p in resources(eks_workloads, "keel-adopted", "AWS::SSM::Parameter").values()}
+    token = published["/keel/adopted/eks/kubectl-provider/service-token"]["Fn::GetAtt"]
+    assert "ClusterKubectlProviderframeworkonEvent" in token[0] and token[1] == "Arn"
 
 
 def test_the_service_gets_its_pod_identity_on_the_existing_cluster(eks_workloads: Synthesized) -> None:

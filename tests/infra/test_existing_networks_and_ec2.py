@@ -190,11 +190,17 @@ def test_the_lambda_runs_on_arm64_in_the_existing_private_subnets(net: Synthesiz
 
 
 # --- ec2 placement (issue 18) on the other container templates' 1.2 ---------------------------------
-def provider_of(service: dict[str, Any]) -> str:
-    (share,) = service["CapacityProviderStrategy"]
-    output = share["CapacityProvider"]["Fn::GetStackOutput"]
-    assert output["StackName"] == "keel-gpu" and share["Weight"] == 1
-    return str(output["OutputName"])
+# The gpu environment publishes its EC2 capacity providers as one list, in the spec's order (gpu, graviton);
+# a service reads its provider from that parameter (issue 20), never from the environment's stack.
+GPU_ENV_PROVIDERS = ("gpu", "graviton")
+
+
+def provider_of(net: Synthesized, stack: str, target: dict[str, Any]) -> str:
+    (share,) = target["CapacityProviderStrategy"]
+    assert share["Weight"] == 1
+    read = environment_read(net.json(stack), share["CapacityProvider"])
+    assert read is not None and read.startswith("/keel/gpu/ecs/capacity-providers["), read
+    return GPU_ENV_PROVIDERS[int(read.rsplit("[", 1)[1].rstrip("]"))]
 
 
 def test_a_proton_ec2_load_balanced_spec_runs_on_the_graviton_provider_behind_its_nlb(net: Synthesized) -> None:
@@ -202,7 +208,7 @@ def test_a_proton_ec2_load_balanced_spec_runs_on_the_graviton_provider_behind_it
     assert task["RequiresCompatibilities"] == ["EC2"] and task["NetworkMode"] == "awsvpc"
     app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
     assert (app["Cpu"], app["Memory"]) == (512, 1024)  # the sample's task_size small, on the container
-    assert "Ec2CapacityGravitonCapacityProvider" in provider_of(service) and "LaunchType" not in service
+    assert provider_of(net, "keel-storefront-storefront-gpu", service) == "graviton" and "LaunchType" not in service
     assert service["DesiredCount"] == 2
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
     _, group = only(net.templates["keel-storefront-storefront-gpu"], "AWS::ElasticLoadBalancingV2::TargetGroup")
@@ -222,7 +228,7 @@ def test_the_gpu_worker_reserves_a_gpu_on_the_gpu_provider_and_scales_on_its_que
     assert app["ResourceRequirements"] == [{"Type": "GPU", "Value": "1"}]
     assert task["PlacementConstraints"] == [{"Type": "memberOf",
                                              "Expression": "attribute:ecs.instance-type == g5.xlarge"}]
-    assert "Ec2CapacityGpuCapacityProvider" in provider_of(service)
+    assert provider_of(net, "keel-render-gpu", service) == "gpu"
     only(net.templates["keel-render-gpu"], "AWS::ApplicationAutoScaling::ScalableTarget")
 
 
@@ -241,6 +247,6 @@ def test_the_scheduled_task_runs_on_the_graviton_provider_placed_by_instance_typ
         "Type": "memberOf", "Expression": "attribute:ecs.instance-type in [m7g.large, c7g.large]"}]
     _, schedule = only(template, "AWS::Scheduler::Schedule")
     ecs = schedule["Properties"]["Target"]["EcsParameters"]
-    assert "Ec2CapacityGravitonCapacityProvider" in provider_of(ecs) and "LaunchType" not in ecs
+    assert provider_of(net, "keel-reindex-gpu", ecs) == "graviton" and "LaunchType" not in ecs
     assert ecs["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
         "subnet-0e000000000000001", "subnet-0e000000000000002", "subnet-0e000000000000003"]
