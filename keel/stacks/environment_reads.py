@@ -77,6 +77,13 @@ class Reader:
 
     def __call__(self, key: str) -> str:
         """A CloudFormation parameter `AWS::SSM::Parameter::Value<String>` whose default is the key's name."""
+        # An imported construct (the cluster, the VPC) reads all its attributes when it is built, and a template
+        # may use only some of them: an unused parameter costs a read at deploy time, nothing else.
+        Validations.of(self.stack).acknowledge(Acknowledgment(
+            id="CloudFormation-Validate::W2001",
+            reason="SSM parameters of the environment's imported constructs (keel/stacks/environment_reads.py): "
+                   "each is declared when the construct is imported; one this stack's resources do not use is "
+                   "read at deploy time and ignored"))
         return ssm.StringParameter.value_for_string_parameter(self.stack, self.name(key))
 
     def split(self, key: str, count: int) -> list[str]:
