@@ -164,6 +164,11 @@ def _finish_import_proton(args: argparse.Namespace, root: Path, registry: Regist
         print(f"not mapped: {line}", file=sys.stderr)
     for line in result.errors:
         print(f"unreadable: {line}", file=sys.stderr)
+    if result.assumed_region:
+        from keel.lifecycle.proton_import import ASSUMED_REGION
+
+        print(f"region assumed: environment(s) {', '.join(result.assumed_region)} need a region and the specs "
+              f"record none: placed in {ASSUMED_REGION} (--region REGION or AWS_REGION chooses it)", file=sys.stderr)
     text = render_platform(result, root)
     if not args.out:
         if result.platform.get("environments"):

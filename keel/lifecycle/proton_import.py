@@ -35,6 +35,9 @@ _RESOURCE_TYPE = re.compile(r"^\s*Type:\s*['\"]?((?:AWS|Custom)::[A-Za-z0-9:]+)"
 _EVENT_TYPE = re.compile(r"^\s*Type:\s*['\"]?(SQS|SNS|Api|HttpApi|Schedule|ScheduleV2|EventBridgeRule|"
                          r"CloudWatchEvent|DynamoDB|Kinesis|S3)['\"]?\s*$", re.MULTILINE)
 _JINJA = re.compile(r"\{\{|\{%")
+#: Where an environment whose template needs a region goes when neither --region nor AWS_REGION names one: Proton
+#: kept the region in its own API, not in the spec (every Proton region offered it).
+ASSUMED_REGION = "us-east-1"
 _EC2_LAUNCH = re.compile(r"LaunchType:\s*['\"]?EC2\b"
                          r"|RequiresCompatibilities:\s*(?:\[\s*['\"]?EC2\b|\n\s*-\s*['\"]?EC2\b)")
 
@@ -60,6 +63,7 @@ class ProtonSpec:
     file: Path
     kind: str  # environment | service
     doc: Mapping[str, Any]
+    read: bool = True  # False: no file; an environment its services name, with its template's defaults
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Outcome:
     mapped: bool
     reasons: list[str] = field(default_factory=list)  # why not (each input without equivalent, each problem)
     notes: list[str] = field(default_factory=list)  # what changed on the way (renames, translations)
+    from_spec: bool = True  # False: an environment no spec describes, written with its template's defaults
 
 
 @dataclass
@@ -116,6 +121,7 @@ class ImportResult:
     sources: dict[tuple[str, str], Path] = field(default_factory=dict)  # (section, name) -> spec file
     # proton import (issue 15)
     starter_files: list[Path] = field(default_factory=list)  # starter handlers written in missing code_dirs
+    assumed_region: list[str] = field(default_factory=list)  # environments placed in ASSUMED_REGION
 
     def discard_starters(self) -> None:
         """Nothing is written after all (the platform as a whole does not validate, or cannot be written)."""
@@ -133,7 +139,7 @@ class ImportResult:
     @property
     def spec_count(self) -> tuple[int, int]:
         """(spec files written, spec files read): a spec counts when it is in the platform at least once."""
-        written = {o.spec for o in self.outcomes if o.mapped}
+        written = {o.spec for o in self.outcomes if o.mapped and o.from_spec}
         return len(written), len(self.specs)
 
 
@@ -383,6 +389,8 @@ def import_proton(root: Path, registry: Registry, *, region: str | None = None,
     envs: dict[str, dict[str, Any]] = {}
     for spec in (s for s in specs if s.kind == "environment"):
         _map_environments(run, spec, env_names, needs, envs)
+    for spec in _unspecified_environments(run, specs, env_names):
+        _map_environments(run, spec, env_names, needs, envs)
     result.platform["environments"] = list(envs.values())
     _place_services(run, planned, envs)
     if not result.platform["services"]:
@@ -401,10 +409,15 @@ def _plan_services(run: _Run, svc_specs: Sequence[ProtonSpec]
         match = run.by_folder.get(owner.folder) if owner else None
         entry, outcome = _service_entry(spec, owner, match, run)
         planned.append(_Planned(spec, entry, outcome))
-        env_template = _environment_template(owner, run.result.templates) if owner else None
         for inst in spec.doc.get("instances") or []:
             env = str(inst.get("environment", "")) if isinstance(inst, Mapping) else ""
-            if env and env_template is not None and env not in env_names.setdefault(env_template.folder, []):
+            env_template = _environment_template(owner, run, env) if owner and env else None
+            if owner is not None and env and not owner.compatible_environments:
+                outcome.notes.append(
+                    f"environment {env}: template {owner.label} has no .compatible-envs; " +
+                    (f"{env_template.label} taken as its environment template" if env_template else
+                     "more than one environment template fits it equally: list them in .compatible-envs"))
+            if env_template is not None and env not in env_names.setdefault(env_template.folder, []):
                 env_names[env_template.folder].append(env)
         if entry is not None and match is not None and match.family and match.family.needs:
             for inst in entry["instances"]:
@@ -451,7 +464,12 @@ def _map_environments(run: _Run, spec: ProtonSpec, env_names: Mapping[Path, list
         if keel_name(name) in taken:
             continue
         outcome = Outcome(spec=_rel(spec.file, run.root), what=f"environment {name}",
-                          target=match.ref if match and match.keel else "-", mapped=False)
+                          target=match.ref if match and match.keel else "-", mapped=False,
+                          from_spec=spec.read)
+        if not outcome.from_spec:
+            outcome.notes.append(f"no EnvironmentSpec under the folder describes environment {name}: written "
+                                 f"with {owner.label if owner else 'its template'}'s defaults; check them against "
+                                 "the environment Proton deployed")
         run.result.outcomes.append(outcome)
         if owner is None or match is None or match.keel is None:
             outcome.reasons.append(match.reason if match else "no Proton environment template owns this spec")
@@ -462,6 +480,22 @@ def _map_environments(run: _Run, spec: ProtonSpec, env_names: Mapping[Path, list
             envs[name] = entry
             outcome.mapped = True
             run.result.sources[("environments", name)] = spec.file
+
+
+def _unspecified_environments(run: _Run, specs: Sequence[ProtonSpec],
+                              env_names: Mapping[Path, list[str]]) -> list[ProtonSpec]:
+    """Environments the services run in whose template no EnvironmentSpec under DIR describes (the spec was
+    kept elsewhere, or the environment was made in Proton's console): an empty spec, so the template's
+    defaults apply where its schema has them, and the outcome says so."""
+    described = {o.folder for o in (run.owners[s.file] for s in specs if s.kind == "environment") if o}
+    out = []
+    for template in run.result.templates:
+        if template.kind == "environment" and env_names.get(template.folder) and template.folder not in described:
+            spec = ProtonSpec(file=template.folder, kind="environment", doc={"proton": "EnvironmentSpec", "spec": {}},
+                              read=False)
+            run.owners[spec.file] = template
+            out.append(spec)
+    return out
 
 
 def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Match, name: str,
@@ -477,17 +511,27 @@ def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match
     if needed:
         _merge(values, needed)
         outcome.notes.append(f"spec: {json.dumps(needed)} added (what its services need)")
-    entry: dict[str, Any] = {"name": name, "template": match.ref}
-    if run.region:
-        entry |= {"region": run.region, "availability_zones": [f"{run.region}a", f"{run.region}b"]}
-    entry["spec"] = values
+    entry = _placed({"name": name, "template": match.ref}, run.region, values)
     problems = _problems(run.check, {"environments": [entry]}, run.registry)
+    if problems and not run.region and any("region" in p for p in problems):
+        # Proton recorded the region in its own API, not in the spec: rather than leave the environment (and so
+        # every service that runs there) out, place it in ASSUMED_REGION and say so (stderr, report, the file).
+        entry = _placed({"name": name, "template": match.ref}, ASSUMED_REGION, values)
+        problems = _problems(run.check, {"environments": [entry]}, run.registry)
+        if not problems:
+            run.result.assumed_region.append(name)
+            outcome.notes.append(f"region: {ASSUMED_REGION} assumed, since the template needs one and the spec "
+                                 "records none: pass --region REGION (or set AWS_REGION) to choose it")
     if problems:
         outcome.reasons += problems
-        if not run.region and any("region" in p for p in problems):
-            outcome.reasons.append("give the environments' region: keel import-proton --region REGION")
         return None
     return entry
+
+
+def _placed(entry: dict[str, Any], region: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    if region:
+        entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
+    return entry | {"spec": values}
 
 
 def _place_services(run: _Run, planned: Sequence[_Planned], envs: Mapping[str, dict[str, Any]]) -> None:
@@ -640,14 +684,31 @@ def _discard(created: Sequence[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _environment_template(owner: ProtonTemplate, templates: Sequence[ProtonTemplate]) -> ProtonTemplate | None:
-    """The Proton environment template a service's instances run in: the first of its `.compatible-envs`."""
-    for name, major in owner.compatible_environments[:1]:
-        found = [t for t in templates if t.kind == "environment" and t.name == name and t.major == major]
-        near = [t for t in found if owner.folder.parent.parent in t.folder.parents]
-        if near or found:
-            return (near or found)[0]
-    return None
+def _environment_template(owner: ProtonTemplate, run: _Run, env: str) -> ProtonTemplate | None:
+    """The Proton environment template an instance of `owner` runs in (environment `env`). Of the templates its
+    `.compatible-envs` declares: the one whose Keel template the service's accepts, then the one whose name
+    starts the environment's name (`fargate-env-prod` runs on `fargate-env`), then the first declared, then the
+    nearest. A template that declares none may run on any environment template under the folder, but only one
+    that stands out by those first two rules is taken: two equally good are not guessed between."""
+    templates = [t for t in run.result.templates if t.kind == "environment"]
+    declared = [t for name, major in owner.compatible_environments
+                for t in templates if t.name == name and t.major == major]
+    candidates = declared if owner.compatible_environments else templates
+    if not candidates:
+        return None
+    service = run.by_folder.get(owner.folder)
+
+    def fit(t: ProtonTemplate) -> tuple[bool, int]:
+        match = run.by_folder.get(t.folder)
+        accepts = bool(service and service.keel and match and match.keel
+                       and service.keel.accepts_environment(match.keel))
+        return (not accepts, -(len(t.name) if env.lower().startswith(t.name.lower()) else 0))
+
+    best = min(candidates, key=lambda t: (fit(t), candidates.index(t), owner.folder.parent.parent
+                                          not in t.folder.parents))
+    if not declared and sum(fit(t) == fit(best) for t in candidates) > 1:
+        return None
+    return best
 
 
 def _owner(spec: ProtonSpec, templates: Sequence[ProtonTemplate]) -> ProtonTemplate | None:
@@ -703,13 +764,18 @@ def render_platform(result: ImportResult, root: Path) -> str:
     lines = [f"# Written by `keel import-proton {root}`: the Proton specs that map onto Keel's templates.",
              "# Review region, availability_zones and account (Proton specs record none) before deploying.",
              "# What was not mapped, and why: the import report."]
+    if result.assumed_region:
+        lines.append(f"# Region {ASSUMED_REGION} assumed for {', '.join(result.assumed_region)} (their templates need "
+                     "one; no --region was given): change it before deploying.")
     for section in ("environments", "services"):
         entries = result.platform.get(section) or []
         if not entries:
             continue
         lines.append(f"{section}:")
         for entry in entries:
-            lines.append(f"  # from {_rel(result.sources[(section, entry['name'])], root)}")
+            source = result.sources[(section, entry['name'])]
+            lines.append(f"  # from {_rel(source, root)}" + (" (no spec there: the template's defaults; check them)"
+                                                             if source.is_dir() else ""))
             lines += [f"  {line}" for line in dump_yaml([entry]).rstrip("\n").splitlines()]
     return "\n".join(lines) + "\n"
 

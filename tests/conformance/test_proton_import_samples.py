@@ -106,6 +106,18 @@ def test_cli_writes_the_platform_and_the_markdown_report(tmp_path: Path, capsys)
     assert f"{MAPPED} of 10 Proton spec file(s) are in the written platform." in (tmp_path / "report.md").read_text()
 
 
+def test_without_region_the_same_specs_are_written_in_the_assumed_region(  # type: ignore[no-untyped-def]
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    """The issue's own command line, `keel import-proton DIR --out FILE`: no environment is lost for want of
+    a region the specs never record."""
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    target = tmp_path / "platform.yaml"
+    run = keel(capsys, "import-proton", str(SAMPLES), "--out", str(target))
+    assert f"Wrote {target} ({MAPPED} of 10 spec file(s); it passes `keel validate`)" in run.out
+    assert "region assumed: environment(s)" in run.err and "placed in us-east-1" in run.err
+
+
 def test_suggest_shows_the_input_mapping_of_every_sample(capsys) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "import-proton", str(SAMPLES), "--suggest")
     assert run.code == 0

@@ -188,12 +188,29 @@ def test_starter_code_is_removed_when_nothing_is_written(tmp_path: Path, capsys:
     assert not (tmp_path / "nightly-report").exists() and not (tmp_path / "orders").exists()
 
 
-def test_without_region_a_shared_load_balancer_environment_is_reported_with_the_option(
+def test_without_region_an_environment_that_needs_one_is_placed_in_the_assumed_region_and_says_so(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proton kept the region in its API, not the spec: the environment and its services are still written."""
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(tmp_path / "p.yaml"))
-    assert "give the environments' region: keel import-proton --region REGION" in run.err
+    target = tmp_path / "p.yaml"
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    run = keel(capsys, "import-proton", str(FOLDER), "--out", str(target))
+    assert "region assumed: environment(s) Beta need a region" in run.err and "placed in us-east-1" in run.err
+    platform = load_platform(target)
+    beta = next(e for e in platform.environments if e.name == "beta")
+    assert beta.region == "us-east-1" and tuple(beta.availability_zones) == ("us-east-1a", "us-east-1b")
+    # the load-balanced service that needed the region is in the platform too
+    assert ("storefront", "beta") in [(i.service, i.environment) for i in platform.instances]
+    assert "# Region us-east-1 assumed for Beta" in target.read_text()
+    report = target.with_name("p-import-report.md").read_text()
+    assert "region: us-east-1 assumed, since the template needs one" in report
+
+
+def test_with_region_nothing_is_assumed(result: ImportResult) -> None:
+    assert result.assumed_region == []
+    assert all(e.get("region") == "eu-west-1" for e in result.platform["environments"])
 
 
 def test_suggest_names_the_keel_template_and_the_input_mapping(capsys: pytest.CaptureFixture[str]) -> None:
@@ -392,3 +409,81 @@ def test_the_written_platform_with_ecs_on_ec2_services_passes_keel_validate(
     (gpu,) = [e for e in result.platform["environments"] if e["name"] == "gpu-cluster"]
     assert gpu["template"] == "ecs-env:1.3"
     assert gpu["spec"]["load_balancer"] == {"enabled": True}  # the load-balanced service's shared ALB
+
+
+# proton import (issue 15): which environment template an instance runs on, per instance
+def _copy_without_compatible_envs(tmp_path: Path, *, storefront_env: str) -> Path:
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(FOLDER, folder)
+    for file in folder.glob("service-templates/*/v*/.compatible-envs"):
+        file.unlink()
+    spec = folder / "service-templates" / "storefront" / "spec" / "spec.yaml"
+    spec.write_text(spec.read_text().replace("environment: Beta", f"environment: {storefront_env}"))
+    return folder
+
+
+def test_without_compatible_envs_the_environment_template_named_by_the_instances_environment_is_taken(
+        tmp_path: Path) -> None:
+    folder = _copy_without_compatible_envs(tmp_path, storefront_env="shop-cluster-beta")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    envs = {e["name"]: e["template"] for e in result.platform["environments"]}
+    assert envs.get("shop-cluster-beta", "").startswith("ecs-env:")
+    (store,) = [s for s in result.platform["services"] if s["name"] == "storefront"]
+    assert [i["environment"] for i in store["instances"]] == ["shop-cluster-beta"]
+    notes = outcome(result, "service-templates/storefront/spec/spec.yaml").notes
+    assert "environment shop-cluster-beta: template storefront:1 has no .compatible-envs; shop-cluster:1 taken " \
+           "as its environment template" in notes
+
+
+def test_without_compatible_envs_two_equally_fitting_environment_templates_are_not_guessed_between(
+        tmp_path: Path) -> None:
+    """campus-hq names no template, and a Lambda function runs on every Keel environment template."""
+    folder = _copy_without_compatible_envs(tmp_path, storefront_env="shop-cluster-beta")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    assert "campus-hq" not in {e["name"] for e in result.platform["environments"]}
+    orders = outcome(result, "service-templates/orders-api/spec/spec.yaml")
+    assert not orders.mapped
+    assert "environment campus-hq: template orders-api:1 has no .compatible-envs; more than one environment " \
+           "template fits it equally: list them in .compatible-envs" in orders.notes
+
+
+def test_of_several_compatible_envs_the_one_whose_keel_template_accepts_the_service_is_taken(
+        tmp_path: Path) -> None:
+    """storefront (a load-balanced Fargate service) also lists campus-net (a VPC alone) first: Keel's
+    load-balanced template does not run there, so Beta is the cluster environment."""
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(FOLDER, folder)
+    (folder / "service-templates" / "storefront" / "v1" / ".compatible-envs").write_text(
+        "campus-net:1\nshop-cluster:1\n")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    envs = {e["name"]: e["template"] for e in result.platform["environments"]}
+    assert envs["Beta"].startswith("ecs-env:") and envs["campus-hq"].startswith("vpc-env:")
+    assert outcome(result, "service-templates/storefront/spec/spec.yaml").mapped
+
+
+def test_an_environment_no_spec_describes_is_written_with_its_templates_defaults_and_said_so(
+        tmp_path: Path) -> None:
+    """Services name campus-hq, but its EnvironmentSpec was kept elsewhere: the services are not lost."""
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(FOLDER, folder)
+    shutil.rmtree(folder / "environment-templates" / "campus-net" / "spec")
+    result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
+    (campus,) = [e for e in result.platform["environments"] if e["name"] == "campus-hq"]
+    assert campus["template"].startswith("vpc-env:")  # with campus-net's schema defaults, written out
+    assert campus["spec"] == {"vpc_cidr": "10.80.0.0/16", "private_subnet_one_cidr": "10.80.0.0/20",
+                              "private_subnet_two_cidr": "10.80.16.0/20"}
+    assert outcome(result, "service-templates/orders-api/spec/spec.yaml").mapped
+    env = outcome(result, "environment-templates/campus-net/v1")
+    assert env.mapped and not env.from_spec
+    assert any(n.startswith("no EnvironmentSpec under the folder describes environment campus-hq: written with "
+                            "campus-net:1's defaults") for n in env.notes)
+    written, read = result.spec_count
+    assert written <= read and read == len(result.specs)
+    assert "# from environment-templates/campus-net/v1 (no spec there: the template's defaults; check them)" \
+        in render_platform(result, folder)
