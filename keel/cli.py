@@ -29,6 +29,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
+    for note in model.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.quiet:
         return 0
     rows = [[e.stack_name, "environment", e.name, e.template.label, str(e.pinned), e.region or "(agnostic)"]

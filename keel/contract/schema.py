@@ -63,6 +63,16 @@ class InputSchema:
     root: str
     json_schema: Mapping[str, Any]
     validator: Draft7Validator = field(compare=False, repr=False)
+    # An open schema (a Proton-layout template: OpenAPI objects take keys they do not name, as Proton did): the
+    # closed form of it, so that the keys it does not name can still be told (`unnamed`).
+    closed: Draft7Validator | None = field(default=None, compare=False, repr=False)
+
+    def unnamed(self, instance: object) -> list[str]:
+        """The paths of the keys an open schema accepts without naming them ([] for a closed schema)."""
+        if self.closed is None:
+            return []
+        return sorted(join_path(*e.absolute_path, key) for e in self.closed.iter_errors(instance)
+                      if e.validator == "additionalProperties" for key in leaf_keys(e))
 
     def properties(self) -> Mapping[str, Any]:
         found: Mapping[str, Any] = resolve(self.json_schema, self.json_schema).get("properties", {})
@@ -90,9 +100,11 @@ def _sorted_errors(validator: Draft7Validator, instance: object) -> list[jsonsch
     return sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator))
 
 
-def load_proton_schema(document: object, *, source: str) -> dict[str, InputSchema]:
+def load_proton_schema(document: object, *, source: str, closed: bool = True) -> dict[str, InputSchema]:
     """`schema.yaml` -> {"environment" | "service" | "pipeline": InputSchema}; any YAML document in, so a file
-    that is not a mapping gets this error, not a type error."""
+    that is not a mapping gets this error, not a type error. `closed=False` (a user's Proton-layout template):
+    objects keep OpenAPI's meaning, taking keys they do not name unless they say `additionalProperties: false`,
+    since Proton accepted such specs (AWS's own samples have one)."""
     body = document.get("schema") if isinstance(document, Mapping) else None
     if not isinstance(body, Mapping):
         raise SchemaDefinitionError(f"{source}: expected a top-level `schema:` mapping")
@@ -111,18 +123,26 @@ def load_proton_schema(document: object, *, source: str) -> dict[str, InputSchem
     }
     out: dict[str, InputSchema] = {}
     definitions = {name: _strict(_rewrite_refs(t)) for name, t in types.items()}
+    opened = {name: _rewrite_refs(t) for name, t in types.items()} if not closed else definitions
     for kind, root in roots.items():
         if root is None:
             continue
         if root not in types:
             raise SchemaDefinitionError(f"{source}:schema.{kind}_input_type: unknown type {root!r}")
-        js = dict(cast(Mapping[str, Any], copy.deepcopy(definitions[root])))
-        js["definitions"] = definitions
-        Draft7Validator.check_schema(js)
-        out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS))
+        strict = _with_definitions(definitions[root], definitions)
+        js = strict if closed else _with_definitions(opened[root], opened)
+        out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS),
+                                closed=None if closed else Draft7Validator(strict))
     if not out:
         raise SchemaDefinitionError(f"{source}:schema: names no environment_input_type or service_input_type")
     return out
+
+
+def _with_definitions(root: object, definitions: Mapping[str, object]) -> dict[str, Any]:
+    js = dict(cast(Mapping[str, Any], copy.deepcopy(root)))
+    js["definitions"] = copy.deepcopy(dict(definitions))
+    Draft7Validator.check_schema(js)
+    return js
 
 
 def _check_keywords(node: object, where: str) -> None:

@@ -51,6 +51,7 @@ class LoadContext:
         self.reserved = reserved_service_names(registry)
         self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
         self.delivery: object = None  # the raw delivery section: Proton's service.* repository names (issue 15)
+        self.notes: list[str] = []  # what is accepted but worth saying (`keel validate` prints them)
 
     def structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
         """Structural validation; returns the display paths of the entries that had problems."""
@@ -117,6 +118,9 @@ class LoadContext:
         for path, message, got, expected in problems:
             self.problems.add(file, join_path(prefix, path) if path else prefix, message, got, expected)
         if not problems and cls is ProtonInputs:
+            for path in schema.unnamed(values):
+                self.notes.append(f"{file}:{join_path(prefix, path)}: not named by the template's schema; passed to "
+                                  "its template as Proton passed it (check the spelling)")
             return ProtonInputs(values)
         return None if problems else to_dataclass(cls, values)
 

@@ -155,4 +155,5 @@ class _Loader:
                delivery: Delivery | None) -> PlatformModel:
         return PlatformModel(name=str(doc.get("name", "keel")), source=self.file,
                              environments=tuple(environments), services=tuple(services), delivery=delivery,
-                             imported_compliance=str((doc.get("compliance") or {}).get("imported", "fail")))
+                             imported_compliance=str((doc.get("compliance") or {}).get("imported", "fail")),
+                             notes=tuple(self.context.notes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keel.contract.naming import stack_name
 from keel.contract.offers import EnvironmentInputs, Offers
@@ -141,6 +141,8 @@ class PlatformModel:
     # Proton-format template folders (issue 15): "report" keeps nag findings of included templates open
     # (listed by `keel report`) instead of failing the synth.
     imported_compliance: str = "fail"
+    # What the loader accepted but says (inputs a Proton-layout schema does not name): `keel validate` prints them.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)

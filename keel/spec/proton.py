@@ -86,7 +86,7 @@ def load_proton_template(folder: Path, *, prefix: str, origin: str) -> Template:
 def _load_version(vdir: Path, *, name: str, prefix: str) -> TemplateVersion:
     schema_file = vdir / "schema" / "schema.yaml"
     try:
-        schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file))
+        schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file), closed=False)
     except SchemaDefinitionError as exc:
         raise TemplateDirProblem(str(schema_file), "schema", str(exc).split(": ", 1)[-1]) from None
     except YamlReadError as exc:

@@ -36,10 +36,9 @@ def _platform(root: Path, samples: Path) -> Path:
     for service in SERVICES:
         lines += [f"  - name: {service}", f"    template: aws-{service}:1",
                   f"    spec_file: proton/service-templates/{service}/spec/spec.yaml"]
-    # svc-spec.yaml names a pipeline input (packaging_commands) its own schema does not have: inline instead.
-    lines += ["  - name: crud", "    template: aws-service-crud:1", "    instances:",
-              "      - {name: front-end, environment: multi-svc-beta, spec: {resource_name: task, "
-              "resource_handler: src/api, lambda_runtime: ruby2.7}}"]
+    # svc-spec.yaml names a pipeline input (packaging_commands) its own schema does not: accepted as Proton did.
+    lines += ["  - name: crud", "    template: aws-service-crud:1",
+              "    spec_file: proton/lambda-multi-svc/specs/svc-spec.yaml"]
     path = root / "platform.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path

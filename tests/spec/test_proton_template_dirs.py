@@ -109,6 +109,34 @@ def test_pipeline_inputs_are_validated_against_the_pipeline_input_type(project: 
     assert line.startswith("platform.yaml:services[orders].pipeline.service_dir:")
 
 
+def test_an_input_the_schema_does_not_name_is_passed_on_as_proton_did_and_noted(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """OpenAPI objects take keys they do not name; Proton accepted such specs, so Keel runs them and says so."""
+    text = (project / "platform.yaml").read_text()
+    text = text.replace("visibility_timeout: 60", "visibility_timeout: 60\n          retry_budget: 3")
+    text = text.replace("service_dir: orders", "service_dir: orders\n      packaging_commands: make dist")
+    (project / "platform.yaml").write_text(text)
+    model = load_platform(project / "platform.yaml")
+    assert model.instances[0].inputs.values["retry_budget"] == 3  # rendered as service_instance.inputs.retry_budget
+    said = "not named by the template's schema; passed to its template as Proton passed it (check the spelling)"
+    assert sorted(model.notes) == [f"platform.yaml:services[orders].instances[0].spec.retry_budget: {said}",
+                                   f"platform.yaml:services[orders].pipeline.packaging_commands: {said}"]
+    assert main(["validate", "platform.yaml"]) == 0
+    assert "note: platform.yaml:services[orders].pipeline.packaging_commands: not named" in capsys.readouterr().err
+
+
+def test_a_schema_that_closes_its_object_still_refuses_keys_it_does_not_name(project: Path) -> None:
+    schema = project / "templates" / "shop-svc" / "v1" / "schema" / "schema.yaml"
+    schema.write_text(schema.read_text().replace('      type: object\n      description: "A queue',
+                                                 '      type: object\n      additionalProperties: false\n'
+                                                 '      description: "A queue'))
+    text = (project / "platform.yaml").read_text().replace("visibility_timeout: 60",
+                                                          "visibility_timeout: 60\n          retry_budget: 3")
+    (project / "platform.yaml").write_text(text)
+    (line,) = _problems(project / "platform.yaml")
+    assert line.startswith("platform.yaml:services[orders].instances[0].spec.retry_budget: unknown input")
+
+
 def test_an_undefined_variable_names_the_template_file_and_line(project: Path) -> None:
     file = project / "templates" / "shop-svc" / "v1" / "instance_infrastructure" / "cloudformation.yaml"
     lines = file.read_text().splitlines()
