@@ -95,6 +95,18 @@ class LoadContext:
                 self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
 
+    def spec_file(self, raw: Mapping[str, Any], where: str,
+                  schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], str] | None:
+        """The Proton spec file an entry names (`spec_file` at `where`), read and checked against `schema`:
+        (document, displayed path), or None with the problems recorded."""
+        read = self.read(raw["spec_file"], f"{where}.spec_file")
+        if read is None:
+            return None
+        doc, shown = read
+        if self.structure(doc, schema, shown) or not isinstance(doc, Mapping):
+            return None
+        return doc, shown
+
     def template(self, text: object, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
         try:
             ref = TemplateRef.parse(str(text))
