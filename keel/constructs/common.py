@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
@@ -36,6 +36,19 @@ def ecs_tasks_principal(scope: Construct) -> iam.ServicePrincipal:
     return iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
         "StringEquals": {"aws:SourceAccount": stack.account},
         "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}})
+
+
+def nag_spelled(value: str, pseudo: str) -> str:
+    """How cdk-nag spells a value in a finding id: literal when the stack knows it (an environment's `account:`
+    or `region:`), `<AWS::X>` for the pseudo parameter otherwise."""
+    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+
+def nag_arn_prefix(scope: Construct, service: str) -> str:
+    """`arn:<partition>:<service>:<region>:<account>` of `scope`'s stack, as cdk-nag spells it in a finding id."""
+    stack = Stack.of(scope)
+    return (f"arn:{nag_spelled(stack.partition, 'Partition')}:{service}:{nag_spelled(stack.region, 'Region')}:"
+            f"{nag_spelled(stack.account, 'AccountId')}")
 
 
 def firelens_cloudwatch_options(*, log_group: str, region: str, stream_prefix: str) -> dict[str, str]:

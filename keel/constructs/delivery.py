@@ -79,18 +79,10 @@ class ContainerServicePipeline(Construct):
                     "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
                     "service's own Dockerfile from its own repository")
 
-        deploy = codebuild.PipelineProject(
-            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks",
-            encryption_key=store.key, timeout=Duration.minutes(60),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "phases": {"build": {"commands": [
-                    commands.SETUP,
-                    commands.deploy_service(platform_file, service),
-                ]}},
-            }))
-        _assume_bootstrap_roles(deploy, targets)
+        deploy = _deploy_project(
+            self, description=f"{service}: cdk deploy of the service's instance stacks",
+            build_commands=[commands.SETUP, commands.deploy_service(platform_file, service)],
+            targets=targets, store=store)
 
         source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
         self.pipeline = _sourced_pipeline(
@@ -175,17 +167,11 @@ class LambdaServicePipeline(Construct):
                 "phases": {"build": {"commands": steps}},
                 "artifacts": {"files": [f"{code_dir.rstrip('/')}/function.zip"], "discard-paths": "yes"},
             }))
-        deploy = codebuild.PipelineProject(
-            self, "Deploy", description=f"{service}: cdk deploy of the service's instance stacks with its package",
-            encryption_key=store.key, timeout=Duration.minutes(60),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "phases": {"build": {"commands": [
-                    'export PACKAGE="$CODEBUILD_SRC_DIR_Package/function.zip"',
-                    commands.SETUP, *commands.deploy_packaged_function(platform_file, code_folder)]}},
-            }))
-        _assume_bootstrap_roles(deploy, targets)
+        deploy = _deploy_project(
+            self, description=f"{service}: cdk deploy of the service's instance stacks with its package",
+            build_commands=['export PACKAGE="$CODEBUILD_SRC_DIR_Package/function.zip"', commands.SETUP,
+                            *commands.deploy_packaged_function(platform_file, code_folder)],
+            targets=targets, store=store)
 
         source, platform = codepipeline.Artifact("Source"), codepipeline.Artifact("Platform")
         self.pipeline = _sourced_pipeline(
@@ -206,6 +192,19 @@ class LambdaServicePipeline(Construct):
         acknowledge_pipeline_grants(
             self, store=store, projects=(build, deploy),
             wildcard_reason="the deploy role assumes only the CDK bootstrap roles of the target accounts")
+
+
+def _deploy_project(scope: Construct, *, description: str, build_commands: Sequence[str],
+                    targets: Sequence[DeployTarget], store: ArtifactStore) -> codebuild.PipelineProject:
+    """A pipeline's `Deploy` project: `build_commands` (cdk deploy from the platform repository), allowed to
+    assume the targets' CDK bootstrap roles and nothing else."""
+    deploy = codebuild.PipelineProject(
+        scope, "Deploy", description=description, encryption_key=store.key, timeout=Duration.minutes(60),
+        environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+        build_spec=codebuild.BuildSpec.from_object({
+            "version": "0.2", "phases": {"build": {"commands": list(build_commands)}}}))
+    _assume_bootstrap_roles(deploy, targets)
+    return deploy
 
 
 def _assume_bootstrap_roles(deploy: codebuild.PipelineProject, targets: Sequence[DeployTarget]) -> None:

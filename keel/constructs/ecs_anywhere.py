@@ -24,7 +24,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from keel.constructs.assembly_file import AssemblyFile
-from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options
+from keel.constructs.common import FLUENT_BIT_IMAGE, ecs_tasks_principal, firelens_cloudwatch_options, nag_arn_prefix
 from keel.constructs.hybrid_activation import HybridActivation
 from keel.constructs.ssm_agent import WILDCARD_REASON, grant_ssm_agent
 
@@ -210,8 +210,8 @@ class EcsAnywhere(Construct):
         Validations.of(execution_role).acknowledge(
             Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                            reason="ecr:GetAuthorizationToken has no resource-level permissions."),
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{stack.partition}:ecr:{stack.region}:"
-                              "<AWS::AccountId>:repository/*]",
+            # the statement's own ARN: the spec's literal account (`account:`) or the AccountId pseudo parameter
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn_prefix(self, 'ecr')}:repository/*]",
                            reason="Shared by every external task of the environment: image pulls from the "
                                   "repositories of this account and region tagged "
                                   f"{ENVIRONMENT_TAG}={environment} (an aws:ResourceTag condition), nothing else."))

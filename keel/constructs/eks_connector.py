@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from keel.constructs.common import nag_arn_prefix
 from keel.constructs.provider import BASIC_EXECUTION, provider_resource, secret_and_provider
 
 # What the operator has after deployment: the activation expires 3 days after registration.
 ACTIVATION_DAYS = 3
 MANIFEST_URL = "https://amazon-eks.s3.us-west-2.amazonaws.com/eks-connector/manifests/eks-connector/latest/eks-connector.yaml"
-
-
-def _nag(value: str, pseudo: str) -> str:
-    """How cdk-nag spells a value in a finding id: literal when known, `<AWS::X>` for a pseudo parameter."""
-    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
 
 
 class EksConnectorRegistration(Construct):
@@ -110,8 +106,7 @@ class EksConnectorRegistration(Construct):
                        "to this cluster's ARN, and iam:PassRole to the agent role. X-Ray's "
                        "PutTraceSegments/PutTelemetryRecords take no resource ARN."),
             Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
-                   f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn_prefix(self, 'ssm')}:managed-instance/*]",
                 reason="ssm:DeregisterManagedInstance for the connector's managed instances, whose mi- ids exist "
                        "only after the agent registers; scoped to this account and region."),
             BASIC_EXECUTION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -18,16 +18,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rolesanywhere as rolesanywhere
 from constructs import Construct
 
+from keel.constructs.common import nag_arn_prefix
 from keel.constructs.eks_cluster import acknowledge_managed_policies, managed
 from keel.constructs.hybrid_activation import OWNER_TAG, HybridActivation
 from keel.constructs.ssm_agent import WILDCARD_REASON, grant_ssm_agent
 
 KUBELET_PORT = 10250
-
-
-def _nag(value: str, pseudo: str) -> str:
-    """How cdk-nag spells a value in a finding id: literal when known, `<AWS::X>` for a pseudo parameter."""
-    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
 
 
 class HybridNodes(Construct):
@@ -112,8 +108,7 @@ class HybridNodes(Construct):
         self.role.add_to_policy(iam.PolicyStatement(
             sid="FindItsManagedInstance", actions=["ssm:DescribeInstanceInformation"], resources=["*"]))
         Validations.of(self.role).acknowledge(Acknowledgment(
-            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{_nag(stack.partition, 'Partition')}:ssm:"
-               f"{_nag(stack.region, 'Region')}:{_nag(stack.account, 'AccountId')}:managed-instance/*]",
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{nag_arn_prefix(self, 'ssm')}:managed-instance/*]",
             reason="nodeadm uninstall deregisters the node's own managed instance, whose mi- id exists only "
                    f"after registration; held to this activation's instances ({OWNER_TAG} resource tag) in "
                    "this account and region."))

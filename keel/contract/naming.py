@@ -100,7 +100,11 @@ def environment_parameter_name(environment: str, key: str) -> str:
     return f"{environment_path(environment)}/{key}"
 
 
+#: The path segment under which a Proton-format environment publishes its template's Outputs.
+PROTON_OUTPUTS = "outputs"
+
+
 def proton_output_key(output: str) -> str:
     """`outputs/<Name>`: where a Proton-format environment publishes its template's Output `<Name>` (under
     `environment_parameter_name`), for its services' `environment.outputs.<Name>`."""
-    return f"outputs/{output}"
+    return f"{PROTON_OUTPUTS}/{output}"

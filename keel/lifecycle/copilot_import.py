@@ -853,6 +853,25 @@ class _Importer:
         version = view.peek("version")
         if version in (1, "1"):
             view.take("version")
+        source, connection = self._pipeline_source(view)
+        stages, approvals = _pipeline_stages(view)
+        delivery: dict[str, Any] = {}
+        if stages:
+            delivery["pipeline"] = {"stages": stages, "approvals": approvals}
+        pipelines = [{"service": s.name, "repository": source["repository"],
+                      **({"branch": source["branch"]} if "branch" in source else {})}
+                     for s in self.services if s.builds and "repository" in source]
+        if pipelines:
+            delivery["service_pipelines"] = pipelines
+            self.notes.append("service pipelines: " + ", ".join(p["service"] for p in pipelines) + " (their images "
+                              "are built from " + source["repository"] + ", as Copilot's pipeline built them"
+                              + (")" if self.connection_arn else "; in the commented-out delivery section)"))
+        self._delivery(m, source, delivery, connection)
+        self.close_view(m, view, None)
+
+    def _pipeline_source(self, view: View) -> tuple[dict[str, Any], object]:
+        """The pipeline's `source` as Keel's delivery.source (repository, branch, the --connection-arn), and
+        Copilot's connection name (for the report)."""
         provider = view.peek("source", "provider")
         repo_text = view.peek("source", "properties", "repository")
         branch = view.peek("source", "properties", "branch")
@@ -877,34 +896,13 @@ class _Importer:
             source["connection_arn"] = self.connection_arn
         if connection is not MISSING:
             view.take("source", "properties", "connection_name")  # named in the report when no ARN is given
-        stages, approvals = [], []
-        listed = view.peek("stages")
-        for n, stage in enumerate(listed if isinstance(listed, list) else []):
-            if not isinstance(stage, Mapping) or not isinstance(stage.get("name"), str):
-                view.report(("stages", n), "a stage is a map with the environment's name")
-                continue
-            view.take("stages", n, "name")
-            env = _slug(stage["name"])
-            if env in stages:
-                view.report(("stages", n), "the environment is a stage already")
-                continue
-            stages.append(env)
-            if view.take("stages", n, "requires_approval") is True:
-                approvals.append(env)
-        delivery: dict[str, Any] = {}
-        if stages:
-            delivery["pipeline"] = {"stages": stages, "approvals": approvals}
-        pipelines = [{"service": s.name, "repository": source["repository"],
-                      **({"branch": source["branch"]} if "branch" in source else {})}
-                     for s in self.services if s.builds and "repository" in source]
-        if pipelines:
-            delivery["service_pipelines"] = pipelines
-            self.notes.append("service pipelines: " + ", ".join(p["service"] for p in pipelines) + " (their images "
-                              "are built from " + source["repository"] + ", as Copilot's pipeline built them"
-                              + (")" if self.connection_arn else "; in the commented-out delivery section)"))
+        return source, connection
+
+    def _delivery(self, m: Manifest, source: dict[str, Any], delivery: dict[str, Any], connection: object) -> None:
+        """The platform's delivery section: written when the source has a repository and a connection ARN,
+        else written commented out, with the reason reported."""
         if "repository" in source and "connection_arn" in source:
-            delivery = {"source": source, **delivery}
-            self.delivery = delivery
+            self.delivery = {"source": source, **delivery}
         elif delivery or source:
             reason = (f"Keel's delivery.source needs a CodeStar connection ARN: run again with --connection-arn "
                       f"(the connection{' named ' + repr(connection) if isinstance(connection, str) else ''}); "
@@ -914,7 +912,6 @@ class _Importer:
             commented = {"source": {"connection_arn": "arn:aws:codestar-connections:REGION:ACCOUNT:connection/ID",
                                     **source}, **delivery}
             self.delivery_comment = dump_yaml({"delivery": commented})
-        self.close_view(m, view, None)
 
     # -- addons and overrides ----------------------------------------------------------------------
     def _addons_and_overrides(self, workloads: Sequence[Manifest], env_manifests: Sequence[Manifest]) -> None:
@@ -961,55 +958,64 @@ class _Importer:
             for file in files:
                 self.add(_rel(file, self.root), "", file.name, reason)
             return
-        parameters: dict[str, str] = {}
+        parameters, given, shown_parameters = self._addon_parameters(files)
         used: set[str] = set()
-        given: Mapping[str, Any] = {}
-        shown_parameters = ""
         for file in files:
-            if file.name in ADDON_PARAMETERS:
-                shown_parameters = _rel(file, self.root)
-                try:
-                    doc = load_cloudformation(file)
-                except (OSError, ValueError, YAMLError) as exc:
-                    self.add(shown_parameters, "", file.name, f"cannot read the add-on parameters: {exc}")
-                    continue
-                found = doc.get("Parameters") if isinstance(doc, Mapping) else None
-                given = found if isinstance(found, Mapping) else {}
-                for key, value in given.items():
-                    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                        parameters[str(key)] = str(value)
-                    else:
-                        self.add(shown_parameters, join_path("Parameters", str(key)), value, "a value from "
-                                 "Copilot's own stack (!Ref, !GetAtt...): Keel passes plain values only (App, Env "
-                                 "and Name are Keel's)")
-        for file in files:
-            shown = _rel(file, self.root)
-            if file.name in ADDON_PARAMETERS:
-                continue
-            if file.suffix.lower() not in (".yml", ".yaml", ".json"):
-                self.add(shown, "", file.name, "not a CloudFormation template (.yml, .yaml or .json)")
-                continue
-            if not file.resolve().is_relative_to(self.root.resolve()):
-                self.add(shown, "", file.name, "the add-on leads outside the workspace (a symlink): Keel uses add-on "
-                         "templates inside the repository only")
-                continue
-            try:
-                doc = load_cloudformation(file)
-            except (OSError, ValueError, YAMLError):
-                doc = None  # the loader says what is wrong with it, and the component is reported
-            declared = doc.get("Parameters") if isinstance(doc, Mapping) else None
-            own = {k: v for k, v in parameters.items() if isinstance(declared, Mapping) and k in declared}
-            used.update(own)
-            template = posixpath.normpath(os.path.relpath(file.resolve(), self.out.parent)).replace(os.sep, "/")
-            for instance in service.instances:
-                name = _slug(file.stem)
-                if any(c["name"] == name for c in instance.components):
-                    name = f"{name[:33]}-addon"
-                instance.add_component({"kind": "cloudformation", "name": name, "template_file": template,
-                                        **({"parameters": dict(own)} if own else {})}, ("file", shown))
+            if file.name not in ADDON_PARAMETERS:
+                used.update(self._addon(file, service, parameters))
         for key in sorted(set(parameters) - used):
             self.add(shown_parameters, join_path("Parameters", key), given.get(key),
                      "no add-on template of the service declares this parameter")
+
+    def _addon_parameters(self, files: Sequence[Path]) -> tuple[dict[str, str], Mapping[str, Any], str]:
+        """addons.parameters.yml: the plain values (by name), every parameter given, and the file as shown."""
+        parameters: dict[str, str] = {}
+        given: Mapping[str, Any] = {}
+        shown_parameters = ""
+        for file in files:
+            if file.name not in ADDON_PARAMETERS:
+                continue
+            shown_parameters = _rel(file, self.root)
+            try:
+                doc = load_cloudformation(file)
+            except (OSError, ValueError, YAMLError) as exc:
+                self.add(shown_parameters, "", file.name, f"cannot read the add-on parameters: {exc}")
+                continue
+            found = doc.get("Parameters") if isinstance(doc, Mapping) else None
+            given = found if isinstance(found, Mapping) else {}
+            for key, value in given.items():
+                if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                    parameters[str(key)] = str(value)
+                else:
+                    self.add(shown_parameters, join_path("Parameters", str(key)), value, "a value from "
+                             "Copilot's own stack (!Ref, !GetAtt...): Keel passes plain values only (App, Env "
+                             "and Name are Keel's)")
+        return parameters, given, shown_parameters
+
+    def _addon(self, file: Path, service: _Service, parameters: Mapping[str, str]) -> set[str]:
+        """One add-on template -> a cloudformation component of each instance; the parameters it declares."""
+        shown = _rel(file, self.root)
+        if file.suffix.lower() not in (".yml", ".yaml", ".json"):
+            self.add(shown, "", file.name, "not a CloudFormation template (.yml, .yaml or .json)")
+            return set()
+        if not file.resolve().is_relative_to(self.root.resolve()):
+            self.add(shown, "", file.name, "the add-on leads outside the workspace (a symlink): Keel uses add-on "
+                     "templates inside the repository only")
+            return set()
+        try:
+            doc = load_cloudformation(file)
+        except (OSError, ValueError, YAMLError):
+            doc = None  # the loader says what is wrong with it, and the component is reported
+        declared = doc.get("Parameters") if isinstance(doc, Mapping) else None
+        own = {k: v for k, v in parameters.items() if isinstance(declared, Mapping) and k in declared}
+        template = posixpath.normpath(os.path.relpath(file.resolve(), self.out.parent)).replace(os.sep, "/")
+        for instance in service.instances:
+            name = _slug(file.stem)
+            if any(c["name"] == name for c in instance.components):
+                name = f"{name[:33]}-addon"
+            instance.add_component({"kind": "cloudformation", "name": name, "template_file": template,
+                                    **({"parameters": dict(own)} if own else {})}, ("file", shown))
+        return set(own)
 
     def _needs_load_balancer(self) -> None:
         """An instance on the shared load balancer needs it in its environment (Copilot made one on demand)."""
@@ -1099,53 +1105,15 @@ class _Importer:
     def _drop(self, platform: dict[str, Any], path: str, message: str) -> bool:
         match = re.match(r"^services\[(?P<svc>[^\]]+)\]\.instances\[(?P<n>[0-9]+)\]\.spec\.(?P<key>[A-Za-z_]+)", path)
         if match:
-            service = next(s for s in self.services if s.name == match["svc"])
-            instance = service.instances[int(match["n"])]
-            # a rule another instance already has on the shared listener: a default would collide as well
-            conflict = "would ever match" in message or " is taken by " in message
-            if (service.name, int(match["n"]), match["key"]) in self._dropped:
-                return True
-            if match["key"] in instance.spec and not conflict:
-                self._dropped.add((service.name, int(match["n"]), match["key"]))
-                instance.spec.pop(match["key"])
-                for source in instance.sources.get(match["key"], ()):
-                    self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),
-                                         source, f"Keel refused it as {match['key']}: {message}")
-                entry = next(e for e in platform["services"] if e["name"] == service.name)
-                spec = entry["instances"][int(match["n"])].get("spec", {})
-                spec.pop(match["key"], None)
-                return True
-            if (service.name, int(match["n"])) not in self._left_out:
-                # a default Keel cannot take either (such as a second rule on the same path): leave the
-                # instance out, keep the service's others
-                self._left_out.add((service.name, int(match["n"])))
-                self.add(service.manifest.shown, "", service.manifest.doc.get("name"),
-                         f"the instance in environment {instance.environment} was left out: Keel refused its "
-                         f"{match['key']} ({message})")
-            return True
+            return self._drop_instance_input(platform, match, message)
         match = re.match(r"^services\[(?P<svc>[^\]]+)\]\.instances\[(?P<n>[0-9]+)\]\.components"
                          r"(\[(?P<c>[^\]]+)\])?", path)
         if match and any(s.name == match["svc"] for s in self.services):
             return self._drop_component(platform, match["svc"], int(match["n"]), match["c"], message)
         match = re.match(r"^environments\[(?P<env>[^\]]+)\]\.(spec\.(?P<key>[A-Za-z_]+)|(?P<top>region|"
                          r"availability_zones))", path)
-        if match:
-            env = self.environments.get(match["env"])
-            key = match["key"] or match["top"]
-            holder = env.get("spec", {}) if env and match["key"] else env
-            if holder is not None and key in holder:
-                holder.pop(key)
-                if match["top"]:
-                    holder.pop("region", None)
-                    holder.pop("availability_zones", None)
-                elif key == "existing_vpc" and env is not None and env.get("region") and \
-                        len(env.get("availability_zones", ())) not in (2, 3):
-                    env["availability_zones"] = [f"{env['region']}a", f"{env['region']}b"]  # a VPC of its own
-                manifest, sources = self.env_sources.get(match["env"], (None, {}))
-                if manifest is not None:
-                    for source in sources.get(key, ()) or ((key,),):
-                        self._origin_reports(manifest, None, source, f"Keel refused it as {key}: {message}")
-                return True
+        if match and self._drop_environment_input(match, message):
+            return True
         if path.startswith("delivery") and "delivery" in platform:
             platform.pop("delivery")
             if self.delivery_manifest is not None:
@@ -1161,6 +1129,54 @@ class _Importer:
                      f"the service was left out: Keel refused it ({path}: {message})")
             return True
         return False
+
+    def _drop_instance_input(self, platform: dict[str, Any], match: re.Match[str], message: str) -> bool:
+        """An instance input Keel refused: out (reported where it came from), or, when the default would be
+        refused as well, the instance left out."""
+        service = next(s for s in self.services if s.name == match["svc"])
+        instance = service.instances[int(match["n"])]
+        # a rule another instance already has on the shared listener: a default would collide as well
+        conflict = "would ever match" in message or " is taken by " in message
+        if (service.name, int(match["n"]), match["key"]) in self._dropped:
+            return True
+        if match["key"] in instance.spec and not conflict:
+            self._dropped.add((service.name, int(match["n"]), match["key"]))
+            instance.spec.pop(match["key"])
+            for source in instance.sources.get(match["key"], ()):
+                self._origin_reports(service.manifest, _override_key(service.manifest, instance.environment),
+                                     source, f"Keel refused it as {match['key']}: {message}")
+            entry = next(e for e in platform["services"] if e["name"] == service.name)
+            spec = entry["instances"][int(match["n"])].get("spec", {})
+            spec.pop(match["key"], None)
+            return True
+        if (service.name, int(match["n"])) not in self._left_out:
+            # a default Keel cannot take either (such as a second rule on the same path): leave the
+            # instance out, keep the service's others
+            self._left_out.add((service.name, int(match["n"])))
+            self.add(service.manifest.shown, "", service.manifest.doc.get("name"),
+                     f"the instance in environment {instance.environment} was left out: Keel refused its "
+                     f"{match['key']} ({message})")
+        return True
+
+    def _drop_environment_input(self, match: re.Match[str], message: str) -> bool:
+        """An environment input Keel refused, out and reported where it came from; False when it has none."""
+        env = self.environments.get(match["env"])
+        key = match["key"] or match["top"]
+        holder = env.get("spec", {}) if env and match["key"] else env
+        if holder is None or key not in holder:
+            return False
+        holder.pop(key)
+        if match["top"]:
+            holder.pop("region", None)
+            holder.pop("availability_zones", None)
+        elif key == "existing_vpc" and env is not None and env.get("region") and \
+                len(env.get("availability_zones", ())) not in (2, 3):
+            env["availability_zones"] = [f"{env['region']}a", f"{env['region']}b"]  # a VPC of its own
+        manifest, sources = self.env_sources.get(match["env"], (None, {}))
+        if manifest is not None:
+            for source in sources.get(key, ()) or ((key,),):
+                self._origin_reports(manifest, None, source, f"Keel refused it as {key}: {message}")
+        return True
 
     def _drop_component(self, platform: dict[str, Any], svc: str, n: int, which: str | None, message: str) -> bool:
         """A component Keel refused (an add-on outside the contract, a topic name too long): out, and reported
@@ -1617,27 +1633,62 @@ def _connect(v: View, o: _Instance, kind: str) -> None:
         o.put("discovery", "cloud-map")  # Copilot registered every service in Cloud Map
 
 
+def _pipeline_stages(view: View) -> tuple[list[str], list[str]]:
+    """The pipeline's stages as Keel environment names, in order, and those that require an approval."""
+    stages: list[str] = []
+    approvals: list[str] = []
+    listed = view.peek("stages")
+    for n, stage in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(stage, Mapping) or not isinstance(stage.get("name"), str):
+            view.report(("stages", n), "a stage is a map with the environment's name")
+            continue
+        view.take("stages", n, "name")
+        env = _slug(stage["name"])
+        if env in stages:
+            view.report(("stages", n), "the environment is a stage already")
+            continue
+        stages.append(env)
+        if view.take("stages", n, "requires_approval") is True:
+            approvals.append(env)
+    return stages, approvals
+
+
 def _count(v: View, o: _Instance, kind: str) -> None:
     count = v.peek("count")
-    scaling: dict[str, Any] = {}
     if _whole(count):
-        v.take("count")
-        n = int(count)
-        if n < 1:
-            v.report(("count",), "Keel runs at least one task (worker-fargate-svc scales to 0 with count.range)")
-            return
-        o.put("desired_count", n, ("count",))
-        o.put("scaling", {"min_tasks": n if kind != WORKER else min(n, 1000), "max_tasks": n}, ("count",))
+        _fixed_count(v, o, kind, int(count))
         return
     if not isinstance(count, Mapping):
         if count is not MISSING:
             v.report(("count",), "count is a number or a map")
         return
+    scaling: dict[str, Any] = {}
     spot = count.get("spot")
     if _whole(spot) and "range" not in count:
         tasks = max(int(spot), 1)  # type: ignore[arg-type]  # _whole said so
         o.put("desired_count", tasks, ("count", "spot"))
         o.put("scaling", {"min_tasks": tasks, "max_tasks": tasks}, ("count", "spot"))
+    _count_range(v, o, kind, count, scaling)
+    if kind == WORKER:
+        _queue_scaling(v, count, scaling)
+    else:
+        _service_scaling(v, o, kind, count, scaling)
+    if scaling:
+        o.put("scaling", {**o.spec.get("scaling", {}), **scaling}, ("count",))
+
+
+def _fixed_count(v: View, o: _Instance, kind: str, n: int) -> None:
+    """`count: <n>`: that many tasks, always."""
+    v.take("count")
+    if n < 1:
+        v.report(("count",), "Keel runs at least one task (worker-fargate-svc scales to 0 with count.range)")
+        return
+    o.put("desired_count", n, ("count",))
+    o.put("scaling", {"min_tasks": n if kind != WORKER else min(n, 1000), "max_tasks": n}, ("count",))
+
+
+def _count_range(v: View, o: _Instance, kind: str, count: Mapping[str, Any], scaling: dict[str, Any]) -> None:
+    """`count.range` (`n-m` or `{min, max}`): the scaling bounds, and the desired count at the low end."""
     low_high = _range(count.get("range"))
     if low_high:
         low, high = low_high
@@ -1654,41 +1705,45 @@ def _count(v: View, o: _Instance, kind: str) -> None:
             v.report(("count", "range"), "is not a range Keel scales in (1-1000 tasks; a worker from 0)")
     elif count.get("range") is not None:
         v.report(("count", "range"), "is not a range n-m or {min, max}")
-    if kind == WORKER:
-        delay = count.get("queue_delay")
-        if isinstance(delay, Mapping):
-            latency, processing = _seconds(delay.get("acceptable_latency")), _seconds(delay.get("msg_processing_time"))
-            if latency and processing:
-                v.take("count", "queue_delay", "acceptable_latency")
-                v.take("count", "queue_delay", "msg_processing_time")
-                scaling["messages_per_task"] = max(1, min(100000, int(latency // processing)))
-        if count.get("cpu_percentage") is not None:
-            v.report(("count", "cpu_percentage"), "worker-fargate-svc scales on the queue's backlog, not CPU")
-        if count.get("memory_percentage") is not None:
-            v.report(("count", "memory_percentage"), "worker-fargate-svc scales on the queue's backlog, not memory")
-    else:
-        cpu = count.get("cpu_percentage")
-        value = cpu.get("value") if isinstance(cpu, Mapping) else cpu
-        if _whole(value) and 10 <= int(value) <= 95:  # type: ignore[arg-type]
-            v.take("count", "cpu_percentage") if not isinstance(cpu, Mapping) else \
-                v.take("count", "cpu_percentage", "value")
-            scaling["target_cpu_percent"] = int(value)  # type: ignore[arg-type]
-        elif value is not None:
-            v.report(("count", "cpu_percentage"), "is not a CPU target from 10 to 95 percent")
-        requests = count.get("requests")
-        value = requests.get("value") if isinstance(requests, Mapping) else requests
-        if value is not None:
-            if kind == LBWS and _whole(value) and 1 <= int(value) <= 1000000:
-                v.take("count", "requests") if not isinstance(requests, Mapping) else \
-                    v.take("count", "requests", "value")
-                o.put("target_requests_per_task", int(value), ("count", "requests"))
-            elif kind == BACKEND:
-                v.report(("count", "requests"), "backend-fargate-svc has no load balancer to count requests: it "
-                         "scales on CPU")
-            else:
-                v.report(("count", "requests"), "is not a request count from 1 to 1000000")
-    if scaling:
-        o.put("scaling", {**o.spec.get("scaling", {}), **scaling}, ("count",))
+
+
+def _queue_scaling(v: View, count: Mapping[str, Any], scaling: dict[str, Any]) -> None:
+    """A worker scales on its queue's backlog: `count.queue_delay`, and no CPU or memory target."""
+    delay = count.get("queue_delay")
+    if isinstance(delay, Mapping):
+        latency, processing = _seconds(delay.get("acceptable_latency")), _seconds(delay.get("msg_processing_time"))
+        if latency and processing:
+            v.take("count", "queue_delay", "acceptable_latency")
+            v.take("count", "queue_delay", "msg_processing_time")
+            scaling["messages_per_task"] = max(1, min(100000, int(latency // processing)))
+    if count.get("cpu_percentage") is not None:
+        v.report(("count", "cpu_percentage"), "worker-fargate-svc scales on the queue's backlog, not CPU")
+    if count.get("memory_percentage") is not None:
+        v.report(("count", "memory_percentage"), "worker-fargate-svc scales on the queue's backlog, not memory")
+
+
+def _service_scaling(v: View, o: _Instance, kind: str, count: Mapping[str, Any], scaling: dict[str, Any]) -> None:
+    """A service scales on CPU (`count.cpu_percentage`), a load-balanced one also on requests per task."""
+    cpu = count.get("cpu_percentage")
+    value = cpu.get("value") if isinstance(cpu, Mapping) else cpu
+    if _whole(value) and 10 <= int(value) <= 95:  # type: ignore[arg-type]
+        v.take("count", "cpu_percentage") if not isinstance(cpu, Mapping) else \
+            v.take("count", "cpu_percentage", "value")
+        scaling["target_cpu_percent"] = int(value)  # type: ignore[arg-type]
+    elif value is not None:
+        v.report(("count", "cpu_percentage"), "is not a CPU target from 10 to 95 percent")
+    requests = count.get("requests")
+    value = requests.get("value") if isinstance(requests, Mapping) else requests
+    if value is not None:
+        if kind == LBWS and _whole(value) and 1 <= int(value) <= 1000000:
+            v.take("count", "requests") if not isinstance(requests, Mapping) else \
+                v.take("count", "requests", "value")
+            o.put("target_requests_per_task", int(value), ("count", "requests"))
+        elif kind == BACKEND:
+            v.report(("count", "requests"), "backend-fargate-svc has no load balancer to count requests: it "
+                     "scales on CPU")
+        else:
+            v.report(("count", "requests"), "is not a request count from 1 to 1000000")
 
 
 def _range(value: object) -> tuple[int, int] | None:

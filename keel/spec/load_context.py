@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from keel.contract.naming import KEEL_NAME_MAX, KEEL_NAME_PATTERN, SHARED, keel_name
+from keel.contract.naming import KEEL_NAME_MAX, KEEL_NAME_PATTERN, PROTON_OUTPUTS, SHARED, keel_name
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
 from keel.contract.schema import InputSchema, describe, leaf_keys
 from keel.spec.errors import MISSING, Problems, join_path
@@ -26,8 +26,8 @@ from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 def reserved_service_names(registry: Registry) -> dict[str, str]:
     """Names no service may take, and why: environments publish their outputs under
     `/keel/<environment>/<segment>/...` (the first segment of every environment template's declared outputs),
-    where a service's config and outputs live under `/keel/<environment>/<service>/...`; and `shared`, the
-    config path every service reads."""
+    where a service's config and outputs live under `/keel/<environment>/<service>/...`; `shared`, the
+    config path every service reads; and `outputs`, where a Proton-format environment publishes its Outputs."""
     owners: dict[str, set[str]] = {}
     for version in registry.all_versions():
         if version.kind == "environment":
@@ -36,6 +36,8 @@ def reserved_service_names(registry: Registry) -> dict[str, str]:
     reserved = {segment: f"{', '.join(sorted(names))} publish{'es' if len(names) == 1 else ''} environment outputs "
                 f"under /keel/<environment>/{segment}/" for segment, names in owners.items()}
     reserved[SHARED] = f"/keel/<environment>/{SHARED}/ is the config path every service reads"
+    reserved[PROTON_OUTPUTS] = (f"Proton-format environments publish their template's Outputs under "
+                                f"/keel/<environment>/{PROTON_OUTPUTS}/<Name>")
     return reserved
 
 
@@ -93,6 +95,18 @@ class LoadContext:
             else:
                 self.problems.add(self.file, where, f"cannot use spec file: {exc.message}", relative, exc.expected)
             return None
+
+    def spec_file(self, raw: Mapping[str, Any], where: str,
+                  schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], str] | None:
+        """The Proton spec file an entry names (`spec_file` at `where`), read and checked against `schema`:
+        (document, displayed path), or None with the problems recorded."""
+        read = self.read(raw["spec_file"], f"{where}.spec_file")
+        if read is None:
+            return None
+        doc, shown = read
+        if self.structure(doc, schema, shown) or not isinstance(doc, Mapping):
+            return None
+        return doc, shown
 
     def template(self, text: object, kind: str, file: str, path: str) -> tuple[TemplateRef, TemplateVersion] | None:
         try:

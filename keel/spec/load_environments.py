@@ -94,12 +94,10 @@ class EnvironmentLoader:
             return None
         if "spec_file" not in raw:
             return dict(raw.get("spec") or {}), self.file, f"{where}.spec"
-        read = self.context.read(raw["spec_file"], f"{where}.spec_file")
-        if read is None:
+        found = self.context.spec_file(raw, where, ENV_SPEC_FILE)
+        if found is None:
             return None
-        doc, shown = read
-        if self.context.structure(doc, ENV_SPEC_FILE, shown) or not isinstance(doc, Mapping):
-            return None
+        doc, shown = found
         return dict(doc.get("spec") or {}), shown, "spec"
 
     def unique(self, doc: Mapping[str, Any]) -> None:

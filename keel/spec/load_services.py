@@ -63,12 +63,10 @@ class ServiceLoader:
             self.problems.add(self.file, f"{where}.{clash[0]}", "cannot be combined with spec_file",
                               MISSING, "pipeline and instances in the spec file only")
             return None
-        read = self.context.read(raw["spec_file"], f"{where}.spec_file")
-        if read is None:
+        found = self.context.spec_file(raw, where, SVC_SPEC_FILE)
+        if found is None:
             return None
-        doc, file = read
-        if self.context.structure(doc, SVC_SPEC_FILE, file) or not isinstance(doc, Mapping):
-            return None
+        doc, file = found
         return file, "", doc.get("pipeline"), doc.get("instances") or []
 
     def _instance_name(self, given: str, seen: dict[str, str], file: str, ipath: str) -> str | None:

@@ -22,7 +22,8 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast
 
-from aws_cdk import Acknowledgment, Fn, Stack, Token, Validations
+import jsii
+from aws_cdk import Acknowledgment, Fn, IStableStringProducer, Lazy, Stack, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_eks_v2 as eks
@@ -64,27 +65,42 @@ T = TypeVar("T")
 
 
 class Reader:
-    """The `/keel/<environment>/<key>` parameters of one service stack, each declared once."""
+    """The `/keel/<environment>/<key>` parameters of one service stack, each declared once, and only when the
+    stack's template uses it."""
 
     def __init__(self, scope: Construct, environment: Environment) -> None:
         self.stack = Stack.of(scope)
         existing = self.stack.node.try_find_child(SCOPE_ID)
         self.scope: Construct = existing if isinstance(existing, Construct) else Construct(self.stack, SCOPE_ID)
         self.environment = environment
+        self._declared: dict[str, str] = {}
+        self._on_declare: dict[str, list[Callable[[], None]]] = {}
 
     def name(self, key: str) -> str:
         return environment_parameter_name(self.environment.name, key)
 
     def __call__(self, key: str) -> str:
-        """A CloudFormation parameter `AWS::SSM::Parameter::Value<String>` whose default is the key's name."""
-        # An imported construct (the cluster, the VPC) reads all its attributes when it is built, and a template
-        # may use only some of them: an unused parameter costs a read at deploy time, nothing else.
-        Validations.of(self.stack).acknowledge(Acknowledgment(
-            id="CloudFormation-Validate::W2001",
-            reason="SSM parameters of the environment's imported constructs (keel/stacks/environment_reads.py): "
-                   "each is declared when the construct is imported; one this stack's resources do not use is "
-                   "read at deploy time and ignored"))
-        return ssm.StringParameter.value_for_string_parameter(self.stack, self.name(key))
+        """A CloudFormation parameter `AWS::SSM::Parameter::Value<String>` whose default is the key's name,
+        declared when the value is first resolved. An imported construct (the VPC, the cluster) takes all its
+        attributes when it is built and a template may use only some: CDK resolves every token of the stack's
+        template while it prepares the app (finding references), before it collects the template's elements, so
+        a parameter is declared exactly when something in the template refers to it."""
+        return Lazy.string(_Declare(self, key))
+
+    def declare(self, key: str) -> str:
+        """The parameter itself (declared now if it is not yet), then what waits for its declaration."""
+        if key not in self._declared:
+            self._declared[key] = ssm.StringParameter.value_for_string_parameter(self.stack, self.name(key))
+            for then in self._on_declare.pop(key, []):
+                then()
+        return self._declared[key]
+
+    def when_declared(self, key: str, then: Callable[[], None]) -> None:
+        """Run `then` once the parameter of `key` is declared (at once if it is)."""
+        if key in self._declared:
+            then()
+        else:
+            self._on_declare.setdefault(key, []).append(then)
 
     def split(self, key: str, count: int) -> list[str]:
         """A comma-separated value (subnet ids) as `count` elements; the count comes from the model."""
@@ -95,16 +111,29 @@ class Reader:
         reads) shows cdk-nag the `:*` of the group's log streams, which the environment's ARN hid in a token:
         acknowledged for exactly this group."""
         group = logs.LogGroup.from_log_group_name(self.scope, id_, self(key))
-        Validations.of(self.stack).acknowledge(Acknowledgment(
+        # Acknowledged once the group's name is declared (rendering the ARN resolves it): not when the group is
+        # imported with a cluster and nothing of this stack uses it.
+        self.when_declared(key, lambda: Validations.of(self.stack).acknowledge(Acknowledgment(
             id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_rendered(self.stack, group.log_group_arn)}]",
             reason=f"The log streams of the environment's {what} group, {self.name(key)}: the `:*` is the "
-                   "streams of that one group (the form of every log group ARN), no other group"))
+                   "streams of that one group (the form of every log group ARN), no other group")))
         return group
 
     @property
     def availability_zones(self) -> list[str]:
         azs = self.environment.availability_zones
         return list(azs) if azs else list(self.stack.availability_zones[: self.environment.az_count])
+
+
+@jsii.implements(IStableStringProducer)
+class _Declare:
+    """Declares the parameter of one key when CDK first resolves the value (then CDK keeps the result)."""
+
+    def __init__(self, read: Reader, key: str) -> None:
+        self._read, self._key = read, key
+
+    def produce(self) -> str:
+        return self._read.declare(self._key)
 
 
 class Published(Mapping[str, str]):

@@ -6,7 +6,6 @@ PrivateLink on edge, defaults on plain), `mailer` (worker), `cleanup` (scheduled
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
+from tests.infra.policy_helpers import flat, role_statements
 
 PLATFORM = Path(__file__).parent / "platforms" / "containers.yaml"
 SERVICES = ["keel-shop-shop-edge", "keel-edge-proxy-edge-proxy-plain", "keel-ledger-ledger-edge",
@@ -35,20 +35,6 @@ def one(template: Template, kind: str, props: dict[str, Any] | None = None) -> d
     found = template.find_resources(kind, {"Properties": Match.object_like(props)} if props else None)
     assert len(found) == 1, sorted(found)
     return next(iter(found.values()))["Properties"]  # type: ignore[no-any-return]
-
-
-def role_statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
-    """Statements of the inline policies attached to the role whose logical ID starts with `role_prefix`."""
-    out = []
-    for policy in template.find_resources("AWS::IAM::Policy").values():
-        roles = policy["Properties"]["Roles"]
-        if any(r.get("Ref", "").startswith(role_prefix) for r in roles):
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
-def flat(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 # --- compliance and snapshots -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.infra.conftest import Synthesized, cfn_lint, open_findings, synthesize
+from tests.infra.policy_helpers import flat, role_statements
 
 PLATFORM = Path(__file__).parent / "platforms" / "copilot.yaml"
 SITE, JOB, WORKER = "keel-storefront-web", "keel-report-apps", "keel-fulfil-apps"
@@ -30,18 +31,6 @@ def one(template: Template, kind: str) -> dict[str, Any]:
     found = template.find_resources(kind)
     assert len(found) == 1, sorted(found)
     return next(iter(found.values()))["Properties"]  # type: ignore[no-any-return]
-
-
-def statements(template: Template, role_prefix: str) -> list[dict[str, Any]]:
-    out = []
-    for policy in template.find_resources("AWS::IAM::Policy").values():
-        if any(r.get("Ref", "").startswith(role_prefix) for r in policy["Properties"]["Roles"]):
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
-def flat(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 @pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
@@ -169,7 +158,7 @@ def test_job_state_machine_is_logged_traced_and_encrypted(synth: Synthesized) ->
 
 # --- external secrets ----------------------------------------------------------------------------------
 def _secret_resources(template: Template) -> list[Any]:
-    return [r for s in statements(template, "TaskExecutionRole") for r in
+    return [r for s in role_statements(template, "TaskExecutionRole") for r in
             (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
             if "ssm:" in flat(s["Action"]) or "secretsmanager:" in flat(s["Action"])]
 

@@ -427,3 +427,17 @@ def test_access_log_bucket_is_versioned_and_old_versions_expire(edge: Template) 
 @pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
 def test_nist_findings_of_the_ecs_environments_are_all_fixed_or_acknowledged(ecs: Synthesized) -> None:
     assert report_findings(ecs.outdir) == []
+
+
+@pytest.mark.heavy  # reads cdk-nag's report: nag runs on test platforms in make conformance
+def test_anywhere_with_a_literal_account_has_no_open_finding(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the execution role's ECR statement names the account as the spec gives it, so its acknowledgement must too
+    from tests.infra.conftest import synthesize
+
+    platform = tmp_path / "platform.yaml"
+    platform.write_text(json.dumps({"name": "keel-anywhere-account-test", "environments": [{
+        "name": "site", "template": "ecs-env:1.2", "region": "eu-west-1", "account": "123456789012",
+        "availability_zones": ["eu-west-1a", "eu-west-1b"],
+        "spec": {"vpc_cidr": "10.42.0.0/16", "anywhere": {"enabled": True}}}]}))
+    synthesized = synthesize(platform, tmp_path / "cdk.out", compliance=True)
+    assert open_findings(synthesized.outdir) == []

@@ -61,6 +61,17 @@ def test_every_parameter_a_service_reads_is_one_its_environment_publishes(platfo
         assert read <= published, instance.stack_name
 
 
+def test_a_service_stack_declares_only_the_environment_parameters_its_template_uses(platform: Synthesized) -> None:
+    # imported constructs (the VPC with every tier's subnets, the cluster with its ARN and exec log group) take
+    # all their attributes; only those something refers to become parameters (no CloudFormation W2001)
+    for instance in platform.model.instances:
+        template = platform.json(instance.stack_name)
+        rest = json.dumps({k: v for k, v in template.items() if k != "Parameters"})
+        unused = [k for k, p in template.get("Parameters", {}).items()
+                  if p["Default"].startswith("/keel/") and json.dumps({"Ref": k}) not in rest]
+        assert unused == [], instance.stack_name
+
+
 def test_each_instance_stack_deploys_after_its_environment_and_nothing_else(platform: Synthesized) -> None:
     manifest = json.loads((platform.outdir / "manifest.json").read_text())
     stacks = {k for k, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}

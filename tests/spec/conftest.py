@@ -16,6 +16,24 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
 
+#: The platform the component tests start from (keel add component, components in the spec layer): one ecs-env 1.2
+#: environment and one backend-fargate-svc 1.0 instance, with comments `keel add component` must keep.
+LAB_PLATFORM = """name: lab  # the lab
+environments:
+  - name: dev
+    template: ecs-env:1.2
+    spec: {vpc_cidr: 10.60.0.0/16}
+services:
+  # the API
+  - name: api
+    template: backend-fargate-svc:1.0
+    instances:
+      - name: dev
+        environment: dev
+        spec: {port: 8080, subnet_type: private}  # keep me
+"""
+
+
 def test_registry() -> Registry:
     return Registry(templates={**default_registry().templates, **load_registry(FIXTURES).templates})
 

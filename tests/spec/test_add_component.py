@@ -6,21 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keel.cli import main
-
-PLATFORM = """name: lab  # the lab
-environments:
-  - name: dev
-    template: ecs-env:1.2
-    spec: {vpc_cidr: 10.60.0.0/16}
-services:
-  # the API
-  - name: api
-    template: backend-fargate-svc:1.0
-    instances:
-      - name: dev
-        environment: dev
-        spec: {port: 8080, subnet_type: private}  # keep me
-"""
+from tests.spec.conftest import LAB_PLATFORM as PLATFORM
 
 
 def test_adds_the_component_and_keeps_comments(tmp_path: Path) -> None:

@@ -8,20 +8,8 @@ import pytest
 
 from keel.spec import SpecError, load_platform
 from keel.spec.components import DynamoDbTableInputs, variable_name
+from tests.spec.conftest import LAB_PLATFORM as HEAD
 
-HEAD = """name: lab
-environments:
-  - name: dev
-    template: ecs-env:1.2
-    spec: {vpc_cidr: 10.60.0.0/16}
-services:
-  - name: api
-    template: backend-fargate-svc:1.0
-    instances:
-      - name: dev
-        environment: dev
-        spec: {port: 8080, subnet_type: private}
-"""
 FUNCTION = """  - name: fn
     template: scheduled-lambda-svc:1.0
     pipeline: {code_dir: code}

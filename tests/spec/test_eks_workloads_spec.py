@@ -235,3 +235,20 @@ def test_gitops_write_removes_a_stale_keel_file_and_keeps_foreign_ones(tmp_path:
     assert main(["gitops", "check", str(WORKLOADS), "--root", str(tmp_path)]) == 1
     assert main(["gitops", "write", str(WORKLOADS), "--root", str(tmp_path)]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["hand-written.yaml", "storefront-auto.yaml"]
+
+
+def test_ingress_network_policy_admits_an_existing_vpcs_cidr(tmp_path: Path) -> None:
+    """eks-env 1.2 in an existing VPC: the load balancer's traffic comes from that VPC, not from the
+    `vpc_cidr` Keel would have given a VPC of its own."""
+    doc = YAML(typ="safe").load(WORKLOADS.read_text())
+    env_spec(doc, "auto")["network"] = {"existing_vpc": {
+        "vpc_id": "vpc-05555555555555555", "vpc_cidr": "10.77.0.0/16",
+        "public_subnet_ids": ["subnet-05000000000000011", "subnet-05000000000000012"],
+        "private_subnet_ids": ["subnet-05000000000000001", "subnet-05000000000000002"]}}
+    path = tmp_path / "p.yaml"
+    with path.open("w") as f:
+        YAML(typ="safe").dump(doc, f)
+    model = load_platform(path)
+    instance = next(i for i in model.instances if i.service == "storefront")
+    policy = next(d for d in instance_documents(model, instance) if d["kind"] == "NetworkPolicy")
+    assert policy["spec"]["ingress"][0]["from"] == [{"podSelector": {}}, {"ipBlock": {"cidr": "10.77.0.0/16"}}]

@@ -92,7 +92,7 @@ def test_an_event_worker_on_a_bus_less_version_is_a_spec_error(tmp_path: Path) -
 
 def test_reserved_names_come_from_the_declared_environment_outputs() -> None:
     assert set(reserved_service_names(default_registry())) == {
-        "shared", "vpc", "kms", "events", "config", "ecs", "eks", "eks-anywhere"}
+        "shared", "outputs", "vpc", "kms", "events", "config", "ecs", "eks", "eks-anywhere"}
 
 
 @pytest.mark.parametrize("name", ["vpc", "kms", "events", "config", "ecs", "eks", "eks-anywhere"])
@@ -109,6 +109,14 @@ def test_a_service_named_shared_is_an_error(tmp_path: Path) -> None:
     assert problems(tmp_path, [ECS], [svc]) == [
         'services[shared].name: is reserved: /keel/<environment>/shared/ is the config path every service reads '
         '(got "shared", expected another service name)']
+
+
+def test_a_service_named_outputs_is_an_error(tmp_path: Path) -> None:
+    # a Proton-format environment publishes its template's Outputs under /keel/<environment>/outputs/<Name>
+    svc = {"name": "outputs", "template": "backend-fargate-svc:1", "instances": []}
+    assert problems(tmp_path, [ECS], [svc]) == [
+        "services[outputs].name: is reserved: Proton-format environments publish their template's Outputs under "
+        '/keel/<environment>/outputs/<Name> (got "outputs", expected another service name)']
 
 
 def test_the_message_names_every_template_publishing_the_path(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from keel.templates.eks_env.inputs import EksEnvInputsV12
 from keel.templates.eks_env.workloads import anywhere_dir, environment_dir, ingress_classes
 from keel.templates.kubernetes_svc.inputs import KubernetesSvcInputs
 from keel.templates.kubernetes_svc.manifests import Document, ManifestContext, render, validate
+from keel.templates.vpc_env.inputs import network_cidr
 
 TEMPLATE = "kubernetes-svc"
 
@@ -53,7 +54,7 @@ def instance_documents(model: PlatformModel, instance: ServiceInstance) -> list[
     inputs = instance.inputs
     assert isinstance(inputs, KubernetesSvcInputs)
     ctx = context_for(instance.service, instance, inputs, team_namespaces=tuple(t.namespace for t in env_inputs.teams),
-                      vpc_cidr=env_inputs.network.vpc_cidr, ingress_classes=ingress_classes(env_inputs))
+                      vpc_cidr=network_cidr(env_inputs.network), ingress_classes=ingress_classes(env_inputs))
     return render(ctx, inputs)
 
 
