@@ -31,6 +31,13 @@ def _where(base: str, n: int, entry: object, key: str) -> str:
     return join_path(base, "components", n)
 
 
+def _malformed(context: LoadContext, entry: object, schema: Mapping[str, Any], file: str, where: str) -> bool:
+    """The entry's structure, judged; True when it added a problem (`structure` marks nested entries only)."""
+    before = len(context.problems.items)
+    context.structure(entry, schema, file, where)
+    return len(context.problems.items) > before or not isinstance(entry, Mapping)
+
+
 def _kind(context: LoadContext, entry: Mapping[str, Any], file: str, where: str) -> ComponentKind | None:
     kind = KINDS.get(str(entry.get("kind")))
     if kind is None:
@@ -57,7 +64,7 @@ def environment_components(context: LoadContext, raw: object, *, environment: st
     shareable = ", ".join(k for k, v in KINDS.items() if not v.unshared)
     for n, entry in enumerate(entries):
         at = _where(where, n, entry, "name")
-        if context.structure(entry, COMPONENT, file, at):
+        if _malformed(context, entry, COMPONENT, file, at):
             continue
         assert isinstance(entry, Mapping)
         kind = _kind(context, entry, file, at)
@@ -109,7 +116,7 @@ def shared_uses(context: LoadContext, raw: object, *, env: Environment, file: st
         if not is_use(entry):
             continue
         at = _where(ipath, n, entry, "use")
-        if context.structure(entry, USE_COMPONENT, file, at):
+        if _malformed(context, entry, USE_COMPONENT, file, at):
             continue
         assert isinstance(entry, Mapping)
         problem = _use_problem(entry, offered, owned, seen, env.name)
