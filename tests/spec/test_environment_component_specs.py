@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from keel.cli import main
 from keel.spec import SpecError, load_platform
 from keel.spec.components import DynamoDbTableInputs
 
@@ -132,3 +135,28 @@ def test_a_proton_format_environment_takes_no_components(tmp_path: Path) -> None
         found = []
     assert len(found) == 1 and found[0].startswith("environments[dev].components: net@1.0 is a Proton-format "
                                                    "template, whose stack holds its own CloudFormation only")
+
+
+def test_keel_add_component_environment_adds_a_shared_component(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "platform.yaml"
+    text = PLATFORM.format(shared="", uses="").replace("    components:\n\n", "").replace(
+        "        components:\n\n", "")
+    path.write_text(text)
+    assert main(["add", "component", "dynamodb-table", "ledger", "--environment", "dev", "--platform",
+                 str(path)]) == 0
+    assert "added dynamodb-table \"ledger\" to environment dev" in capsys.readouterr().out
+    (table,) = load_platform(path).environment("dev").components
+    assert (table.physical_name, table.inputs.partition_key.name) == ("keel-dev-shared-ledger", "id")  # type: ignore[attr-defined]
+
+
+def test_keel_add_component_environment_refuses_a_kind_bound_to_one_workload(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "platform.yaml"
+    path.write_text(PLATFORM.format(shared=TABLE, uses="          []"))
+    before = path.read_text()
+    assert main(["add", "component", "aurora-postgres", "db", "--environment", "dev", "--platform", str(path)]) == 2
+    assert "an aurora-postgres cannot be shared by an environment's services" in capsys.readouterr().err
+    assert path.read_text() == before
