@@ -669,7 +669,9 @@ def _key(props: Mapping[str, Any], schema: object) -> dict[str, Any]:
         role = {"HASH": "partition_key", "RANGE": "sort_key"}.get(str(part.get("KeyType")))
         if role is not None:
             attribute = part.get("AttributeName")
-            out[role] = {"name": attribute, "type": _ATTRIBUTE_TYPES.get(str(types.get(attribute)), "string")}
+            code = types.get(attribute)
+            code = "N" if code is False else code  # YAML 1.1 reads a bare N as false; CloudFormation as "N"
+            out[role] = {"name": attribute, "type": _ATTRIBUTE_TYPES.get(str(code))}
     return out
 
 
@@ -679,6 +681,10 @@ def _table(component: str, logical: str, props: Mapping[str, Any], gaps: list[st
     where = f"components[{component}] (resource {logical})"
     if "partition_key" not in entry:
         gaps.append(f"{where}: the table has no KeySchema with a HASH key")
+    keys = [entry.get("partition_key"), entry.get("sort_key"), *(
+        k for i in props.get("GlobalSecondaryIndexes") or [] for k in _key(props, i.get("KeySchema")).values())]
+    for key in (k for k in keys if k is not None and k["type"] is None):
+        gaps.append(f"{where}: attribute {key['name']} has no AttributeDefinitions type S, N or B")
     indexes = []
     for index in props.get("GlobalSecondaryIndexes") or []:
         indexes.append({"name": index.get("IndexName"), **_key(props, index.get("KeySchema"))})
