@@ -73,8 +73,9 @@ def _instance(doc: CommentedMap, platform: Path, service: str, instance: str | N
 # shared data stores (issue 15)
 def _environment(doc: CommentedMap, platform: Path, environment: str, kind: str) -> CommentedMap:
     if KINDS[kind].unshared:
-        raise AddError(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} cannot be shared by an environment's services: {KINDS[kind].unshared} (add it "
-                       "to the instance that uses it: --service S)")
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise AddError(f"{article} {kind} cannot be shared by an environment's services: {KINDS[kind].unshared} "
+                       "(add it to the instance that uses it: --service S)")
     found = [e for e in (doc.get("environments") or []) if e.get("name") == environment]
     if not found:
         names = ", ".join(str(e.get("name")) for e in doc.get("environments") or []) or "none"

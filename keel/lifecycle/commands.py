@@ -301,8 +301,9 @@ def _add_upgrade(sub: SubParsers) -> None:
 def _add_add(sub: SubParsers) -> None:
     a = sub.add_parser("add", help="add a component to a service instance (comments intact; only if it validates)",
                        description="`keel add component KIND NAME --service S [--instance I]` (or "
-                       "`--environment E`): append the entry to the instance's (environment's) components in the platform file; nothing is written unless the platform then "
-                       "validates. Exit 0 written; 1 the result does not validate; 2 bad arguments.")
+                       "`--environment E`): append the entry to the instance's (environment's) components in the "
+                       "platform file; nothing is written unless the platform then validates. Exit 0 written; 1 the "
+                       "result does not validate; 2 bad arguments.")
     a.add_argument("what", choices=["component"], help="what to add")
     a.add_argument("kind", metavar="KIND", help="dynamodb-table, s3-bucket, sqs-queue, sns-topic, aurora-postgres, "
                    "efs-filesystem or cloudformation")

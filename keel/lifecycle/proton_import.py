@@ -629,7 +629,8 @@ def _data_stores(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Matc
     consumed -= _paths(match.keel.schemas.get("environment") if match.keel else None)
     for kept in (gaps, notes):
         kept[:] = [g for g in kept if not any(g.startswith(f"spec.{n}: ") for n in consumed)]
-    components, outputs = [], {}
+    components: list[dict[str, Any]] = []
+    outputs: dict[str, tuple[str, str]] = {}
     for logical, resource in (rendered.get("Resources") or {}).items():
         kind = _STORE_KINDS.get(str(resource.get("Type")))
         if kind is None:
