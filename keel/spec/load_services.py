@@ -3,7 +3,6 @@ instance judged against its environment (the pairing, the template's checks, com
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,11 +10,11 @@ from typing import Any
 
 from keel.contract.naming import keel_name
 from keel.contract.registry import TemplateVersion
-from keel.spec.components import KINDS, CloudFormationInputs, Component, check_component, host_of, read_add_on
+from keel.spec.components import CloudFormationInputs, Component, check_component, host_of, read_add_on
 from keel.spec.errors import MISSING, join_path
 from keel.spec.load_checks import CrossChecks
 from keel.spec.load_context import LoadContext, as_list, overrides
-from keel.spec.load_shared import is_use, shared_uses
+from keel.spec.load_shared import component_kind, is_use, shared_uses
 from keel.spec.model import Environment, Service, ServiceInstance
 from keel.spec.platform_schema import COMPONENT, NAME, SVC_SPEC_FILE
 from keel.spec.proton import ProtonInputs, Rendered, service_context, service_repository
@@ -168,12 +167,8 @@ class ServiceLoader:
             if self.context.structure(entry, COMPONENT, file, where):
                 continue
             assert isinstance(entry, Mapping)
-            kind = KINDS.get(str(entry.get("kind")))
+            kind = component_kind(self.context, entry, file, where)
             if kind is None:
-                close = difflib.get_close_matches(str(entry.get("kind")), KINDS, n=1)
-                self.problems.add(file, f"{where}.kind", "is not a component kind" +
-                                  (f" (did you mean {close[0]}?)" if close else ""), entry.get("kind"),
-                                  "one of: " + ", ".join(KINDS))
                 continue
             if name in names:
                 self.problems.add(file, f"{where}.name", "duplicate component name", name,

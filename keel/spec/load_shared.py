@@ -38,7 +38,8 @@ def _malformed(context: LoadContext, entry: object, schema: Mapping[str, Any], f
     return len(context.problems.items) > before or not isinstance(entry, Mapping)
 
 
-def _kind(context: LoadContext, entry: Mapping[str, Any], file: str, where: str) -> ComponentKind | None:
+def component_kind(context: LoadContext, entry: Mapping[str, Any], file: str, where: str) -> ComponentKind | None:
+    """The entry's kind; None with the problem (naming the closest kind) when there is no such kind."""
     kind = KINDS.get(str(entry.get("kind")))
     if kind is None:
         close = difflib.get_close_matches(str(entry.get("kind")), KINDS, n=1)
@@ -67,7 +68,7 @@ def environment_components(context: LoadContext, raw: object, *, environment: st
         if _malformed(context, entry, COMPONENT, file, at):
             continue
         assert isinstance(entry, Mapping)
-        kind = _kind(context, entry, file, at)
+        kind = component_kind(context, entry, file, at)
         if kind is None:
             continue
         if kind.unshared:
