@@ -108,3 +108,22 @@ def proton_output_key(output: str) -> str:
     """`outputs/<Name>`: where a Proton-format environment publishes its template's Output `<Name>` (under
     `environment_parameter_name`), for its services' `environment.outputs.<Name>`."""
     return f"{PROTON_OUTPUTS}/{output}"
+
+
+# shared data stores (issue 15)
+def environment_component_name(environment: str, component: str) -> str:
+    """`keel-<environment>-shared-<component>`: the physical name of a component the environment owns and its
+    services share. `shared` is no service's name (the spec layer reserves it), so no instance's component
+    (`keel-<environment>-<service>-<component>`) can take the same name."""
+    return component_name(environment, SHARED, component)
+
+
+def environment_component_key(component: str, key: str) -> str:
+    """`shared/components/<component>/<key>`, under `environment_path`: where an environment component's names
+    and ARNs are published (the shared path every service may read), and where its users' stacks read them."""
+    return f"{SHARED}/components/{component}/{key}"
+
+
+def environment_component_path(environment: str, component: str) -> str:
+    """`/keel/<environment>/shared/components/<component>`: the discovery prefix of an environment component."""
+    return component_path(environment, SHARED, component)

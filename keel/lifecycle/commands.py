@@ -78,7 +78,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     path = Path(args.platform)
     try:
-        text = add_component(path, kind=args.kind, name=args.name, service=args.service, instance=args.instance)
+        text = add_component(path, kind=args.kind, name=args.name, service=args.service, instance=args.instance,
+                             environment=args.environment)
     except AddError as exc:
         print(f"keel add: {exc}", file=sys.stderr)
         return 2
@@ -86,7 +87,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         print(exc.render().replace("nothing was synthesized", f"{path} was not changed"), file=sys.stderr)
         return 1
     path.write_text(text, encoding="utf-8")
-    print(f"{path}: added {args.kind} \"{args.name}\" to service {args.service}")
+    owner = f"environment {args.environment}" if args.environment else f"service {args.service}"
+    print(f"{path}: added {args.kind} \"{args.name}\" to {owner}")
     return 0
 
 
@@ -303,14 +305,19 @@ def _add_upgrade(sub: SubParsers) -> None:
 
 def _add_add(sub: SubParsers) -> None:
     a = sub.add_parser("add", help="add a component to a service instance (comments intact; only if it validates)",
-                       description="`keel add component KIND NAME --service S [--instance I]`: append the entry to "
-                       "the instance's components in the platform file; nothing is written unless the platform then "
-                       "validates. Exit 0 written; 1 the result does not validate; 2 bad arguments.")
+                       description="`keel add component KIND NAME --service S [--instance I]` (or "
+                       "`--environment E`): append the entry to the instance's (environment's) components in the "
+                       "platform file; nothing is written unless the platform then validates. Exit 0 written; 1 the "
+                       "result does not validate; 2 bad arguments.")
     a.add_argument("what", choices=["component"], help="what to add")
     a.add_argument("kind", metavar="KIND", help="dynamodb-table, s3-bucket, sqs-queue, sns-topic, aurora-postgres, "
                    "efs-filesystem or cloudformation")
     a.add_argument("name", metavar="NAME", help="the component's name (keel-<env>-<service>-<name>)")
-    a.add_argument("--service", required=True, metavar="S")
+    owner = a.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--service", metavar="S")
+    # shared data stores (issue 15)
+    owner.add_argument("--environment", metavar="E", help="a component the environment owns for its services to "
+                       "share (they add {use: NAME, access: read|readwrite} to their components)")
     a.add_argument("--instance", metavar="I", help="needed when the service has several instances")
     a.add_argument("--platform", default="platform.yaml", help="the platform file (default: platform.yaml)")
     a.set_defaults(func=cmd_add)

@@ -78,9 +78,15 @@ class Family:
     #: Proton's queue took every message its environment's services sent (the environment's SNS topic): in
     #: Keel, `event_sources` lists those services (`keel.<service>` on the environment's bus)
     hears_environment: bool = False
+    # shared data stores (issue 15)
+    #: The environment's DynamoDB tables and S3 buckets become its components (read from the rendered
+    #: CloudFormation), and the services that read their outputs `use:` them.
+    data_stores: bool = False
 
 
 _FUNCTION = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+# shared data stores (issue 15): what an environment's components create
+DATA_STORES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
 _API = ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi", "AWS::Serverless::HttpApi", "AWS::Serverless::Api")
 _CLUSTER_EC2 = ("AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::LaunchConfiguration",
                 "AWS::EC2::LaunchTemplate", "AWS::ECS::CapacityProvider")
@@ -200,6 +206,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="ECS cluster for Fargate", kind="environment",
         offers=lambda c: c.has("AWS::ECS::Cluster"), target="ecs-env"),
+    # shared data stores (issue 15): before the VPC family, which would drop the tables and buckets
+    Family(
+        name="data stores shared by the environment's services (DynamoDB tables, S3 buckets)", kind="environment",
+        offers=lambda c: c.has(*DATA_STORES), target="vpc-env", data_stores=True,
+        notes=("Every Keel environment has a VPC: vpc-env adds one (one NAT gateway, no interface endpoints when the "
+               "Proton template had no VPC: the cheapest it builds); the tables and buckets are the environment's "
+               "components, encrypted with the environment's key",)),
     Family(
         name="VPC network", kind="environment",
         offers=lambda c: c.has("AWS::EC2::VPC"), target="vpc-env"),

@@ -26,6 +26,7 @@ from keel.contract.registry import Registry, TemplateRef, TemplateVersion, Versi
 from keel.contract.schema import InputSchema, SchemaDefinitionError, iter_properties, load_proton_schema
 from keel.lifecycle.proton_families import NO_FAMILY_WHY, Capabilities, Family, Gap, InputRule, classify
 from keel.spec import SpecError, load_platform
+from keel.spec.proton import RenderError, environment_context, render
 from keel.spec.yamlio import YamlReadError, read_yaml
 
 _VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
@@ -362,6 +363,8 @@ class _Run:
     result: ImportResult
     by_folder: dict[Path, Match]
     owners: dict[Path, ProtonTemplate | None]
+    # shared data stores (issue 15): environment name -> {Proton output name: (component name, kind)}
+    data_stores: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -504,6 +507,7 @@ def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match
     values, gaps, notes = _translate(
         dict(spec.doc.get("spec") or {}), "spec", owner.schemas.get("environment"),
         match.keel.schemas.get("environment"), match.inputs, match.family)
+    components = _data_stores(run, spec, owner, match, name, values, gaps, notes)  # shared data stores (issue 15)
     outcome.notes += notes
     if gaps:
         outcome.reasons += gaps
@@ -511,12 +515,12 @@ def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match
     if needed:
         _merge(values, needed)
         outcome.notes.append(f"spec: {json.dumps(needed)} added (what its services need)")
-    entry = _placed({"name": name, "template": match.ref}, run.region, values)
+    entry = _placed({"name": name, "template": match.ref}, run.region, values, components)
     problems = _problems(run.check, {"environments": [entry]}, run.registry)
     if problems and not run.region and any("region" in p for p in problems):
         # Proton recorded the region in its own API, not in the spec: rather than leave the environment (and so
         # every service that runs there) out, place it in ASSUMED_REGION and say so (stderr, report, the file).
-        entry = _placed({"name": name, "template": match.ref}, ASSUMED_REGION, values)
+        entry = _placed({"name": name, "template": match.ref}, ASSUMED_REGION, values, components)
         problems = _problems(run.check, {"environments": [entry]}, run.registry)
         if not problems:
             run.result.assumed_region.append(name)
@@ -528,10 +532,14 @@ def _environment_entry(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match
     return entry
 
 
-def _placed(entry: dict[str, Any], region: str | None, values: dict[str, Any]) -> dict[str, Any]:
+def _placed(entry: dict[str, Any], region: str | None, values: dict[str, Any],
+            components: list[dict[str, Any]] | None) -> dict[str, Any]:
     if region:
         entry |= {"region": region, "availability_zones": [f"{region}a", f"{region}b"]}
-    return entry | {"spec": values}
+    entry["spec"] = values
+    if components:  # shared data stores (issue 15)
+        entry["components"] = components
+    return entry
 
 
 def _place_services(run: _Run, planned: Sequence[_Planned], envs: Mapping[str, dict[str, Any]]) -> None:
@@ -546,6 +554,9 @@ def _place_services(run: _Run, planned: Sequence[_Planned], envs: Mapping[str, d
         if missing:
             outcome.reasons += [f"instance(s) in environment {e}, which was not mapped" for e in missing]
             continue
+        # shared data stores (issue 15)
+        _use_data_stores(run, item)
+        _handler_folder(item)
         base, n = entry["name"], 1
         while entry["name"] in used_names:
             n += 1
@@ -611,6 +622,213 @@ def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match 
         entry["pipeline"] = pipeline
     entry["instances"] = instances
     return entry, outcome
+
+
+# shared data stores (issue 15) ------------------------------------------------------------------------
+#: Which environment component each data store becomes.
+_STORE_KINDS = {"AWS::DynamoDB::Table": "dynamodb-table", "AWS::S3::Bucket": "s3-bucket"}
+_ATTRIBUTE_TYPES = {"S": "string", "N": "number", "B": "binary"}
+_STREAM_VIEWS = {"KEYS_ONLY": "keys-only", "NEW_IMAGE": "new-image", "OLD_IMAGE": "old-image",
+                 "NEW_AND_OLD_IMAGES": "new-and-old-images"}
+#: Properties Keel sets its own way on every table and bucket (what the report says about each).
+_TABLE_SET = {"BillingMode": "Keel's tables are on demand (PAY_PER_REQUEST)",
+              "ProvisionedThroughput": "Keel's tables are on demand (PAY_PER_REQUEST)",
+              "SSESpecification": "Keel encrypts the table with the environment's KMS key",
+              "TableName": "Keel names the table keel-<env>-shared-<name>",
+              "PointInTimeRecoverySpecification": "point-in-time recovery is on in production environments",
+              "DeletionProtectionEnabled": "deletion protection is on in production environments",
+              "Tags": "Keel tags every resource (keel:environment, keel:template and the spec's tags)"}
+_BUCKET_SET = {"BucketEncryption": "Keel encrypts the bucket with the environment's KMS key (SSE-KMS, bucket key)",
+               "BucketName": "CloudFormation names the bucket (bucket names are global)",
+               "PublicAccessBlockConfiguration": "Keel blocks all public access",
+               "OwnershipControls": "Keel enforces bucket-owner object ownership (no ACLs)",
+               "LoggingConfiguration": "Keel writes server access logs to a bucket of the component's own",
+               "Tags": "Keel tags every resource (keel:environment, keel:template and the spec's tags)"}
+_INPUT_REF = re.compile(r"environment\.(?:inputs\.)?([A-Za-z_][A-Za-z0-9_]*)")
+_OUTPUT_REF = re.compile(r"environment\.outputs\.([A-Za-z_][A-Za-z0-9_]*)")
+_OUTPUT_VARIABLE = re.compile(r"^\s*([A-Z_][A-Z0-9_]*):\s*['\"]?\{\{\s*environment\.outputs\.([A-Za-z0-9_]+)\s*\}\}",
+                              re.MULTILINE)
+
+
+def _infrastructure_text(folder: Path) -> str:
+    return "\n".join(f.read_text(encoding="utf-8", errors="replace")
+                     for name in ("infrastructure", "instance_infrastructure") if (folder / name).is_dir()
+                     for f in sorted((folder / name).iterdir()) if f.is_file() and f.name != "manifest.yaml")
+
+
+def _data_stores(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Match, name: str,
+                 values: dict[str, Any], gaps: list[str], notes: list[str]) -> list[dict[str, Any]]:
+    """The environment's tables and buckets, read from its CloudFormation rendered with the spec's inputs, as
+    environment components; the inputs they consumed are no longer gaps. Each property Keel has no
+    equivalent of is a gap; each it sets its own way, a note."""
+    if match.family is None or not match.family.data_stores:
+        return []
+    schema = owner.schemas["environment"]
+    files = [f for f in sorted((owner.folder / "infrastructure").glob("*.y*ml")) if f.name != "manifest.yaml"]
+    try:
+        rendered = render(files[0], environment_context(name=name, inputs=schema.with_defaults(
+            dict(spec.doc.get("spec") or {})), account=None), display=_rel(files[0], run.root)).template
+    except (IndexError, RenderError) as exc:
+        gaps.append(f"the environment's CloudFormation cannot be rendered: {exc}")
+        return []
+    consumed = set(_INPUT_REF.findall(_infrastructure_text(owner.folder))) & set(schema.properties())
+    consumed -= _paths(match.keel.schemas.get("environment") if match.keel else None)
+    for kept in (gaps, notes):
+        kept[:] = [g for g in kept if not any(g.startswith(f"spec.{n}: ") for n in consumed)]
+    components: list[dict[str, Any]] = []
+    outputs: dict[str, tuple[str, str]] = {}
+    for logical, resource in (rendered.get("Resources") or {}).items():
+        kind = _STORE_KINDS.get(str(resource.get("Type")))
+        if kind is None:
+            if not str(resource.get("Type")).startswith("AWS::EC2::"):  # vpc-env builds the network itself
+                gaps.append(f"resource {logical} ({resource.get('Type')}): no Keel environment component creates it")
+            continue
+        component = _slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", logical))
+        props = resource.get("Properties") or {}
+        entry = _table(component, logical, props, gaps, notes) if kind == "dynamodb-table" else \
+            _bucket(component, logical, props, gaps, notes)
+        components.append(entry)
+        outputs |= {out: (component, kind) for out, spec_ in (rendered.get("Outputs") or {}).items()
+                    if _names_resource(spec_, logical)}
+    if consumed:
+        notes.append(f"spec.{', spec.'.join(sorted(consumed))}: carried into the components (read from the "
+                     "rendered CloudFormation)")
+    if "AWS::EC2::VPC" not in owner.capabilities.resources:
+        values.setdefault("interface_endpoints", [])
+        notes.append("spec.interface_endpoints: [] (the Proton environment had no VPC: Keel's is the cheapest "
+                     "vpc-env builds, one NAT gateway and gateway endpoints only)")
+    run.data_stores[name] = outputs
+    return components
+
+
+def _names_resource(output: object, logical: str) -> bool:
+    value = output.get("Value") if isinstance(output, Mapping) else None
+    return isinstance(value, Mapping) and (value.get("Ref") == logical or (
+        isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"][:1] == [logical]))
+
+
+def _key(props: Mapping[str, Any], schema: object) -> dict[str, Any]:
+    """KeySchema -> {partition_key, sort_key} with the attributes' types from AttributeDefinitions."""
+    types = {a.get("AttributeName"): a.get("AttributeType") for a in props.get("AttributeDefinitions") or []
+             if isinstance(a, Mapping)}
+    out: dict[str, Any] = {}
+    for part in schema if isinstance(schema, list) else []:
+        role = {"HASH": "partition_key", "RANGE": "sort_key"}.get(str(part.get("KeyType")))
+        if role is not None:
+            attribute = part.get("AttributeName")
+            code = types.get(attribute)
+            code = "N" if code is False else code  # YAML 1.1 reads a bare N as false; CloudFormation as "N"
+            out[role] = {"name": attribute, "type": _ATTRIBUTE_TYPES.get(str(code))}
+    return out
+
+
+def _table(component: str, logical: str, props: Mapping[str, Any], gaps: list[str],
+           notes: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"kind": "dynamodb-table", "name": component, **_key(props, props.get("KeySchema"))}
+    where = f"components[{component}] (resource {logical})"
+    if "partition_key" not in entry:
+        gaps.append(f"{where}: the table has no KeySchema with a HASH key")
+    keys = [entry.get("partition_key"), entry.get("sort_key"), *(
+        k for i in props.get("GlobalSecondaryIndexes") or [] for k in _key(props, i.get("KeySchema")).values())]
+    for key in (k for k in keys if k is not None and k["type"] is None):
+        gaps.append(f"{where}: attribute {key['name']} has no AttributeDefinitions type S, N or B")
+    indexes = []
+    for index in props.get("GlobalSecondaryIndexes") or []:
+        indexes.append({"name": index.get("IndexName"), **_key(props, index.get("KeySchema"))})
+        if (index.get("Projection") or {}).get("ProjectionType", "ALL") != "ALL":
+            notes.append(f"{where}: index {index.get('IndexName')} projects all attributes in Keel (Proton's "
+                         "projected some)")
+    if indexes:
+        entry["global_secondary_indexes"] = indexes
+    ttl = props.get("TimeToLiveSpecification") or {}
+    if ttl.get("Enabled") in (True, "true", "True") and ttl.get("AttributeName"):
+        entry["ttl_attribute"] = ttl["AttributeName"]
+    view = (props.get("StreamSpecification") or {}).get("StreamViewType")
+    if view:
+        entry["stream"] = _STREAM_VIEWS.get(str(view), "new-and-old-images")
+    for key in props:
+        if key in _TABLE_SET:
+            notes.append(f"{where}.{key}: {_TABLE_SET[key]}")
+        elif key not in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification",
+                         "StreamSpecification"):
+            gaps.append(f"{where}.{key}: no equivalent on Keel's dynamodb-table component")
+    return entry
+
+
+def _bucket(component: str, logical: str, props: Mapping[str, Any], gaps: list[str],
+            notes: list[str]) -> dict[str, Any]:
+    versioned = (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled"
+    entry: dict[str, Any] = {"kind": "s3-bucket", "name": component, "versioning": versioned}
+    where = f"components[{component}] (resource {logical})"
+    if versioned:
+        notes.append(f"{where}: replaced (noncurrent) versions expire after 90 days in Keel (the s3-bucket "
+                     "component's lifecycle.noncurrent_expire_days); Proton kept them")
+    for key in props:
+        if key in _BUCKET_SET:
+            notes.append(f"{where}.{key}: {_BUCKET_SET[key]}")
+        elif key != "VersioningConfiguration":
+            gaps.append(f"{where}.{key}: no equivalent on Keel's s3-bucket component")
+    return entry
+
+
+def _use_data_stores(run: _Run, item: _Planned) -> None:
+    """Each instance in an environment with data stores uses those whose outputs its Proton template read, with
+    the access its SAM policy templates gave (read when they only read), and says how its variables differ."""
+    owner, entry = run.owners.get(item.spec.file), item.entry
+    if owner is None or entry is None:
+        return
+    text = _infrastructure_text(owner.folder)
+    read = set(_OUTPUT_REF.findall(text))
+    for inst in entry["instances"]:
+        stores = run.data_stores.get(inst["environment"], {})
+        used = dict.fromkeys(stores[o] for o in sorted(read) if o in stores)
+        for component, kind in used:
+            access = _access(text, kind)
+            inst.setdefault("components", []).append({"use": component, "access": access})
+            item.outcome.notes.append(f"instances[{inst['name']}].components: {{use: {component}, access: {access}}}"
+                                      f" (the environment's {kind}, whose output the Proton template read): granted "
+                                      f"as Keel grants an owned {kind} ({_GRANTS[kind]})")
+        for variable, output in sorted(set(_OUTPUT_VARIABLE.findall(text))):
+            if output in stores:
+                component, kind = stores[output]
+                ours = component.upper().replace("-", "_") + ("_TABLE_NAME" if kind == "dynamodb-table"
+                                                              else "_BUCKET_NAME")
+                item.outcome.notes.append(f"instances[{inst['name']}]: the function reads {ours} where Proton's read "
+                                          f"{variable} (environment.outputs.{output})")
+
+
+def _handler_folder(item: _Planned) -> None:
+    """A handler in a folder of the code (Proton's CRUD sample: `src/api.handler`, in the zip its packaging
+    command built): lambda-api-svc's handler is `file.function` within code_dir, so the folder joins code_dir."""
+    entry = item.entry
+    assert entry is not None
+    folders = {str((i.get("spec") or {}).get("lambda_handler", "")).rpartition("/")[0] for i in entry["instances"]}
+    pipeline = entry.get("pipeline") or {}
+    if len(folders) != 1 or not next(iter(folders)) or not isinstance(pipeline.get("code_dir"), str):
+        return
+    (folder,) = folders
+    for inst in entry["instances"]:
+        inst["spec"]["lambda_handler"] = inst["spec"]["lambda_handler"].rpartition("/")[2]
+    pipeline["code_dir"] = f"{pipeline['code_dir']}/{folder}"
+    item.outcome.notes.append(f"pipeline.code_dir: {pipeline['code_dir']!r} and lambda_handler "
+                              f"{entry['instances'][0]['spec']['lambda_handler']!r}: the handler's folder {folder}/ "
+                              "(in the code Proton packaged) is where Keel packages from")
+
+
+#: How the grant of a used component differs from the SAM policy templates Proton's services used.
+_GRANTS = {"dynamodb-table": "the table and each of its indexes by name, where SAM's DynamoDB*Policy named "
+                             "index/*; and the environment key through DynamoDB only, since Keel's table is encrypted "
+                             "with it",
+           "s3-bucket": "the bucket's objects and listing; and the environment key through S3 only, since Keel's "
+                        "bucket is encrypted with it"}
+
+
+def _access(text: str, kind: str) -> str:
+    """SAM policy templates: `DynamoDBReadPolicy` / `S3ReadPolicy` alone give read; anything else readwrite."""
+    service = "DynamoDB" if kind == "dynamodb-table" else "S3"
+    reads = f"{service}ReadPolicy" in text
+    writes = any(f"{service}{p}Policy" in text for p in ("Crud", "Write", "FullAccess"))
+    return "read" if reads and not writes else "readwrite"
 
 
 # --- starter code -------------------------------------------------------------------------------------

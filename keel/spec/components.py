@@ -163,6 +163,9 @@ class ComponentKind:
     needs_fargate: bool = False
     #: The longest physical name the service allows (keel-<env>-<service>-<name>), and what else it appends.
     max_name: int | None = None
+    # shared data stores (issue 15)
+    #: Why an environment cannot own it for its services to share ("": it can).
+    unshared: str = ""
 
     @property
     def schema(self) -> InputSchema:
@@ -174,9 +177,14 @@ KINDS: Mapping[str, ComponentKind] = {k.name: k for k in (
     ComponentKind(name="s3-bucket", inputs=S3BucketInputs, stateful=True),
     ComponentKind(name="sqs-queue", inputs=SqsQueueInputs, stateful=True, max_name=80 - len("-dlq")),
     ComponentKind(name="sns-topic", inputs=SnsTopicInputs, stateful=True, max_name=256),
-    ComponentKind(name="aurora-postgres", inputs=AuroraPostgresInputs, stateful=True, needs_vpc=True, max_name=63),
-    ComponentKind(name="efs-filesystem", inputs=EfsFileSystemInputs, stateful=True, needs_fargate=True),
-    ComponentKind(name="cloudformation", inputs=CloudFormationInputs, stateful=False),
+    ComponentKind(name="aurora-postgres", inputs=AuroraPostgresInputs, stateful=True, needs_vpc=True, max_name=63,
+                  unshared="its security group admits one workload's security group, and its credentials are one "
+                           "service's"),
+    ComponentKind(name="efs-filesystem", inputs=EfsFileSystemInputs, stateful=True, needs_fargate=True,
+                  unshared="it is mounted into one service's tasks through their security group and access point"),
+    ComponentKind(name="cloudformation", inputs=CloudFormationInputs, stateful=False,
+                  unshared="Copilot's add-on contract passes one service's name (Name) and attaches its policies to "
+                           "that service's role"),
 )}
 
 
@@ -198,13 +206,14 @@ def host_of(inputs: object) -> ComponentHost | None:
     return None
 
 
-def check_component(kind: ComponentKind, name: str, inputs: object, host: ComponentHost, *,
+def check_component(kind: ComponentKind, name: str, inputs: object, host: ComponentHost | None, *,
                     environment: str, service: str) -> Iterator[InputProblem]:
-    """Rules beyond the schema; paths are relative to the component's entry."""
-    if kind.needs_fargate and not host.fargate:
+    """Rules beyond the schema; paths are relative to the component's entry. `host` None: an environment's
+    component (shared data stores, issue 15), whose kinds attach to any workload."""
+    if kind.needs_fargate and host is not None and not host.fargate:
         yield "kind", f"{kind.name} mounts into Fargate tasks only (this {host.kind} cannot mount it)", kind.name, \
             "a Fargate container template (load-balanced, backend, worker or scheduled)"
-    if kind.needs_vpc and not host.in_vpc:
+    if kind.needs_vpc and host is not None and not host.in_vpc:
         yield "kind", f"{kind.name} is reachable only from inside the VPC: {host.outside_vpc_reason}", kind.name, \
             "a service that runs in the environment's VPC"
     physical = component_name(environment, service, name)
@@ -219,6 +228,16 @@ def check_component(kind: ComponentKind, name: str, inputs: object, host: Compon
             if index.name in seen:
                 yield f"global_secondary_indexes[{n}].name", "is used twice", index.name, "each index name once"
             seen.add(index.name)
+
+
+# shared data stores (issue 15)
+@dataclass(frozen=True)
+class SharedUse:
+    """An instance's `{use: NAME, access: read|readwrite}`: the environment's component `component`, granted
+    and handed on (environment variables `<NAME>_...`) as an owned component of its kind would be."""
+
+    component: Component
+    access: Access
 
 
 # -- cloudformation: Copilot's add-on contract ---------------------------------------------------------------

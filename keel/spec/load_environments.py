@@ -9,6 +9,7 @@ from keel.contract.naming import SHARED, keel_name, stack_name
 from keel.contract.offers import EnvironmentInputs
 from keel.spec.errors import MISSING, join_path
 from keel.spec.load_context import LoadContext, as_list, overrides
+from keel.spec.load_shared import environment_components
 from keel.spec.model import Environment
 from keel.spec.platform_schema import ENV_SPEC_FILE
 from keel.spec.proton import ProtonInputs, environment_context
@@ -47,7 +48,10 @@ class EnvironmentLoader:
             availability_zones=tuple(raw.get("availability_zones") or ()),
             production=bool(raw.get("production", False)), tags=dict(raw.get("tags") or {}), source=file,
             pinned_stack_name=raw.get("stack_name"), rendered=rendered,
-            overrides=overrides(raw.get("overrides"), self.file, where))
+            overrides=overrides(raw.get("overrides"), self.file, where),
+            # shared data stores (issue 15)
+            components=environment_components(ctx, raw.get("components"), environment=name, template=template,
+                                              file=self.file, where=where))
         ctx.checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
         return env

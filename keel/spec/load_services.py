@@ -3,7 +3,6 @@ instance judged against its environment (the pairing, the template's checks, com
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any
 
 from keel.contract.naming import keel_name
 from keel.contract.registry import TemplateVersion
-from keel.spec.components import KINDS, CloudFormationInputs, Component, check_component, host_of, read_add_on
+from keel.spec.components import CloudFormationInputs, Component, check_component, host_of, read_add_on
 from keel.spec.errors import MISSING, join_path
 from keel.spec.load_checks import CrossChecks
 from keel.spec.load_context import LoadContext, as_list, overrides
+from keel.spec.load_shared import component_kind, is_use, shared_uses
 from keel.spec.model import Environment, Service, ServiceInstance
 from keel.spec.platform_schema import COMPONENT, NAME, SVC_SPEC_FILE
 from keel.spec.proton import ProtonInputs, Rendered, service_context, service_repository
@@ -120,11 +120,14 @@ class ServiceLoader:
                 return None
         self.cross.refers(file, f"{ipath}.spec", env.name, template, inputs)
         components = self._components(inst.get("components"), inputs, env.name, service, file, ipath)
+        # shared data stores (issue 15): the environment's components it uses (`{use: NAME, access: ...}`)
+        shared = shared_uses(self.context, inst.get("components"), env=env, file=file, ipath=ipath) \
+            if host_of(inputs) is not None else ()
         return ServiceInstance(name=name, service=service, environment=env.name,
                                template=template, inputs=inputs, source=file,
                                pinned_stack_name=inst.get("stack_name"), rendered=rendered,
                                components=components,
-                               overrides=overrides(inst.get("overrides"), file, ipath))
+                               overrides=overrides(inst.get("overrides"), file, ipath), shared_components=shared)
 
     def _render(self, template: TemplateVersion, service: str, name: str, inputs: object, env: Environment,
                 pipeline: object, file: str, ipath: str) -> Rendered | None:
@@ -153,6 +156,8 @@ class ServiceLoader:
         names: set[str] = set()
         ids: dict[str, str] = {}  # cloudformation logical IDs -> the component that brought them
         for n, entry in enumerate(entries):
+            if is_use(entry):  # shared data stores (issue 15): keel.spec.load_shared
+                continue
             name = entry.get("name") if isinstance(entry, Mapping) else None
             where = join_path(ipath, "components", n)
             if isinstance(name, str) and re.fullmatch(str(NAME["pattern"]), name):
@@ -160,12 +165,8 @@ class ServiceLoader:
             if self.context.structure(entry, COMPONENT, file, where):
                 continue
             assert isinstance(entry, Mapping)
-            kind = KINDS.get(str(entry.get("kind")))
+            kind = component_kind(self.context, entry, file, where)
             if kind is None:
-                close = difflib.get_close_matches(str(entry.get("kind")), KINDS, n=1)
-                self.problems.add(file, f"{where}.kind", "is not a component kind" +
-                                  (f" (did you mean {close[0]}?)" if close else ""), entry.get("kind"),
-                                  "one of: " + ", ".join(KINDS))
                 continue
             if name in names:
                 self.problems.add(file, f"{where}.name", "duplicate component name", name,

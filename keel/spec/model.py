@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from keel.contract.naming import stack_name
 from keel.contract.offers import EnvironmentInputs, Offers
 from keel.contract.registry import TemplateRef, TemplateVersion
-from keel.spec.components import Component
+from keel.spec.components import Component, SharedUse
 from keel.spec.images import ImageReference
 from keel.spec.proton import Rendered
 
@@ -43,6 +43,9 @@ class Environment:
     rendered: Rendered | None = None
     # overrides (issue 17)
     overrides: tuple[Override, ...] = ()
+    # shared data stores (issue 15)
+    #: `components:` the environment owns for its services to share (`{use: NAME}` on an instance).
+    components: tuple[Component, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -75,6 +78,9 @@ class ServiceInstance:
     # components and overrides (issue 17)
     components: tuple[Component, ...] = ()
     overrides: tuple[Override, ...] = ()
+    # shared data stores (issue 15)
+    #: The environment's components the instance uses (`{use: NAME, access: ...}` in its `components:`).
+    shared_components: tuple[SharedUse, ...] = ()
 
     @property
     def stack_name(self) -> str:

@@ -60,6 +60,8 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
                 "spec_file": {"type": "string", "minLength": 1},
                 "stack_name": _STACK_NAME,
                 "overrides": _OVERRIDES,
+                # shared data stores (issue 15): components the environment owns for its services to share
+                "components": {"type": "array", "items": {"type": "object"}},
             },
         }},
         "services": {"type": "array", "items": {
@@ -87,6 +89,9 @@ PLATFORM_SCHEMA: Mapping[str, Any] = {
     },
 }
 COMPONENT = {"type": "object", "required": ["kind", "name"], "properties": {"kind": {"type": "string"}, "name": NAME}}
+# shared data stores (issue 15): an instance's use of one of its environment's components
+USE_COMPONENT = {"type": "object", "additionalProperties": False, "required": ["use", "access"],
+                 "properties": {"use": NAME, "access": {"enum": ["read", "readwrite"]}, "kind": {"type": "string"}}}
 ENV_SPEC_FILE = {
     "type": "object", "additionalProperties": False, "required": ["proton"],
     "properties": {"proton": {"enum": ["EnvironmentSpec"]}, "spec": {"type": "object"}},

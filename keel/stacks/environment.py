@@ -11,6 +11,7 @@ from keel.contract.outputs import NetworkOutputs, ProtonEnvOutputs
 from keel.spec.model import Environment
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.overrides import apply_overrides
+from keel.templates.components import add_environment_components
 
 
 class EnvironmentStack(KeelStack):
@@ -34,5 +35,7 @@ class EnvironmentStack(KeelStack):
             # parameters, keel.templates.proton.publish_outputs)
             DiscoveryParameters(self, "Discovery", prefix=environment_path(environment.name),
                                 values=outputs.discovery)
+        if isinstance(outputs, NetworkOutputs):  # shared data stores (issue 15); the loader refuses them on Proton's
+            add_environment_components(self, environment=environment, outputs=outputs)
         apply_overrides(self, environment.overrides)  # overrides (issue 17)
 

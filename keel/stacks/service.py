@@ -13,7 +13,7 @@ from keel.contract.outputs import NetworkOutputs
 from keel.spec.model import Environment, Service, ServiceInstance
 from keel.stacks.base import KeelStack, keel_tags
 from keel.stacks.environment import EnvironmentStack
-from keel.stacks.environment_reads import check_rebuilt, read_environment
+from keel.stacks.environment_reads import Reader, check_rebuilt, read_environment
 from keel.stacks.logical_ids import check_environment_paths, keep_logical_ids
 from keel.stacks.overrides import apply_overrides
 from keel.templates.components import add_components
@@ -49,8 +49,9 @@ class ServiceInstanceStack(KeelStack):
         self.outputs: dict[str, str] = dict(published) if isinstance(published, Mapping) else {}
         # components (issue 17): attached to the workload the builder made, whatever the template. A Proton-format
         # environment hands on only its template's Outputs, and the loader refuses components on its services.
-        self.components = add_components(self, instance=instance, environment=outputs) \
-            if isinstance(outputs, NetworkOutputs) else []
+        self.components = add_components(self, instance=instance, environment=outputs,
+                                         read=Reader(self, environment)) \
+            if isinstance(outputs, NetworkOutputs) else []  # read: shared data stores (issue 15)
         if self.outputs:
             DiscoveryParameters(self, "Discovery", prefix=service_path(instance.environment, service.name),
                                 values=self.outputs)

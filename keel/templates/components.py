@@ -24,17 +24,27 @@ from keel.constructs.components import (
     ComponentQueue,
     ComponentTable,
     ComponentTopic,
+    Read,
+    SharedBucket,
+    SharedQueue,
+    SharedTable,
+    SharedTopic,
     TableIndex,
     Workload,
 )
 from keel.constructs.container_service import ContainerTask
 from keel.constructs.discovery import DiscoveryParameters
 from keel.constructs.function import ServiceFunction
-from keel.contract.naming import component_path, secret_name
+from keel.contract.naming import (
+    component_path,
+    environment_component_key,
+    environment_component_path,
+    secret_name,
+)
 from keel.contract.outputs import NetworkOutputs
 from keel.spec import components as spec
 from keel.spec.errors import SourceError
-from keel.spec.model import ServiceInstance
+from keel.spec.model import Environment, ServiceInstance
 from keel.templates.lambda_service import environment_key
 
 _TYPES = {"string": dynamodb.AttributeType.STRING, "number": dynamodb.AttributeType.NUMBER,
@@ -82,8 +92,10 @@ def find_workload(stack: Stack) -> Workload:
                     description=f"The function of {stack.stack_name}")
 
 
-def add_components(stack: Stack, *, instance: ServiceInstance, environment: NetworkOutputs) -> list[Component]:
-    if not instance.components:
+def add_components(stack: Stack, *, instance: ServiceInstance, environment: NetworkOutputs,
+                   read: Read | None = None) -> list[Component]:
+    """`read`: a value the environment publishes, by its key under /keel/<env>/ (what shared components need)."""
+    if not instance.components and not instance.shared_components:
         return []
     workload = find_workload(stack)
     scope = Construct(stack, "Components")
@@ -96,6 +108,12 @@ def add_components(stack: Stack, *, instance: ServiceInstance, environment: Netw
                             prefix=component_path(instance.environment, instance.service, entry.name),
                             values=component.discovery)
         built.append(component)
+    # shared data stores (issue 15): the environment's components the instance uses
+    for use in instance.shared_components:
+        assert read is not None, "the service stack reads what its environment's components publish"
+        shared = _shared(scope, use.component, key=key, read=read)
+        shared.attach(workload, use.access)
+        built.append(shared)
     return built
 
 
@@ -158,3 +176,37 @@ def _key(key: spec.KeyInputs) -> dynamodb.Attribute:
 
 def _attribute(key: spec.KeyInputs | None) -> dynamodb.Attribute | None:
     return None if key is None else _key(key)
+
+
+# shared data stores (issue 15)
+def add_environment_components(stack: Stack, *, environment: Environment, outputs: NetworkOutputs) -> None:
+    """The components an environment owns for its services, in its stack: the same constructs as an
+    instance's (the environment key, its removal policy), published under /keel/<env>/shared/components/."""
+    if not environment.components:
+        return
+    scope = Construct(stack, "Components")
+    for entry in environment.components:
+        component = _component(scope, entry, environment=outputs, key=outputs.key)
+        DiscoveryParameters(component, "Discovery", prefix=environment_component_path(environment.name, entry.name),
+                            values=component.discovery)
+
+
+def _shared(scope: Construct, entry: spec.Component, *, key: kms.IKey, read: Read) -> Component:
+    """An environment's component as its user's stack sees it: read from what the environment publishes."""
+    cid, name, prefix = pascal_id(entry.name), entry.name, entry.variable_prefix
+
+    def mine(what: str) -> str:
+        return read(environment_component_key(name, what))
+
+    inputs = entry.inputs
+    if isinstance(inputs, spec.DynamoDbTableInputs):
+        return SharedTable(scope, cid, name=name, prefix=prefix, table_name=entry.physical_name, key=key, read=mine,
+                           indexes=[i.name for i in inputs.global_secondary_indexes],
+                           stream=_STREAMS.get(inputs.stream) is not None)
+    if isinstance(inputs, spec.S3BucketInputs):
+        return SharedBucket(scope, cid, name=name, prefix=prefix, key=key, read=mine)
+    if isinstance(inputs, spec.SqsQueueInputs):
+        return SharedQueue(scope, cid, name=name, prefix=prefix, key=key, read=mine)
+    if isinstance(inputs, spec.SnsTopicInputs):
+        return SharedTopic(scope, cid, name=name, prefix=prefix, key=key, read=mine)
+    raise AssertionError(f"component kind {entry.kind} cannot be shared (the spec layer refuses it)")

@@ -17,6 +17,7 @@ from tests.infra.conftest import ROOT, Synthesized, cfn_lint, open_findings, syn
 
 PLATFORM = ROOT / "tests/infra/platforms/components/platform.yaml"
 FARGATE, LAMBDA, PROD = "keel-orders-dev", "keel-orders-api-dev", "keel-reports-prod"
+ENV = "keel-dev"  # shared data stores (issue 15): its components catalog, media, inbox, alerts
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +75,8 @@ def test_no_component_grant_uses_a_wildcard_beyond_s3_object_keys(lab: Synthesiz
     for stack, prefix in ((FARGATE, "TaskTaskRole"), (LAMBDA, "FunctionRole")):
         for sid, statement in statements(lab, stack, prefix).items():
             if not any(sid.startswith(c) for c in ("Items", "Uploads", "Exports", "Jobs", "OrderEvents",
-                                                   "ApiEvents", "Db", "Shared")):
+                                                   "ApiEvents", "Db", "Shared", "Catalog", "Media", "Inbox",
+                                                   "Alerts")):
                 continue
             text = json.dumps(statement["Resource"])
             assert all(not a.endswith("*") for a in json.dumps(statement["Action"]).split('"') if ":" in a), sid
@@ -218,3 +220,84 @@ def test_report_lists_the_paths_an_override_may_name(lab: Synthesized) -> None:
     assert paths["Function/Resource"] == "AWS::Lambda::Function"
     assert paths["Components/Items"] == "AWS::DynamoDB::Table"
     assert resource_paths(lab.outdir, "keel-nope") is None
+
+
+# shared data stores (issue 15) -------------------------------------------------------------------------------
+def read_parameter(lab: Synthesized, stack: str, name: str) -> dict[str, str]:
+    """`{"Ref": P}` of the service stack's SSM parameter `name` (the environment publishes it)."""
+    (found,) = [k for k, v in lab.json(stack)["Parameters"].items() if v.get("Default") == name]
+    return {"Ref": found}
+
+
+def test_environment_components_are_the_environments_encrypted_with_its_key(lab: Synthesized) -> None:
+    key = {"Fn::GetAtt": [logical(lab, ENV, "AWS::KMS::Key", "Key"), "Arn"]}
+    (table,) = resources(lab, ENV, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TableName"] == "keel-dev-shared-catalog"
+    assert table["Properties"]["SSESpecification"]["KMSMasterKeyId"] == key
+    assert table["DeletionPolicy"] == "Delete"  # dev: not production
+    queue = resources(lab, ENV, "AWS::SQS::Queue")[logical(lab, ENV, "AWS::SQS::Queue", "ComponentsInboxC")]
+    assert (queue["Properties"]["QueueName"], queue["Properties"]["KmsMasterKeyId"]) == ("keel-dev-shared-inbox", key)
+    (topic,) = [t for t in resources(lab, ENV, "AWS::SNS::Topic").values()
+                if t["Properties"].get("TopicName") == "keel-dev-shared-alerts"]
+    assert topic["Properties"]["KmsMasterKeyId"] == key
+    bucket = resources(lab, ENV, "AWS::S3::Bucket")[logical(lab, ENV, "AWS::S3::Bucket", "ComponentsMedia5")]
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key
+
+
+def test_environment_components_publish_under_the_shared_path(lab: Synthesized) -> None:
+    names = {p["Properties"]["Name"] for p in resources(lab, ENV, "AWS::SSM::Parameter").values()}
+    assert {f"/keel/dev/shared/components/{k}" for k in (
+        "catalog/table-name", "catalog/table-arn", "catalog/stream-arn", "media/bucket-name", "media/bucket-arn",
+        "inbox/queue-url", "inbox/queue-arn", "alerts/topic-arn")} <= names
+
+
+def test_a_read_use_of_a_shared_table_grants_reads_on_the_table_and_its_named_index(lab: Synthesized) -> None:
+    arn = read_parameter(lab, LAMBDA, "/keel/dev/shared/components/catalog/table-arn")
+    found = statements(lab, LAMBDA, "FunctionRole")
+    assert sorted(found["CatalogItems"]["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
+                                                       "dynamodb:DescribeTable", "dynamodb:GetItem",
+                                                       "dynamodb:Query", "dynamodb:Scan"]
+    assert found["CatalogItems"]["Resource"] == [{"Fn::Join": ["", [arn, "/index/by-brand"]]}, arn]
+    assert found["CatalogStream"]["Resource"] == read_parameter(
+        lab, LAMBDA, "/keel/dev/shared/components/catalog/stream-arn")
+    assert found["CatalogKey"] == {
+        "Sid": "CatalogKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"],
+        "Resource": read_parameter(lab, LAMBDA, "/keel/dev/kms/key-arn"),
+        "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}}}
+
+
+def test_a_readwrite_use_of_a_shared_bucket_grants_its_objects_and_listing_only(lab: Synthesized) -> None:
+    arn = read_parameter(lab, LAMBDA, "/keel/dev/shared/components/media/bucket-arn")
+    found = statements(lab, LAMBDA, "FunctionRole")
+    assert sorted(found["MediaObjects"]["Action"]) == ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject",
+                                                       "s3:GetObjectVersion", "s3:PutObject"]
+    assert found["MediaObjects"]["Resource"] == {"Fn::Join": ["", [arn, "/*"]]}
+    assert found["MediaList"] == {"Sid": "MediaList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}
+
+
+def test_shared_queue_and_topic_grants_follow_each_uses_access(lab: Synthesized) -> None:
+    found = statements(lab, FARGATE, "TaskTaskRole")
+    assert found["InboxMessages"]["Resource"] == read_parameter(lab, FARGATE, "/keel/dev/shared/components/inbox/"
+                                                                "queue-arn")
+    assert "sqs:SendMessage" in found["InboxMessages"]["Action"]  # readwrite
+    assert found["AlertsTopic"] == {"Sid": "AlertsTopic", "Effect": "Allow",
+                                    "Action": ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+                                    "Resource": read_parameter(lab, FARGATE,
+                                                               "/keel/dev/shared/components/alerts/topic-arn")}
+
+
+def test_users_get_the_variables_an_owned_component_of_the_kind_gives(lab: Synthesized) -> None:
+    variables = function_variables(lab)
+    assert variables["CATALOG_TABLE_NAME"] == "keel-dev-shared-catalog"
+    assert variables["CATALOG_TABLE_STREAM_ARN"] == read_parameter(
+        lab, LAMBDA, "/keel/dev/shared/components/catalog/stream-arn")
+    assert variables["MEDIA_BUCKET_NAME"] == read_parameter(lab, LAMBDA, "/keel/dev/shared/components/media/"
+                                                            "bucket-name")
+    assert task_variables(lab)["INBOX_QUEUE_URL"] == read_parameter(lab, FARGATE, "/keel/dev/shared/components/"
+                                                                     "inbox/queue-url")
+
+
+def test_a_user_creates_nothing_of_the_shared_component(lab: Synthesized) -> None:
+    assert not [k for k in lab.json(LAMBDA)["Resources"] if k.startswith(("ComponentsCatalog", "ComponentsMedia"))]
+    assert not [k for k in lab.json(FARGATE)["Resources"] if k.startswith(("ComponentsInbox", "ComponentsAlerts"))]

@@ -41,7 +41,9 @@ def test_templates_are_recognised_by_what_their_cloudformation_creates(result: I
         "campus-net:1": ("VPC network", "vpc-env:1.3"),
         "shop-cluster:1": ("ECS cluster for Fargate", "ecs-env:1.3"),
         "gpu-cluster:1": ("ECS cluster on EC2 instances (Auto Scaling group capacity)", "ecs-env:1.3"),
-        "ledger-env:1": (None, None),
+        # shared data stores (issue 15): a table in an environment is an environment component
+        "ledger-env:1": ("data stores shared by the environment's services (DynamoDB tables, S3 buckets)",
+                         "vpc-env:1.3"),
         "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.2"),
         "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.3"),
         "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.2")}
@@ -105,9 +107,10 @@ def test_an_input_without_equivalent_is_named_with_why(result: ImportResult) -> 
     assert any(n.startswith("spec.campus_code: 'hq' (the Proton template's default): left out") for n in campus)
 
 
-def test_a_template_offering_nothing_keel_has_says_what_it_creates(result: ImportResult) -> None:
+def test_a_data_store_keel_cannot_read_says_what_it_lacks(result: ImportResult) -> None:
+    """shared data stores (issue 15); a template offering nothing Keel has: test_proton_import_shared_data.py"""
     assert outcome(result, "environment-templates/ledger-env/spec/spec.yaml").reasons == [
-        "no Keel environment template offers what it creates (a DynamoDB table shared by the environment's services)"]
+        "components[ledger] (resource Ledger): the table has no KeySchema with a HASH key"]
 
 
 def test_an_ec2_capacity_cluster_maps_onto_ecs_env_1_3_with_its_inputs_unchanged(result: ImportResult) -> None:
@@ -220,7 +223,8 @@ def test_suggest_names_the_keel_template_and_the_input_mapping(capsys: pytest.Ca
     assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.3 [all inputs]: " \
            "`template: lambda-api-svc:1.3`" in lines
     assert "  spec.subnet_type -> spec.vpc" in lines
-    assert any(line.startswith("ledger-env:1 (environment): no Keel-native equivalent") for line in lines)
+    assert "ledger-env:1 (data stores shared by the environment's services (DynamoDB tables, S3 buckets)) -> " \
+        "vpc-env:1.3 [partial]: `template: vpc-env:1.3`" in lines  # shared data stores (issue 15)
 
 
 def test_cli_exits_2_on_a_folder_without_proton_templates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
