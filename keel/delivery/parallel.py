@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel.delivery.model_pickle import write_model
 from keel.delivery.synth_cache import KeyMaker, hash_tree
 from keel.spec.model import PlatformModel
 
@@ -171,32 +172,62 @@ def worker_env(*, root: Path, outdir: Path, context: Mapping[str, Any], platform
     return env
 
 
-def run_workers(groups: Sequence[tuple[str, ...] | None], *, work: Path, root: Path, python: str,
-                env_for: Callable[[Path, tuple[str, ...] | None], dict[str, str]]) -> list[WorkerResult]:
-    """Start one worker per group at once, wait for all; each writes its own assembly under `work`."""
-    running = []
-    for index, group in enumerate(groups):
-        outdir, result_file, log = work / f"worker{index}", work / f"worker{index}.json", work / f"worker{index}.log"
-        outdir.mkdir(parents=True)
-        with log.open("wb") as stderr:
-            proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", str(result_file)], cwd=root,
-                                    env=env_for(outdir, group), stdout=subprocess.DEVNULL, stderr=stderr)
-        running.append((proc, group, outdir, result_file, log, time.perf_counter()))
-    results = []
-    for proc, group, outdir, result_file, log, start in running:
-        code = proc.wait()
-        seconds = time.perf_counter() - start
+class Worker:
+    """One worker process, started before its share is known (`synth_worker --ready`): it warms up while the
+    parent plans, then builds what `assign` sends it into its own assembly under `work`."""
+
+    def __init__(self, index: int, *, work: Path, root: Path, python: str, env: Mapping[str, str]) -> None:
+        self.outdir, self.result_file = work / f"worker{index}", work / f"worker{index}.json"
+        self.log = work / f"worker{index}.log"
+        self.outdir.mkdir(parents=True)
+        self.group: tuple[str, ...] | None = None
+        self.assigned = False
+        self.start = time.perf_counter()
+        with self.log.open("wb") as stderr:
+            self.proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--ready",
+                                          str(self.result_file)], cwd=root, env=dict(env), stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def assign(self, group: tuple[str, ...] | None, model: Path) -> None:
+        self.group, self.assigned = group, True
+        assert self.proc.stdin is not None
         try:
-            doc = _read(result_file)
+            self.proc.stdin.write((json.dumps({"stacks": group, "model": str(model)}) + "\n").encode())
+            self.proc.stdin.close()
+        except OSError:  # it died warming up: its log says why (finish reports it)
+            pass
+
+    def stop(self) -> None:
+        """Nothing to build: end it now rather than let it finish warming up."""
+        self.proc.terminate()
+        self.proc.wait()
+
+    def finish(self) -> WorkerResult:
+        code = self.proc.wait()
+        seconds = time.perf_counter() - self.start
+        try:
+            doc = _read(self.result_file)
         except (OSError, json.JSONDecodeError):
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-12:]
+            tail = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-12:]
             doc = {"exit_code": 2, "error": "\n".join(tail) or f"worker exited {code}"}
         error = doc.get("error") or ""
         if doc["exit_code"] == 2 and not error:
-            error = log.read_text(encoding="utf-8", errors="replace").strip()
-        results.append(WorkerResult(tuple(group or ()), outdir, int(doc["exit_code"]), error,
-                                    int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds))
-    return results
+            error = self.log.read_text(encoding="utf-8", errors="replace").strip()
+        return WorkerResult(tuple(self.group or ()), self.outdir, int(doc["exit_code"]), error,
+                            int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds)
+
+
+def run_workers(groups: Sequence[tuple[str, ...] | None], *, started: Sequence[Worker], model: Path,
+                spawn: Callable[[int], Worker]) -> list[WorkerResult]:
+    """One worker per group (those already `started` first, more spawned as needed), all at once; the started
+    ones left over are stopped."""
+    workers = list(started[:len(groups)])
+    for extra in started[len(groups):]:
+        extra.stop()
+    workers += [spawn(index) for index in range(len(workers), len(groups))]
+    for worker, group in zip(workers, groups, strict=True):
+        worker.assign(group, model)
+    return [worker.finish() for worker in workers]
 
 
 # -- cutting an assembly into one piece per stack, and joining pieces -------------------------------------
@@ -364,51 +395,65 @@ class Request:
 def synthesize(request: Request, model: PlatformModel) -> SynthResult:
     """Write the platform's cloud assembly into `request.outdir`, replaced only when the synth succeeded."""
     start = time.perf_counter()
+    parent = request.outdir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".keel-synth-", dir=parent))
+
+    def spawn(index: int) -> Worker:
+        env = worker_env(root=request.root, outdir=work / f"worker{index}", context=request.context,
+                         platform=request.platform, stacks=None, validation=request.validation)
+        return Worker(index, work=work, root=request.root, python=request.python, env=env)
+
+    started = [spawn(0)]  # warms up while this process plans; most synths need at least one worker
+    try:
+        result = _synthesize(request, model, work, started, spawn)
+    finally:
+        for worker in started:
+            if not worker.assigned and worker.proc.poll() is None:
+                worker.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _synthesize(request: Request, model: PlatformModel, work: Path, started: Sequence[Worker],
+                spawn: Callable[[int], Worker]) -> SynthResult:
     whole = model.delivery is not None and model.delivery.pipeline is not None
     cache = None if whole else request.cache
     keys = None if cache is None else KeyMaker(root=request.root.resolve(), model=model,
                                                context=dict(request.context), switches=switches(request))
+    model_file = work / "model.pickle"
+    write_model(model, model_file)
     units = plan(model, keys)
     result = SynthResult(stacks=len(units))
-    parent = request.outdir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".keel-synth-", dir=parent))
-    try:
-        cached = {u.name: found for u in units if cache is not None and u.key
-                  for found in [load(cache, u.key)] if found is not None}
-        groups: list[tuple[str, ...] | None] = [None] if whole else list(
-            batches(units, [u for u in units if u.name not in cached], request.jobs))
-        building = {name for group in groups for name in group or ()}
-        pieces = {name: found for name, found in cached.items() if name not in building}
-        result.reused = len(pieces)
-
-        def env_for(outdir: Path, group: tuple[str, ...] | None) -> dict[str, str]:
-            return worker_env(root=request.root, outdir=outdir, context=request.context, platform=request.platform,
-                              stacks=group, validation=request.validation)
-
-        result.workers = run_workers(groups, work=work, root=request.root, python=request.python, env_for=env_for)
-        _raise_failures(result.workers)
-        final = work / "out"
-        if whole:
-            result.workers[0].outdir.rename(final)
-        else:
-            skeleton = _skeleton(result.workers, cache, keys)
-            for worker in result.workers:
-                for name in worker.stacks:
-                    piece = cut(worker.outdir, name)
-                    key = next(u.key for u in units if u.name == name)
-                    if cache is not None and key:
-                        store(piece, worker.outdir, cache, key)
-                    pieces[name] = (piece, worker.outdir)
-            dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
-            join([pieces[u.name] for u in units], skeleton, final, dependencies)
-        result.built = len(units) - result.reused
-        if request.outdir.exists():
-            shutil.rmtree(request.outdir)
-        final.rename(request.outdir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    result.seconds = time.perf_counter() - start
+    cached = {u.name: found for u in units if cache is not None and u.key
+              for found in [load(cache, u.key)] if found is not None}
+    groups: list[tuple[str, ...] | None] = [None] if whole else list(
+        batches(units, [u for u in units if u.name not in cached], request.jobs))
+    building = {name for group in groups for name in group or ()}
+    pieces = {name: found for name, found in cached.items() if name not in building}
+    result.reused = len(pieces)
+    result.workers = run_workers(groups, started=started, model=model_file, spawn=spawn)
+    _raise_failures(result.workers)
+    final = work / "out"
+    if whole:
+        result.workers[0].outdir.rename(final)
+    else:
+        skeleton = _skeleton(result.workers, cache, keys)
+        key_of = {u.name: u.key for u in units}
+        for worker in result.workers:
+            for name in worker.stacks:
+                piece = cut(worker.outdir, name)
+                key = key_of[name]
+                if cache is not None and key:
+                    store(piece, worker.outdir, cache, key)
+                pieces[name] = (piece, worker.outdir)
+        dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
+        join([pieces[u.name] for u in units], skeleton, final, dependencies)
+    result.built = len(units) - result.reused
+    if request.outdir.exists():
+        shutil.rmtree(request.outdir)
+    final.rename(request.outdir)
     return result
 
 

@@ -5,6 +5,12 @@ environment (CDK_OUTDIR, CDK_CONTEXT_JSON, KEEL_PLATFORM); it writes its exit co
 
 Exit codes, as app.py's and `cdk synth`'s: 0 written, 1 unacknowledged findings (validation-report.json
 is in CDK_OUTDIR), 2 the synth could not run.
+
+`--ready RESULT.json`: the parent starts the worker before it knows the worker's share, so that what every
+worker pays whatever it builds (importing aws_cdk and Keel's stacks, and creating CDK's CloudFormation
+validation engine, a per-process singleton that costs as much as the rest of an empty app's synth) runs
+while the parent loads the model and computes the cache keys. The worker then reads its share from stdin, one
+JSON line `{"stacks": [...] or null (all), "model": PICKLE}`; end of input means nothing to build.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import resource
 import runpy
 import sys
+import tempfile
 from pathlib import Path
 
 #: Read in the worker (the parent never imports aws_cdk).
@@ -60,7 +67,42 @@ def run(app: Path) -> tuple[int, str]:
     return code, ""
 
 
+def warm_up(*, validation: bool) -> None:
+    """Import what app.py imports, and synthesize an empty app so that CDK creates its validation engine (the
+    engine lives on in this process's jsii runtime; the empty app writes nothing into CDK_OUTDIR)."""
+    import aws_cdk as cdk
+
+    import keel.stacks.app  # noqa: F401
+    import keel.spec  # noqa: F401
+
+    if validation:
+        with tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
+            cdk.App(outdir=out, context={}).synth()
+
+
+def assignment() -> bool:
+    """The share the parent sends on stdin, into the environment app.py reads; False: nothing to build."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    doc = json.loads(line)
+    os.environ.pop("KEEL_SYNTH_STACKS", None)
+    if doc.get("stacks") is not None:
+        os.environ["KEEL_SYNTH_STACKS"] = ",".join(doc["stacks"])
+    if doc.get("model"):
+        os.environ["KEEL_SYNTH_MODEL"] = str(doc["model"])
+    return True
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--ready":
+        argv = argv[1:]
+        try:
+            warm_up(validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
+        except Exception:  # noqa: BLE001, S110 - app.py meets the same problem below and reports it
+            pass
+        if not assignment():
+            return 0
     result_file = Path(argv[0])
     code, error = run(Path.cwd() / "app.py")
     result = {"exit_code": code, "error": error, "stacks": os.environ.get("KEEL_SYNTH_STACKS", ""),
