@@ -17,6 +17,7 @@ import pickle
 import sys
 import tempfile
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 from jsonschema import Draft7Validator
@@ -44,8 +45,8 @@ def _proxy(items: dict[object, object]) -> types.MappingProxyType[object, object
 class _Pickler(pickle.Pickler):
     """Schema validators by their schema (their checkers are module objects), read-only mappings by content."""
 
-    def reducer_override(self, obj: object) -> object:
-        if type(obj) is Draft7Validator and obj.format_checker is FORMATS:
+    def reducer_override(self, obj: object) -> tuple[Callable[..., object], tuple[object, ...]]:
+        if isinstance(obj, Draft7Validator) and type(obj) is Draft7Validator and obj.format_checker is FORMATS:
             return _validator, (obj.schema,)
         if isinstance(obj, types.MappingProxyType):
             return _proxy, (dict(obj),)

@@ -232,9 +232,12 @@ def run_workers(groups: Sequence[tuple[str, ...] | None], *, started: Sequence[W
 
 # -- cutting an assembly into one piece per stack, and joining pieces -------------------------------------
 
-def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any]) -> list[str]:
-    """One stack's files: `<id>.*` (template, asset manifest, metadata, assembly files) and its asset folders."""
-    names = sorted(p.name for p in outdir.iterdir() if p.name.startswith(f"{artifact_id}."))
+def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any],
+                 listing: Sequence[str] | None = None) -> list[str]:
+    """One stack's files: `<id>.*` (template, asset manifest, metadata, assembly files) and its asset folders.
+    `listing`: the folder's names, read once for all its stacks."""
+    names = sorted(n for n in (listing if listing is not None else [p.name for p in outdir.iterdir()])
+                   if n.startswith(f"{artifact_id}."))
     for artifact in artifacts.values():
         if artifact.get("type") != "cdk:asset-manifest":
             continue
@@ -248,33 +251,48 @@ def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any]) -
     return names
 
 
-def _in_stack(violation: Mapping[str, Any], artifact_id: str) -> dict[str, Any] | None:
-    constructs = [c for c in violation.get("violatingConstructs", [])
-                  if str(c.get("constructPath", "")).split("/")[0] == artifact_id]
-    return {**violation, "violatingConstructs": constructs} if constructs else None
-
-
-def _report_part(report: Mapping[str, Any] | None, artifact_id: str) -> list[dict[str, Any]]:
-    """This stack's findings (open and acknowledged), per plugin, by construct path."""
-    parts = []
+def _report_parts(report: Mapping[str, Any] | None, artifact_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each stack's findings, per plugin, in one pass over the report (each finding goes to the stacks of its
+    constructs, with only their constructs)."""
+    parts: dict[str, list[dict[str, Any]]] = {a: [] for a in artifact_ids}
     for plugin in (report or {}).get("pluginReports", []):
-        part = {k: v for k, v in plugin.items() if k not in ("violations", "suppressedViolations", "conclusion")}
+        head = {k: v for k, v in plugin.items() if k not in ("violations", "suppressedViolations", "conclusion")}
+        mine = {a: {**head, "violations": [], "suppressedViolations": []} for a in artifact_ids}
         for section in ("violations", "suppressedViolations"):
-            part[section] = [v for v in (_in_stack(x, artifact_id) for x in plugin.get(section, [])) if v]
-        parts.append(part)
+            for violation in plugin.get(section, []):
+                by_stack: dict[str, list[Any]] = {}
+                for c in violation.get("violatingConstructs", []):
+                    by_stack.setdefault(str(c.get("constructPath", "")).split("/")[0], []).append(c)
+                for stack, constructs in by_stack.items():
+                    if stack in mine:
+                        mine[stack][section].append({**violation, "violatingConstructs": constructs})
+        for a in artifact_ids:
+            parts[a].append(mine[a])
     return parts
 
 
 def cut(outdir: Path, artifact_id: str) -> dict[str, Any]:
     """One stack's piece of a worker's assembly."""
+    return cut_all(outdir, [artifact_id])[artifact_id]
+
+
+def cut_all(outdir: Path, artifact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each named stack's piece of a worker's assembly; its manifest, tree and report are read once (a worker
+    of 250 stacks writes a tree.json of many megabytes)."""
     manifest = _read(outdir / MANIFEST)
-    artifacts = {k: v for k, v in manifest["artifacts"].items()
-                 if k == artifact_id or k.startswith(f"{artifact_id}.")}
     tree = _read(outdir / TREE) if (outdir / TREE).exists() else {}
     report = _read(outdir / REPORT) if (outdir / REPORT).exists() else None
-    return {"artifact_id": artifact_id, "artifacts": artifacts,
-            "tree": tree.get("tree", {}).get("children", {}).get(artifact_id),
-            "report": _report_part(report, artifact_id), "files": _stack_files(outdir, artifact_id, artifacts)}
+    listing = [p.name for p in outdir.iterdir()]
+    children = tree.get("tree", {}).get("children", {})
+    reports = _report_parts(report, artifact_ids)
+    pieces = {}
+    for artifact_id in artifact_ids:
+        artifacts = {k: v for k, v in manifest["artifacts"].items()
+                     if k == artifact_id or k.startswith(f"{artifact_id}.")}
+        pieces[artifact_id] = {"artifact_id": artifact_id, "artifacts": artifacts,
+                               "tree": children.get(artifact_id), "report": reports[artifact_id],
+                               "files": _stack_files(outdir, artifact_id, artifacts, listing)}
+    return pieces
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -442,8 +460,7 @@ def _synthesize(request: Request, model: PlatformModel, work: Path, started: Seq
         skeleton = _skeleton(result.workers, cache, keys)
         key_of = {u.name: u.key for u in units}
         for worker in result.workers:
-            for name in worker.stacks:
-                piece = cut(worker.outdir, name)
+            for name, piece in cut_all(worker.outdir, worker.stacks).items():
                 key = key_of[name]
                 if cache is not None and key:
                     store(piece, worker.outdir, cache, key)
@@ -499,7 +516,7 @@ def _raise_failures(workers: Sequence[WorkerResult]) -> None:
     parts = []
     for worker in workers:
         report = _read(worker.outdir / REPORT) if (worker.outdir / REPORT).exists() else None
-        parts += [_report_part(report, name) for name in worker.stacks]
+        parts += list(_report_parts(report, worker.stacks).values())
     first = {k: v for k, v in _read(failed[0].outdir / REPORT).items() if k != "pluginReports"}
     raise SynthFailed("unacknowledged compliance findings", 1, {**first, "pluginReports": merge_reports(parts)})
 

@@ -16,6 +16,7 @@ JSON line `{"stacks": [...] or null (all), "model": PICKLE}`; end of input means
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import resource
@@ -72,8 +73,7 @@ def warm_up(*, validation: bool) -> None:
     engine lives on in this process's jsii runtime; the empty app writes nothing into CDK_OUTDIR)."""
     import aws_cdk as cdk
 
-    import keel.stacks.app  # noqa: F401
-    import keel.spec  # noqa: F401
+    importlib.import_module("keel.stacks.app")
 
     if validation:
         with tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
@@ -97,10 +97,8 @@ def assignment() -> bool:
 def main(argv: list[str]) -> int:
     if argv[0] == "--ready":
         argv = argv[1:]
-        try:
+        with contextlib.suppress(Exception):  # app.py meets the same problem below, and reports it
             warm_up(validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
-        except Exception:  # noqa: BLE001, S110 - app.py meets the same problem below and reports it
-            pass
         if not assignment():
             return 0
     result_file = Path(argv[0])
