@@ -29,6 +29,8 @@ from keel.spec.registry import TEMPLATES_DIR, default_registry, load_registry
 
 #: Bumped when what is pickled changes shape.
 FORMAT = "1"
+#: Registries kept (one per version of keel/ seen lately).
+KEEP = 4
 #: The registry's folder in the synth cache (`--no-cache` keeps it).
 REGISTRY_DIR = "registry"
 _SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -101,7 +103,8 @@ def cached_registry(cache: Path | None) -> Registry:
     registry = load_registry(TEMPLATES_DIR)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        for old in entry.parent.glob("*.pickle"):
+        kept = sorted(entry.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[KEEP - 1:]:  # a few: `keel diff` synthesizes two trees with two versions of keel/
             old.unlink(missing_ok=True)
         handle, name = tempfile.mkstemp(prefix=".registry-", dir=entry.parent)
         with os.fdopen(handle, "wb") as file:

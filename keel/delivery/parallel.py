@@ -8,8 +8,9 @@ folders, tree node, findings), caches the pieces under keys of everything that c
 that `cdk deploy --app cdk.out` takes as it takes `cdk synth`'s. The assembly is written to a temporary folder
 and renamed over the old one only when every worker succeeded.
 
-A platform with a deploy pipeline (its stages hold the environments) is built whole, in one worker, uncached:
-the pipeline stack needs every stage in its app.
+A platform with delivery stacks (a deploy pipeline, whose stages hold the environments, or service
+pipelines) is built whole, in one worker: the pipeline stack needs every stage in its app. Its assembly is
+cached whole, under a key of the whole platform.
 """
 
 from __future__ import annotations
@@ -436,17 +437,18 @@ def synthesize(request: Request, model: PlatformModel) -> SynthResult:
 
 def _synthesize(request: Request, model: PlatformModel, work: Path, started: Sequence[Worker],
                 spawn: Callable[[int], Worker]) -> SynthResult:
-    whole = model.delivery is not None and model.delivery.pipeline is not None
-    cache = None if whole else request.cache
-    keys = None if cache is None else KeyMaker(root=request.root.resolve(), model=model,
-                                               context=dict(request.context), switches=switches(request))
+    keys = None if request.cache is None else KeyMaker(root=request.root.resolve(), model=model,
+                                                       context=dict(request.context), switches=switches(request))
     model_file = work / "model.pickle"
     write_model(model, model_file)
+    if model.delivery is not None:
+        return _synthesize_whole(request, keys, work, started, spawn, model_file)
+    cache = request.cache
     units = plan(model, keys)
     result = SynthResult(stacks=len(units))
     cached = {u.name: found for u in units if cache is not None and u.key
               for found in [load(cache, u.key)] if found is not None}
-    groups: list[tuple[str, ...] | None] = [None] if whole else list(
+    groups: list[tuple[str, ...] | None] = list(
         batches(units, [u for u in units if u.name not in cached], request.jobs))
     building = {name for group in groups for name in group or ()}
     pieces = {name: found for name, found in cached.items() if name not in building}
@@ -454,24 +456,75 @@ def _synthesize(request: Request, model: PlatformModel, work: Path, started: Seq
     result.workers = run_workers(groups, started=started, model=model_file, spawn=spawn)
     _raise_failures(result.workers)
     final = work / "out"
-    if whole:
-        result.workers[0].outdir.rename(final)
-    else:
-        skeleton = _skeleton(result.workers, cache, keys)
-        key_of = {u.name: u.key for u in units}
-        for worker in result.workers:
-            for name, piece in cut_all(worker.outdir, worker.stacks).items():
-                key = key_of[name]
-                if cache is not None and key:
-                    store(piece, worker.outdir, cache, key)
-                pieces[name] = (piece, worker.outdir)
-        dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
-        join([pieces[u.name] for u in units], skeleton, final, dependencies)
+    skeleton = _skeleton(result.workers, cache, keys)
+    key_of = {u.name: u.key for u in units}
+    for worker in result.workers:
+        for name, piece in cut_all(worker.outdir, worker.stacks).items():
+            key = key_of[name]
+            if cache is not None and key:
+                store(piece, worker.outdir, cache, key)
+            pieces[name] = (piece, worker.outdir)
+    dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
+    join([pieces[u.name] for u in units], skeleton, final, dependencies)
     result.built = len(units) - result.reused
-    if request.outdir.exists():
-        shutil.rmtree(request.outdir)
-    final.rename(request.outdir)
+    _replace(request.outdir, final)
     return result
+
+
+def _replace(outdir: Path, final: Path) -> None:
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    final.rename(outdir)
+
+
+#: The cache's folder of whole assemblies (platforms with delivery stacks), by whole-platform key.
+WHOLE = "whole"
+
+
+def _synthesize_whole(request: Request, keys: KeyMaker | None, work: Path, started: Sequence[Worker],
+                      spawn: Callable[[int], Worker], model_file: Path) -> SynthResult:
+    """A platform with delivery stacks: one app, one worker. The deploy pipeline's stack needs every stage (the
+    environments and their instances) in its app, and a service pipeline's reads its service's instances, so
+    the assembly is one piece: reused whole (under a key of the whole platform) or built whole."""
+    key = keys.whole_key(keys.shared()) if keys is not None else None
+    entry = request.cache / WHOLE / key if request.cache is not None and key else None
+    final = work / "out"
+    result = SynthResult()
+    if entry is not None and (entry / MANIFEST).exists():
+        for worker in started:
+            worker.stop()
+        shutil.copytree(entry, final)
+        result.stacks = result.reused = count_stacks(final)
+    else:
+        result.workers = run_workers([None], started=started, model=model_file, spawn=spawn)
+        _raise_failures(result.workers)
+        result.workers[0].outdir.rename(final)
+        result.stacks = result.built = count_stacks(final)
+        if entry is not None:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name[:12]}-", dir=_mkdir(entry.parent)))
+            shutil.copytree(final, tmp, dirs_exist_ok=True)
+            try:
+                tmp.rename(entry)
+            except OSError:  # stored meanwhile by another synth
+                shutil.rmtree(tmp, ignore_errors=True)
+    _replace(request.outdir, final)
+    return result
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def count_stacks(outdir: Path) -> int:
+    """The stacks of an assembly, those of nested (stage) assemblies included."""
+    count = 0
+    for artifact in _read(outdir / MANIFEST).get("artifacts", {}).values():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            count += 1
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            count += count_stacks(outdir / artifact["properties"]["directoryName"])
+    return count
 
 
 def switches(request: Request) -> dict[str, Any]:
@@ -516,7 +569,10 @@ def _raise_failures(workers: Sequence[WorkerResult]) -> None:
     parts = []
     for worker in workers:
         report = _read(worker.outdir / REPORT) if (worker.outdir / REPORT).exists() else None
-        parts += list(_report_parts(report, worker.stacks).values())
+        if not worker.stacks:  # the whole app: every finding is its own
+            parts.append((report or {}).get("pluginReports", []))
+        else:
+            parts += list(_report_parts(report, worker.stacks).values())
     first = {k: v for k, v in _read(failed[0].outdir / REPORT).items() if k != "pluginReports"}
     raise SynthFailed("unacknowledged compliance findings", 1, {**first, "pluginReports": merge_reports(parts)})
 

@@ -292,3 +292,17 @@ class KeyMaker:
             digest.update(f"\0file {canonical(str(path.resolve()), str(self.root))} {self._tree_hash(path)}\0"
                           .encode())
         return digest.hexdigest()
+
+    def whole_key(self, shared: str) -> str:
+        """One key for the whole platform (its delivery stacks read all of it): the model, the files it names,
+        and every template version it uses."""
+        digest = hashlib.sha256(f"{shared}\0whole\0".encode())
+        digest.update(json.dumps(canonical(self.model, str(self.root)), sort_keys=True).encode())
+        templates = [e.template for e in self.model.environments]
+        templates += [t for s in self.model.services for t in (s.template, *(i.template for i in s.instances))]
+        for folder in self.template_folders(templates):
+            digest.update(f"\0template {folder.name} {self._tree_hash(folder)}\0".encode())
+        for path in referenced_files(self.model, self.bases(), self.root, self._memo.setdefault("strings", {})):
+            digest.update(f"\0file {canonical(str(path.resolve()), str(self.root))} {self._tree_hash(path)}\0"
+                          .encode())
+        return digest.hexdigest()
