@@ -22,6 +22,7 @@ from typing import Any
 from keel.eksa.crds import CrdError, CrdFolder, CrdProblems, load_crd_folder
 from keel.spec import SpecError, load_platform
 from keel.spec.images import from_context
+from keel.spec.model import PlatformModel
 
 
 def cli_context() -> dict[str, Any]:
@@ -50,10 +51,21 @@ def synth_share() -> set[str] | None:
     return None if names is None else {n for n in names.split(",") if n}
 
 
+def load_model(context: dict[str, Any]) -> PlatformModel:
+    """The platform model; a `keel synth` worker takes the one its parent loaded and checked (KEEL_SYNTH_MODEL,
+    a pickle in the synth's work folder) instead of reading the spec again."""
+    pickled = os.environ.get("KEEL_SYNTH_MODEL")
+    if pickled:
+        from keel.delivery.model_pickle import read_model
+
+        return read_model(Path(pickled))
+    return load_platform(platform_file(context), image_overrides=from_context(context))
+
+
 def main() -> int:
     context = cli_context()
     try:
-        model = load_platform(platform_file(context), image_overrides=from_context(context))
+        model = load_model(context)
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return 2

@@ -8,8 +8,9 @@ folders, tree node, findings), caches the pieces under keys of everything that c
 that `cdk deploy --app cdk.out` takes as it takes `cdk synth`'s. The assembly is written to a temporary folder
 and renamed over the old one only when every worker succeeded.
 
-A platform with a deploy pipeline (its stages hold the environments) is built whole, in one worker, uncached:
-the pipeline stack needs every stage in its app.
+A platform with delivery stacks (a deploy pipeline, whose stages hold the environments, or service
+pipelines) is built whole, in one worker: the pipeline stack needs every stage in its app. Its assembly is
+cached whole, under a key of the whole platform.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel.delivery.model_pickle import write_model
 from keel.delivery.synth_cache import KeyMaker, hash_tree
 from keel.spec.model import PlatformModel
 
@@ -171,39 +173,72 @@ def worker_env(*, root: Path, outdir: Path, context: Mapping[str, Any], platform
     return env
 
 
-def run_workers(groups: Sequence[tuple[str, ...] | None], *, work: Path, root: Path, python: str,
-                env_for: Callable[[Path, tuple[str, ...] | None], dict[str, str]]) -> list[WorkerResult]:
-    """Start one worker per group at once, wait for all; each writes its own assembly under `work`."""
-    running = []
-    for index, group in enumerate(groups):
-        outdir, result_file, log = work / f"worker{index}", work / f"worker{index}.json", work / f"worker{index}.log"
-        outdir.mkdir(parents=True)
-        with log.open("wb") as stderr:
-            proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", str(result_file)], cwd=root,
-                                    env=env_for(outdir, group), stdout=subprocess.DEVNULL, stderr=stderr)
-        running.append((proc, group, outdir, result_file, log, time.perf_counter()))
-    results = []
-    for proc, group, outdir, result_file, log, start in running:
-        code = proc.wait()
-        seconds = time.perf_counter() - start
+class Worker:
+    """One worker process, started before its share is known (`synth_worker --ready`): it warms up while the
+    parent plans, then builds what `assign` sends it into its own assembly under `work`."""
+
+    def __init__(self, index: int, *, work: Path, root: Path, python: str, env: Mapping[str, str]) -> None:
+        self.outdir, self.result_file = work / f"worker{index}", work / f"worker{index}.json"
+        self.log = work / f"worker{index}.log"
+        self.outdir.mkdir(parents=True)
+        self.group: tuple[str, ...] | None = None
+        self.assigned = False
+        self.start = time.perf_counter()
+        with self.log.open("wb") as stderr:
+            self.proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--ready",
+                                          str(self.result_file)], cwd=root, env=dict(env), stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def assign(self, group: tuple[str, ...] | None, model: Path) -> None:
+        self.group, self.assigned = group, True
+        assert self.proc.stdin is not None
         try:
-            doc = _read(result_file)
+            self.proc.stdin.write((json.dumps({"stacks": group, "model": str(model)}) + "\n").encode())
+            self.proc.stdin.close()
+        except OSError:  # it died warming up: its log says why (finish reports it)
+            pass
+
+    def stop(self) -> None:
+        """Nothing to build: end it now rather than let it finish warming up."""
+        self.proc.terminate()
+        self.proc.wait()
+
+    def finish(self) -> WorkerResult:
+        code = self.proc.wait()
+        seconds = time.perf_counter() - self.start
+        try:
+            doc = _read(self.result_file)
         except (OSError, json.JSONDecodeError):
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-12:]
+            tail = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-12:]
             doc = {"exit_code": 2, "error": "\n".join(tail) or f"worker exited {code}"}
         error = doc.get("error") or ""
         if doc["exit_code"] == 2 and not error:
-            error = log.read_text(encoding="utf-8", errors="replace").strip()
-        results.append(WorkerResult(tuple(group or ()), outdir, int(doc["exit_code"]), error,
-                                    int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds))
-    return results
+            error = self.log.read_text(encoding="utf-8", errors="replace").strip()
+        return WorkerResult(tuple(self.group or ()), self.outdir, int(doc["exit_code"]), error,
+                            int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds)
+
+
+def run_workers(groups: Sequence[tuple[str, ...] | None], *, started: Sequence[Worker], model: Path,
+                spawn: Callable[[int], Worker]) -> list[WorkerResult]:
+    """One worker per group (those already `started` first, more spawned as needed), all at once; the started
+    ones left over are stopped."""
+    workers = list(started[:len(groups)])
+    for extra in started[len(groups):]:
+        extra.stop()
+    workers += [spawn(index) for index in range(len(workers), len(groups))]
+    for worker, group in zip(workers, groups, strict=True):
+        worker.assign(group, model)
+    return [worker.finish() for worker in workers]
 
 
 # -- cutting an assembly into one piece per stack, and joining pieces -------------------------------------
 
-def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any]) -> list[str]:
-    """One stack's files: `<id>.*` (template, asset manifest, metadata, assembly files) and its asset folders."""
-    names = sorted(p.name for p in outdir.iterdir() if p.name.startswith(f"{artifact_id}."))
+def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any],
+                 listing: Sequence[str] | None = None) -> list[str]:
+    """One stack's files: `<id>.*` (template, asset manifest, metadata, assembly files) and its asset folders.
+    `listing`: the folder's names, read once for all its stacks."""
+    names = sorted(n for n in (listing if listing is not None else [p.name for p in outdir.iterdir()])
+                   if n.startswith(f"{artifact_id}."))
     for artifact in artifacts.values():
         if artifact.get("type") != "cdk:asset-manifest":
             continue
@@ -217,33 +252,48 @@ def _stack_files(outdir: Path, artifact_id: str, artifacts: Mapping[str, Any]) -
     return names
 
 
-def _in_stack(violation: Mapping[str, Any], artifact_id: str) -> dict[str, Any] | None:
-    constructs = [c for c in violation.get("violatingConstructs", [])
-                  if str(c.get("constructPath", "")).split("/")[0] == artifact_id]
-    return {**violation, "violatingConstructs": constructs} if constructs else None
-
-
-def _report_part(report: Mapping[str, Any] | None, artifact_id: str) -> list[dict[str, Any]]:
-    """This stack's findings (open and acknowledged), per plugin, by construct path."""
-    parts = []
+def _report_parts(report: Mapping[str, Any] | None, artifact_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each stack's findings, per plugin, in one pass over the report (each finding goes to the stacks of its
+    constructs, with only their constructs)."""
+    parts: dict[str, list[dict[str, Any]]] = {a: [] for a in artifact_ids}
     for plugin in (report or {}).get("pluginReports", []):
-        part = {k: v for k, v in plugin.items() if k not in ("violations", "suppressedViolations", "conclusion")}
+        head = {k: v for k, v in plugin.items() if k not in ("violations", "suppressedViolations", "conclusion")}
+        mine = {a: {**head, "violations": [], "suppressedViolations": []} for a in artifact_ids}
         for section in ("violations", "suppressedViolations"):
-            part[section] = [v for v in (_in_stack(x, artifact_id) for x in plugin.get(section, [])) if v]
-        parts.append(part)
+            for violation in plugin.get(section, []):
+                by_stack: dict[str, list[Any]] = {}
+                for c in violation.get("violatingConstructs", []):
+                    by_stack.setdefault(str(c.get("constructPath", "")).split("/")[0], []).append(c)
+                for stack, constructs in by_stack.items():
+                    if stack in mine:
+                        mine[stack][section].append({**violation, "violatingConstructs": constructs})
+        for a in artifact_ids:
+            parts[a].append(mine[a])
     return parts
 
 
 def cut(outdir: Path, artifact_id: str) -> dict[str, Any]:
     """One stack's piece of a worker's assembly."""
+    return cut_all(outdir, [artifact_id])[artifact_id]
+
+
+def cut_all(outdir: Path, artifact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each named stack's piece of a worker's assembly; its manifest, tree and report are read once (a worker
+    of 250 stacks writes a tree.json of many megabytes)."""
     manifest = _read(outdir / MANIFEST)
-    artifacts = {k: v for k, v in manifest["artifacts"].items()
-                 if k == artifact_id or k.startswith(f"{artifact_id}.")}
     tree = _read(outdir / TREE) if (outdir / TREE).exists() else {}
     report = _read(outdir / REPORT) if (outdir / REPORT).exists() else None
-    return {"artifact_id": artifact_id, "artifacts": artifacts,
-            "tree": tree.get("tree", {}).get("children", {}).get(artifact_id),
-            "report": _report_part(report, artifact_id), "files": _stack_files(outdir, artifact_id, artifacts)}
+    listing = [p.name for p in outdir.iterdir()]
+    children = tree.get("tree", {}).get("children", {})
+    reports = _report_parts(report, artifact_ids)
+    pieces = {}
+    for artifact_id in artifact_ids:
+        artifacts = {k: v for k, v in manifest["artifacts"].items()
+                     if k == artifact_id or k.startswith(f"{artifact_id}.")}
+        pieces[artifact_id] = {"artifact_id": artifact_id, "artifacts": artifacts,
+                               "tree": children.get(artifact_id), "report": reports[artifact_id],
+                               "files": _stack_files(outdir, artifact_id, artifacts, listing)}
+    return pieces
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -364,52 +414,117 @@ class Request:
 def synthesize(request: Request, model: PlatformModel) -> SynthResult:
     """Write the platform's cloud assembly into `request.outdir`, replaced only when the synth succeeded."""
     start = time.perf_counter()
-    whole = model.delivery is not None and model.delivery.pipeline is not None
-    cache = None if whole else request.cache
-    keys = None if cache is None else KeyMaker(root=request.root.resolve(), model=model,
-                                               context=dict(request.context), switches=switches(request))
-    units = plan(model, keys)
-    result = SynthResult(stacks=len(units))
     parent = request.outdir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".keel-synth-", dir=parent))
+
+    def spawn(index: int) -> Worker:
+        env = worker_env(root=request.root, outdir=work / f"worker{index}", context=request.context,
+                         platform=request.platform, stacks=None, validation=request.validation)
+        return Worker(index, work=work, root=request.root, python=request.python, env=env)
+
+    started = [spawn(0)]  # warms up while this process plans; most synths need at least one worker
     try:
-        cached = {u.name: found for u in units if cache is not None and u.key
-                  for found in [load(cache, u.key)] if found is not None}
-        groups: list[tuple[str, ...] | None] = [None] if whole else list(
-            batches(units, [u for u in units if u.name not in cached], request.jobs))
-        building = {name for group in groups for name in group or ()}
-        pieces = {name: found for name, found in cached.items() if name not in building}
-        result.reused = len(pieces)
-
-        def env_for(outdir: Path, group: tuple[str, ...] | None) -> dict[str, str]:
-            return worker_env(root=request.root, outdir=outdir, context=request.context, platform=request.platform,
-                              stacks=group, validation=request.validation)
-
-        result.workers = run_workers(groups, work=work, root=request.root, python=request.python, env_for=env_for)
-        _raise_failures(result.workers)
-        final = work / "out"
-        if whole:
-            result.workers[0].outdir.rename(final)
-        else:
-            skeleton = _skeleton(result.workers, cache, keys)
-            for worker in result.workers:
-                for name in worker.stacks:
-                    piece = cut(worker.outdir, name)
-                    key = next(u.key for u in units if u.name == name)
-                    if cache is not None and key:
-                        store(piece, worker.outdir, cache, key)
-                    pieces[name] = (piece, worker.outdir)
-            dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
-            join([pieces[u.name] for u in units], skeleton, final, dependencies)
-        result.built = len(units) - result.reused
-        if request.outdir.exists():
-            shutil.rmtree(request.outdir)
-        final.rename(request.outdir)
+        result = _synthesize(request, model, work, started, spawn)
     finally:
+        for worker in started:
+            if not worker.assigned and worker.proc.poll() is None:
+                worker.stop()
         shutil.rmtree(work, ignore_errors=True)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _synthesize(request: Request, model: PlatformModel, work: Path, started: Sequence[Worker],
+                spawn: Callable[[int], Worker]) -> SynthResult:
+    keys = None if request.cache is None else KeyMaker(root=request.root.resolve(), model=model,
+                                                       context=dict(request.context), switches=switches(request))
+    model_file = work / "model.pickle"
+    write_model(model, model_file)
+    if model.delivery is not None:
+        return _synthesize_whole(request, keys, work, started, spawn, model_file)
+    cache = request.cache
+    units = plan(model, keys)
+    result = SynthResult(stacks=len(units))
+    cached = {u.name: found for u in units if cache is not None and u.key
+              for found in [load(cache, u.key)] if found is not None}
+    groups: list[tuple[str, ...] | None] = list(
+        batches(units, [u for u in units if u.name not in cached], request.jobs))
+    building = {name for group in groups for name in group or ()}
+    pieces = {name: found for name, found in cached.items() if name not in building}
+    result.reused = len(pieces)
+    result.workers = run_workers(groups, started=started, model=model_file, spawn=spawn)
+    _raise_failures(result.workers)
+    final = work / "out"
+    skeleton = _skeleton(result.workers, cache, keys)
+    key_of = {u.name: u.key for u in units}
+    for worker in result.workers:
+        for name, piece in cut_all(worker.outdir, worker.stacks).items():
+            key = key_of[name]
+            if cache is not None and key:
+                store(piece, worker.outdir, cache, key)
+            pieces[name] = (piece, worker.outdir)
+    dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
+    join([pieces[u.name] for u in units], skeleton, final, dependencies)
+    result.built = len(units) - result.reused
+    _replace(request.outdir, final)
+    return result
+
+
+def _replace(outdir: Path, final: Path) -> None:
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    final.rename(outdir)
+
+
+#: The cache's folder of whole assemblies (platforms with delivery stacks), by whole-platform key.
+WHOLE = "whole"
+
+
+def _synthesize_whole(request: Request, keys: KeyMaker | None, work: Path, started: Sequence[Worker],
+                      spawn: Callable[[int], Worker], model_file: Path) -> SynthResult:
+    """A platform with delivery stacks: one app, one worker. The deploy pipeline's stack needs every stage (the
+    environments and their instances) in its app, and a service pipeline's reads its service's instances, so
+    the assembly is one piece: reused whole (under a key of the whole platform) or built whole."""
+    key = keys.whole_key(keys.shared()) if keys is not None else None
+    entry = request.cache / WHOLE / key if request.cache is not None and key else None
+    final = work / "out"
+    result = SynthResult()
+    if entry is not None and (entry / MANIFEST).exists():
+        for worker in started:
+            worker.stop()
+        shutil.copytree(entry, final)
+        result.stacks = result.reused = count_stacks(final)
+    else:
+        result.workers = run_workers([None], started=started, model=model_file, spawn=spawn)
+        _raise_failures(result.workers)
+        result.workers[0].outdir.rename(final)
+        result.stacks = result.built = count_stacks(final)
+        if entry is not None:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name[:12]}-", dir=_mkdir(entry.parent)))
+            shutil.copytree(final, tmp, dirs_exist_ok=True)
+            try:
+                tmp.rename(entry)
+            except OSError:  # stored meanwhile by another synth
+                shutil.rmtree(tmp, ignore_errors=True)
+    _replace(request.outdir, final)
+    return result
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def count_stacks(outdir: Path) -> int:
+    """The stacks of an assembly, those of nested (stage) assemblies included."""
+    count = 0
+    for artifact in _read(outdir / MANIFEST).get("artifacts", {}).values():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            count += 1
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            count += count_stacks(outdir / artifact["properties"]["directoryName"])
+    return count
 
 
 def switches(request: Request) -> dict[str, Any]:
@@ -454,7 +569,10 @@ def _raise_failures(workers: Sequence[WorkerResult]) -> None:
     parts = []
     for worker in workers:
         report = _read(worker.outdir / REPORT) if (worker.outdir / REPORT).exists() else None
-        parts += [_report_part(report, name) for name in worker.stacks]
+        if not worker.stacks:  # the whole app: every finding is its own
+            parts.append((report or {}).get("pluginReports", []))
+        else:
+            parts += list(_report_parts(report, worker.stacks).values())
     first = {k: v for k, v in _read(failed[0].outdir / REPORT).items() if k != "pluginReports"}
     raise SynthFailed("unacknowledged compliance findings", 1, {**first, "pluginReports": merge_reports(parts)})
 

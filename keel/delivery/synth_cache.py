@@ -100,25 +100,36 @@ def _strings(value: object, *, skip: bool = False) -> Iterable[str]:
         yield value
 
 
-def referenced_files(value: object, bases: Iterable[Path], root: Path) -> list[Path]:
+def referenced_files(value: object, bases: Iterable[Path], root: Path,
+                     memo: dict[str, Path | None] | None = None) -> list[Path]:
     """Files and folders inside the project that the slice names by a path relative to the platform file's
-    folder or the working folder (a Lambda's code folder, an API contract): their content goes into the key."""
-    found: list[Path] = []
+    folder or the working folder (a Lambda's code folder, an API contract): their content goes into the key.
+    `memo`: each string's answer, for these bases and root (500 instances repeat the same few strings)."""
+    found: set[Path] = set()
     bases = [b.resolve() for b in bases]
     root = root.resolve()
+    memo = {} if memo is None else memo
     for text in _strings(value):
-        if not text or len(text) > 1024 or "\n" in text or text.startswith(("/", "arn:", "http", "~")) \
-                or text.strip("./") == "":
+        if text not in memo:
+            memo[text] = _referenced(text, bases, root)
+        path = memo[text]
+        if path is not None:
+            found.add(path)
+    return sorted(found)
+
+
+def _referenced(text: str, bases: list[Path], root: Path) -> Path | None:
+    if not text or len(text) > 1024 or "\n" in text or text.startswith(("/", "arn:", "http", "~")) \
+            or text.strip("./") == "":
+        return None
+    for base in bases:
+        try:
+            candidate = (base / text).resolve()
+            if candidate != root and root in candidate.parents and candidate.exists():
+                return candidate
+        except (OSError, ValueError):
             continue
-        for base in bases:
-            try:
-                candidate = (base / text).resolve()
-                if candidate != root and root in candidate.parents and candidate.exists():
-                    found.append(candidate)
-                    break
-            except (OSError, ValueError):
-                continue
-    return sorted(set(found))
+    return None
 
 
 def template_folder(template: TemplateVersion) -> Path:
@@ -243,26 +254,55 @@ class KeyMaker:
                 folders.add(template_folder(template))
         return sorted(folders | {packages[n].resolve() for n in closure(names, packages)})
 
+    def _part(self, kind: str, name: str, value: object) -> tuple[object, list[Path]]:
+        """One slice part's canonical form and the files it names, once per synth (an environment's part is
+        in the key of each of its instances)."""
+        memo_key = ("part", kind, name)
+        if memo_key not in self._memo:
+            strings: dict[str, Path | None] = self._memo.setdefault("strings", {})
+            self._memo[memo_key] = (canonical(value, str(self.root)),
+                                    referenced_files(value, self.bases(), self.root, strings))
+        found: tuple[object, list[Path]] = self._memo[memo_key]
+        return found
+
     def key(self, shared: str, *, environment: Environment, service: Service | None = None,
             instance: ServiceInstance | None = None,
             consumers: Iterable[tuple[Service, ServiceInstance]] = (), extra: Iterable[Path] = ()) -> str:
         """`consumers`: the instances an environment stack's template depends on (cross-stack references)."""
-        slice_: dict[str, object] = {"environment": environment,
-                                     "platform": dataclasses.replace(self.model, environments=(), services=())}
+        parts = {"environment": self._part("environment", environment.name, environment),
+                 "platform": self._part("platform", "", dataclasses.replace(self.model, environments=(),
+                                                                           services=()))}
         templates = [environment.template]
         if service is not None and instance is not None:
-            slice_["service"] = dataclasses.replace(service, instances=())
-            slice_["instance"] = instance
+            parts["service"] = self._part("service", service.name, dataclasses.replace(service, instances=()))
+            parts["instance"] = self._part("instance", f"{service.name}/{instance.name}", instance)
             templates.append(instance.template)
         pairs = list(consumers)
         if pairs:
-            slice_["consumers"] = [{"service": dataclasses.replace(s, instances=()), "instance": i} for s, i in pairs]
+            consumer_slice = [{"service": dataclasses.replace(s, instances=()), "instance": i} for s, i in pairs]
+            parts["consumers"] = (canonical(consumer_slice, str(self.root)),
+                                  referenced_files(consumer_slice, self.bases(), self.root))
             templates += [i.template for _, i in pairs]
         digest = hashlib.sha256(shared.encode())
-        digest.update(json.dumps(canonical(slice_, str(self.root)), sort_keys=True).encode())
+        digest.update(json.dumps({k: v[0] for k, v in parts.items()}, sort_keys=True).encode())
         for folder in self.template_folders(templates):
             digest.update(f"\0template {folder.name} {self._tree_hash(folder)}\0".encode())
-        for path in [*referenced_files(slice_, self.bases(), self.root), *extra]:
+        files = sorted({path for _, named in parts.values() for path in named})
+        for path in [*files, *extra]:
+            digest.update(f"\0file {canonical(str(path.resolve()), str(self.root))} {self._tree_hash(path)}\0"
+                          .encode())
+        return digest.hexdigest()
+
+    def whole_key(self, shared: str) -> str:
+        """One key for the whole platform (its delivery stacks read all of it): the model, the files it names,
+        and every template version it uses."""
+        digest = hashlib.sha256(f"{shared}\0whole\0".encode())
+        digest.update(json.dumps(canonical(self.model, str(self.root)), sort_keys=True).encode())
+        templates = [e.template for e in self.model.environments]
+        templates += [t for s in self.model.services for t in (s.template, *(i.template for i in s.instances))]
+        for folder in self.template_folders(templates):
+            digest.update(f"\0template {folder.name} {self._tree_hash(folder)}\0".encode())
+        for path in referenced_files(self.model, self.bases(), self.root, self._memo.setdefault("strings", {})):
             digest.update(f"\0file {canonical(str(path.resolve()), str(self.root))} {self._tree_hash(path)}\0"
                           .encode())
         return digest.hexdigest()

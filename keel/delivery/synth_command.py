@@ -58,6 +58,7 @@ def _fail(message: str) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from keel.cdk_context import project_node_first
+    from keel.delivery.model_pickle import cached_registry
     from keel.delivery.parallel import Request, SynthFailed, peak_lines, synthesize
     from keel.spec.images import from_context
 
@@ -71,14 +72,14 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if not (root / "app.py").exists():
         return _fail(f"{root}: no app.py here: run keel synth in the project's folder (where cdk.json is)")
     context: dict[str, Any] = {**context_of(root), **extra}
+    cache = Path(args.cache_dir)
+    if args.no_cache:
+        drop_stacks(cache)
     try:
-        model = load_platform(args.platform, image_overrides=from_context(context))
+        model = load_platform(args.platform, image_overrides=from_context(context), registry=cached_registry(cache))
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
-    cache = Path(args.cache_dir)
-    if args.no_cache:
-        shutil.rmtree(cache, ignore_errors=True)
     project_node_first()  # the workers run jsii on the project's pinned Node, as `make synth` does
     request = Request(platform=args.platform, outdir=Path(args.out), jobs=args.jobs, context=context, root=root,
                       cache=cache,
@@ -102,6 +103,21 @@ def cmd_synth(args: argparse.Namespace) -> int:
     text, clean = render_report(Path(args.out))
     print(text)
     return 0 if clean else 1
+
+
+def drop_stacks(cache: Path) -> None:
+    """`--no-cache`: every cached stack goes; the parsed template registry (keyed by the code that reads it,
+    never stale) stays."""
+    from keel.delivery.model_pickle import REGISTRY_DIR
+
+    if not cache.is_dir():
+        return
+    for entry in cache.iterdir():
+        if entry.name != REGISTRY_DIR:
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def findings_text(doc: Mapping[str, Any]) -> str:

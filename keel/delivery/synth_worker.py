@@ -5,16 +5,24 @@ environment (CDK_OUTDIR, CDK_CONTEXT_JSON, KEEL_PLATFORM); it writes its exit co
 
 Exit codes, as app.py's and `cdk synth`'s: 0 written, 1 unacknowledged findings (validation-report.json
 is in CDK_OUTDIR), 2 the synth could not run.
+
+`--ready RESULT.json`: the parent starts the worker before it knows the worker's share, so that what every
+worker pays whatever it builds (importing aws_cdk and Keel's stacks, and creating CDK's CloudFormation
+validation engine, a per-process singleton that costs as much as the rest of an empty app's synth) runs
+while the parent loads the model and computes the cache keys. The worker then reads its share from stdin, one
+JSON line `{"stacks": [...] or null (all), "model": PICKLE}`; end of input means nothing to build.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import resource
 import runpy
 import sys
+import tempfile
 from pathlib import Path
 
 #: Read in the worker (the parent never imports aws_cdk).
@@ -60,7 +68,39 @@ def run(app: Path) -> tuple[int, str]:
     return code, ""
 
 
+def warm_up(*, validation: bool) -> None:
+    """Import what app.py imports, and synthesize an empty app so that CDK creates its validation engine (the
+    engine lives on in this process's jsii runtime; the empty app writes nothing into CDK_OUTDIR)."""
+    import aws_cdk as cdk
+
+    importlib.import_module("keel.stacks.app")
+
+    if validation:
+        with tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
+            cdk.App(outdir=out, context={}).synth()
+
+
+def assignment() -> bool:
+    """The share the parent sends on stdin, into the environment app.py reads; False: nothing to build."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    doc = json.loads(line)
+    os.environ.pop("KEEL_SYNTH_STACKS", None)
+    if doc.get("stacks") is not None:
+        os.environ["KEEL_SYNTH_STACKS"] = ",".join(doc["stacks"])
+    if doc.get("model"):
+        os.environ["KEEL_SYNTH_MODEL"] = str(doc["model"])
+    return True
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--ready":
+        argv = argv[1:]
+        with contextlib.suppress(Exception):  # app.py meets the same problem below, and reports it
+            warm_up(validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
+        if not assignment():
+            return 0
     result_file = Path(argv[0])
     code, error = run(Path.cwd() / "app.py")
     result = {"exit_code": code, "error": error, "stacks": os.environ.get("KEEL_SYNTH_STACKS", ""),

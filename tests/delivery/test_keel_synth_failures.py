@@ -27,10 +27,12 @@ _FINDING = {"version": "55.0.0", "title": "Validation Report", "pluginReports": 
 
 
 def fake_python(tmp_path: Path, body: str) -> str:
-    """An interpreter that runs `body` as the worker (argv[-1]: its result file; CDK_OUTDIR: its assembly)."""
+    """An interpreter that runs `body` as the worker (argv[-1]: its result file; CDK_OUTDIR: its assembly; its
+    share, as `synth_worker --ready` reads it, on stdin: `share`)."""
     script = tmp_path / "fake-python"
     script.write_text(f"#!{sys.executable}\nimport json, os, sys\nfrom pathlib import Path\n"
-                      f"out = Path(os.environ['CDK_OUTDIR']); result = Path(sys.argv[-1])\n{body}\n")
+                      f"out = Path(os.environ['CDK_OUTDIR']); result = Path(sys.argv[-1])\n"
+                      f"share = json.loads(sys.stdin.readline() or '{{}}')\n{body}\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
@@ -63,7 +65,7 @@ def test_a_worker_that_dies_is_reported_with_the_end_of_its_output(tmp_path: Pat
 
 
 def test_findings_exit_1_listing_each_open_finding_of_every_worker(tmp_path: Path) -> None:
-    body = ("stacks = os.environ['KEEL_SYNTH_STACKS'].split(',')\n"
+    body = ("stacks = share['stacks']\n"
             f"report = {json.dumps(_FINDING)!r}\n"
             "if 'keel-quiet' in stacks:\n"
             "    (out / 'validation-report.json').write_text(report)\n"
