@@ -24,8 +24,13 @@ def _masked(path: Path) -> bytes:
     return _KERNEL.sub(b"jsii-kernel-*", path.read_bytes())
 
 
+#: Not part of the assembly: the CDK CLI asks the app (CDK_PERF_COUNTERS_FILE) for its timing counters, which
+#: aws-cdk-lib writes only when a synth is slow (on a loaded machine), and `cdk deploy --app cdk.out` never reads.
+DIAGNOSTICS = frozenset({"performance-counters.json"})
+
+
 def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - DIAGNOSTICS
 
 
 def _manifest(doc: dict[str, Any]) -> dict[str, Any]:
