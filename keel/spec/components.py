@@ -201,7 +201,10 @@ def host_of(inputs: object) -> ComponentHost | None:
 def check_component(kind: ComponentKind, name: str, inputs: object, host: ComponentHost, *,
                     environment: str, service: str) -> Iterator[InputProblem]:
     """Rules beyond the schema; paths are relative to the component's entry."""
-    if kind.needs_fargate and not host.fargate:
+    if kind.needs_fargate and not host.fargate and host.not_fargate_reason:  # Windows containers (issue 15)
+        yield "kind", f"{kind.name} mounts into Linux Fargate tasks only, and {host.not_fargate_reason}", \
+            kind.name, "operating_system_family LINUX, or no such component"
+    elif kind.needs_fargate and not host.fargate:
         yield "kind", f"{kind.name} mounts into Fargate tasks only (this {host.kind} cannot mount it)", kind.name, \
             "a Fargate container template (load-balanced, backend, worker or scheduled)"
     if kind.needs_vpc and not host.in_vpc:
