@@ -101,7 +101,9 @@ class ContainerTask(Construct):
                  log_routing_policy: iam.IManagedPolicy | None = None,
                  execution_role: iam.Role | None = None,
                  cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64,
-                 sidecars: Sequence[SidecarProps] = ()) -> None:
+                 sidecars: Sequence[SidecarProps] = (),
+                 # Windows containers (issue 15): Fargate's runtime platform
+                 operating_system_family: ecs.OperatingSystemFamily = ecs.OperatingSystemFamily.LINUX) -> None:
         super().__init__(scope, id_)
         self.log_group = log_group
         #: The security group its tasks run with, set by whoever places them (a service, a schedule); None: the
@@ -112,7 +114,8 @@ class ContainerTask(Construct):
         external = compatibility in (ecs.Compatibility.EXTERNAL, ecs.Compatibility.EC2)
         self.task_definition: ecs.TaskDefinition = self._task_definition(
             family, compatibility, cpu=cpu, memory_mib=memory_mib, network_mode=network_mode,
-            placement_constraints=placement_constraints, cpu_architecture=cpu_architecture)
+            placement_constraints=placement_constraints, cpu_architecture=cpu_architecture,
+            operating_system_family=operating_system_family)
         logging = self._logging(log_group, log_stream_prefix, firelens=firelens,
                                 log_routing_policy=log_routing_policy)
         self.container = self.task_definition.add_container(
@@ -147,7 +150,8 @@ class ContainerTask(Construct):
 
     def _task_definition(self, family: str, compatibility: ecs.Compatibility, *, cpu: int, memory_mib: int,
                          network_mode: ecs.NetworkMode | None, placement_constraints: Sequence[str],
-                         cpu_architecture: ecs.CpuArchitecture) -> ecs.TaskDefinition:
+                         cpu_architecture: ecs.CpuArchitecture,
+                         operating_system_family: ecs.OperatingSystemFamily) -> ecs.TaskDefinition:
         """FARGATE: task-level size and runtime platform; EC2 (awsvpc) and EXTERNAL: placement constraints."""
         definition: ecs.TaskDefinition
         if compatibility == ecs.Compatibility.EC2:
@@ -164,7 +168,7 @@ class ContainerTask(Construct):
                 self, "Resource", family=family, cpu=cpu, memory_limit_mib=memory_mib,
                 task_role=self.task_role, execution_role=self.execution_role,
                 runtime_platform=ecs.RuntimePlatform(cpu_architecture=cpu_architecture,
-                                                     operating_system_family=ecs.OperatingSystemFamily.LINUX))
+                                                     operating_system_family=operating_system_family))
         for expression in placement_constraints:
             definition.add_placement_constraint(ecs.PlacementConstraint.member_of(expression))
         return definition
@@ -495,6 +499,9 @@ class ContainerProps:
     cpu_architecture: ecs.CpuArchitecture = ecs.CpuArchitecture.X86_64
     # sidecars (issue 17)
     sidecars: Sequence[SidecarProps] = ()
+    # Windows containers (issue 15)
+    #: Fargate's runtime platform: Linux, or a Windows Server release (x86_64 only).
+    operating_system_family: ecs.OperatingSystemFamily = ecs.OperatingSystemFamily.LINUX
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -534,7 +541,8 @@ class ContainerService(Construct):
             log_routing_policy=placement.log_routing_policy if placement else None,
             placement_constraints=[" and ".join(placement.placement_constraints)]
             if placement and placement.placement_constraints else (),
-            cpu_architecture=container.cpu_architecture, sidecars=container.sidecars)
+            cpu_architecture=container.cpu_architecture, sidecars=container.sidecars,
+            operating_system_family=container.operating_system_family)
         self.task_definition = self.task.task_definition
         if container.enable_exec:
             self.task.allow_exec(key=container.key, log_group=container.exec_log_group)

@@ -55,6 +55,46 @@ class DeployTarget:
     approval: bool
 
 
+#: The image build on CodeBuild's Linux image (bash).
+LINUX_IMAGE_BUILD: Mapping[str, object] = {
+    "version": "0.2",
+    "env": {"exported-variables": ["IMAGE_URI"]},
+    "phases": {
+        "pre_build": {"commands": [
+            "cd \"$SERVICE_DIR\"",
+            "bash -c \"$UNIT_TEST_COMMAND\"",
+            "aws ecr get-login-password | docker login --username AWS --password-stdin "
+            "\"${REPOSITORY_URI%%/*}\"",
+        ]},
+        "build": {"commands": [
+            "export IMAGE_URI=\"$REPOSITORY_URI:${CODEBUILD_RESOLVED_SOURCE_VERSION:0:12}\"",
+            "docker build -f \"$DOCKERFILE\" -t \"$IMAGE_URI\" .",
+        ]},
+        "post_build": {"commands": ["docker push \"$IMAGE_URI\""]},
+    },
+}
+# Windows containers (issue 15)
+#: The same build on CodeBuild's Windows Server images, whose buildspec commands run in PowerShell; each
+#: command's failure ($LASTEXITCODE of a native program) fails the build.
+WINDOWS_IMAGE_BUILD: Mapping[str, object] = {
+    "version": "0.2",
+    "env": {"shell": "powershell.exe", "exported-variables": ["IMAGE_URI"]},
+    "phases": {
+        "pre_build": {"commands": [
+            "Set-Location $env:SERVICE_DIR",
+            "Invoke-Expression $env:UNIT_TEST_COMMAND; if ($LASTEXITCODE) { exit $LASTEXITCODE }",
+            "aws ecr get-login-password | docker login --username AWS --password-stdin "
+            "\"$($env:REPOSITORY_URI.Split('/')[0])\"; if ($LASTEXITCODE) { exit $LASTEXITCODE }",
+        ]},
+        "build": {"commands": [
+            "$env:IMAGE_URI = \"$($env:REPOSITORY_URI):$($env:CODEBUILD_RESOLVED_SOURCE_VERSION.Substring(0, 12))\"",
+            "docker build -f $env:DOCKERFILE -t $env:IMAGE_URI .; if ($LASTEXITCODE) { exit $LASTEXITCODE }",
+        ]},
+        "post_build": {"commands": ["docker push $env:IMAGE_URI; if ($LASTEXITCODE) { exit $LASTEXITCODE }"]},
+    },
+}
+
+
 class ContainerServicePipeline(Construct):
     """Proton's container-service pipeline: source -> unit tests + image build -> ECR -> deploy the
     service's instances environment by environment (a manual approval where asked), with `cdk deploy`
@@ -63,7 +103,10 @@ class ContainerServicePipeline(Construct):
     def __init__(self, scope: Construct, id_: str, *, service: str, connection_arn: str, repository: str,
                  branch: str, platform_connection_arn: str, platform_repository: str, platform_branch: str,
                  platform_file: str, service_dir: str, dockerfile: str, unit_test_command: str,
-                 targets: Sequence[DeployTarget], store: ArtifactStore) -> None:
+                 targets: Sequence[DeployTarget], store: ArtifactStore,
+                 # Windows containers (issue 15): a Windows Server build image builds Windows images
+                 build_image: codebuild.IBuildImage = BUILD_IMAGE,
+                 compute_type: codebuild.ComputeType = codebuild.ComputeType.MEDIUM) -> None:
         super().__init__(scope, id_)
         self.repository = ecr.Repository(
             self, "Repository", image_scan_on_push=True, encryption=ecr.RepositoryEncryption.KMS,
@@ -72,12 +115,15 @@ class ContainerServicePipeline(Construct):
         for account in sorted({t.account for t in targets if not Token.is_unresolved(t.account)}):
             self.repository.grant_pull(iam.AccountPrincipal(account))
 
+        windows = build_image.type.startswith("WINDOWS")
         build = self._image_build(service=service, service_dir=service_dir, dockerfile=dockerfile,
-                                  unit_test_command=unit_test_command, store=store)
+                                  unit_test_command=unit_test_command, store=store, build_image=build_image,
+                                  compute_type=compute_type, spec=WINDOWS_IMAGE_BUILD if windows else LINUX_IMAGE_BUILD)
         self.repository.grant_pull_push(build)
-        acknowledge(build, "AwsSolutions-CB3",
-                    "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
-                    "service's own Dockerfile from its own repository")
+        if not windows:  # CodeBuild's Windows images run Docker unprivileged (and refuse privileged mode)
+            acknowledge(build, "AwsSolutions-CB3",
+                        "Privileged mode is what `docker build` needs in CodeBuild; the project runs only this "
+                        "service's own Dockerfile from its own repository")
 
         deploy = _deploy_project(
             self, description=f"{service}: cdk deploy of the service's instance stacks",
@@ -107,36 +153,22 @@ class ContainerServicePipeline(Construct):
             wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (AWS documents `*`)")
 
     def _image_build(self, *, service: str, service_dir: str, dockerfile: str, unit_test_command: str,
-                     store: ArtifactStore) -> codebuild.PipelineProject:
+                     store: ArtifactStore, build_image: codebuild.IBuildImage, compute_type: codebuild.ComputeType,
+                     spec: Mapping[str, object]) -> codebuild.PipelineProject:
         """Unit tests, then `docker build` of the service's Dockerfile, pushed to the service's repository."""
+        windows = build_image.type.startswith("WINDOWS")
         return codebuild.PipelineProject(
             self, "Build", description=f"{service}: unit tests, image build, push to ECR",
-            encryption_key=store.key, timeout=Duration.minutes(60),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, privileged=True,
-                                                   compute_type=codebuild.ComputeType.MEDIUM),
+            encryption_key=store.key, timeout=Duration.minutes(90 if windows else 60),
+            environment=codebuild.BuildEnvironment(build_image=build_image, privileged=not windows,
+                                                   compute_type=compute_type),
             environment_variables={
                 "REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=self.repository.repository_uri),
                 "SERVICE_DIR": codebuild.BuildEnvironmentVariable(value=service_dir),
                 "DOCKERFILE": codebuild.BuildEnvironmentVariable(value=dockerfile),
                 "UNIT_TEST_COMMAND": codebuild.BuildEnvironmentVariable(value=unit_test_command),
             },
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "env": {"exported-variables": ["IMAGE_URI"]},
-                "phases": {
-                    "pre_build": {"commands": [
-                        "cd \"$SERVICE_DIR\"",
-                        "bash -c \"$UNIT_TEST_COMMAND\"",
-                        "aws ecr get-login-password | docker login --username AWS --password-stdin "
-                        "\"${REPOSITORY_URI%%/*}\"",
-                    ]},
-                    "build": {"commands": [
-                        "export IMAGE_URI=\"$REPOSITORY_URI:${CODEBUILD_RESOLVED_SOURCE_VERSION:0:12}\"",
-                        "docker build -f \"$DOCKERFILE\" -t \"$IMAGE_URI\" .",
-                    ]},
-                    "post_build": {"commands": ["docker push \"$IMAGE_URI\""]},
-                },
-            }))
+            build_spec=codebuild.BuildSpec.from_object(dict(spec)))
 
 
 class LambdaServicePipeline(Construct):

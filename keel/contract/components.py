@@ -22,3 +22,6 @@ class ComponentHost:
     in_vpc: bool
     #: Why not, when in_vpc is False: for messages.
     outside_vpc_reason: str = ""
+    # Windows containers (issue 15)
+    #: Why a Fargate task cannot mount a volume (a Windows task), when fargate is False for it: for messages.
+    not_fargate_reason: str = ""

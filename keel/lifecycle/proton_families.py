@@ -10,6 +10,7 @@ why. An input the table does not name maps to the Keel input of the same name wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ class Capabilities:
     scheduled: bool  # an AWS::Events::Rule with a ScheduleExpression (or a SAM Schedule event)
     # proton import (issue 15)
     ec2_launch: bool = False  # tasks launched on EC2 container instances (LaunchType / compatibilities EC2)
+    # Windows containers (issue 15)
+    windows: bool = False  # tasks on a Windows Server runtime platform (OperatingSystemFamily WINDOWS_*)
 
     def has(self, *types: str) -> bool:
         return any(t in self.resources for t in types)
@@ -188,6 +191,57 @@ def _crud_handler(value: Value) -> tuple[Value, str | None]:
                                "file that holds the resource's CRUD functions")
 
 
+# Windows containers (issue 15) ---------------------------------------------------------------------
+_WINDOWS_FOR = "Windows containers (operating_system_family, a Windows build host; issue 15)"
+#: A Proton build server's EC2 instance type -> the CodeBuild compute type of the same class (CodeBuild's Windows
+#: images take MEDIUM, 4 vCPUs and 7 GB, or LARGE, 8 vCPUs and 15 GB).
+_BUILD_COMPUTE = {"nano": "medium", "micro": "medium", "small": "medium", "medium": "medium", "large": "medium",
+                  "xlarge": "large", "2xlarge": "large"}
+
+
+def _build_compute(value: Value) -> tuple[Value, str | None]:
+    size = str(value).rpartition(".")[2]
+    if size not in _BUILD_COMPUTE:
+        raise Gap(f"{value}: CodeBuild's Windows build hosts are medium (4 vCPUs, 7 GB) or large (8 vCPUs, 15 GB), "
+                  "and no size of theirs stands for this instance type")
+    compute = _BUILD_COMPUTE[size]
+    return compute, (f"{value} -> {compute}: the image builds on a CodeBuild host (medium: 4 vCPUs, 7 GB; large: 8 "
+                     "vCPUs, 15 GB) instead of an EC2 build server Proton's pipeline started and stopped")
+
+
+def _build_release(value: Value) -> tuple[Value, str | None]:
+    """Proton's build server AMI (an SSM path such as .../Windows_Server-2019-English-Core-ECS_Optimized/image_id)
+    -> the Windows Server release CodeBuild builds on."""
+    found = re.search(r"Windows_Server-(2019|2022)", str(value))
+    if found is None:
+        raise Gap(f"{value}: not a Windows Server 2019 or 2022 AMI, the releases CodeBuild builds Windows images on")
+    release = f"WINDOWS_SERVER_{found.group(1)}"
+    return release, (f"{value} -> {release}: CodeBuild's Windows Server {found.group(1)} image builds the image, "
+                     "so it runs on tasks of the same release")
+
+
+_WINDOWS_RULES = (InputRule("cluster_operating_system_family", ("operating_system_family",)),)
+_WINDOWS_PIPELINE = (
+    InputRule("build_server_instance_type", ("build_compute_type",), convert=_build_compute),
+    InputRule("build_server_ami_id", ("build_operating_system_family",), convert=_build_release),
+    InputRule("build_server_volume_size", why="CodeBuild's build hosts come with their own disk; there is no "
+                                              "build server volume to size"),
+    InputRule("build_server_volume_type", why="CodeBuild's build hosts come with their own disk; there is no "
+                                              "build server volume to choose"),
+    InputRule("cluster_operating_system_family", why="an instance input in Keel: each instance's "
+                                                     "spec.operating_system_family"),
+)
+#: Proton's dotnetfx services are named in the environment's namespace (service_discovery_name); Windows tasks
+#: run no Service Connect proxy, so Keel registers them with Cloud Map.
+_WINDOWS_DISCOVERY: dict[str, Any] = {
+    "sets": {"discovery": "cloud-map"},
+    "sets_why": "the Proton template names the service in the environment's namespace (service_discovery_name): "
+                "Keel registers it there with Cloud Map, since Fargate runs no Service Connect proxy for Windows "
+                "tasks"}
+#: Proton inputs of a Windows template's pipeline that are instance inputs in Keel.
+WINDOWS_INSTANCE_INPUTS = ("cluster_operating_system_family",)
+
+
 FAMILIES: tuple[Family, ...] = (
     # --- environments ----------------------------------------------------------------------------
     # EC2 capacity (issue 18, branch network): ecs-env 1.3's ec2_capacity. Until that version is in the
@@ -217,6 +271,30 @@ FAMILIES: tuple[Family, ...] = (
         name="VPC network", kind="environment",
         offers=lambda c: c.has("AWS::EC2::VPC"), target="vpc-env"),
     # --- container services ----------------------------------------------------------------------
+    # Windows containers (issue 15): Proton's dotnetfx samples (.NET Framework on Windows Server tasks, an EC2
+    # build server) on the container templates' 1.3 (operating_system_family; a Windows CodeBuild host).
+    Family(
+        name="scheduled Fargate task on Windows Server", kind="service",
+        offers=lambda c: c.windows and c.has("AWS::ECS::TaskDefinition") and c.scheduled
+        and not c.has("AWS::ECS::Service"),
+        target="scheduled-fargate-svc", major=1, minor=3, minor_for=_WINDOWS_FOR,
+        rules=_WINDOWS_RULES, pipeline_rules=_WINDOWS_PIPELINE),
+    Family(
+        name="Fargate service on Windows Server behind a load balancer", kind="service",
+        offers=lambda c: c.windows and c.has("AWS::ECS::Service") and c.has(
+            "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::ListenerRule"),
+        target="load-balanced-fargate-svc", major=1, minor=3, minor_for=_WINDOWS_FOR, needs=_load_balancer,
+        rules=_WINDOWS_RULES, pipeline_rules=_WINDOWS_PIPELINE, **_WINDOWS_DISCOVERY),
+    Family(
+        name="Fargate queue worker on Windows Server", kind="service",
+        offers=lambda c: c.windows and c.has("AWS::ECS::Service") and c.has("AWS::SQS::Queue"),
+        target="worker-fargate-svc", major=1, minor=3, minor_for=_WINDOWS_FOR,
+        rules=_WINDOWS_RULES, pipeline_rules=_WINDOWS_PIPELINE),
+    Family(
+        name="Fargate backend service on Windows Server (service discovery, no public entry)", kind="service",
+        offers=lambda c: c.windows and c.has("AWS::ECS::Service"),
+        target="backend-fargate-svc", major=1, minor=3, minor_for=_WINDOWS_FOR,
+        rules=_WINDOWS_RULES, pipeline_rules=_WINDOWS_PIPELINE, **_WINDOWS_DISCOVERY),
     # On EC2 container instances (Proton's *-ecs-ec2-svc): the same templates with capacity ec2, on the
     # environment's ec2_capacity providers (ecs-env 1.3). Only a version with `capacity` offers them.
     Family(

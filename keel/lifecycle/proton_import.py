@@ -24,7 +24,15 @@ from ruamel.yaml import YAML
 from keel.contract.naming import keel_name
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion, Version
 from keel.contract.schema import InputSchema, SchemaDefinitionError, iter_properties, load_proton_schema
-from keel.lifecycle.proton_families import NO_FAMILY_WHY, Capabilities, Family, Gap, InputRule, classify
+from keel.lifecycle.proton_families import (
+    NO_FAMILY_WHY,
+    WINDOWS_INSTANCE_INPUTS,  # Windows containers (issue 15)
+    Capabilities,
+    Family,
+    Gap,
+    InputRule,
+    classify,
+)
 from keel.spec import SpecError, load_platform
 from keel.spec.proton import RenderError, environment_context, render
 from keel.spec.yamlio import YamlReadError, read_yaml
@@ -207,7 +215,39 @@ def _capabilities(version_dir: Path, schemas: Mapping[str, InputSchema], kind: s
     events = frozenset(_EVENT_TYPE.findall(text))
     return Capabilities(resources=frozenset(_RESOURCE_TYPE.findall(text)), events=events, inputs=inputs,
                         scheduled="ScheduleExpression" in text or bool({"Schedule", "ScheduleV2"} & events),
-                        ec2_launch=bool(_EC2_LAUNCH.search(text)))
+                        ec2_launch=bool(_EC2_LAUNCH.search(text)), windows=_windows(text, schemas))
+
+
+# Windows containers (issue 15) -------------------------------------------------------------------------
+_WINDOWS = re.compile(r"OperatingSystemFamily:\s*['\"]?(WINDOWS_|\{\{[^}]*operating_system_family)")
+
+
+def _windows(text: str, schemas: Mapping[str, InputSchema]) -> bool:
+    """Tasks on a Windows Server runtime platform: the task definition says so, as a literal or through an input
+    (Proton's dotnetfx samples take cluster_operating_system_family, as an instance or a pipeline input)."""
+    inputs = {n for schema in schemas.values() for n in schema.properties()}
+    return bool(_WINDOWS.search(text)) or bool(set(WINDOWS_INSTANCE_INPUTS) & inputs)
+
+
+def _lift_instance_inputs(doc: Mapping[str, Any], owner: ProtonTemplate) -> Mapping[str, Any]:
+    """A Windows template that takes the operating system as a pipeline input (Proton's private dotnetfx sample):
+    the value the spec sets, or the schema's default, goes to every instance's spec, where Keel takes it."""
+    pipeline_schema = owner.schemas.get("pipeline")
+    lifted = [n for n in WINDOWS_INSTANCE_INPUTS if pipeline_schema is not None and n in pipeline_schema.properties()
+              and n not in owner.schemas[owner.kind].properties()]
+    if not lifted:
+        return doc
+    pipeline = dict(doc.get("pipeline") or {})
+    defaults = pipeline_schema.with_defaults({}) if pipeline_schema is not None else {}
+    values = {n: pipeline.pop(n, defaults.get(n)) for n in lifted}
+    instances = [{**inst, "spec": {**values, **(inst.get("spec") or {})}} if isinstance(inst, Mapping) else inst
+                 for inst in doc.get("instances") or []]
+    return {**doc, "pipeline": pipeline, "instances": instances}
+
+
+def _lifted(note: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """A pipeline note about an input `_lift_instance_inputs` moved to the instances (their notes say where)."""
+    return before is not after and any(note.startswith(f"pipeline.{n}:") for n in WINDOWS_INSTANCE_INPUTS)
 
 
 def _description(raw: object, root: str) -> str:
@@ -587,11 +627,12 @@ def _service_entry(spec: ProtonSpec, owner: ProtonTemplate | None, match: Match 
         outcome.reasons.append(match.reason if match else "no Proton service template owns this spec")
         return None, outcome
     keel, family = match.keel, match.family
-    pipeline, gaps, notes = _translate(dict(spec.doc.get("pipeline") or {}), "pipeline",
+    doc = _lift_instance_inputs(spec.doc, owner)  # Windows containers (issue 15)
+    pipeline, gaps, notes = _translate(dict(doc.get("pipeline") or {}), "pipeline",
                                        owner.schemas.get("pipeline"), keel.pipeline_schema, match.inputs, family)
-    outcome.notes += notes
+    outcome.notes += [n for n in notes if not _lifted(n, spec.doc, doc)]
     instances = []
-    for n, inst in enumerate(spec.doc.get("instances") or []):
+    for n, inst in enumerate(doc.get("instances") or []):
         if not isinstance(inst, Mapping):
             continue
         values, inst_gaps, inst_notes = _translate(dict(inst.get("spec") or {}), "spec",

@@ -210,7 +210,10 @@ def check_component(kind: ComponentKind, name: str, inputs: object, host: Compon
                     environment: str, service: str) -> Iterator[InputProblem]:
     """Rules beyond the schema; paths are relative to the component's entry. `host` None: an environment's
     component (shared data stores, issue 15), whose kinds attach to any workload."""
-    if kind.needs_fargate and host is not None and not host.fargate:
+    if kind.needs_fargate and host is not None and not host.fargate and host.not_fargate_reason:  # Windows (issue 15)
+        yield "kind", f"{kind.name} mounts into Linux Fargate tasks only, and {host.not_fargate_reason}", \
+            kind.name, "operating_system_family LINUX, or no such component"
+    elif kind.needs_fargate and host is not None and not host.fargate:
         yield "kind", f"{kind.name} mounts into Fargate tasks only (this {host.kind} cannot mount it)", kind.name, \
             "a Fargate container template (load-balanced, backend, worker or scheduled)"
     if kind.needs_vpc and host is not None and not host.in_vpc:

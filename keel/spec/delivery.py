@@ -140,6 +140,13 @@ def _unbuildable(service: Service) -> tuple[str, str] | None:
     if not packaged and "image" not in service.template.input_schema.properties():
         return (f"{service.template.label} takes no image input, so the image this pipeline builds "
                 "could never run", "a container service template (with an image input)")
+    # Windows containers (issue 15): one image runs on one operating system release
+    releases = {build_release(getattr(i.inputs, "operating_system_family", "LINUX")): i.name for i in service.instances}
+    if len(releases) > 1 and getattr(service.pipeline, "build_operating_system_family", None) is None:
+        shown = ", ".join(f"{name} {release}" for release, name in sorted(releases.items()))
+        return (f"service \"{service.name}\"'s instances run different operating systems ({shown}), and its "
+                "pipeline builds one image", "instances of one operating_system_family release (Core and Full of "
+                "the same Windows Server year share images)")
     own_repo = [] if packaged else [i.name for i in service.instances
                 if getattr(getattr(i.inputs, "ecr_repository", None), "enabled", False)]
     if own_repo:
@@ -147,6 +154,12 @@ def _unbuildable(service: Service) -> tuple[str, str] | None:
                 "but the pipeline pushes to the pipeline's repository",
                 "ecr_repository.enabled: false on every instance of a service with a pipeline")
     return None
+
+
+def build_release(family: str) -> str:
+    """WINDOWS_SERVER_2019_FULL -> WINDOWS_SERVER_2019: the images a task's operating system family runs, and
+    the build host that makes them (a Windows image runs only on its own release; LINUX: LINUX)."""
+    return family if family == "LINUX" else family.rsplit("_", 1)[0]
 
 
 def _source(raw: Mapping[str, Any]) -> SourceRepository:

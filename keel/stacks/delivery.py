@@ -28,6 +28,7 @@ from keel.contract import pipeline as commands
 from keel.contract.naming import stack_name
 from keel.spec.model import Delivery, PlatformModel, Service, ServicePipeline
 from keel.stacks.base import KeelStack, keel_tags
+from keel.templates.container_inputs import WindowsBuildInputs, build_host, operating_system_family
 
 PIPELINE_STACK = stack_name("delivery", "pipeline")
 
@@ -143,6 +144,7 @@ class ServicePipelineStack(KeelStack):
             raise TypeError(f"service {service.name}: a service pipeline needs pipeline inputs naming a service_dir, "
                             "a dockerfile and a unit_test_command")
         store = ArtifactStore(self, "Artifacts")
+        build_image, compute_type = build_host_props(service)  # Windows containers (issue 15)
         self.service_pipeline = ContainerServicePipeline(
             self, "Pipeline", service=service.name, connection_arn=spec.source.connection_arn,
             repository=spec.source.repository, branch=spec.source.branch,
@@ -150,7 +152,26 @@ class ServicePipelineStack(KeelStack):
             platform_repository=delivery.source.repository, platform_branch=delivery.source.branch,
             platform_file=model.source, service_dir=pipeline.service_dir or ".",
             dockerfile=pipeline.dockerfile, unit_test_command=pipeline.unit_test_command,
-            targets=deploy_targets(model, service, spec), store=store)
+            targets=deploy_targets(model, service, spec), store=store, build_image=build_image,
+            compute_type=compute_type)
+
+
+# Windows containers (issue 15)
+BUILD_IMAGES: Mapping[str, codebuild.IBuildImage] = {
+    "LINUX": BUILD_IMAGE,
+    "WINDOWS_SERVER_2019": codebuild.WindowsBuildImage.WIN_SERVER_CORE_2019_BASE_3_0,
+    "WINDOWS_SERVER_2022": codebuild.WindowsBuildImage.WIN_SERVER_CORE_2022_BASE_3_0,
+}
+COMPUTE_TYPES = {"medium": codebuild.ComputeType.MEDIUM, "large": codebuild.ComputeType.LARGE}
+
+
+def build_host_props(service: Service) -> tuple[codebuild.IBuildImage, codebuild.ComputeType]:
+    """The image build's host: the release the pipeline names or its instances run (1.3 on); 1.2's Linux
+    host, MEDIUM, for versions without the choice."""
+    if not isinstance(service.pipeline, WindowsBuildInputs):
+        return BUILD_IMAGE, codebuild.ComputeType.MEDIUM
+    host = build_host(service.pipeline, [operating_system_family(i.inputs) for i in service.instances])
+    return BUILD_IMAGES[host], COMPUTE_TYPES[service.pipeline.build_compute_type]
 
 
 def _checkout_path(declared_in: str, relative: str) -> str:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from keel.contract.components import ComponentHost
 from keel.contract.naming import parameter_name, secret_name
 from keel.contract.problems import InputProblem
+from keel.spec.delivery import build_release
 from keel.spec.errors import MISSING
 from keel.spec.model import Environment
 
@@ -350,6 +352,7 @@ def check_capacity(inputs: FargateInputs, env: Environment) -> Iterator[InputPro
     if isinstance(inputs, Ec2PlacementInputs):
         yield from check_ec2_placement(inputs, env)
     yield from check_fargate(inputs, env, on_fargate=not runs_on_ec2(inputs))
+    yield from check_windows(inputs)  # Windows containers (issue 15): 1.3 on
 
 # --- Copilot habits (issue 16): secrets by external reference --------------------------------------
 @dataclass(frozen=True)
@@ -411,8 +414,11 @@ def component_host(inputs: ContainerInputs) -> ComponentHost:
     """Components attach to the task: Fargate tasks sit in the VPC (awsvpc, their own security group) and
     mount EFS; ECS Anywhere's external tasks run on the environment's own servers, outside it."""
     fargate = isinstance(inputs, FargateInputs)
-    return ComponentHost(kind="container", fargate=fargate, in_vpc=fargate,
-                         outside_vpc_reason="" if fargate else "ECS Anywhere tasks run on servers outside the VPC")
+    # Windows containers (issue 15): Fargate mounts no EFS volume into Windows tasks
+    windows = f"operating_system_family is {operating_system_family(inputs)}" if is_windows(inputs) else ""
+    return ComponentHost(kind="container", fargate=fargate and not windows, in_vpc=fargate,
+                         outside_vpc_reason="" if fargate else "ECS Anywhere tasks run on servers outside the VPC",
+                         not_fargate_reason=windows)
 
 
 # sidecars (issue 17)
@@ -579,3 +585,99 @@ def _check_sidecar_resources(inputs: ContainerInputs, sidecars: Sequence[Sidecar
                 f"brings the sidecars' memory to {used_memory} MiB of the task's {memory} ({inputs.task_size}), " \
                 "none left for app", _shown(sidecar.resources.memory_mib), \
                 f"sidecars' memory_mib together below {memory}, or a larger task_size"
+
+
+# Windows containers (issue 15) ---------------------------------------------------------------------
+#: The operating system families Fargate runs (CDK's ecs.OperatingSystemFamily names): Linux, and the Windows
+#: Server releases Fargate offers, Core and Full (Full adds the desktop experience and its APIs).
+OPERATING_SYSTEM_FAMILIES = ("LINUX", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2019_FULL",
+                             "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL")
+#: Windows tasks on Fargate take at least 1 vCPU (AWS: "the value cannot be less than 1 vCPU").
+WINDOWS_TASK_SIZES = tuple(size for size, (cpu, _) in TASK_SIZES.items() if cpu >= 1024)
+#: What a service pipeline builds the image on: CodeBuild's Linux image, or a Windows Server image of the
+#: release the tasks run (a Windows container runs only on a host of its own Windows release).
+BUILD_OPERATING_SYSTEM_FAMILIES = ("LINUX", "WINDOWS_SERVER_2019", "WINDOWS_SERVER_2022")
+
+
+@runtime_checkable
+class HasOperatingSystem(Protocol):
+    """A container template version (1.3 on) whose tasks may run Windows."""
+
+    @property
+    def operating_system_family(self) -> str: ...
+
+
+def operating_system_family(inputs: object) -> str:
+    """The spec's family on versions that have one; LINUX, as the templates were released, elsewhere."""
+    return inputs.operating_system_family if isinstance(inputs, HasOperatingSystem) else "LINUX"
+
+
+def is_windows(inputs: object) -> bool:
+    return operating_system_family(inputs) != "LINUX"
+
+
+def check_windows(inputs: ContainerInputs) -> Iterator[InputProblem]:
+    """What Fargate does not run with Windows: checked offline, before ECS refuses the task at deploy."""
+    if not is_windows(inputs):
+        return
+    family = operating_system_family(inputs)
+    why = f"operating_system_family is {family}"
+    if inputs.task_size not in WINDOWS_TASK_SIZES:
+        yield "task_size", f"is below 1 vCPU, and {why} (Windows tasks on Fargate take at least 1 vCPU)", \
+            inputs.task_size, "one of " + ", ".join(WINDOWS_TASK_SIZES)
+    if isinstance(inputs, Ec2PlacementInputs):
+        if inputs.cpu_architecture != "X86_64":
+            yield "cpu_architecture", f"is {inputs.cpu_architecture}, and {why} (Windows runs on x86_64 only)", \
+                inputs.cpu_architecture, "X86_64"
+        if inputs.capacity != "fargate":
+            yield "capacity", f"is {inputs.capacity}, and {why} (the environment's ec2_capacity runs the Linux " \
+                "ECS-optimized AMI)", inputs.capacity, "fargate"
+    if inputs.firelens:
+        yield "firelens", f"is on, and {why} (Fargate runs no FireLens log router for Windows tasks)", True, \
+            "false: the containers log to CloudWatch through awslogs"
+    if getattr(inputs, "discovery", None) == "service-connect":
+        yield "discovery", f"is service-connect, and {why} (Fargate runs no Service Connect proxy for Windows " \
+            "tasks)", "service-connect", "cloud-map or none"
+    for n, sidecar in enumerate(sidecars_of(inputs)):
+        if sidecar.preset is not None:
+            yield f"sidecars[{n}].preset", f"runs a Linux image ({sidecar.image_or_preset}), and {why}", \
+                sidecar.preset, "an image of your own built for the same Windows release, or no preset"
+
+
+@dataclass(frozen=True)
+class WindowsBuildInputs:
+    """A service pipeline's build host (1.3 on): CodeBuild's Linux image, or a Windows Server one."""
+
+    # Windows containers (issue 15)
+    #: LINUX | WINDOWS_SERVER_2019 | WINDOWS_SERVER_2022; None: the release the service's instances run
+    build_operating_system_family: str | None
+    build_compute_type: str  # medium | large (CodeBuild's Windows images take no other)
+
+
+@dataclass(frozen=True)
+class PipelineInputsV13(PipelineInputsV12, WindowsBuildInputs):
+    """load-balanced- and backend-fargate-svc 1.3: 1.2's pipeline inputs and the build host."""
+
+
+@dataclass(frozen=True)
+class PipelineInputsWindowsV13(PipelineInputs, WindowsBuildInputs):
+    """worker- and scheduled-fargate-svc 1.3: 1.2's pipeline inputs (1.0's) and the build host."""
+
+
+def build_host(pipeline: object, families: Sequence[str]) -> str:
+    """What the service's pipeline builds on: the release it names, else the one its instances run (the
+    delivery checks refuse instances that run different ones)."""
+    named = pipeline.build_operating_system_family if isinstance(pipeline, WindowsBuildInputs) else None
+    return named or (build_release(families[0]) if families else "LINUX")
+
+
+def check_sources(inputs: object, pipeline: object, *, base: Path, root: Path | None = None
+                  ) -> Iterator[tuple[str, str, str, object, object]]:
+    """The image the service's pipeline builds runs on the instance's operating system: a Windows image runs
+    only on a host of its own Windows Server release, and a Linux image only on Linux."""
+    named = pipeline.build_operating_system_family if isinstance(pipeline, WindowsBuildInputs) else None
+    family = operating_system_family(inputs)
+    if named is not None and named != build_release(family):
+        yield "spec", "operating_system_family", f"is {family}, and the service's pipeline builds {named} images " \
+            "(pipeline.build_operating_system_family)", family, \
+            f"a {named} family, or pipeline.build_operating_system_family {build_release(family)}"

@@ -33,6 +33,7 @@ from keel.contract.naming import repository_name, stack_name
 from keel.contract.outputs import EcsEnvOutputs, NetworkOutputs
 from keel.spec.images import ImageReference
 from keel.spec.model import Service, ServiceInstance
+from keel.templates.container_inputs import OPERATING_SYSTEM_FAMILIES as OS_FAMILY_NAMES
 from keel.templates.container_inputs import (
     OTEL_CONFIG_VARIABLE,
     OTEL_DEFAULT_CONFIG,
@@ -46,6 +47,7 @@ from keel.templates.container_inputs import (
     PipelineInputs,
     SidecarV12,
     is_daemon,
+    operating_system_family,
     placement_expression,
     sidecars_of,
 )
@@ -133,7 +135,12 @@ def container(ctx: ServiceContext, inputs: ContainerInputs, container_image: ecs
         secrets=ctx.secrets(inputs), key=ctx.environment.key, log_stream_prefix=log_stream_prefix,
         firelens=inputs.firelens, port_mappings=port_mappings, enable_exec=inputs.enable_exec,
         exec_log_group=ctx.environment.exec_log_group, cpu_architecture=cpu_architecture,
-        sidecars=sidecars(ctx, inputs))
+        sidecars=sidecars(ctx, inputs),
+        operating_system_family=OPERATING_SYSTEM_FAMILIES[operating_system_family(inputs)])  # issue 15
+
+
+# Windows containers (issue 15)
+OPERATING_SYSTEM_FAMILIES = {name: getattr(ecs.OperatingSystemFamily, name) for name in OS_FAMILY_NAMES}
 
 
 # sidecars (issue 17)

@@ -40,9 +40,9 @@ def test_each_sample_template_maps_onto_the_keel_template_that_offers_the_same(r
         "lambda-env:1": "vpc-env:1.3",  # + its table and bucket as environment components (issue 15)
         "apigw-lambda-svc:1": "lambda-api-svc:1.3", "service-crud:1": "lambda-api-svc:1.3",
         "worker-lambda-svc:1": "event-worker-svc:1.2",
-        "backend-fargate-svc:1": "backend-fargate-svc:1.2",
-        "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.2",
-        "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.2"}
+        "backend-fargate-svc:1": "backend-fargate-svc:1.3",
+        "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.3",
+        "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.3"}
 
 
 def test_jinja_cloudformation_files_are_not_reported_as_broken_yaml(result: ImportResult) -> None:
@@ -60,11 +60,11 @@ def test_the_mapped_specs_are_counted(result: ImportResult) -> None:
         "lambda-multi-svc/specs/env-spec.yaml -> environment multi-svc-beta (vpc-env:1.3)",
         "lambda-multi-svc/specs/svc-spec.yaml -> service service-crud (lambda-api-svc:1.3)",
         "service-templates/apigw-lambda-svc/spec/spec.yaml -> service apigw-lambda-svc (lambda-api-svc:1.3)",
-        "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.2)",
+        "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.3)",
         "service-templates/load-balanced-fargate-svc/spec/spec.yaml -> service load-balanced-fargate-svc "
-        "(load-balanced-fargate-svc:1.2)",
+        "(load-balanced-fargate-svc:1.3)",
         "service-templates/scheduled-fargate-svc/spec/spec.yaml -> service scheduled-fargate-svc "
-        "(scheduled-fargate-svc:1.2)",
+        "(scheduled-fargate-svc:1.3)",
         "service-templates/worker-lambda-svc/spec/spec.yaml -> service worker-lambda-svc (event-worker-svc:1.2)"]
 
 

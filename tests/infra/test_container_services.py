@@ -317,3 +317,44 @@ def test_declared_outputs_cover_what_instances_publish(synth: Synthesized) -> No
         published = {p["Properties"]["Name"].removeprefix(prefix)
                      for p in t(synth, instance.stack_name).find_resources("AWS::SSM::Parameter").values()}
         assert published <= set(instance.template.outputs), instance.stack_name
+
+
+# --- Windows containers (issue 15) ------------------------------------------------------------------
+WINDOWS = {"keel-counter-counter-edge": "WINDOWS_SERVER_2022_CORE",
+           "keel-archive-archive-plain": "WINDOWS_SERVER_2019_FULL"}
+
+
+@pytest.mark.parametrize(("stack", "family"), list(WINDOWS.items()))
+def test_windows_tasks_run_their_release_on_x86_64_and_log_through_awslogs(synth: Synthesized, stack: str,
+                                                                           family: str) -> None:
+    task = one(t(synth, stack), "AWS::ECS::TaskDefinition")
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "X86_64", "OperatingSystemFamily": family}
+    assert int(task["Cpu"]) >= 1024
+    assert [c["LogConfiguration"]["LogDriver"] for c in task["ContainerDefinitions"]] == ["awslogs"]
+
+
+def test_linux_tasks_keep_the_linux_runtime_platform(synth: Synthesized) -> None:
+    task = one(t(synth, "keel-ledger-ledger-plain"), "AWS::ECS::TaskDefinition")
+    assert task["RuntimePlatform"]["OperatingSystemFamily"] == "LINUX"
+
+
+def test_a_windows_service_launches_on_fargate_not_spot(synth: Synthesized) -> None:
+    service = one(t(synth, "keel-counter-counter-edge"), "AWS::ECS::Service")
+    assert service["LaunchType"] == "FARGATE"  # Fargate Spot runs no Windows tasks
+    assert "CapacityProviderStrategy" not in service
+    assert service["EnableExecuteCommand"] is True
+
+
+def test_a_windows_service_builds_on_codebuilds_windows_image_of_its_release(synth: Synthesized) -> None:
+    pipeline = Template.from_json(synth.json("keel-counter-pipeline"))
+    build = one(pipeline, "AWS::CodeBuild::Project", {"Description": "counter: unit tests, image build, push to ECR"})
+    environment = build["Environment"]
+    assert (environment["Type"], environment["Image"]) == ("WINDOWS_SERVER_2022_CONTAINER",
+                                                           "aws/codebuild/windows-base:2022-1.0")
+    assert environment["ComputeType"] == "BUILD_GENERAL1_LARGE"
+    assert environment["PrivilegedMode"] is False  # CodeBuild's Windows images run Docker unprivileged
+    spec = json.loads(build["Source"]["BuildSpec"])
+    assert spec["env"]["shell"] == "powershell.exe"
+    assert spec["phases"]["build"]["commands"][-1].startswith("docker build -f $env:DOCKERFILE -t $env:IMAGE_URI .")
+    deploy = one(pipeline, "AWS::CodeBuild::Project", {"Description": Match.string_like_regexp("cdk deploy")})
+    assert deploy["Environment"]["Type"] == "LINUX_CONTAINER"  # cdk deploy stays on Linux

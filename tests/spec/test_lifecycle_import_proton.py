@@ -44,7 +44,7 @@ def test_templates_are_recognised_by_what_their_cloudformation_creates(result: I
         # shared data stores (issue 15): a table in an environment is an environment component
         "ledger-env:1": ("data stores shared by the environment's services (DynamoDB tables, S3 buckets)",
                          "vpc-env:1.3"),
-        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.2"),
+        "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.3"),
         "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.3"),
         "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.2")}
 
@@ -62,7 +62,7 @@ def test_environments_are_named_after_the_instances_that_run_in_them(result: Imp
         "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.3)",
         "service-templates/nightly-report/spec/spec.yaml -> service nightly-report (scheduled-lambda-svc:1.2)",
         "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.3)",
-        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.2)"]
+        "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.3)"]
     assert result.spec_count == (6, 7)
 
 
@@ -280,7 +280,7 @@ def test_a_service_launched_on_ec2_instances_maps_with_capacity_ec2(tmp_path: Pa
         "proton: ServiceSpec\ninstances:\n  - name: sync-gpu\n    environment: gpu-cluster\n    spec: {port: 9100}\n")
     result = import_proton(folder, default_registry(), region="eu-west-1", out=tmp_path / "platform.yaml")
     (sync,) = [s for s in result.platform["services"] if s["name"] == "ledger-sync"]
-    assert sync["template"] == "backend-fargate-svc:1.2"
+    assert sync["template"] == "backend-fargate-svc:1.3"
     assert sync["instances"] == [{"name": "sync-gpu", "environment": "gpu-cluster",
                                   "spec": {"port": 9100, "desired_count": 2,
                                            "image": "public.ecr.aws/docker/library/busybox:1.36",
@@ -380,10 +380,10 @@ def on_ec2(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImportResult, Path
 
 
 @pytest.mark.parametrize(("name", "family", "template", "spec"), [
-    ("tills", "ECS service on EC2 instances behind a load balancer", "load-balanced-fargate-svc:1.2",
+    ("tills", "ECS service on EC2 instances behind a load balancer", "load-balanced-fargate-svc:1.3",
      {"port": 8443}),
-    ("restock", "ECS queue worker on EC2 instances", "worker-fargate-svc:1.2", {}),
-    ("stocktake", "scheduled ECS task on EC2 instances", "scheduled-fargate-svc:1.2",
+    ("restock", "ECS queue worker on EC2 instances", "worker-fargate-svc:1.3", {}),
+    ("stocktake", "scheduled ECS task on EC2 instances", "scheduled-fargate-svc:1.3",
      {"schedule_expression": "cron(30 4 * * ? *)"}),
 ])
 def test_ecs_tasks_on_ec2_instances_map_onto_the_same_keel_template_1_2_with_capacity_ec2(

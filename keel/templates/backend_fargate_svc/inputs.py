@@ -17,6 +17,7 @@ from keel.templates.container_inputs import (
     check_port,
     check_scaling,
 )
+from keel.templates.container_inputs import check_sources as check_sources  # Windows containers (issue 15)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ class BackendInputsV12(BackendInputsV11):
 
     # sidecars (issue 17): with the 1.2 sidecar's external_secrets
     sidecars: tuple[SidecarV12, ...]
+
+
+@dataclass(frozen=True)
+class BackendInputsV13(BackendInputsV12):
+    """backend-fargate-svc 1.3: 1.2 plus Windows tasks (each block at the end)."""
+
+    # Windows containers (issue 15)
+    operating_system_family: str  # LINUX | WINDOWS_SERVER_2019_CORE | ..._FULL | WINDOWS_SERVER_2022_CORE | ..._FULL
 
 
 def check(inputs: BackendInputs, env: Environment) -> Iterator[InputProblem]:

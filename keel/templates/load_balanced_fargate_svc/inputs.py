@@ -21,6 +21,7 @@ from keel.templates.container_inputs import (
     check_scaling,
     check_url_path,
 )
+from keel.templates.container_inputs import check_sources as check_sources  # Windows containers (issue 15)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,14 @@ class LoadBalancedInputsV12(LoadBalancedInputsV11):
     placement_constraints: tuple[str, ...]
     # sidecars (issue 17): with the 1.2 sidecar's external_secrets
     sidecars: tuple[SidecarV12, ...]
+
+
+@dataclass(frozen=True)
+class LoadBalancedInputsV13(LoadBalancedInputsV12):
+    """load-balanced-fargate-svc 1.3: 1.2 plus Windows tasks (each block at the end)."""
+
+    # Windows containers (issue 15)
+    operating_system_family: str  # LINUX | WINDOWS_SERVER_2019_CORE | ..._FULL | WINDOWS_SERVER_2022_CORE | ..._FULL
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ def _task(scope: Construct, props: ContainerProps, inputs: ScheduledInputs, *, l
         cpu=props.cpu, memory_mib=props.memory_mib, environment=props.environment, secrets=props.secrets,
         key=props.key, log_group=log_group, log_stream_prefix=props.log_stream_prefix, firelens=props.firelens,
         sidecars=props.sidecars, cpu_architecture=cpu_architecture(inputs), gpu_count=gpus,
-        placement_constraints=[" and ".join(expressions)] if expressions else [])
+        placement_constraints=[" and ".join(expressions)] if expressions else [],
+        operating_system_family=props.operating_system_family)  # Windows containers (issue 15)
 
 
 def _ec2_target(ctx: ServiceContext, inputs: ScheduledInputs, *, task: ContainerTask,

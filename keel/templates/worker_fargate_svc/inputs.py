@@ -17,6 +17,7 @@ from keel.templates.container_inputs import (
     check_capacity,
     check_scaling,
 )
+from keel.templates.container_inputs import check_sources as check_sources  # Windows containers (issue 15)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class WorkerInputsV12(WorkerInputsV11):
     scheduling: str  # replica | daemon
     # sidecars (issue 17): with the 1.2 sidecar's external_secrets
     sidecars: tuple[SidecarV12, ...]
+
+
+@dataclass(frozen=True)
+class WorkerInputsV13(WorkerInputsV12):
+    """worker-fargate-svc 1.3: 1.2 plus Windows tasks (each block at the end)."""
+
+    # Windows containers (issue 15)
+    operating_system_family: str  # LINUX | WINDOWS_SERVER_2019_CORE | ..._FULL | WINDOWS_SERVER_2022_CORE | ..._FULL
 
 
 def check(inputs: WorkerInputs, env: Environment) -> Iterator[InputProblem]:
