@@ -23,7 +23,7 @@ def test_an_environment_without_a_topic_creates_one_encrypted_and_published(tmp_
     path.write_text(yaml.safe_dump({"name": "t", "environments": [{
         "name": "lab", "template": "vpc-env:1.0", "region": "eu-west-1",
         "availability_zones": ["eu-west-1a", "eu-west-1b"], "spec": {"interface_endpoints": []}}]}))
-    app = cdk.App(context=cli_context(), outdir=str(tmp_path / "out"))
+    app = cdk.App(context=cli_context(), outdir=str(tmp_path / "out"), builtin_cloud_formation_validation=False)
     built = build(app, load_platform(path), compliance=False)
     outputs = built.environments["lab"].outputs
     assert not isinstance(outputs, EcsEnvOutputs)  # vpc-env hands on no topic of its own
@@ -40,7 +40,7 @@ def test_an_environment_without_a_topic_creates_one_encrypted_and_published(tmp_
 
 
 def _table(deletion_protection: bool) -> dict:  # type: ignore[type-arg]
-    stack = cdk.Stack(cdk.App())
+    stack = cdk.Stack(cdk.App(builtin_cloud_formation_validation=False))
     idempotency_table(stack, key=kms.Key(stack, "Key"), policy=cdk.RemovalPolicy.RETAIN,
                       deletion_protection=deletion_protection)
     return next(iter(Template.from_stack(stack).find_resources("AWS::DynamoDB::Table").values()))["Properties"]

@@ -50,9 +50,16 @@ def test_every_unknown_key_of_the_platform_file_is_reported(platform: Platform) 
     ]
 
 
+# A Python process each (~4 s CPU): make test runs one command that writes a table and one help text; the other
+# commands, which end through the same handler, run in make conformance (`heavy`).
+_HEAVY = pytest.mark.heavy
+
+
 @pytest.mark.parametrize(("argv", "code"), [
-    (["templates"], 141), (["templates", "show", "vpc-env"], 141), (["validate"], 141), (["outdated", "--all"], 141),
-    (["templates", "check"], 141), (["--help"], 0), (["docs", "--help"], 0),  # argparse drops help it cannot write
+    pytest.param(["templates"], 141, marks=_HEAVY), (["templates", "show", "vpc-env"], 141),
+    pytest.param(["validate"], 141, marks=_HEAVY), pytest.param(["outdated", "--all"], 141, marks=_HEAVY),
+    pytest.param(["templates", "check"], 141, marks=_HEAVY), (["--help"], 0),
+    pytest.param(["docs", "--help"], 0, marks=_HEAVY),  # argparse drops help it cannot write
 ])
 def test_a_closed_stdout_pipe_ends_quietly(argv: list[str], code: int) -> None:
     """`keel templates show vpc-env | head -3`: the reader leaves; no traceback, the SIGPIPE exit code."""

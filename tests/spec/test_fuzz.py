@@ -73,9 +73,25 @@ def assert_well_formed_rejection(code: int, err: str) -> None:
         assert LINE.match(line), line
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# make test runs a sample of each property (~40 ms a case); the same properties at full length are marked
+# `heavy` (make conformance), beside tests/conformance/test_fuzz_thousands.py's long run.
+SLOW = [HealthCheck.too_slow]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
 @given(st.data())
 def test_mutated_platforms_never_crash(data: st.DataObject) -> None:
+    mutated_platform_never_crashes(data)
+
+
+@pytest.mark.heavy
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+@given(st.data())
+def test_mutated_platforms_never_crash_at_length(data: st.DataObject) -> None:
+    mutated_platform_never_crashes(data)
+
+
+def mutated_platform_never_crashes(data: st.DataObject) -> None:
     doc = copy.deepcopy(BASE)
     for _ in range(data.draw(st.integers(1, 3))):
         candidates = paths(doc)
@@ -93,9 +109,20 @@ def test_mutated_platforms_never_crash(data: st.DataObject) -> None:
         assert_well_formed_rejection(code, err)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(where=st.sampled_from(CLOSED), value=junk)
 def test_unknown_keys_are_always_rejected_with_their_path(where: tuple[Any, ...], value: Any) -> None:
+    unknown_key_is_rejected(where, value)
+
+
+@pytest.mark.heavy
+@settings(max_examples=60, deadline=None)
+@given(where=st.sampled_from(CLOSED), value=junk)
+def test_unknown_keys_are_always_rejected_with_their_path_at_length(where: tuple[Any, ...], value: Any) -> None:
+    unknown_key_is_rejected(where, value)
+
+
+def unknown_key_is_rejected(where: tuple[Any, ...], value: Any) -> None:
     doc = copy.deepcopy(BASE)
     node = doc
     for part in where:
@@ -108,18 +135,42 @@ def test_unknown_keys_are_always_rejected_with_their_path(where: tuple[Any, ...]
 
 # -- every template's inputs, from its own schema, mutated with every class of hostile input -------------------
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=SLOW)
 @given(data=st.data())
 def test_every_template_version_survives_hostile_specs(version: TemplateVersion, data: st.DataObject) -> None:
+    template_version_survives(version, data)
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.label)
+@settings(max_examples=8, deadline=None, suppress_health_check=SLOW)
+@given(data=st.data())
+def test_every_template_version_survives_hostile_specs_at_length(version: TemplateVersion,
+                                                                 data: st.DataObject) -> None:
+    template_version_survives(version, data)
+
+
+def template_version_survives(version: TemplateVersion, data: st.DataObject) -> None:
     doc, files = platform_for(version, data)
     if data.draw(st.integers(0, 4)):
         doc = mutate(doc, data)
     check_outcome(*run_case(to_yaml(doc), files))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=SLOW)
 @given(data=st.data(), mutation=st.sampled_from(sorted(TEXT_MUTATIONS)))
 def test_yaml_abuse_around_any_template_is_refused_cleanly(data: st.DataObject, mutation: str) -> None:
+    yaml_abuse_is_refused(data, mutation)
+
+
+@pytest.mark.heavy
+@settings(max_examples=30, deadline=None, suppress_health_check=SLOW)
+@given(data=st.data(), mutation=st.sampled_from(sorted(TEXT_MUTATIONS)))
+def test_yaml_abuse_around_any_template_is_refused_cleanly_at_length(data: st.DataObject, mutation: str) -> None:
+    yaml_abuse_is_refused(data, mutation)
+
+
+def yaml_abuse_is_refused(data: st.DataObject, mutation: str) -> None:
     doc, files = platform_for(data.draw(st.sampled_from(VERSIONS)), data)
     code, err = run_case(TEXT_MUTATIONS[mutation](to_yaml(mutate(doc, data, rounds=1))), files)
     check_outcome(code, err)

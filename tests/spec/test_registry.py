@@ -100,3 +100,24 @@ def test_every_service_builder_takes_the_outputs_class_its_template_declares() -
         spec = importlib.util.find_spec(version.builder.partition(":")[0])
         assert spec is not None and spec.origin is not None
         assert f"environment: {version.environment_outputs})" in Path(spec.origin).read_text(), version.label
+
+
+# make test's speed: the registry's own files are read by libyaml (keel.spec.yamlio.read_packaged_yaml)
+@pytest.mark.heavy  # parses every template file with the pure parser too (~3 s): make conformance
+def test_packaged_template_files_read_the_same_with_both_parsers() -> None:
+    from keel.spec.registry import TEMPLATES_DIR
+    from keel.spec.yamlio import read_packaged_yaml, read_yaml
+
+    files = sorted(TEMPLATES_DIR.glob("*/*.yaml")) + sorted(TEMPLATES_DIR.glob("*/*/*.yaml"))
+    assert len(files) >= len(VERSIONS)  # every version's schema, and each template.yaml
+    for file in files:
+        assert read_packaged_yaml(file) == read_yaml(file), file
+
+
+def test_a_packaged_file_libyaml_cannot_read_gets_the_located_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from keel.spec.yamlio import YamlReadError, read_packaged_yaml
+
+    broken = tmp_path / "schema.yaml"
+    broken.write_text("schema:\n  format: [a\n")
+    with pytest.raises(YamlReadError, match=r"schema.yaml: line \d+, column \d+: invalid YAML"):
+        read_packaged_yaml(broken)
