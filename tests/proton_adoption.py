@@ -5,6 +5,7 @@ parameter where the render had it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ ENV_OUTPUT = "<environment output>"
 # CfnInclude writes typed properties typed ("80" becomes 80, "true" true) and DependsOn as a sorted list: the
 # values CloudFormation reads are the same, so both sides are compared in that one form.
 _CROSS_STACK = ("Fn::ImportValue", "Fn::GetStackOutput")
+_OUTPUT_REFERENCE = re.compile(r"\{\{resolve:ssm:/keel/[^/}]+/outputs/[A-Za-z0-9]+\}\}")
 
 
 def _scalar(node: Any) -> Any:
@@ -44,7 +46,11 @@ def _canonical_rendered(node: Any, pseudo: Mapping[str, Any]) -> Any:
 
 
 def _canonical_synthesized(node: Any, reads: frozenset[str] = frozenset()) -> Any:
-    """`reads`: the template's parameters that read an environment's published Output (issue 20)."""
+    """`reads`: the template's parameters that read an environment's published Output (issue 20); a dynamic
+    reference to one (`{{resolve:ssm:/keel/<env>/outputs/<Name>}}`, how a Proton-format service reads them)
+    stands for it too."""
+    if isinstance(node, str) and _OUTPUT_REFERENCE.fullmatch(node):
+        return ENV_OUTPUT
     if isinstance(node, Mapping):
         if len(node) == 1 and next(iter(node)) in _CROSS_STACK:
             return ENV_OUTPUT

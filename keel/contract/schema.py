@@ -132,7 +132,7 @@ def load_proton_schema(document: object, *, source: str, closed: bool = True) ->
         strict = _with_definitions(definitions[root], definitions)
         js = strict if closed else _with_definitions(opened[root], opened)
         out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS),
-                                closed=None if closed else Draft7Validator(strict))
+                                closed=None if closed else Draft7Validator(strict, format_checker=FORMATS))
     if not out:
         raise SchemaDefinitionError(f"{source}:schema: names no environment_input_type or service_input_type")
     return out

@@ -23,7 +23,17 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 import jsii
-from aws_cdk import Acknowledgment, Fn, IStableStringProducer, Lazy, Stack, Token, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnDynamicReference,
+    CfnDynamicReferenceService,
+    Fn,
+    IStableStringProducer,
+    Lazy,
+    Stack,
+    Token,
+    Validations,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_eks_v2 as eks
@@ -410,10 +420,15 @@ def read_proton(scope: Construct, environment: Environment) -> ProtonEnvOutputs:
     """A Proton-format environment's Outputs, each read from the parameter the environment stack publishes
     for it (`/keel/<environment>/outputs/<Name>`), for the service template's `environment.outputs.<Name>`."""
     assert environment.rendered is not None  # the loader renders every Proton-format environment
-    read = Reader(scope, environment)
+    names = environment.rendered.outputs
+    # A dynamic reference, not a parameter: the template checks an included value against its property's
+    # pattern (an ExecutionRoleArn must look like a role ARN), and a parameter would show the check its
+    # default, the SSM name; CloudFormation resolves `{{resolve:ssm:...}}` where it stands, in strings too.
+    outputs = {name: CfnDynamicReference(CfnDynamicReferenceService.SSM, environment_parameter_name(
+        environment.name, proton_output_key(name))).to_string() for name in names}
     return _complete(ProtonEnvOutputs, {
         "name": environment.name, "template": environment.template.label, "production": environment.production,
-        "outputs": Published(read, environment.rendered.outputs, proton_output_key), "discovery": {}})
+        "outputs": outputs, "discovery": {}})
 
 
 #: One rebuilder per outputs class (exact type): keel.contract.outputs.OUTPUTS_CLASSES must all be here.

@@ -6,6 +6,7 @@ PrivateLink on edge, defaults on plain), `mailer` (worker), `cleanup` (scheduled
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
