@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -94,6 +95,39 @@ def build_service(scope: Construct, *, service: Service, instance: ServiceInstan
     """The pipeline template is not run (it drives Proton's API); its inputs were validated by the loader."""
     assert instance.rendered is not None
     linked, used = instance.rendered.linked()
-    parameters = {OUTPUT_PARAMETER + name: environment.outputs[name] for name in used}
+    as_parameters = parameter_reads(linked, used)
+    parameters = {OUTPUT_PARAMETER + name: ssm.StringParameter.value_for_string_parameter(
+        scope, environment_parameter_name(environment.name, proton_output_key(name)))
+        if name in as_parameters else environment.outputs[name] for name in used}
     include(scope, template=instance.template, rendered=instance.rendered, linked=linked, parameters=parameters)
     return {}
+
+
+#: CloudFormation resolves at most this many dynamic references in one template.
+DYNAMIC_REFERENCES_MAX = 60
+_READ = re.compile(OUTPUT_PARAMETER + r"([A-Za-z0-9]+)")
+
+
+def parameter_reads(linked: Mapping[str, Any], used: Sequence[str]) -> set[str]:
+    """The environment outputs read through an `AWS::SSM::Parameter::Value` parameter rather than a dynamic
+    reference (the form `environment.outputs` gives): those a resource's UserData or its
+    `AWS::CloudFormation::Init` metadata reads (CloudFormation resolves no dynamic reference there), and, most
+    used first, those beyond the 60 dynamic references a template may hold."""
+    unresolved: set[str] = set()
+    counts: dict[str, int] = dict.fromkeys(used, 0)
+    for resource in (linked.get("Resources") or {}).values():
+        if not isinstance(resource, Mapping):
+            continue
+        for part in (((resource.get("Properties") or {}).get("UserData")),
+                     ((resource.get("Metadata") or {}).get("AWS::CloudFormation::Init"))):
+            unresolved.update(_READ.findall(json.dumps(part)) if part is not None else ())
+    for name in _READ.findall(json.dumps(linked.get("Resources") or {})):
+        if name in counts:
+            counts[name] += 1
+    dynamic = sum(n for name, n in counts.items() if name not in unresolved)
+    for name in sorted((n for n in counts if n not in unresolved), key=lambda n: (-counts[n], n)):
+        if dynamic <= DYNAMIC_REFERENCES_MAX:
+            break
+        unresolved.add(name)
+        dynamic -= counts[name]
+    return unresolved & set(used)

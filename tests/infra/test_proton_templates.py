@@ -96,3 +96,28 @@ def test_the_folder_acknowledgements_carry_their_reasons(proton_app: Synthesized
 def test_pipeline_templates_are_not_run(proton_app: Synthesized) -> None:
     resources = proton_app.json("ShopOrdersMain")["Resources"]
     assert not any(lid.startswith("Marker") for lid in resources)
+
+
+def test_outputs_in_user_data_or_init_metadata_are_read_through_parameters_not_dynamic_references() -> None:
+    """CloudFormation resolves no dynamic reference in UserData or AWS::CloudFormation::Init."""
+    from keel.templates.proton import parameter_reads
+
+    linked = {"Resources": {
+        "Host": {"Type": "AWS::EC2::Instance",
+                 "Metadata": {"AWS::CloudFormation::Init": {"config": {"files": {"/etc/x": {
+                     "content": {"Fn::Sub": "cluster=${KeelEnvOutputClusterName}"}}}}}},
+                 "Properties": {"UserData": {"Fn::Base64": {"Fn::Join": ["", ["bus=", {"Ref": "KeelEnvOutputBus"}]]}},
+                                "SubnetId": {"Ref": "KeelEnvOutputSubnet"}}}}}
+    assert parameter_reads(linked, ("Bus", "ClusterName", "Subnet")) == {"Bus", "ClusterName"}
+
+
+def test_beyond_sixty_dynamic_references_the_most_read_outputs_become_parameters() -> None:
+    from keel.templates.proton import DYNAMIC_REFERENCES_MAX, parameter_reads
+
+    resources = {f"Topic{n}": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "KeelEnvOutputA"}}}
+                 for n in range(50)}
+    resources |= {f"Queue{n}": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "KeelEnvOutputB"}}}
+                  for n in range(20)}
+    assert DYNAMIC_REFERENCES_MAX == 60
+    assert parameter_reads({"Resources": resources}, ("A", "B")) == {"A"}  # 70 reads: A's 50 go, B's 20 stay
+    assert parameter_reads({"Resources": dict(list(resources.items())[:60])}, ("A", "B")) == set()
