@@ -83,7 +83,9 @@ def main() -> int:
     from keel.spec.errors import SourceError
     from keel.stacks.app import build, build_stacks
 
-    app = cdk.App()
+    # outdir as CDK itself takes it (CDK_OUTDIR), but read here: a `keel synth` standby worker learns its
+    # folder after its Node runtime started, so Node's own copy of the environment is stale
+    app = cdk.App(outdir=os.environ.get("CDK_OUTDIR"))
     share = synth_share()
     try:
         if share is None:

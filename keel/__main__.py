@@ -1,5 +1,5 @@
 import sys
 
-from keel.cli import main
+from keel.entry import main
 
 sys.exit(main())

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from keel.contract.registry import Registry, RegistryError, TemplateRef, Version
+from keel.contract.registry import Registry, TemplateRef, Version
 from keel.delivery.diff_command import register as add_delivery_commands
 from keel.delivery.synth_command import register as add_synth_command
+from keel.entry import EXIT_CODES, run
 from keel.gitops import register as add_gitops_command
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check, registry_from
@@ -115,13 +115,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
-EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of an upgrade, outdated pins with "
-              "--fail, stale docs, unacknowledged findings, a blocked diff, nothing importable, Copilot fields "
-              "reported, unhealthy stacks with `status --fail`); 2 the command cannot run (bad arguments, invalid "
-              "platform, unknown template, nothing synthesized, no AWS credentials or region); 3 a broken template "
-              "definition; 141 the output pipe closed (e.g. `| head`).")
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="keel", description="Keel: Proton-style templates in AWS CDK. Every verb but `diff` "
@@ -166,29 +159,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        try:
-            return _run(argv)
-        finally:
-            sys.stdout.flush()  # a reader that left (`keel ... | head`) shows up here, not at interpreter exit
-    except BrokenPipeError:
-        # stop quietly, as a Unix tool killed by SIGPIPE does; nothing more can reach the closed pipe
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-
-
-def _run(argv: Sequence[str] | None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except RegistryError as exc:
-        print(f"keel: broken template definition: {exc}", file=sys.stderr)
-        return 3
-    except SpecError as exc:  # a platform's template_dirs, read by a verb that lists or upgrades templates
-        print(exc.render(), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run(parser, argv)
 
 
 if __name__ == "__main__":

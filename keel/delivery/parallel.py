@@ -15,10 +15,12 @@ cached whole, under a key of the whole platform.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,11 +28,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.delivery.model_pickle import write_model
-from keel.delivery.synth_cache import KeyMaker, hash_tree
-from keel.spec.model import PlatformModel
+if TYPE_CHECKING:  # imported where used: `keel synth` starts its first worker before it loads anything
+    from keel.delivery.synth_cache import KeyMaker
+    from keel.spec.model import PlatformModel
 
 MANIFEST, TREE, REPORT, MARKER = "manifest.json", "tree.json", "validation-report.json", "cdk.out"
 #: One stack's piece in the cache: its metadata (artifacts, tree node, findings); its files beside it.
@@ -203,8 +205,15 @@ class Worker:
         self.proc.terminate()
         self.proc.wait()
 
+    def idle(self) -> bool:
+        """Started, never given work, still running."""
+        return not self.assigned and self.proc.poll() is None
+
+    def wait(self) -> int:
+        return self.proc.wait()
+
     def finish(self) -> WorkerResult:
-        code = self.proc.wait()
+        code = self.wait()
         seconds = time.perf_counter() - self.start
         try:
             doc = _read(self.result_file)
@@ -212,10 +221,46 @@ class Worker:
             tail = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-12:]
             doc = {"exit_code": 2, "error": "\n".join(tail) or f"worker exited {code}"}
         error = doc.get("error") or ""
+        if doc["exit_code"] == 0 and not (self.outdir / MANIFEST).exists():
+            doc["exit_code"], error = 2, f"worker {self.outdir.name} reported success but wrote no cloud assembly"
         if doc["exit_code"] == 2 and not error:
             error = self.log.read_text(encoding="utf-8", errors="replace").strip()
         return WorkerResult(tuple(self.group or ()), self.outdir, int(doc["exit_code"]), error,
                             int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds)
+
+
+class ClaimedWorker(Worker):
+    """A standby left by an earlier synth (keel.delivery.standby), warm already: its share goes over the socket
+    that claimed it, with this synth's folders; it answers `done` when its result file is written."""
+
+    def __init__(self, index: int, *, work: Path, conn: socket.socket) -> None:
+        self.outdir, self.result_file = work / f"worker{index}", work / f"worker{index}.json"
+        self.log = work / f"worker{index}.log"
+        self.outdir.mkdir(parents=True)
+        self.group, self.assigned, self.conn = None, False, conn
+        self.start = time.perf_counter()
+
+    def assign(self, group: tuple[str, ...] | None, model: Path) -> None:
+        self.group, self.assigned = group, True
+        doc = {"stacks": group, "model": str(model), "outdir": str(self.outdir), "result": str(self.result_file),
+               "log": str(self.log)}
+        with contextlib.suppress(OSError):  # it is gone: finish reports what its result file lacks
+            self.conn.sendall((json.dumps(doc) + "\n").encode())
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.sendall(b"\n")
+        self.conn.close()
+
+    def idle(self) -> bool:
+        return not self.assigned
+
+    def wait(self) -> int:
+        with contextlib.suppress(OSError):
+            while self.conn.recv(4096):
+                pass
+        self.conn.close()
+        return 0
 
 
 def run_workers(groups: Sequence[tuple[str, ...] | None], *, started: Sequence[Worker], model: Path,
@@ -409,34 +454,79 @@ class Request:
     cache: Path | None = None
     validation: bool = True
     python: str = sys.executable
+    #: Where standby workers wait (keel.delivery.standby): claim one, and leave one for the next synth.
+    standby: Path | None = None
+
+
+class Synthesis:
+    """One `keel synth`, begun before the model is loaded: the first worker starts at once and warms up (imports,
+    CDK's validation engine) while this process reads the spec, plans and computes the cache keys; `run` then
+    hands it its share. Leaving the block stops what was never given work and drops the work folder."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        parent = request.outdir.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix=".keel-synth-", dir=parent))
+        self.start = time.perf_counter()
+        self.standby_key: str | None = None
+        self.started = [self.first()]  # most synths need at least one worker
+
+    def env(self, index: int) -> dict[str, str]:
+        request = self.request
+        return worker_env(root=request.root, outdir=self.work / f"worker{index}", context=request.context,
+                          platform=request.platform, stacks=None, validation=request.validation)
+
+    def spawn(self, index: int) -> Worker:
+        return Worker(index, work=self.work, root=self.request.root, python=self.request.python,
+                      env=self.env(index))
+
+    def first(self) -> Worker:
+        """The standby an earlier synth left, when it is the worker this synth would start; else a new one."""
+        if self.request.standby is not None:
+            from keel.delivery.standby import claim, key_of
+
+            self.standby_key = key_of(self.request.root, self.env(0), self.request.python)
+            conn = claim(self.request.standby, self.standby_key)
+            if conn is not None:
+                return ClaimedWorker(0, work=self.work, conn=conn)
+        return self.spawn(0)
+
+    def run(self, model: PlatformModel) -> SynthResult:
+        """Write the platform's cloud assembly into `request.outdir`, replaced only when the synth succeeded."""
+        result = _synthesize(self.request, model, self.work, self.started, self.spawn)
+        result.seconds = time.perf_counter() - self.start
+        return result
+
+    def close(self) -> None:
+        for worker in self.started:
+            if worker.idle():
+                worker.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+        if self.request.standby is not None and self.standby_key is not None:
+            from keel.delivery.standby import leave_one
+
+            leave_one(self.request.standby, self.standby_key, root=self.request.root, python=self.request.python,
+                      env=self.env(0))
+
+    def __enter__(self) -> Synthesis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def synthesize(request: Request, model: PlatformModel) -> SynthResult:
-    """Write the platform's cloud assembly into `request.outdir`, replaced only when the synth succeeded."""
-    start = time.perf_counter()
-    parent = request.outdir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".keel-synth-", dir=parent))
-
-    def spawn(index: int) -> Worker:
-        env = worker_env(root=request.root, outdir=work / f"worker{index}", context=request.context,
-                         platform=request.platform, stacks=None, validation=request.validation)
-        return Worker(index, work=work, root=request.root, python=request.python, env=env)
-
-    started = [spawn(0)]  # warms up while this process plans; most synths need at least one worker
-    try:
-        result = _synthesize(request, model, work, started, spawn)
-    finally:
-        for worker in started:
-            if not worker.assigned and worker.proc.poll() is None:
-                worker.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    result.seconds = time.perf_counter() - start
-    return result
+    """Write the platform's cloud assembly into `request.outdir` (a model already loaded)."""
+    with Synthesis(request) as synthesis:
+        return synthesis.run(model)
 
 
 def _synthesize(request: Request, model: PlatformModel, work: Path, started: Sequence[Worker],
                 spawn: Callable[[int], Worker]) -> SynthResult:
+    from keel.delivery.model_pickle import write_model
+    from keel.delivery.synth_cache import KeyMaker
+
     keys = None if request.cache is None else KeyMaker(root=request.root.resolve(), model=model,
                                                        context=dict(request.context), switches=switches(request))
     model_file = work / "model.pickle"
@@ -533,6 +623,8 @@ def switches(request: Request) -> dict[str, Any]:
     crds = request.context.get("keel:eksa-crds") or os.environ.get("KEEL_EKSA_CRDS")
     digest = None
     if crds:
+        from keel.delivery.synth_cache import hash_tree
+
         sha = hashlib.sha256()
         hash_tree(Path(str(crds)), sha)
         digest = sha.hexdigest()

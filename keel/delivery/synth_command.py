@@ -13,13 +13,17 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keel.spec.model import PlatformModel
 
 from keel.delivery.synth import context_of
-from keel.spec import SpecError, load_platform
 
 #: The cache of stack pieces, in the project; `make clean` and `--no-cache` drop it.
 CACHE_DIR = Path(".keel-cache") / "synth"
+#: Parsed YAML documents in that cache, by their text's digest (never stale: `--no-cache` keeps them).
+PARSED_DIR = "yaml"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +42,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="CDK context, as `cdk synth -c` (adds to cdk.json's)")
     s.add_argument("--quiet", "-q", action="store_true", help="no summary table, only the synth line")
     s.add_argument("--memory", action="store_true", help="print each worker's time and peak memory")
+    s.add_argument("--standby", action=argparse.BooleanOptionalAction, default=None,
+                   help="leave a warm worker for the next synth, and use the one the last synth left (default: "
+                        "at an interactive terminal outside CI; see keel/delivery/standby.py)")
     s.set_defaults(func=cmd_synth)
+
+
+def parser() -> argparse.ArgumentParser:
+    """`keel synth` alone (`python -m keel synth` takes this path: see keel/__main__.py), as keel.cli has it."""
+    from keel.entry import EXIT_CODES
+
+    p = argparse.ArgumentParser(prog="keel", epilog=EXIT_CODES)
+    register(p.add_subparsers(dest="command", required=True, metavar="VERB"))
+    return p
 
 
 def parse_context(pairs: list[str]) -> dict[str, str]:
@@ -58,9 +74,8 @@ def _fail(message: str) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from keel.cdk_context import project_node_first
-    from keel.delivery.model_pickle import cached_registry
-    from keel.delivery.parallel import Request, SynthFailed, peak_lines, synthesize
-    from keel.spec.images import from_context
+    from keel.delivery import standby
+    from keel.delivery.parallel import Request, Synthesis, SynthFailed, peak_lines
 
     if args.jobs < 1:
         return _fail(f"--jobs {args.jobs}: expected a number of workers, 1 or more")
@@ -75,17 +90,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
     cache = Path(args.cache_dir)
     if args.no_cache:
         drop_stacks(cache)
-    try:
-        model = load_platform(args.platform, image_overrides=from_context(context), registry=cached_registry(cache))
-    except SpecError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 2
     project_node_first()  # the workers run jsii on the project's pinned Node, as `make synth` does
+    keep_warm = standby.wanted(args.standby, os.environ, sys.stdout.isatty())
     request = Request(platform=args.platform, outdir=Path(args.out), jobs=args.jobs, context=context, root=root,
-                      cache=cache,
-                      validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
+                      cache=cache, validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false",
+                      standby=cache.resolve() / standby.FOLDER if keep_warm else None)
     try:
-        result = synthesize(request, model)
+        with Synthesis(request) as synthesis:  # its first worker warms up while the spec is read
+            model = _load(args.platform, context, cache)
+            if model is None:
+                return 2
+            result = synthesis.run(model)
     except SynthFailed as exc:
         if exc.report is None:
             print(str(exc), file=sys.stderr)
@@ -105,15 +120,35 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
+def _load(platform: str, context: Mapping[str, Any], cache: Path) -> PlatformModel | None:
+    """The checked model (None: its problems are printed). Parsed YAML and the template registry come from the
+    cache when their files are unchanged."""
+    from keel.delivery.model_pickle import cached_registry
+    from keel.spec import SpecError, load_platform
+    from keel.spec.images import from_context
+    from keel.spec.yamlio import use_parse_store
+
+    store = use_parse_store(cache / PARSED_DIR)
+    try:
+        model = load_platform(platform, image_overrides=from_context(dict(context)),
+                              registry=cached_registry(cache))
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return None
+    store.prune()
+    return model
+
+
 def drop_stacks(cache: Path) -> None:
-    """`--no-cache`: every cached stack goes; the parsed template registry (keyed by the code that reads it,
-    never stale) stays."""
+    """`--no-cache`: every cached stack goes; the parsed template registry (keyed by the code that reads it)
+    and the parsed YAML documents (keyed by their text), never stale, stay."""
     from keel.delivery.model_pickle import REGISTRY_DIR
+    from keel.delivery.standby import FOLDER as STANDBY_DIR
 
     if not cache.is_dir():
         return
     for entry in cache.iterdir():
-        if entry.name != REGISTRY_DIR:
+        if entry.name not in (REGISTRY_DIR, PARSED_DIR, STANDBY_DIR):
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
             else:

@@ -23,7 +23,9 @@ import resource
 import runpy
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from typing import NoReturn
 
 #: Read in the worker (the parent never imports aws_cdk).
 REPORT = "validation-report.json"
@@ -68,45 +70,155 @@ def run(app: Path) -> tuple[int, str]:
     return code, ""
 
 
-def warm_up(*, validation: bool) -> None:
+def warm_up(*, validation: bool) -> threading.Thread | None:
     """Import what app.py imports, and synthesize an empty app so that CDK creates its validation engine (the
-    engine lives on in this process's jsii runtime; the empty app writes nothing into CDK_OUTDIR)."""
+    engine lives on in this process's jsii runtime; the empty app writes nothing into CDK_OUTDIR).
+
+    The engine is built in Node while Python imports Keel's modules: the empty app's synth runs in a thread
+    (a jsii call that waits on Node, without the GIL), and every call into jsii is serialized (`_one_call_at_a_
+    time`), so a module-level CDK value that an import reads waits for the synth instead of interleaving with it
+    on jsii's pipe. The thread is returned: join it before building anything."""
     import aws_cdk as cdk
+    import cdk_nag  # noqa: F401  (loads its jsii assembly now, before the thread holds the kernel)
 
+    thread = None
+    if validation and _one_call_at_a_time():
+        def synth_empty_app() -> None:
+            with contextlib.suppress(Exception), tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
+                cdk.App(outdir=out, context={}).synth()
+
+        thread = threading.Thread(target=synth_empty_app, name="keel-warm-up", daemon=True)
+        thread.start()
     importlib.import_module("keel.stacks.app")
-
-    if validation:
+    if validation and thread is None:
         with tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
             cdk.App(outdir=out, context={}).synth()
+    return thread
 
 
-def assignment() -> bool:
-    """The share the parent sends on stdin, into the environment app.py reads; False: nothing to build."""
-    line = sys.stdin.readline()
-    if not line.strip():
+def _one_call_at_a_time() -> bool:
+    """Serialize jsii's kernel calls (request written, response read) behind one lock; False when this jsii has
+    no `_NodeProcess.send` to wrap (another version: the warm-up then runs its steps one after the other)."""
+    try:
+        from jsii._kernel.providers import process
+    except ImportError:
         return False
-    doc = json.loads(line)
-    os.environ.pop("KEEL_SYNTH_STACKS", None)
-    if doc.get("stacks") is not None:
-        os.environ["KEEL_SYNTH_STACKS"] = ",".join(doc["stacks"])
-    if doc.get("model"):
-        os.environ["KEEL_SYNTH_MODEL"] = str(doc["model"])
+    node = getattr(process, "_NodeProcess", None)
+    send = getattr(node, "send", None)
+    if node is None or send is None:
+        return False
+    if getattr(send, "keel_serialized", False):
+        return True
+    lock = threading.RLock()
+
+    def serialized(self: object, *args: object, **kwargs: object) -> object:
+        with lock:
+            return send(self, *args, **kwargs)
+
+    serialized.keel_serialized = True  # type: ignore[attr-defined]
+    node.send = serialized
     return True
 
 
-def main(argv: list[str]) -> int:
-    if argv[0] == "--ready":
-        argv = argv[1:]
-        with contextlib.suppress(Exception):  # app.py meets the same problem below, and reports it
-            warm_up(validation=os.environ.get("CDK_VALIDATION", "true").lower() != "false")
-        if not assignment():
-            return 0
-    result_file = Path(argv[0])
+def assignment(doc: dict[str, object] | None = None) -> bool:
+    """The share the parent sends (one JSON line on stdin, or `doc` from a standby's socket), into the
+    environment app.py reads; False: nothing to build."""
+    if doc is None:
+        line = sys.stdin.readline()
+        if not line.strip():
+            return False
+        doc = json.loads(line)
+    os.environ.pop("KEEL_SYNTH_STACKS", None)
+    stacks = doc.get("stacks")
+    if isinstance(stacks, list):
+        os.environ["KEEL_SYNTH_STACKS"] = ",".join(str(s) for s in stacks)
+    if doc.get("model"):
+        os.environ["KEEL_SYNTH_MODEL"] = str(doc["model"])
+    if doc.get("outdir"):  # a standby: started for an earlier synth, it learns this one's folder now
+        os.environ["CDK_OUTDIR"] = str(doc["outdir"])
+    return True
+
+
+def warm(validation: bool) -> threading.Thread | None:
+    thread = None
+    with contextlib.suppress(Exception):  # app.py meets the same problem below, and reports it
+        thread = warm_up(validation=validation)
+    return thread
+
+
+def build(result_file: Path) -> int:
+    """app.py, then its exit code, error and peak memory into `result_file`."""
     code, error = run(Path.cwd() / "app.py")
     result = {"exit_code": code, "error": error, "stacks": os.environ.get("KEEL_SYNTH_STACKS", ""),
               "peak_python_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "peak_node_kb": node_peak_kb()}
     result_file.write_text(json.dumps(result), encoding="utf-8")
     return code
+
+
+def main(argv: list[str]) -> int:
+    """Exits through `leave` once it has built (or `0`: nothing was assigned)."""
+    validation = os.environ.get("CDK_VALIDATION", "true").lower() != "false"
+    if argv[0] == "--standby":
+        return standby_main(Path(argv[1]), validation)
+    if argv[0] == "--ready":
+        argv = argv[1:]
+        thread = warm(validation)
+        if not assignment():
+            return 0
+        if thread is not None:
+            thread.join()
+    leave(build(Path(argv[0])))
+
+
+def standby_main(path: Path, validation: bool) -> NoReturn:
+    """`--standby SOCKET`: listen, warm up (in a thread, so that a claim is answered at once), wait for a synth
+    to claim this worker (keel.delivery.standby), build its share with stderr into its log, answer `done`."""
+    from keel.delivery.standby import listen, serve
+
+    try:
+        listener = listen(path)
+    except OSError:
+        leave(0)
+    engine: list[threading.Thread | None] = []
+    warming = threading.Thread(target=lambda: engine.append(warm(validation)), name="keel-standby-warm-up",
+                               daemon=True)
+    warming.start()
+    claimed = serve(listener, path)
+    if claimed is None:
+        leave(0)
+    conn, work = claimed
+    log, result = work.get("log"), work.get("result")
+    if not isinstance(result, str) or not isinstance(log, str) or not assignment(work):
+        conn.close()  # nothing to build
+        leave(0)
+    fd = os.open(str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 2)
+    warming.join()
+    for thread in engine:
+        if thread is not None:
+            thread.join()
+    code = build(Path(str(result)))
+    with contextlib.suppress(OSError):
+        conn.sendall(b"done\n")
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """Exit now that the assembly and the result are written: tell jsii's Node process to end (it removes its
+    own temporary folder as it goes) without waiting for it, and skip the interpreter's teardown. Waiting for
+    Node to free the validation engine and its heap, then for Python to free the built app, took 2 s a worker
+    on this 2-core machine, all of it after the work was done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with contextlib.suppress(Exception):
+        if "aws_cdk" not in sys.modules:  # no Node process started (asking jsii for it would start one)
+            raise LookupError
+        from jsii._runtime import kernel
+
+        stdin = kernel.provider._process._process.stdin  # type: ignore[attr-defined]  # Node, from `import aws_cdk`
+        stdin.write(b'{"exit":0}\n')
+        stdin.close()
+    os._exit(code)
 
 
 if __name__ == "__main__":

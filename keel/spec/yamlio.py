@@ -9,14 +9,19 @@ counting as every node it stands for), so an alias bomb is refused, never expand
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import math
+import os
 import re
 import stat
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias, cast
 
+import ruamel.yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import SafeConstructor
@@ -195,7 +200,99 @@ def parse_cfn_yaml(text: str, *, display: str) -> YamlValue:
     return parse_yaml(text, display=display, cloudformation=True)
 
 
+class ParseStore:
+    """What parsed YAML documents come to, kept by their text's digest: the same text always parses to the same
+    plain data, so a spec file read again (a service's API contract read per instance, a spec file unchanged
+    since the last `keel synth`) is not parsed again. Only documents that parsed cleanly are kept, so every
+    error is still raised, and named, by a fresh parse. In memory for the process; on disk too when `folder`
+    is given (the CLI gives `keel synth` one in its cache): marshal of plain data, written atomically."""
+
+    #: Kept in memory (oldest dropped first): a platform of 500 instances reads a few megabytes of documents.
+    MEMORY_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._memory: dict[str, bytes] = {}
+        self._bytes = 0
+
+    def key(self, text: str, cloudformation: bool) -> str:
+        return hashlib.sha256(f"{_PARSER_TAG}\0{int(cloudformation)}\0{text}".encode()).hexdigest()
+
+    def get(self, key: str) -> YamlValue | None:
+        data = self._memory.get(key)
+        if data is None and self.folder is not None:
+            try:
+                data = (self.folder / key[:2] / key).read_bytes()
+            except OSError:
+                return None
+        if data is None:
+            return None
+        try:
+            doc = marshal.loads(data)  # plain data that Keel itself wrote into its own cache
+        except (EOFError, ValueError, TypeError):
+            return None
+        self._remember(key, data)
+        return cast(YamlValue, doc)
+
+    def put(self, key: str, doc: YamlValue) -> None:
+        data = marshal.dumps(doc)
+        self._remember(key, data)
+        if self.folder is None:
+            return
+        try:
+            folder = self.folder / key[:2]
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".yaml-", dir=folder)
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            Path(name).replace(folder / key)
+        except OSError:
+            pass  # a read-only cache: the next process parses again
+
+    def prune(self, keep: int = 4000) -> None:
+        """Drop all but the `keep` newest documents on disk (every edit of a spec file adds one)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        entries = [p for p in self.folder.glob("*/*") if not p.name.startswith(".")]
+        if len(entries) <= keep:
+            return
+        entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
+
+    def _remember(self, key: str, data: bytes) -> None:
+        if key in self._memory or len(data) > self.MEMORY_BYTES:
+            return
+        while self._memory and self._bytes + len(data) > self.MEMORY_BYTES:
+            self._bytes -= len(self._memory.pop(next(iter(self._memory))))
+        self._memory[key] = data
+        self._bytes += len(data)
+
+
+#: Changes whenever the parser could read a text differently: this module's code, ruamel's version.
+_PARSER_TAG = f"{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}/{ruamel.yaml.__version__}"
+_store = ParseStore()
+
+
+def use_parse_store(folder: Path | None) -> ParseStore:
+    """Keep parsed documents on disk in `folder` too (called at the top: the CLI's `keel synth`)."""
+    global _store
+    _store = ParseStore(folder)
+    return _store
+
+
 def parse_yaml(text: str, *, display: str, cloudformation: bool = False) -> YamlValue:
+    """`text` as plain data (see `_plain`), under the limits; from the parse store when this text parsed before
+    (the copy returned is the caller's own)."""
+    key = _store.key(text, cloudformation)
+    doc = _store.get(key)
+    if doc is None:
+        doc = _parse(text, display=display, cloudformation=cloudformation)
+        _store.put(key, doc)
+    return doc
+
+
+def _parse(text: str, *, display: str, cloudformation: bool) -> YamlValue:
     if len(text) > MAX_FILE_BYTES:
         raise YamlReadError(display, "the file is too large", got=f"{len(text)} characters",
                             expected=f"at most {MAX_FILE_BYTES} bytes")

@@ -118,6 +118,7 @@ def test_no_cache_drops_the_cache_and_builds_every_stack(synths: Synths, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "3 built in 1 worker(s), 0 reused" in result.stdout
     assert not stale.exists()
-    # this synth's stacks, afresh (the parsed template registry, keyed by Keel's code, is kept)
-    assert len([p for p in cache.iterdir() if p.name not in ("skeleton", "registry")]) == 3
+    # this synth's stacks, afresh (the parsed template registry, keyed by Keel's code, and the parsed YAML
+    # documents, keyed by their text, are kept)
+    assert len([p for p in cache.iterdir() if p.name not in ("skeleton", "registry", "yaml")]) == 3
     assert differences(synths.plain, out) == []
