@@ -7,7 +7,9 @@ Cases, each in fresh processes as `make synth` runs them (CloudFormation validat
 - the default platform, full synth with N jobs (`keel synth --no-cache`);
 - the default platform again after a one-instance change (the cache of the full synth);
 - the 500-instance platform of bench/scale.py, full synth with N jobs: ms per instance;
-- the same after a one-instance change.
+- the same after a one-instance change;
+- each one-instance change again with `--standby`: the warm worker the previous synth left claimed (what an
+  interactive `keel synth` does by default), after waiting until it reports itself warm.
 Peak memory per worker (its Python, and jsii's Node processes) comes from `keel synth --memory`. Each case runs
 `--runs` times (default 1; the median is printed). The machine may be shared: the baseline is measured in the
 same run so that the ratios compare like with like.
@@ -34,6 +36,8 @@ from scale import generate  # noqa: E402
 
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\napp.synth()\n"
 TARGETS = {"default, full": 2.0, "default, one instance changed": 1.5, "500 instances, one instance changed": 2.0}
+#: How long to wait for a standby to say it is warm (keel.delivery.synth_worker's `keel standby: warm` line).
+WARM_WAIT = 120.0
 _WORKER = re.compile(r"worker (\d+): (\S+) stack\(s\), ([\d.]+) s, peak memory (\d+) MiB \(Python\) \+ (\d+) MiB")
 
 
@@ -61,9 +65,11 @@ def one_process(platform: Path) -> float:
         return time.perf_counter() - start
 
 
-def keel_synth(platform: Path, out: Path, cache: Path, jobs: int, *, full: bool) -> tuple[float, str]:
+def keel_synth(platform: Path, out: Path, cache: Path, jobs: int, *, full: bool,
+               standby: bool = False) -> tuple[float, str]:
     command = [sys.executable, "-m", "keel", "synth", "--platform", str(platform), "--out", str(out),
-               "--cache-dir", str(cache), "--jobs", str(jobs), "--quiet", "--memory", *(["--no-cache"] if full else [])]
+               "--cache-dir", str(cache), "--jobs", str(jobs), "--quiet", "--memory", *(["--no-cache"] if full else []),
+               "--standby" if standby else "--no-standby"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
@@ -74,14 +80,32 @@ def keel_synth(platform: Path, out: Path, cache: Path, jobs: int, *, full: bool)
     return elapsed, done.stdout
 
 
-def changed_copy(doc: dict[str, object], path: Path) -> Path:
+def changed_copy(doc: dict[str, object], path: Path, hours: int = 7) -> Path:
     """The platform with one scheduled instance's schedule changed (one stack's inputs), written to `path`."""
     services = doc["services"]
     assert isinstance(services, list)
     instance = next(i for s in services for i in s["instances"] if "schedule_expression" in (i.get("spec") or {}))
-    instance["spec"] = {**instance["spec"], "schedule_expression": "rate(7 hours)"}
+    instance["spec"] = {**instance["spec"], "schedule_expression": f"rate({hours} hours)"}
     path.write_text(json.dumps(doc))
     return path
+
+
+def leave_standby(platform: Path, out: Path, cache: Path, jobs: int) -> None:
+    """A synth that leaves a standby (everything reused), then wait until the standby says it is warm."""
+    keel_synth(platform, out, cache, jobs, full=False, standby=True)
+    deadline = time.monotonic() + WARM_WAIT
+    while time.monotonic() < deadline:
+        if any("keel standby: warm" in log.read_text(errors="replace") for log in (cache / "standby").glob("*.log")):
+            return
+        time.sleep(0.2)
+    raise SystemExit("the standby never said it was warm")
+
+
+def quit_standbys(cache: Path) -> None:
+    from keel.delivery.standby import _quit
+
+    for sock in (cache / "standby").glob("*.sock"):
+        _quit(sock)
 
 
 def write_split(doc: dict[str, object], platform: Path) -> list[Path]:
@@ -135,8 +159,13 @@ def main() -> int:
         try:
             t, out = median(args.runs, lambda: keel_synth(changed, work / "out", cache, args.jobs, full=False))
             rows.append(("default, one instance changed", t, out))
+            leave_standby(changed, work / "out", cache, args.jobs)
+            changed_copy(doc, changed, hours=9)
+            t, out = median(1, lambda: keel_synth(changed, work / "out", cache, args.jobs, full=False, standby=True))
+            rows.append(("default, one instance changed, warm standby", t, out))
         finally:
             changed.unlink()
+            quit_standbys(cache)
         if args.skip_scale:
             report(rows, empty, args.instances)
             return 0
@@ -153,7 +182,14 @@ def main() -> int:
             t, out = median(args.runs, lambda: keel_synth(files[0], work / "out-scale", cache, args.jobs,
                                                           full=False))
             rows.append((f"{args.instances} instances, one instance changed", t, out))
+            leave_standby(files[0], work / "out-scale", cache, args.jobs)
+            changed_copy(big_doc, ROOT / f"{work.name}-unused.json", hours=9).unlink()
+            files = write_split(big_doc, ROOT / f"{work.name}-scale.yaml")
+            t, out = median(1, lambda: keel_synth(files[0], work / "out-scale", cache, args.jobs, full=False,
+                                                  standby=True))
+            rows.append((f"{args.instances} instances, one instance changed, warm standby", t, out))
         finally:
+            quit_standbys(cache)
             for file in files:
                 file.unlink(missing_ok=True)
     report(rows, empty, args.instances)

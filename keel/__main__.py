@@ -1,5 +1,5 @@
 import sys
 
-from keel.entry import main
+from keel.launch import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ from pathlib import Path
 from keel.contract.registry import Registry, TemplateRef, Version
 from keel.delivery.diff_command import register as add_delivery_commands
 from keel.delivery.synth_command import register as add_synth_command
-from keel.entry import EXIT_CODES, run
+from keel.exits import EXIT_CODES, run
 from keel.gitops import register as add_gitops_command
 from keel.lifecycle.commands import add_commands as add_lifecycle_commands
 from keel.lifecycle.commands import cmd_templates_check, registry_from

@@ -79,6 +79,7 @@ class WorkerResult:
     peak_python_kb: int = 0
     peak_node_kb: int = 0
     seconds: float = 0.0
+    standby: bool = False  # a warm worker an earlier synth left (keel.delivery.standby)
 
 
 @dataclass
@@ -226,7 +227,8 @@ class Worker:
         if doc["exit_code"] == 2 and not error:
             error = self.log.read_text(encoding="utf-8", errors="replace").strip()
         return WorkerResult(tuple(self.group or ()), self.outdir, int(doc["exit_code"]), error,
-                            int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds)
+                            int(doc.get("peak_python_kb", 0)), int(doc.get("peak_node_kb", 0)), seconds,
+                            isinstance(self, ClaimedWorker))
 
 
 class ClaimedWorker(Worker):
@@ -672,4 +674,5 @@ def _raise_failures(workers: Sequence[WorkerResult]) -> None:
 def peak_lines(result: SynthResult) -> list[str]:
     return [f"worker {i}: {len(w.stacks) or 'all'} stack(s), {w.seconds:.1f} s, peak memory "
             f"{w.peak_python_kb / 1024:.0f} MiB (Python) + {w.peak_node_kb / 1024:.0f} MiB (Node)"
+            f"{', the standby an earlier synth left' if w.standby else ''}"
             for i, w in enumerate(result.workers)]

@@ -148,7 +148,7 @@ def serve(listener: socket.socket, path: Path,
     """Wait until a synth claims this standby (the connection to answer on, and its assignment), or until `idle`
     seconds pass, its socket is removed, or a synth says quit (None)."""
     try:
-        listener.settimeout(POLL_SECONDS)
+        listener.settimeout(min(POLL_SECONDS, idle))
         deadline = time.monotonic() + idle
         while True:
             try:

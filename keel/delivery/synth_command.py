@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """`keel synth` alone (`python -m keel synth` takes this path: see keel/__main__.py), as keel.cli has it."""
-    from keel.entry import EXIT_CODES
+    from keel.exits import EXIT_CODES
 
     p = argparse.ArgumentParser(prog="keel", epilog=EXIT_CODES)
     register(p.add_subparsers(dest="command", required=True, metavar="VERB"))

@@ -24,6 +24,7 @@ import runpy
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -180,8 +181,15 @@ def standby_main(path: Path, validation: bool) -> NoReturn:
     except OSError:
         leave(0)
     engine: list[threading.Thread | None] = []
-    warming = threading.Thread(target=lambda: engine.append(warm(validation)), name="keel-standby-warm-up",
-                               daemon=True)
+    start = time.perf_counter()
+
+    def warm_and_say() -> None:
+        engine.append(warm(validation))
+        if engine[0] is not None:
+            engine[0].join()
+        print(f"keel standby: warm after {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+
+    warming = threading.Thread(target=warm_and_say, name="keel-standby-warm-up", daemon=True)
     warming.start()
     claimed = serve(listener, path)
     if claimed is None:
@@ -191,12 +199,9 @@ def standby_main(path: Path, validation: bool) -> NoReturn:
     if not isinstance(result, str) or not isinstance(log, str) or not assignment(work):
         conn.close()  # nothing to build
         leave(0)
+    warming.join()
     fd = os.open(str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 2)
-    warming.join()
-    for thread in engine:
-        if thread is not None:
-            thread.join()
     code = build(Path(str(result)))
     with contextlib.suppress(OSError):
         conn.sendall(b"done\n")

@@ -1,5 +1,5 @@
 """How every `keel` verb ends: its exit code, and the errors any verb may meet, never as a traceback. Kept
-apart from keel.cli, which imports every verb: `keel synth` starts its workers before it imports the rest."""
+apart from keel.cli, which imports every verb (keel.launch: `keel synth` starts its workers before the rest)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,6 @@ EXIT_CODES = ("exit codes: 0 done; 1 a check found something (spec problems of a
               "reported, unhealthy stacks with `status --fail`); 2 the command cannot run (bad arguments, invalid "
               "platform, unknown template, nothing synthesized, no AWS credentials or region); 3 a broken template "
               "definition; 141 the output pipe closed (e.g. `| head`).")
-
-
-def main() -> int:
-    """The `keel` command (and `python -m keel`): `keel synth` builds its own parser, so that its first worker
-    starts before the other verbs' modules are imported; every other verb goes through keel.cli."""
-    if sys.argv[1:2] == ["synth"]:
-        from keel.delivery.synth_command import parser
-    else:
-        from keel.cli import parser
-    return run(parser)
 
 
 def run(parser: Callable[[], argparse.ArgumentParser], argv: Sequence[str] | None = None) -> int:
