@@ -109,20 +109,29 @@ def referenced_files(value: object, bases: Iterable[Path], root: Path,
     bases = [b.resolve() for b in bases]
     root = root.resolve()
     memo = {} if memo is None else memo
+    listings: dict[Path, frozenset[str]] = {}
     for text in _strings(value):
         if text not in memo:
-            memo[text] = _referenced(text, bases, root)
+            memo[text] = _referenced(text, bases, root, listings)
         path = memo[text]
         if path is not None:
             found.add(path)
     return sorted(found)
 
 
-def _referenced(text: str, bases: list[Path], root: Path) -> Path | None:
+def _referenced(text: str, bases: list[Path], root: Path, listings: dict[Path, frozenset[str]]) -> Path | None:
     if not text or len(text) > 1024 or "\n" in text or text.startswith(("/", "arn:", "http", "~")) \
             or text.strip("./") == "":
         return None
+    parts = [p for p in text.split("/") if p not in ("", ".")]
     for base in bases:
+        if base not in listings:
+            try:
+                listings[base] = frozenset(n.lower() for n in os.listdir(base))  # as a case-blind disk matches
+            except OSError:
+                listings[base] = frozenset()
+        if parts and parts[0] != ".." and parts[0].lower() not in listings[base]:
+            continue  # no such entry in this folder: not a path here (and no file system call to say so)
         try:
             candidate = (base / text).resolve()
             if candidate != root and root in candidate.parents and candidate.exists():
@@ -230,7 +239,17 @@ class KeyMaker:
         return digest.hexdigest()
 
     def bases(self) -> list[Path]:
-        return [Path(self.model.source).resolve().parent, Path.cwd()]
+        if "bases" not in self._memo:
+            self._memo["bases"] = [Path(self.model.source).resolve().parent, Path.cwd().resolve()]
+        return list(self._memo["bases"])
+
+    def _file_part(self, path: Path) -> str:
+        """A named file's line in a key: its project-relative name and content digest (once per synth)."""
+        memo_key = ("file", path)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = (f"\0file {canonical(str(path.resolve()), str(self.root))} "
+                                    f"{self._tree_hash(path)}\0")
+        return str(self._memo[memo_key])
 
     def template_folders(self, templates: Iterable[TemplateVersion]) -> list[Path]:
         templates = list(templates)
@@ -289,8 +308,7 @@ class KeyMaker:
             digest.update(f"\0template {folder.name} {self._tree_hash(folder)}\0".encode())
         files = sorted({path for _, named in parts.values() for path in named})
         for path in [*files, *extra]:
-            digest.update(f"\0file {canonical(str(path.resolve()), str(self.root))} {self._tree_hash(path)}\0"
-                          .encode())
+            digest.update(self._file_part(path).encode())
         return digest.hexdigest()
 
     def whole_key(self, shared: str) -> str:
