@@ -83,9 +83,10 @@ def main() -> int:
     from keel.spec.errors import SourceError
     from keel.stacks.app import build, build_stacks
 
-    # outdir as CDK itself takes it (CDK_OUTDIR), but read here: a `keel synth` standby worker learns its
-    # folder after its Node runtime started, so Node's own copy of the environment is stale
-    app = cdk.App(outdir=os.environ.get("CDK_OUTDIR"))
+    # a `keel synth` standby worker learns its folder (KEEL_SYNTH_OUTDIR) after its Node runtime started, so
+    # Node's own CDK_OUTDIR is stale there; elsewhere CDK reads CDK_OUTDIR itself (and creates it only at synth)
+    outdir = os.environ.get("KEEL_SYNTH_OUTDIR")
+    app = cdk.App(outdir=outdir) if outdir else cdk.App()
     share = synth_share()
     try:
         if share is None:

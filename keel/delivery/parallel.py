@@ -164,7 +164,8 @@ def worker_env(*, root: Path, outdir: Path, context: Mapping[str, Any], platform
                stacks: Sequence[str] | None, validation: bool) -> dict[str, str]:
     """The environment the CDK CLI gives the app, plus the worker's share of the stacks."""
     env = dict(os.environ)
-    for name in ("CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "KEEL_SYNTH_STACKS"):
+    for name in ("CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "KEEL_SYNTH_STACKS", "KEEL_SYNTH_MODEL",
+                 "KEEL_SYNTH_OUTDIR"):
         env.pop(name, None)
     env.update({"CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({**context, **CLI_CONTEXT}),
                 "KEEL_PLATFORM": platform, "PYTHONDONTWRITEBYTECODE": "1",

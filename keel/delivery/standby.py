@@ -39,7 +39,8 @@ FOLDER = "standby"
 _VOLATILE = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "TERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "COLUMNS",
                        "LINES", "DISPLAY", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "TMUX",
                        "TMUX_PANE", "STY", "WINDOW", "PS1", "PROMPT_COMMAND", "HISTFILE", "CDK_OUTDIR",
-                       "KEEL_SYNTH_STACKS", "KEEL_SYNTH_MODEL", "COLORTERM", "LS_COLORS"})
+                       "KEEL_SYNTH_STACKS", "KEEL_SYNTH_MODEL", "KEEL_SYNTH_OUTDIR", "COLORTERM",
+                       "LS_COLORS"})
 
 
 def wanted(choice: bool | None, environ: Mapping[str, str], interactive: bool) -> bool:

@@ -136,7 +136,7 @@ def assignment(doc: dict[str, object] | None = None) -> bool:
     if doc.get("model"):
         os.environ["KEEL_SYNTH_MODEL"] = str(doc["model"])
     if doc.get("outdir"):  # a standby: started for an earlier synth, it learns this one's folder now
-        os.environ["CDK_OUTDIR"] = str(doc["outdir"])
+        os.environ["CDK_OUTDIR"] = os.environ["KEEL_SYNTH_OUTDIR"] = str(doc["outdir"])
     return True
 
 

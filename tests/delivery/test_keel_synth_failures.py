@@ -57,6 +57,13 @@ def test_a_build_error_exits_2_with_its_message_and_keeps_cdk_out(tmp_path: Path
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".keel-synth-")]  # no temporary folder left
 
 
+def test_a_worker_that_reports_success_without_an_assembly_is_a_failure(tmp_path: Path) -> None:
+    failure, out = _run(tmp_path, "result.write_text(json.dumps({'exit_code': 0, 'error': ''}))")
+    assert failure.exit_code == 2
+    assert "reported success but wrote no cloud assembly" in str(failure)
+    assert (out / "manifest.json").read_text() == "previous assembly"
+
+
 def test_a_worker_that_dies_is_reported_with_the_end_of_its_output(tmp_path: Path) -> None:
     failure, out = _run(tmp_path, "print('jsii kernel exited unexpectedly', file=sys.stderr)\nsys.exit(9)")
     assert failure.exit_code == 2
@@ -70,6 +77,7 @@ def test_findings_exit_1_listing_each_open_finding_of_every_worker(tmp_path: Pat
             "if 'keel-quiet' in stacks:\n"
             "    (out / 'validation-report.json').write_text(report)\n"
             "    result.write_text(json.dumps({'exit_code': 1, 'error': 'Validation failed'})); sys.exit(1)\n"
+            "(out / 'manifest.json').write_text('{}')  # the other worker's assembly\n"
             "result.write_text(json.dumps({'exit_code': 0, 'error': ''}))")
     failure, out = _run(tmp_path, body)
     assert failure.exit_code == 1 and failure.report is not None
