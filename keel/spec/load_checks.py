@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
+from keel.contract.naming import SHARED
 from keel.contract.offers import Claim
 from keel.contract.registry import TemplateVersion
 from keel.spec.errors import join_path
@@ -104,6 +105,43 @@ class CrossChecks:
             if isinstance(name, str) and name in reserved:
                 self.problems.add(self.file, f"{named_path(doc, ['services', i])}.name",
                                   f"is reserved: {reserved[name]}", name, "another service name")
+
+    def config_collisions(self, environments: Sequence[Environment], services: Sequence[Service]) -> None:
+        """A config parameter never takes a name Keel publishes under the same path: `/keel/<env>/<service>/<key>`
+        is also where the service's instances publish their outputs, and `.../components/<name>/` where their
+        components' (for `shared`, the environment's components') discovery parameters go. Two parameters of
+        one name would only fail at deploy, in whichever stack comes second."""
+        for env in environments:
+            config = getattr(env.inputs, "config", None)
+            if config is None or env.name not in self.context.config_sites:
+                continue
+            file, prefix = self.context.config_sites[env.name]
+            for n, entry in enumerate(config.parameters):
+                taken = self._published(env, services, entry.service, entry.key)
+                if taken:
+                    self.problems.add(file, join_path(prefix, "config", "parameters", n, "key"),
+                                      f"collides with {taken} (/keel/{env.name}/{entry.service}/{entry.key})",
+                                      entry.key, "a key no output or component of the service publishes")
+
+    @staticmethod
+    def _published(env: Environment, services: Sequence[Service], service: str, key: str) -> str | None:
+        """What Keel itself publishes at `/keel/<env>/<service>/<key>` (None: nothing)."""
+        if service == SHARED:
+            owners = [(f"environment component {c.name}", c.name) for c in env.components]
+        else:
+            owners = []
+            for svc in services:
+                for inst in svc.instances:
+                    if svc.name != service or inst.environment != env.name:
+                        continue
+                    if key in inst.template.outputs:
+                        return f"output {key} of {service}'s template {inst.template.label}"
+                    owners += [(f"the discovery parameters of {service}'s component {c.name}", c.name)
+                               for c in inst.components]
+        for what, name in owners:
+            if key == f"components/{name}" or key.startswith(f"components/{name}/"):
+                return f"{what}'s discovery parameters" if what.startswith("environment") else what
+        return None
 
     def stack_names(self, environments: Sequence[Environment], services: Sequence[Service]) -> None:
         owners: dict[str, str] = {}

@@ -54,6 +54,8 @@ class LoadContext:
         self.platform_name = "keel"  # the platform's name: Copilot add-ons' App parameter
         self.delivery: object = None  # the raw delivery section: Proton's service.* repository names (issue 15)
         self.notes: list[str] = []  # what is accepted but worth saying (`keel validate` prints them)
+        #: environment -> (file, spec path) of its inputs: where its config plane's entries are (CrossChecks)
+        self.config_sites: dict[str, tuple[str, str]] = {}
 
     def structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
         """Structural validation; returns the display paths of the entries that had problems."""

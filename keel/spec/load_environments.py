@@ -54,6 +54,7 @@ class EnvironmentLoader:
                                               file=self.file, where=where))
         ctx.checks(template, inputs, env, file, prefix)
         self._config_services(inputs, file, prefix)
+        ctx.config_sites[name] = (file, prefix)
         return env
 
     def _location(self, raw: Mapping[str, Any], where: str) -> bool:

@@ -76,6 +76,7 @@ class _Loader:
         declared_envs = [str(e.get("name")) for e in as_list(doc.get("environments")) if isinstance(e, Mapping)]
         services = self._services(doc, bad, by_name, declared_envs)
         self.cross.stack_names(environments, services)
+        self.cross.config_collisions(environments, services)
         declared_services = [str(s.get("name")) for s in as_list(doc.get("services")) if isinstance(s, Mapping)]
         services = self._with_images(services, by_name, declared_services)
         delivery = None
