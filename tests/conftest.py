@@ -1,4 +1,4 @@
-"""Two costs of the test run that are not what any test checks, cut for every test folder.
+"""Three costs of the test run that are not what any test checks, cut for every test folder.
 
 pytest's rewritten test modules are kept between runs, though PYTHONDONTWRITEBYTECODE is set. The Makefile
 sets it so no `__pycache__` lands in keel/ or lambda_src/ (Lambda code assets, the synth cache's keys); it also
@@ -11,6 +11,10 @@ One botocore data loader for every session. moto starts each mock with a fresh d
 fresh session parses botocore's JSON models again (endpoints, each service's API): ~0.15 s of CPU a client,
 most of what a handler or ops test costs. The loader only reads and caches those files (keyed by the data
 path, as each session asks), so every session still sees the same models.
+
+kubernetes-validate's schema files parsed once. It reads and parses the version's `_definitions.json` (MBs of
+JSON) again for every document it validates, ~0.2 s each; Keel validates every manifest it renders. The files
+are the installed package's, read-only, and jsonschema does not change the parsed schemas.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import botocore.loaders
 import botocore.session
+import kubernetes_validate.utils
 import pytest
 from _pytest.assertion import rewrite
 
@@ -41,3 +46,4 @@ if all(hasattr(rewrite, name) for name in ("get_cache_dir", "PYC_TAIL", "try_mak
     rewrite._rewrite_test = _rewrite_and_keep
 
 botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # type: ignore[attr-defined]
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
