@@ -32,10 +32,10 @@ synth: setup
 	$(PY) -m keel synth --platform $(PLATFORM) --jobs $(JOBS) $(if $(NO_CACHE),--no-cache) \
 		$(if $(EKSA_CRDS),-c keel:eksa-crds=$(EKSA_CRDS))
 
-## The self-contained test suite; goal: under 2 minutes on 2 cores. bench/suite.py measures it (Dec 2026: 399 s
-## CPU in all, ~200 s a core, so ~3.3 min on 2 idle cores; it was 450-500 s). Our own fixtures
-## only, nothing outside the repository. The default platform: cdk-nag and cfn-lint here. Tests marked
-## `heavy` run in `make conformance`: cdk-nag and cfn-lint of every test platform, the default platform
+## The self-contained test suite; goal: under 2 minutes on 2 cores. bench/suite.py measures it (Dec 2026: 269 s
+## CPU in all, ~135 s a core, so ~2.2 min on 2 idle cores, still over; it was 366-399 s, once 450-500 s).
+## Our own fixtures only, nothing outside the repository. The default platform: cdk-nag and cfn-lint here.
+## Tests marked `heavy` run in `make conformance`: cdk-nag and cfn-lint of every test platform, the default platform
 ## synthesized with CloudFormation validation on, `keel diff` against a git ref, the fuzz properties at full
 ## length (make test runs a sample of each), the closed-pipe check of every command (here: two).
 test: setup

@@ -4,6 +4,12 @@ One small platform (tests/delivery/platforms/parallel.yaml: 3 stacks, a Lambda c
 `cdk synth` and once by `keel synth --jobs 2`, then re-synthesized from the cache; CloudFormation validation off
 (CDK_VALIDATION=false, ~4 s a process), nag on. The comparison after every kind of change, with validation on,
 is in tests/conformance/test_incremental_synth_every_change.py.
+
+Every worker of a `keel synth` that builds stacks is a CDK app (~7 s of CPU). make test runs four apps: `cdk
+synth`'s, the first `keel synth`'s two workers, the one-changed-instance synth's; the fully reused synth runs
+none. The two tests marked `heavy` (make conformance) are heavy variants of checks kept here: a whole
+`--no-cache` synth (here: what `--no-cache` drops and keeps, and the cold-cache synth that builds every stack
+as `cdk synth` does) and `cdk ls` on the assembly (here: its manifest is the one `cdk synth` wrote and read).
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import pytest
 
 from keel.cdk_context import ROOT
 from keel.delivery.assembly_compare import differences
+from keel.delivery.model_pickle import REGISTRY_DIR
 from keel.delivery.parallel import CROSS_STACK_REFERENCES
+from keel.delivery.synth_command import drop_stacks
 
 PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "parallel.yaml"
 STACKS = ["keel-lab", "keel-quiet", "keel-sweeper-lab"]
@@ -73,6 +81,7 @@ def test_templates_and_lambda_assets_are_byte_identical(synths: Synths) -> None:
     assert sorted(p.name for p in synths.parallel.glob("asset.*")) == assets
 
 
+@pytest.mark.heavy  # a CDK CLI process; make test: the manifest equals the one `cdk synth` wrote and read
 def test_the_cdk_cli_reads_the_assembly(synths: Synths) -> None:
     listed = subprocess.run(["npx", "cdk", "ls", "--app", str(synths.parallel)], cwd=ROOT, env=_env(),
                             capture_output=True, text=True, check=True)
@@ -108,6 +117,40 @@ def test_one_changed_instance_is_the_only_stack_rebuilt(synths: Synths, tmp_path
         (synths.parallel / "keel-quiet.template.json").read_bytes()
 
 
+def test_no_cache_drops_every_cached_stack_and_keeps_the_parsed_registry(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for name in ("keel-lab-0123abcd", "skeleton", REGISTRY_DIR):
+        (cache / name).mkdir(parents=True)
+        (cache / name / "entry.json").write_text("{}")
+    (cache / "stale-file").write_text("x")
+    drop_stacks(cache)
+    assert [p.name for p in cache.iterdir()] == [REGISTRY_DIR]
+    assert (cache / REGISTRY_DIR / "entry.json").read_text() == "{}"
+    drop_stacks(tmp_path / "no-such-cache")  # nothing cached yet: nothing to do
+
+
+def test_no_cache_drops_the_cache_dir_before_the_synth_starts(synths: Synths, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import keel.delivery.parallel as parallel
+    from keel.cli import main
+
+    cache = tmp_path / "cache"
+    shutil.copytree(synths.cache, cache)  # its stacks, and the parsed registry (read from it, not parsed again)
+    (cache / "keel-lab-0123abcd").mkdir(parents=True)
+    seen: list[list[str]] = []
+
+    def stop(request: object, model: object) -> None:  # stands in for the workers (the heavy test runs them)
+        seen.append(sorted(p.name for p in cache.iterdir()))
+        raise parallel.SynthFailed("stopped before any worker", 2)
+
+    monkeypatch.setattr(parallel, "synthesize", stop)
+    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))  # keel synth puts the project's Node first
+    monkeypatch.chdir(ROOT)
+    assert main(["synth", "--platform", str(PLATFORM), "--no-cache", "--cache-dir", str(cache), "--quiet"]) == 2
+    assert seen == [[REGISTRY_DIR]]
+
+
+@pytest.mark.heavy  # a third CDK app; make test: the test above and the cold-cache synth (3 built, as cdk synth)
 def test_no_cache_drops_the_cache_and_builds_every_stack(synths: Synths, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(synths.cache, cache)

@@ -138,17 +138,6 @@ def test_importing_handlers_creates_no_aws_client() -> None:
     assert ast.literal_eval(out.stdout) == []
 
 
-def test_handler_tests_never_import_aws_cdk() -> None:
-    """Handler tests (and the keel modules they use) run without CDK: fast, and true to the Lambda runtime."""
-    code = ("import sys; sys.path.insert(0, 'lambda_src')\n"
-            "import tests.handlers.test_api, tests.handlers.test_config, tests.handlers.test_event_worker\n"
-            "import tests.handlers.test_scheduled_job, tests.handlers.test_secret_rotation\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('aws_cdk', 'constructs', 'jsii'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=LAMBDA_SRC.parent)
-    assert out.stdout.strip() == "[]"
-
-
 def test_sdk_call_tracing_loads_powertools_tracer_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     from aws_lambda_powertools import Tracer
 

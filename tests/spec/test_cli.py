@@ -46,14 +46,6 @@ def test_templates_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert 'unknown template "nope"' in capsys.readouterr().err
 
 
-def test_python_dash_m_keel_works_and_does_not_import_cdk() -> None:
-    code = ("import sys, runpy; sys.argv=['keel','validate','--quiet','platform.yaml'];\n"
-            "try:\n runpy.run_module('keel', run_name='__main__')\n"
-            "except SystemExit as e:\n assert 'aws_cdk' not in sys.modules; raise")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-
-
 def test_app_py_exits_2_without_traceback_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("environments: 3\n")
     outdir = tmp_path / "cdk.out"
