@@ -29,7 +29,8 @@ from keel.cdk_context import ROOT
 from keel.delivery.assembly_compare import differences
 from keel.delivery.model_pickle import REGISTRY_DIR
 from keel.delivery.parallel import CROSS_STACK_REFERENCES
-from keel.delivery.synth_command import drop_stacks
+from keel.delivery.standby import FOLDER as STANDBY_DIR
+from keel.delivery.synth_command import PARSED_DIR, drop_stacks
 
 PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "parallel.yaml"
 STACKS = ["keel-lab", "keel-quiet", "keel-sweeper-lab"]
@@ -118,14 +119,17 @@ def test_one_changed_instance_is_the_only_stack_rebuilt(synths: Synths, tmp_path
 
 
 def test_no_cache_drops_every_cached_stack_and_keeps_the_parsed_registry(tmp_path: Path) -> None:
+    """Kept: the parsed registry (keyed by Keel's code), parsed YAML (keyed by its text), the standby workers'
+    sockets (a worker, not a cached result)."""
     cache = tmp_path / "cache"
-    for name in ("keel-lab-0123abcd", "skeleton", REGISTRY_DIR):
+    kept = sorted([REGISTRY_DIR, PARSED_DIR, STANDBY_DIR])
+    for name in ("keel-lab-0123abcd", "skeleton", *kept):
         (cache / name).mkdir(parents=True)
         (cache / name / "entry.json").write_text("{}")
     (cache / "stale-file").write_text("x")
     drop_stacks(cache)
-    assert [p.name for p in cache.iterdir()] == [REGISTRY_DIR]
-    assert (cache / REGISTRY_DIR / "entry.json").read_text() == "{}"
+    assert sorted(p.name for p in cache.iterdir()) == kept
+    assert all((cache / name / "entry.json").read_text() == "{}" for name in kept)
     drop_stacks(tmp_path / "no-such-cache")  # nothing cached yet: nothing to do
 
 
@@ -139,15 +143,16 @@ def test_no_cache_drops_the_cache_dir_before_the_synth_starts(synths: Synths, tm
     (cache / "keel-lab-0123abcd").mkdir(parents=True)
     seen: list[list[str]] = []
 
-    def stop(request: object, model: object) -> None:  # stands in for the workers (the heavy test runs them)
-        seen.append(sorted(p.name for p in cache.iterdir()))
-        raise parallel.SynthFailed("stopped before any worker", 2)
+    class Stop:  # stands in for the synth and its workers (the heavy test runs them)
+        def __init__(self, request: object) -> None:
+            seen.append(sorted(p.name for p in cache.iterdir()))
+            raise parallel.SynthFailed("stopped before any worker", 2)
 
-    monkeypatch.setattr(parallel, "synthesize", stop)
+    monkeypatch.setattr(parallel, "Synthesis", Stop)
     monkeypatch.setenv("PATH", os.environ.get("PATH", ""))  # keel synth puts the project's Node first
     monkeypatch.chdir(ROOT)
     assert main(["synth", "--platform", str(PLATFORM), "--no-cache", "--cache-dir", str(cache), "--quiet"]) == 2
-    assert seen == [[REGISTRY_DIR]]
+    assert seen == [sorted([REGISTRY_DIR, PARSED_DIR])]  # the first synth's parsed registry and YAML
 
 
 @pytest.mark.heavy  # a third CDK app; make test: the test above and the cold-cache synth (3 built, as cdk synth)
