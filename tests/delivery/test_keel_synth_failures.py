@@ -87,7 +87,8 @@ def test_findings_exit_1_listing_each_open_finding_of_every_worker(tmp_path: Pat
     assert (out / "manifest.json").read_text() == "previous assembly"
 
 
-def test_a_spec_error_exits_2_before_any_worker_starts(tmp_path: Path) -> None:
+def test_a_spec_error_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    """The first worker starts before the spec is read (it warms up meanwhile); a spec error stops it."""
     bad = tmp_path / "platform.yaml"
     bad.write_text(PLATFORM.read_text().replace("vpc_cidr: 10.62.0.0/16", "vpc_cidr: 10.62.0.0/99"))
     out = tmp_path / "cdk.out"
