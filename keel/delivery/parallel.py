@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,16 +267,20 @@ class ClaimedWorker(Worker):
 
 
 def run_workers(groups: Sequence[tuple[str, ...] | None], *, started: Sequence[Worker], model: Path,
-                spawn: Callable[[int], Worker]) -> list[WorkerResult]:
+                spawn: Callable[[int], Worker], meanwhile: Callable[[], None] = lambda: None) -> list[WorkerResult]:
     """One worker per group (those already `started` first, more spawned as needed), all at once; the started
-    ones left over are stopped."""
+    ones left over are stopped. `meanwhile` runs here while they build."""
     workers = list(started[:len(groups)])
     for extra in started[len(groups):]:
         extra.stop()
     workers += [spawn(index) for index in range(len(workers), len(groups))]
     for worker, group in zip(workers, groups, strict=True):
         worker.assign(group, model)
-    return [worker.finish() for worker in workers]
+    try:
+        meanwhile()
+    finally:  # even when it failed: no worker is left running
+        results = [worker.finish() for worker in workers]
+    return results
 
 
 # -- cutting an assembly into one piece per stack, and joining pieces -------------------------------------
@@ -414,16 +418,23 @@ def merge_reports(parts: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str
     return out
 
 
-def join(pieces: Sequence[tuple[Mapping[str, Any], Path]], skeleton: Mapping[str, Any], outdir: Path,
-         dependencies: Mapping[str, Sequence[str]]) -> None:
-    """One assembly from pieces, in platform order. `dependencies`: stack -> the stacks it deploys after."""
+def copy_files(pieces: Sequence[tuple[Mapping[str, Any], Path]], outdir: Path) -> None:
+    """The pieces' files (templates, asset manifests and folders) into `outdir`."""
     outdir.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads(json.dumps(skeleton["manifest"]))
-    artifacts: dict[str, Any] = {}
-    children: dict[str, Any] = {}
     for piece, folder in pieces:
         for name in piece["files"]:
             _copy(folder / name, outdir / name)
+
+
+def join(pieces: Sequence[tuple[Mapping[str, Any], Path]], skeleton: Mapping[str, Any], outdir: Path,
+         dependencies: Mapping[str, Sequence[str]], copied: Collection[str] = ()) -> None:
+    """One assembly from pieces, in platform order. `dependencies`: stack -> the stacks it deploys after.
+    `copied`: the stacks whose files are in `outdir` already (`copy_files`)."""
+    copy_files([p for p in pieces if p[0]["artifact_id"] not in copied], outdir)
+    manifest = json.loads(json.dumps(skeleton["manifest"]))
+    artifacts: dict[str, Any] = {}
+    children: dict[str, Any] = {}
+    for piece, _ in pieces:
         for artifact_id, artifact in piece["artifacts"].items():
             artifacts[artifact_id] = _with_dependencies(artifact, dependencies.get(artifact_id, ()))
         if piece["tree"] is not None:
@@ -546,9 +557,11 @@ def _synthesize(request: Request, model: PlatformModel, work: Path, started: Seq
     building = {name for group in groups for name in group or ()}
     pieces = {name: found for name, found in cached.items() if name not in building}
     result.reused = len(pieces)
-    result.workers = run_workers(groups, started=started, model=model_file, spawn=spawn)
-    _raise_failures(result.workers)
     final = work / "out"
+    # the reused stacks' files are copied while the workers build (the rest of the assembly waits for them)
+    result.workers = run_workers(groups, started=started, model=model_file, spawn=spawn,
+                                 meanwhile=lambda: copy_files(list(pieces.values()), final))
+    _raise_failures(result.workers)
     skeleton = _skeleton(result.workers, cache, keys)
     key_of = {u.name: u.key for u in units}
     for worker in result.workers:
@@ -558,7 +571,7 @@ def _synthesize(request: Request, model: PlatformModel, work: Path, started: Seq
                 store(piece, worker.outdir, cache, key)
             pieces[name] = (piece, worker.outdir)
     dependencies = {u.name: [u.environment_stack] for u in units if u.name != u.environment_stack}
-    join([pieces[u.name] for u in units], skeleton, final, dependencies)
+    join([pieces[u.name] for u in units], skeleton, final, dependencies, copied=set(cached) - building)
     result.built = len(units) - result.reused
     _replace(request.outdir, final)
     return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import os
@@ -106,8 +107,8 @@ def referenced_files(value: object, bases: Iterable[Path], root: Path,
     folder or the working folder (a Lambda's code folder, an API contract): their content goes into the key.
     `memo`: each string's answer, for these bases and root (500 instances repeat the same few strings)."""
     found: set[Path] = set()
-    bases = [b.resolve() for b in bases]
-    root = root.resolve()
+    bases = [_resolved(b) for b in bases]
+    root = _resolved(root)
     memo = {} if memo is None else memo
     listings: dict[Path, frozenset[str]] = {}
     for text in _strings(value):
@@ -117,6 +118,12 @@ def referenced_files(value: object, bases: Iterable[Path], root: Path,
         if path is not None:
             found.add(path)
     return sorted(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(path: Path) -> Path:
+    """A base or root folder, resolved once (a 500-instance platform asks for the same two for every slice)."""
+    return path.resolve()
 
 
 def _referenced(text: str, bases: list[Path], root: Path, listings: dict[Path, frozenset[str]]) -> Path | None:
@@ -273,15 +280,15 @@ class KeyMaker:
                 folders.add(template_folder(template))
         return sorted(folders | {packages[n].resolve() for n in closure(names, packages)})
 
-    def _part(self, kind: str, name: str, value: object) -> tuple[object, list[Path]]:
-        """One slice part's canonical form and the files it names, once per synth (an environment's part is
-        in the key of each of its instances)."""
+    def _part(self, kind: str, name: str, value: object) -> tuple[str, list[Path]]:
+        """One slice part's canonical form (as JSON text) and the files it names, once per synth (an
+        environment's part is in the key of each of its instances)."""
         memo_key = ("part", kind, name)
         if memo_key not in self._memo:
             strings: dict[str, Path | None] = self._memo.setdefault("strings", {})
-            self._memo[memo_key] = (canonical(value, str(self.root)),
+            self._memo[memo_key] = (json.dumps(canonical(value, str(self.root)), sort_keys=True),
                                     referenced_files(value, self.bases(), self.root, strings))
-        found: tuple[object, list[Path]] = self._memo[memo_key]
+        found: tuple[str, list[Path]] = self._memo[memo_key]
         return found
 
     def key(self, shared: str, *, environment: Environment, service: Service | None = None,
@@ -299,11 +306,12 @@ class KeyMaker:
         pairs = list(consumers)
         if pairs:
             consumer_slice = [{"service": dataclasses.replace(s, instances=()), "instance": i} for s, i in pairs]
-            parts["consumers"] = (canonical(consumer_slice, str(self.root)),
+            parts["consumers"] = (json.dumps(canonical(consumer_slice, str(self.root)), sort_keys=True),
                                   referenced_files(consumer_slice, self.bases(), self.root))
             templates += [i.template for _, i in pairs]
         digest = hashlib.sha256(shared.encode())
-        digest.update(json.dumps({k: v[0] for k, v in parts.items()}, sort_keys=True).encode())
+        for kind in sorted(parts):  # each part's JSON once per synth, not once per key
+            digest.update(f"\0{kind}\0{parts[kind][0]}".encode())
         for folder in self.template_folders(templates):
             digest.update(f"\0template {folder.name} {self._tree_hash(folder)}\0".encode())
         files = sorted({path for _, named in parts.values() for path in named})
