@@ -32,8 +32,8 @@ synth: setup
 	$(PY) -m keel synth --platform $(PLATFORM) --jobs $(JOBS) $(if $(NO_CACHE),--no-cache) \
 		$(if $(EKSA_CRDS),-c keel:eksa-crds=$(EKSA_CRDS))
 
-## The self-contained test suite; goal: under 2 minutes on 2 cores. bench/suite.py measures it (Dec 2026: 269 s
-## CPU in all, ~135 s a core, so ~2.2 min on 2 idle cores, still over; it was 366-399 s, once 450-500 s).
+## The self-contained test suite; goal: under 2 minutes on 2 cores. bench/suite.py measures it (Dec 2026: 253 s
+## CPU in all; 2 min 23-31 s on a fresh clone, still over; it was 366-399 s, once 450-500 s).
 ## Our own fixtures only, nothing outside the repository. The default platform: cdk-nag and cfn-lint here.
 ## Tests marked `heavy` run in `make conformance`: cdk-nag and cfn-lint of every test platform, the default platform
 ## synthesized with CloudFormation validation on, `keel diff` against a git ref, the fuzz properties at full
