@@ -182,16 +182,20 @@ class Worker:
     parent plans, then builds what `assign` sends it into its own assembly under `work`."""
 
     def __init__(self, index: int, *, work: Path, root: Path, python: str, env: Mapping[str, str]) -> None:
+        self._folders(index, work)
+        with self.log.open("wb") as stderr:
+            self.proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--ready",
+                                          str(self.result_file)], cwd=root, env=dict(env), stdin=subprocess.PIPE,
+                                         stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def _folders(self, index: int, work: Path) -> None:
+        """Its assembly, result file and log under `work`; nothing assigned yet."""
         self.outdir, self.result_file = work / f"worker{index}", work / f"worker{index}.json"
         self.log = work / f"worker{index}.log"
         self.outdir.mkdir(parents=True)
         self.group: tuple[str, ...] | None = None
         self.assigned = False
         self.start = time.perf_counter()
-        with self.log.open("wb") as stderr:
-            self.proc = subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--ready",
-                                          str(self.result_file)], cwd=root, env=dict(env), stdin=subprocess.PIPE,
-                                         stdout=subprocess.DEVNULL, stderr=stderr)
 
     def assign(self, group: tuple[str, ...] | None, model: Path) -> None:
         self.group, self.assigned = group, True
@@ -236,12 +240,9 @@ class ClaimedWorker(Worker):
     """A standby left by an earlier synth (keel.delivery.standby), warm already: its share goes over the socket
     that claimed it, with this synth's folders; it answers `done` when its result file is written."""
 
-    def __init__(self, index: int, *, work: Path, conn: socket.socket) -> None:
-        self.outdir, self.result_file = work / f"worker{index}", work / f"worker{index}.json"
-        self.log = work / f"worker{index}.log"
-        self.outdir.mkdir(parents=True)
-        self.group, self.assigned, self.conn = None, False, conn
-        self.start = time.perf_counter()
+    def __init__(self, index: int, *, work: Path, conn: socket.socket) -> None:  # no process of its own to start
+        self._folders(index, work)
+        self.conn = conn
 
     def assign(self, group: tuple[str, ...] | None, model: Path) -> None:
         self.group, self.assigned = group, True

@@ -10,8 +10,8 @@ leaves a new one. It is used only by a synth that would start the same worker: t
 Keel's code, app.py, the interpreter and the worker's environment (context, platform file, validation, PATH,
 AWS_* and the rest), so an edit to the code or a changed context starts a fresh worker as before, and the
 stale standby is told to exit. Unclaimed, a standby exits after `IDLE_SECONDS`, or once its socket is gone
-(`make clean`). Never on CI: without a
-terminal (or with $CI set) `keel synth` leaves nothing running unless `--standby` is given.
+(`make clean`). Never on CI: without a terminal (or with $CI set) `keel synth` leaves nothing running unless
+`--standby` is given.
 """
 
 from __future__ import annotations

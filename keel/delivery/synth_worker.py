@@ -82,18 +82,17 @@ def warm_up(*, validation: bool) -> threading.Thread | None:
     import aws_cdk as cdk
     import cdk_nag  # noqa: F401  (loads its jsii assembly now, before the thread holds the kernel)
 
+    def synth_empty_app() -> None:
+        with contextlib.suppress(Exception), tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
+            cdk.App(outdir=out, context={}).synth()
+
     thread = None
     if validation and _one_call_at_a_time():
-        def synth_empty_app() -> None:
-            with contextlib.suppress(Exception), tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
-                cdk.App(outdir=out, context={}).synth()
-
         thread = threading.Thread(target=synth_empty_app, name="keel-warm-up", daemon=True)
         thread.start()
     importlib.import_module("keel.stacks.app")
     if validation and thread is None:
-        with tempfile.TemporaryDirectory(prefix="keel-warm-") as out:
-            cdk.App(outdir=out, context={}).synth()
+        synth_empty_app()
     return thread
 
 
@@ -215,14 +214,13 @@ def leave(code: int) -> NoReturn:
     on this 2-core machine, all of it after the work was done."""
     sys.stdout.flush()
     sys.stderr.flush()
-    with contextlib.suppress(Exception):
-        if "aws_cdk" not in sys.modules:  # no Node process started (asking jsii for it would start one)
-            raise LookupError
-        from jsii._runtime import kernel
+    if "aws_cdk" in sys.modules:  # else no Node process started (asking jsii for it would start one)
+        with contextlib.suppress(Exception):
+            from jsii._runtime import kernel
 
-        stdin = kernel.provider._process._process.stdin  # type: ignore[attr-defined]  # Node, from `import aws_cdk`
-        stdin.write(b'{"exit":0}\n')
-        stdin.close()
+            stdin = kernel.provider._process._process.stdin  # type: ignore[attr-defined]  # from `import aws_cdk`
+            stdin.write(b'{"exit":0}\n')
+            stdin.close()
     os._exit(code)
 
 
