@@ -124,19 +124,21 @@ def leave_one(folder: Path, key: str, *, root: Path, python: str, env: Mapping[s
     os.chmod(folder, 0o700)
     if path.exists():
         return True
-    log = (folder / f"{key}.log").open("wb")
-    with log:
-        subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--standby", str(path)], cwd=root,
-                         env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                         start_new_session=True, close_fds=True)
+    # Bound here, not in the child: the socket is there when this synth ends, and a synth that comes before
+    # the child is listening waits in the backlog instead of starting a worker of its own.
+    with listen(path) as listener, (folder / f"{key}.log").open("wb") as log:
+        fd = listener.fileno()
+        subprocess.Popen([python, "-m", "keel.delivery.synth_worker", "--standby", str(path), str(fd)],
+                         cwd=root, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                         start_new_session=True, close_fds=True, pass_fds=(fd,))
     return True
 
 
 # -- the standby's side ---------------------------------------------------------------------------------------
 
 def listen(path: Path) -> socket.socket:
-    """The standby's socket, bound before it warms up: a synth that comes meanwhile claims a worker that is
-    part of the way there rather than starting one from nothing."""
+    """The standby's socket, bound before it starts (by the synth that leaves it): a synth that comes meanwhile
+    claims a worker that is part of the way there rather than starting one from nothing."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     path.unlink(missing_ok=True)
     listener.bind(str(path))
@@ -171,7 +173,11 @@ def serve(listener: socket.socket, path: Path,
                 conn.close()
                 continue
             path.unlink(missing_ok=True)  # claimed: no other synth may connect
-            conn.sendall(b"ok\n")
+            try:
+                conn.sendall(b"ok\n")
+            except OSError:  # the synth gave up waiting and started a worker of its own
+                conn.close()
+                return None
             conn.settimeout(None)
             try:
                 work = json.loads(_line(conn) or "{}")

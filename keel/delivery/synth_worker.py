@@ -159,7 +159,7 @@ def main(argv: list[str]) -> int:
     """Exits through `leave` once it has built (or `0`: nothing was assigned)."""
     validation = os.environ.get("CDK_VALIDATION", "true").lower() != "false"
     if argv[0] == "--standby":
-        return standby_main(Path(argv[1]), validation)
+        return standby_main(Path(argv[1]), int(argv[2]), validation)
     if argv[0] == "--ready":
         argv = argv[1:]
         thread = warm(validation)
@@ -170,13 +170,16 @@ def main(argv: list[str]) -> int:
     leave(build(Path(argv[0])))
 
 
-def standby_main(path: Path, validation: bool) -> NoReturn:
-    """`--standby SOCKET`: listen, warm up (in a thread, so that a claim is answered at once), wait for a synth
-    to claim this worker (keel.delivery.standby), build its share with stderr into its log, answer `done`."""
-    from keel.delivery.standby import listen, serve
+def standby_main(path: Path, fd: int, validation: bool) -> NoReturn:
+    """`--standby SOCKET FD`: on the listening socket the leaving synth bound (inherited as FD), warm up (in a
+    thread, so that a claim is answered at once), wait for a synth to claim this worker (keel.delivery.standby),
+    build its share with stderr into its log, answer `done`."""
+    import socket
+
+    from keel.delivery.standby import serve
 
     try:
-        listener = listen(path)
+        listener = socket.socket(fileno=fd)
     except OSError:
         leave(0)
     engine: list[threading.Thread | None] = []

@@ -93,6 +93,25 @@ def test_a_dead_standby_is_forgotten(folder: Path) -> None:
     assert not standby.socket_path(folder, "k1").exists()
 
 
+def test_the_standby_is_there_when_the_leaving_synth_ends_and_a_claim_waits_for_it(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(standby, "CLAIM_SECONDS", 15.0)  # a loaded machine's start-up, not the point here
+    # an interpreter that takes its time to start: the socket must not wait for it
+    slow = tmp_path / "slow-python"
+    slow.write_text(f"#!/bin/sh\nsleep 0.2\nexec {sys.executable} \"$@\"\n")
+    slow.chmod(0o755)
+    env = dict(os.environ, CDK_VALIDATION="false", PYTHONDONTWRITEBYTECODE="1")
+    assert standby.leave_one(folder, "k1", root=ROOT, python=str(slow), env=env)
+    assert standby.socket_path(folder, "k1").exists()
+    conn = standby.claim(folder, "k1")  # before the child listens: it waits in the backlog
+    assert conn is not None, "the claim was not answered"
+    conn.sendall(b"{}\n")  # nothing to build: the standby exits
+    conn.settimeout(20)
+    assert conn.recv(16) == b""
+    conn.close()
+    assert not standby.socket_path(folder, "k1").exists()
+
+
 def test_only_an_interactive_synth_outside_ci_leaves_one_unless_told() -> None:
     assert standby.wanted(None, {}, interactive=True)
     assert not standby.wanted(None, {"CI": "true"}, interactive=True)
