@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,7 +54,12 @@ def _is_ipv4(value: object) -> bool:
 
 
 class SchemaDefinitionError(Exception):
-    """A template's own schema is broken: a platform-team bug, reported with the schema's path."""
+    """A template's own schema is broken: a platform-team bug, reported with the schema file, the field path in
+    it (empty: the document as a whole) and what is wrong."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path, self.message = source, path, message
+        super().__init__(f"{source}:{path}: {message}" if path else f"{source}: {message}")
 
 
 @dataclass(frozen=True)
@@ -107,15 +113,17 @@ def load_proton_schema(document: object, *, source: str, closed: bool = True) ->
     since Proton accepted such specs (AWS's own samples have one)."""
     body = document.get("schema") if isinstance(document, Mapping) else None
     if not isinstance(body, Mapping):
-        raise SchemaDefinitionError(f"{source}: expected a top-level `schema:` mapping")
-    fmt = (body.get("format") or {}).get("openapi")
+        raise SchemaDefinitionError(source, "", "expected a top-level `schema:` mapping")
+    declared = body.get("format")
+    fmt = declared.get("openapi") if isinstance(declared, Mapping) else None
     if str(fmt) != "3.0.0":
-        raise SchemaDefinitionError(f"{source}:schema.format.openapi: expected \"3.0.0\", got {fmt!r}")
+        raise SchemaDefinitionError(source, "schema.format.openapi", f"expected \"3.0.0\", got {fmt!r}")
     types = body.get("types")
     if not isinstance(types, Mapping) or not types:
-        raise SchemaDefinitionError(f"{source}:schema.types: expected a mapping of named types")
+        raise SchemaDefinitionError(source, "schema.types", "expected a mapping of named types")
     for name, t in types.items():
-        _check_keywords(t, f"{source}:schema.types.{name}")
+        _check_keywords(t, source, f"schema.types.{name}")
+    _check_refs(types, source)
     roots = {
         "environment": body.get("environment_input_type"),
         "service": body.get("service_input_type"),
@@ -124,37 +132,117 @@ def load_proton_schema(document: object, *, source: str, closed: bool = True) ->
     out: dict[str, InputSchema] = {}
     definitions = {name: _strict(_rewrite_refs(t)) for name, t in types.items()}
     opened = {name: _rewrite_refs(t) for name, t in types.items()} if not closed else definitions
+    for name, t in definitions.items():
+        _check_type(t, source, f"schema.types.{name}")
     for kind, root in roots.items():
         if root is None:
             continue
-        if root not in types:
-            raise SchemaDefinitionError(f"{source}:schema.{kind}_input_type: unknown type {root!r}")
+        if not isinstance(root, str) or root not in types:
+            raise SchemaDefinitionError(source, f"schema.{kind}_input_type",
+                                        f"unknown type {root!r} (known: {', '.join(map(str, types))})")
         strict = _with_definitions(definitions[root], definitions)
         js = strict if closed else _with_definitions(opened[root], opened)
         out[kind] = InputSchema(root=root, json_schema=js, validator=Draft7Validator(js, format_checker=FORMATS),
                                 closed=None if closed else Draft7Validator(strict, format_checker=FORMATS))
     if not out:
-        raise SchemaDefinitionError(f"{source}:schema: names no environment_input_type or service_input_type")
+        raise SchemaDefinitionError(source, "schema", "names no environment_input_type or service_input_type")
     return out
 
 
 def _with_definitions(root: object, definitions: Mapping[str, object]) -> dict[str, Any]:
+    """A root type with every type beside it (each checked by `_check_type`)."""
     js = dict(cast(Mapping[str, Any], copy.deepcopy(root)))
     js["definitions"] = copy.deepcopy(dict(definitions))
-    Draft7Validator.check_schema(js)
     return js
 
 
-def _check_keywords(node: object, where: str) -> None:
+#: Draft 7's metaschema with its format checker (a `pattern` must be a regular expression), as check_schema uses.
+_META = Draft7Validator(Draft7Validator.META_SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
+#: The types (one level of each) already found valid, as canonical JSON: the versions of a template share most of
+#: their inputs, and checking every schema of the registry whole was half the time of loading it.
+_CHECKED: set[str] = set()
+
+
+def _check_type(node: object, source: str, where: str) -> None:
+    """One type against Draft 7's metaschema: a value of the wrong kind (`minimum: "zero"`), a pattern that is no
+    regular expression. Level by level (its properties and items each on their own, as the metaschema checks
+    them), so that a property shared by many types and versions is checked once."""
+    shallow, inner = node, {}
+    if isinstance(node, Mapping):
+        shallow = dict(node)
+        if isinstance(node.get("properties"), Mapping):
+            shallow["properties"] = {key: {} for key in node["properties"]}
+            inner.update({f".properties.{key}": sub for key, sub in node["properties"].items()})
+        if isinstance(node.get("items"), Mapping):
+            shallow["items"] = {}
+            inner[".items"] = node["items"]
+    canonical = json.dumps(shallow, sort_keys=True, default=repr)
+    if canonical not in _CHECKED:
+        error = jsonschema.exceptions.best_match(_META.iter_errors(shallow))
+        if error is not None:
+            path = "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in error.absolute_path)
+            raise SchemaDefinitionError(source, where + path, error.message)
+        _CHECKED.add(canonical)
+    for suffix, sub in inner.items():
+        _check_type(sub, source, where + suffix)
+
+
+def _refs(node: object) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "$ref":
+                yield str(value)
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _check_refs(types: Mapping[str, object], source: str) -> None:
+    """Every `$ref` names a type of this schema, and no type contains itself: Keel walks types to fill defaults
+    and list inputs, and a recursive type would have no end (Proton's inputs are finite documents)."""
+    named: dict[str, list[str]] = {}
+    for name, body in types.items():
+        named[str(name)] = []
+        for ref in _refs(body):
+            match = _REF.match(ref)
+            if not match:
+                raise SchemaDefinitionError(source, f"schema.types.{name}", f"$ref {ref!r}: expected '#/types/<Name>'")
+            if match.group(1) not in types:
+                raise SchemaDefinitionError(source, f"schema.types.{name}", f"$ref {ref!r}: no type {match.group(1)!r} "
+                                            f"in schema.types (known: {', '.join(map(str, types))})")
+            named[str(name)].append(match.group(1))
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            cycle = " -> ".join((*trail[trail.index(name):], name))
+            raise SchemaDefinitionError(source, f"schema.types.{trail[-1]}",
+                                        f"the type refers to itself ({cycle}); recursive types are not supported")
+        if name in done:
+            return
+        for target in named[name]:
+            visit(target, (*trail, name))
+        done.add(name)
+
+    for name in named:
+        visit(name, ())
+
+
+def _check_keywords(node: object, source: str, where: str) -> None:
     if not isinstance(node, Mapping):
-        raise SchemaDefinitionError(f"{where}: expected a mapping")
+        raise SchemaDefinitionError(source, where, "expected a mapping")
     unknown = set(node) - SUPPORTED_KEYWORDS
     if unknown:
-        raise SchemaDefinitionError(f"{where}: unsupported schema keyword(s) {sorted(unknown)}")
-    for key, sub in (node.get("properties") or {}).items():
-        _check_keywords(sub, f"{where}.properties.{key}")
+        raise SchemaDefinitionError(source, where, f"unsupported schema keyword(s) {sorted(map(str, unknown))}")
+    properties = node.get("properties") or {}
+    if not isinstance(properties, Mapping):
+        raise SchemaDefinitionError(source, f"{where}.properties", "expected a mapping of input names to types")
+    for key, sub in properties.items():
+        _check_keywords(sub, source, f"{where}.properties.{key}")
     if isinstance(node.get("items"), Mapping):
-        _check_keywords(node["items"], f"{where}.items")
+        _check_keywords(node["items"], source, f"{where}.items")
 
 
 def _rewrite_refs(node: object) -> object:
@@ -163,8 +251,7 @@ def _rewrite_refs(node: object) -> object:
         for key, value in node.items():
             if key == "$ref":
                 match = _REF.match(str(value))
-                if not match:
-                    raise SchemaDefinitionError(f"$ref {value!r}: expected '#/types/<Name>'")
+                assert match is not None, "checked by _check_refs"
                 out[key] = f"#/definitions/{match.group(1)}"
             else:
                 out[key] = _rewrite_refs(value)

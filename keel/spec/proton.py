@@ -88,7 +88,7 @@ def _load_version(vdir: Path, *, name: str, prefix: str) -> TemplateVersion:
     try:
         schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file), closed=False)
     except SchemaDefinitionError as exc:
-        raise TemplateDirProblem(str(schema_file), "schema", str(exc).split(": ", 1)[-1]) from None
+        raise TemplateDirProblem(str(schema_file), exc.path, exc.message) from None
     except YamlReadError as exc:
         raise TemplateDirProblem(exc.file, exc.path, exc.message, None, exc.expected) from None
     kind: Kind = "environment" if "environment" in schemas else "service"
