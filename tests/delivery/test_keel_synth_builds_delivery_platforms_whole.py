@@ -3,11 +3,11 @@ service pipelines) builds the whole app in one worker, writes what its app write
 assembly only while nothing in the platform changed.
 
 tests/delivery/platforms/pipeline.yaml (5 stacks: 3 in pipeline stages, the pipeline, a service pipeline),
-synthesized once by app.py as the CDK CLI runs it (its context and environment) and twice by `keel synth`,
-CloudFormation validation off (as tests/delivery/test_keel_synth.py). Not by `cdk synth` itself: a pipeline
-needs accounts, a stack with an account looks its AZs up, and the CLI, failing that lookup without
-credentials, adds error annotations that no synth without the CLI writes. The whole key's coverage is checked
-without synthesizing.
+synthesized twice by `keel synth` and (`heavy`: make conformance) once by app.py as the CDK CLI runs it (its
+context and environment), CloudFormation validation off (as tests/delivery/test_keel_synth.py). Not by `cdk
+synth` itself: a pipeline needs accounts, a stack with an account looks its AZs up, and the CLI, failing that
+lookup without credentials, adds error annotations that no synth without the CLI writes. The whole key's
+coverage is checked without synthesizing.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "pipeline.yaml"
 
 @dataclass(frozen=True)
 class Synths:
-    plain: Path
     first: subprocess.CompletedProcess[str]
     first_out: Path
     again: subprocess.CompletedProcess[str]
@@ -43,27 +42,29 @@ class Synths:
 @pytest.fixture(scope="module")
 def synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synths]:
     work = tmp_path_factory.mktemp("keel-synth-delivery")
-    plain = work / "plain.out"
+    cache = work / "cache"
+    first = keel_synth("--jobs", "2", "--out", str(work / "first.out"), "--cache-dir", str(cache), platform=PLATFORM)
+    again = keel_synth("--jobs", "2", "--out", str(work / "again.out"), "--cache-dir", str(cache), platform=PLATFORM)
+    yield Synths(first, work / "first.out", again, work / "again.out")
+
+
+def test_a_delivery_platform_is_built_whole_in_one_worker(synths: Synths) -> None:
+    assert synths.first.returncode == 0, synths.first.stderr
+    assert count_stacks(synths.first_out) == 5
+    assert "5 stack(s)" in synths.first.stdout
+    assert "5 built in 1 worker(s), 0 reused" in synths.first.stdout
+
+
+@pytest.mark.heavy  # a third CDK app; make test: the whole build and its byte-for-byte reuse
+def test_a_delivery_platform_assembly_is_what_its_app_writes(synths: Synths, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.out"
     plain.mkdir()
     env = worker_env(root=ROOT, outdir=plain, context=context_of(ROOT), platform=str(PLATFORM), stacks=None,
                      validation=False)
     subprocess.run([sys.executable, "app.py"], cwd=ROOT, env={**_env(), **env}, capture_output=True, text=True,
                    check=True)
-    cache = work / "cache"
-    first = keel_synth("--jobs", "2", "--out", str(work / "first.out"), "--cache-dir", str(cache), platform=PLATFORM)
-    again = keel_synth("--jobs", "2", "--out", str(work / "again.out"), "--cache-dir", str(cache), platform=PLATFORM)
-    yield Synths(plain, first, work / "first.out", again, work / "again.out")
-
-
-def test_a_delivery_platform_is_built_whole_in_one_worker(synths: Synths) -> None:
-    assert synths.first.returncode == 0, synths.first.stderr
-    assert count_stacks(synths.plain) == 5
-    assert "5 stack(s)" in synths.first.stdout
-    assert "5 built in 1 worker(s), 0 reused" in synths.first.stdout
-
-
-def test_a_delivery_platform_assembly_is_what_its_app_writes(synths: Synths) -> None:
-    assert differences(synths.plain, synths.first_out) == []
+    assert count_stacks(plain) == 5
+    assert differences(plain, synths.first_out) == []
 
 
 def test_an_unchanged_delivery_platform_is_reused_whole_byte_for_byte(synths: Synths) -> None:
