@@ -39,14 +39,14 @@ synth: setup
 ## synthesized with CloudFormation validation on, `keel diff` against a git ref, the fuzz properties at full
 ## length (make test runs a sample of each), the closed-pipe check of every command (here: two).
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not heavy" --ignore=tests/conformance
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not heavy" --ignore=tests/conformance
 
 ## Two parts. First the `heavy` tests `make test` leaves out (our own fixtures; no outside data needed).
 ## Then Keel against outside reference data (AWS's Proton samples, EKS Anywhere's CRDs, Copilot's manifests):
 ## read from KEEL_REFERENCE_DATA (default ../shared/data); fails, never skips, when a data set is missing.
 ## How to get the data at its pinned versions: docs/reference-data.md.
 conformance: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile -m heavy --ignore=tests/conformance
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m heavy --ignore=tests/conformance
 	$(PY) -m pytest -q -n 2 --dist load tests/conformance
 
 ## Offline diff of the working tree against BASE (default: the merge base with main), every stack, no AWS.

@@ -1,4 +1,5 @@
-"""Three costs of the test run that are not what any test checks, cut for every test folder.
+"""Three costs of the test run that are not what any test checks, cut for every test folder, and the order
+in which xdist hands out the test files.
 
 pytest's rewritten test modules are kept between runs, though PYTHONDONTWRITEBYTECODE is set. The Makefile
 sets it so no `__pycache__` lands in keel/ or lambda_src/ (Lambda code assets, the synth cache's keys); it also
@@ -15,6 +16,11 @@ path, as each session asks), so every session still sees the same models.
 kubernetes-validate's schema files parsed once. It reads and parses the version's `_definitions.json` (MBs of
 JSON) again for every document it validates, ~0.2 s each; Keel validates every manifest it renders. The files
 are the installed package's, read-only, and jsonschema does not change the parsed schemas.
+
+Files marked `early` go first. xdist (`--dist loadfile`) hands files to whichever worker is free, in
+collection order (`--no-loadscope-reorder`; its default order, most tests first, put the files of a few long
+tests last): a file of tens of seconds (CDK apps in subprocesses, cfn-lint) handed out last keeps one worker
+busy alone while the other has nothing left to do.
 """
 
 from __future__ import annotations
@@ -47,3 +53,8 @@ if all(hasattr(rewrite, name) for name in ("get_cache_dir", "PYC_TAIL", "try_mak
 
 botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # type: ignore[attr-defined]
 kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the order within each group stays random
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)

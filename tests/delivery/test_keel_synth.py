@@ -32,6 +32,8 @@ from keel.delivery.parallel import CROSS_STACK_REFERENCES
 from keel.delivery.standby import FOLDER as STANDBY_DIR
 from keel.delivery.synth_command import PARSED_DIR, drop_stacks
 
+pytestmark = pytest.mark.early  # four CDK apps in subprocesses
+
 PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "parallel.yaml"
 STACKS = ["keel-lab", "keel-quiet", "keel-sweeper-lab"]
 

@@ -28,6 +28,8 @@ from keel.delivery.synth_cache import KeyMaker
 from keel.spec import load_platform
 from tests.delivery.test_keel_synth import _env, keel_synth
 
+pytestmark = pytest.mark.early  # a CDK app in a subprocess
+
 PLATFORM = ROOT / "tests" / "delivery" / "platforms" / "pipeline.yaml"
 
 

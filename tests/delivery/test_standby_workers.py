@@ -19,6 +19,8 @@ from keel.cdk_context import ROOT
 from keel.delivery import standby
 from keel.delivery.assembly_compare import differences
 
+pytestmark = pytest.mark.early  # under heavy: three synths in subprocesses
+
 
 class Served:
     """`serve` running in a thread, as a standby process runs it."""

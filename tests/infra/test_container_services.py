@@ -17,6 +17,8 @@ from aws_cdk.assertions import Match, Template
 from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 from tests.infra.policy_helpers import flat, role_statements
 
+pytestmark = pytest.mark.early  # the container services' platform synthesized
+
 PLATFORM = Path(__file__).parent / "platforms" / "containers.yaml"
 SERVICES = ["keel-shop-shop-edge", "keel-edge-proxy-edge-proxy-plain", "keel-ledger-ledger-edge",
             "keel-ledger-ledger-plain", "keel-mailer-mailer-plain", "keel-cleanup-cleanup-plain",

@@ -11,6 +11,8 @@ import pytest
 from keel.cdk_context import ROOT
 from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 
+pytestmark = pytest.mark.early  # cfn-lint of the default platform
+
 
 def test_one_stack_per_environment_and_per_service_instance(platform: Synthesized) -> None:
     assert sorted(platform.templates) == sorted([f"keel-{e.name}" for e in platform.model.environments]

@@ -19,6 +19,8 @@ from keel.stacks.environment_reads import REBUILDERS, Deferred, _complete, check
 from keel.stacks.logical_ids import LOAD_BALANCER_SECURITY_GROUP, unique_id
 from tests.infra.conftest import Synthesized, cross_stack_references
 
+pytestmark = pytest.mark.early  # stacks built alone, each output class rebuilt
+
 #: Built alone, each without its siblings; the two services without their environments' stacks.
 ALONE = ("keel-dev", "keel-web-web-staging", "keel-nightly-report-nightly-report-staging", "keel-catalog-edge")
 

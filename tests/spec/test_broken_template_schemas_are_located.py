@@ -144,14 +144,14 @@ def _at(doc: Any, path: tuple[Any, ...]) -> Any:
 SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=12, deadline=None, suppress_health_check=SLOW)
 @given(st.data())
 def test_a_mutated_schema_loads_or_is_refused_with_its_place(data: st.DataObject) -> None:
     schema_mutation_never_crashes(data)
 
 
 @pytest.mark.heavy
-@settings(max_examples=600, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
 @given(st.data())
 def test_a_mutated_schema_loads_or_is_refused_with_its_place_at_length(data: st.DataObject) -> None:
     schema_mutation_never_crashes(data)

@@ -28,6 +28,8 @@ from tests.spec.fuzz_strategies import (
     to_yaml,
 )
 
+pytestmark = pytest.mark.early  # hundreds of hostile platforms
+
 BASE: dict[str, Any] = {
     "name": "fuzz",
     "environments": [
