@@ -28,8 +28,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LOG = "KEEL_BENCH_CPU_LOG"
 # Kept in step with the Makefile's `test` and `conformance` targets.
-MAKE_TEST = ["-q", "-n", "2", "--dist", "loadfile", "-m", "not heavy", "--ignore=tests/conformance"]
-MAKE_HEAVY = ["-q", "-n", "2", "--dist", "loadfile", "-m", "heavy", "--ignore=tests/conformance"]
+_XDIST = ["-q", "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+MAKE_TEST = [*_XDIST, "-m", "not heavy", "--ignore=tests/conformance"]
+MAKE_HEAVY = [*_XDIST, "-m", "heavy", "--ignore=tests/conformance"]
 
 
 def _live_children_cpu(pid: int = os.getpid()) -> float:
