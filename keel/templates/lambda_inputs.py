@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from keel.contract.components import ComponentHost
 from keel.contract.problems import InputProblem
 from keel.spec.paths import OutsideProject, inside_project
+from keel.templates.lambda_handlers import FORMS, check_handler, form_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class LambdaFunctionInputs:
     log_level: str
     log_retention_days: int
     config_max_age: int
+    #: lambda-api-svc 1.4, scheduled-lambda-svc 1.3, event-worker-svc 1.3: the handler is checked against its
+    #: runtime's form (keel.templates.lambda_handlers); earlier minors keep their released checks.
+    handler_forms: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def _handler_module(inputs: LambdaFunctionInputs, pipeline: LambdaPipelineInputs
         yield "pipeline", "code_dir", f"is not a directory ({root})", pipeline.code_dir, \
             "a folder with the function's code, relative to the file that declares the service"
         return
-    source = handler_source(inputs.lambda_runtime, inputs.lambda_handler, root)
+    source = handler_source(inputs.lambda_runtime, inputs.lambda_handler, root, by_form=inputs.handler_forms)
     if source is not None and not source.found:
         yield "spec", "lambda_handler", f"names module {source.module}, which is not in {root}", \
             inputs.lambda_handler, source.expected
@@ -83,6 +87,8 @@ def check_function(inputs: LambdaFunctionInputs) -> Iterator[InputProblem]:
     if inputs.trace_sdk_calls and not is_python(inputs.lambda_runtime):
         yield "trace_sdk_calls", f"uses Powertools for Python, which {inputs.lambda_runtime} does not run", True, \
             "false (active tracing still traces every invocation), or a python runtime"
+    if inputs.handler_forms:
+        yield from check_handler(inputs.lambda_runtime, inputs.lambda_handler)
 
 
 # components (issue 17)
@@ -95,7 +101,7 @@ def component_host(inputs: LambdaFunctionInputs) -> ComponentHost:
 
 # proton import (issue 15)
 #: The file extensions of each interpreted runtime's source (compiled runtimes run what packaging built).
-_SOURCES = {"python": (".py",), "nodejs": (".js", ".mjs", ".cjs"), "ruby": (".rb",)}
+_SOURCES = {name: form.sources for name, form in FORMS.items() if form.sources}
 
 
 @dataclass(frozen=True)
@@ -105,14 +111,24 @@ class HandlerSource:
     expected: str
 
 
-def handler_source(runtime: str, handler: str, root: Path) -> HandlerSource | None:
+def handler_source(runtime: str, handler: str, root: Path, *, by_form: bool = False) -> HandlerSource | None:
     """Where the handler's source is in code_dir for an interpreted runtime; None for Java, .NET and
-    provided.al2023, whose code_dir holds sources the packaging command compiles (nothing to check by name)."""
+    provided.al2023, whose code_dir holds sources the packaging command compiles (nothing to check by name).
+    `by_form` (the minors that check handler forms): the module as the runtime reads it (Node.js and Ruby: the
+    file before the first dot, `index.a.b` is index.js); None for a handler not in its runtime's form (its
+    spec error says so). Earlier minors keep the module before the last dot."""
     language = next((name for name in _SOURCES if runtime.startswith(name)), None)
     if language is None:
         return None
-    head = handler.rpartition(".")[0]
-    module = head.replace(".", "/") if language == "python" else head
+    if by_form:
+        form = form_of(runtime)
+        named = form.module(handler) if form is not None else None
+        if named is None:
+            return None
+        module = named
+    else:
+        head = handler.rpartition(".")[0]
+        module = head.replace(".", "/") if language == "python" else head
     suffixes = _SOURCES[language]
     found = any((root / f"{module}{suffix}").is_file() for suffix in suffixes) or (
         language == "python" and (root / module / "__init__.py").is_file())

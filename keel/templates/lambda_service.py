@@ -42,12 +42,12 @@ def code_dir(service: Service, pipeline: LambdaPipelineInputs) -> Path:
 
 
 def function_code(service: Service, instance: ServiceInstance, pipeline: LambdaPipelineInputs,
-                  handler: str, runtime: str = "python3.13") -> lambda_.Code:
+                  handler: str, runtime: str = "python3.13", *, by_form: bool = False) -> lambda_.Code:
     root = code_dir(service, pipeline)
     where = f"{service.source}: services[{service.name}]"
     if not root.is_dir():
         raise CodeError(f"{where}.pipeline.code_dir: {root} is not a directory")
-    source = handler_source(runtime, handler, root)
+    source = handler_source(runtime, handler, root, by_form=by_form)
     if source is not None and not source.found:
         raise CodeError(f"{where}.instances[{instance.name}].spec.lambda_handler: {source.module} is not in {root} "
                         f"(expected {source.expected})")
@@ -90,7 +90,9 @@ def build_function(scope: Construct, id_: str, *, service: Service, instance: Se
         variables["KEEL_EVENT_BUS_NAME"] = environment.bus.event_bus_name
     variables.update(extra_environment or {})
     fn = ServiceFunction(
-        scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler, inputs.lambda_runtime),
+        scope, id_, code=function_code(service, instance, pipeline, inputs.lambda_handler, inputs.lambda_runtime,
+                                       by_form=inputs.handler_forms),
+        # the handler as the spec gives it, for every runtime (Python's Powertools layer wraps nothing)
         handler=inputs.lambda_handler, runtime=RUNTIMES[inputs.lambda_runtime],
         architecture=ARCHITECTURES[inputs.architecture],
         memory_mb=inputs.lambda_memory, timeout=Duration.seconds(inputs.lambda_timeout),

@@ -38,8 +38,8 @@ def test_each_sample_template_maps_onto_the_keel_template_that_offers_the_same(r
         "vpc-env:1": "vpc-env:1.3", "fargate-env:1": "ecs-env:1.3",
         "ecs-ec2-env:1": "ecs-env:1.3",  # ec2_capacity (issue 18), the sample's own input names
         "lambda-env:1": "vpc-env:1.3",  # + its table and bucket as environment components (issue 15)
-        "apigw-lambda-svc:1": "lambda-api-svc:1.3", "service-crud:1": "lambda-api-svc:1.3",
-        "worker-lambda-svc:1": "event-worker-svc:1.2",
+        "apigw-lambda-svc:1": "lambda-api-svc:1.4", "service-crud:1": "lambda-api-svc:1.4",
+        "worker-lambda-svc:1": "event-worker-svc:1.3",
         "backend-fargate-svc:1": "backend-fargate-svc:1.3",
         "load-balanced-fargate-svc:1": "load-balanced-fargate-svc:1.3",
         "scheduled-fargate-svc:1": "scheduled-fargate-svc:1.3"}
@@ -58,14 +58,14 @@ def test_the_mapped_specs_are_counted(result: ImportResult) -> None:
         "environment-templates/fargate-env/spec/spec.yaml -> environment fargate-env-prod (ecs-env:1.3)",
         "environment-templates/vpc-env/spec/spec.yaml -> environment vpc-env-prod (vpc-env:1.3)",
         "lambda-multi-svc/specs/env-spec.yaml -> environment multi-svc-beta (vpc-env:1.3)",
-        "lambda-multi-svc/specs/svc-spec.yaml -> service service-crud (lambda-api-svc:1.3)",
-        "service-templates/apigw-lambda-svc/spec/spec.yaml -> service apigw-lambda-svc (lambda-api-svc:1.3)",
+        "lambda-multi-svc/specs/svc-spec.yaml -> service service-crud (lambda-api-svc:1.4)",
+        "service-templates/apigw-lambda-svc/spec/spec.yaml -> service apigw-lambda-svc (lambda-api-svc:1.4)",
         "service-templates/backend-fargate-svc/spec/spec.yaml -> service backend-fargate-svc (backend-fargate-svc:1.3)",
         "service-templates/load-balanced-fargate-svc/spec/spec.yaml -> service load-balanced-fargate-svc "
         "(load-balanced-fargate-svc:1.3)",
         "service-templates/scheduled-fargate-svc/spec/spec.yaml -> service scheduled-fargate-svc "
         "(scheduled-fargate-svc:1.3)",
-        "service-templates/worker-lambda-svc/spec/spec.yaml -> service worker-lambda-svc (event-worker-svc:1.2)"]
+        "service-templates/worker-lambda-svc/spec/spec.yaml -> service worker-lambda-svc (event-worker-svc:1.3)"]
 
 
 def test_the_shared_table_and_bucket_are_environment_components_the_crud_service_uses(result: ImportResult) -> None:
@@ -136,7 +136,7 @@ def test_without_region_the_same_specs_are_written_in_the_assumed_region(  # typ
 def test_suggest_shows_the_input_mapping_of_every_sample(capsys) -> None:  # type: ignore[no-untyped-def]
     run = keel(capsys, "import-proton", str(SAMPLES), "--suggest")
     assert run.code == 0
-    assert "worker-lambda-svc:1 (Lambda worker on an SQS queue) -> event-worker-svc:1.2 [partial]: " \
-           "`template: event-worker-svc:1.2`" in run.out
+    assert "worker-lambda-svc:1 (Lambda worker on an SQS queue) -> event-worker-svc:1.3 [partial]: " \
+           "`template: event-worker-svc:1.3`" in run.out
     assert "  spec.subnet_type -> spec.vpc" in run.out
     assert "  spec.code_uri -> (none)  # Keel packages the function from the service's code_dir" in run.out

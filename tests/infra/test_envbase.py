@@ -123,3 +123,15 @@ def test_no_unacknowledged_compliance_findings(lab: Synthesized) -> None:
 def test_cfn_lint_is_clean(lab: Synthesized) -> None:
     run = cfn_lint(lab.outdir)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+# Lambda handler minors: a compiled runtime's handler reaches Lambda as the spec gives it (no Powertools layer)
+@pytest.mark.parametrize(("stack", "runtime", "handler"), [
+    ("keel-java-api-ecs", "java21", "com.example.quotes.Handler::handleRequest"),
+    ("keel-go-job-ecs", "provided.al2023", "bootstrap")])
+def test_a_compiled_runtimes_handler_is_built_as_written(lab: Synthesized, stack: str, runtime: str,
+                                                         handler: str) -> None:
+    (fn,) = [r["Properties"] for k, r in of_type(lab, stack, "AWS::Lambda::Function").items()
+             if k.startswith("Function")]
+    assert (fn["Runtime"], fn["Handler"]) == (runtime, handler)
+    assert "Layers" not in fn

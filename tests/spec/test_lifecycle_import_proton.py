@@ -45,8 +45,8 @@ def test_templates_are_recognised_by_what_their_cloudformation_creates(result: I
         "ledger-env:1": ("data stores shared by the environment's services (DynamoDB tables, S3 buckets)",
                          "vpc-env:1.3"),
         "storefront:1": ("Fargate service behind a load balancer", "load-balanced-fargate-svc:1.3"),
-        "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.3"),
-        "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.2")}
+        "orders-api:1": ("HTTP API on a Lambda function", "lambda-api-svc:1.4"),
+        "nightly-report:1": ("scheduled Lambda function", "scheduled-lambda-svc:1.3")}
 
 
 def test_jinja_cloudformation_is_read_as_template_infrastructure_not_broken_yaml(result: ImportResult) -> None:
@@ -60,8 +60,8 @@ def test_environments_are_named_after_the_instances_that_run_in_them(result: Imp
         "environment-templates/campus-net/spec/spec.yaml -> environment campus-hq (vpc-env:1.3)",
         "environment-templates/gpu-cluster/spec/spec.yaml -> environment gpu-cluster (ecs-env:1.3)",
         "environment-templates/shop-cluster/spec/spec.yaml -> environment Beta (ecs-env:1.3)",
-        "service-templates/nightly-report/spec/spec.yaml -> service nightly-report (scheduled-lambda-svc:1.2)",
-        "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.3)",
+        "service-templates/nightly-report/spec/spec.yaml -> service nightly-report (scheduled-lambda-svc:1.3)",
+        "service-templates/orders-api/spec/spec.yaml -> service orders-api (lambda-api-svc:1.4)",
         "service-templates/storefront/spec/spec.yaml -> service storefront (load-balanced-fargate-svc:1.3)"]
     assert result.spec_count == (6, 7)
 
@@ -157,7 +157,7 @@ def test_cli_writes_the_platform_and_the_report_and_lists_the_rest_on_stderr(
     assert "not mapped: environment-templates/ledger-env/spec/spec.yaml" in run.err
     report = (tmp_path / "platform-import-report.md").read_text()
     assert "6 of 7 Proton spec file(s) are in the written platform." in report
-    assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.2 " \
+    assert "| service-templates/nightly-report/spec/spec.yaml | service nightly-report | scheduled-lambda-svc:1.3 " \
            "| mapped |" in report
     assert keel(capsys, "validate", str(target), "--quiet").code == 0
 
@@ -175,7 +175,7 @@ def test_nothing_is_written_when_a_relative_path_does_not_resolve_where_the_plat
     spec.write_text(spec.read_text().replace("code_dir: orders", "code_dir: ../orders"))
     run = keel(capsys, "import-proton", str(folder), "--out", str(target), "--region", "eu-west-1")
     assert run.code == 1
-    assert "service-templates/orders-api/spec/spec.yaml (service orders-api, lambda-api-svc:1.3): " \
+    assert "service-templates/orders-api/spec/spec.yaml (service orders-api, lambda-api-svc:1.4): " \
            "services[orders-api].pipeline.code_dir: " in run.err
     assert "orders-api" not in target.read_text()
     assert not (tmp_path / "orders" / "app.py").exists()
@@ -220,8 +220,8 @@ def test_suggest_names_the_keel_template_and_the_input_mapping(capsys: pytest.Ca
     run = keel(capsys, "import-proton", str(FOLDER), "--suggest")
     assert run.code == 0
     lines = run.out.splitlines()
-    assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.3 [all inputs]: " \
-           "`template: lambda-api-svc:1.3`" in lines
+    assert "orders-api:1 (HTTP API on a Lambda function) -> lambda-api-svc:1.4 [all inputs]: " \
+           "`template: lambda-api-svc:1.4`" in lines
     assert "  spec.subnet_type -> spec.vpc" in lines
     assert "ledger-env:1 (data stores shared by the environment's services (DynamoDB tables, S3 buckets)) -> " \
         "vpc-env:1.3 [partial]: `template: vpc-env:1.3`" in lines  # shared data stores (issue 15)

@@ -42,7 +42,7 @@ def environment(result: ImportResult) -> dict[str, Any]:
 
 def test_both_specs_map(result: ImportResult) -> None:
     assert result.mapped == [f"{ENV_SPEC} -> environment pantry-hq (vpc-env:1.3)",
-                             f"{SVC_SPEC} -> service stock-api (lambda-api-svc:1.3)"]
+                             f"{SVC_SPEC} -> service stock-api (lambda-api-svc:1.4)"]
     assert result.unmapped == []
 
 

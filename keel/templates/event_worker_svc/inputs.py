@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from keel.contract.problems import InputProblem
 from keel.spec.model import Environment
@@ -24,6 +24,13 @@ class EventWorkerSvcInputs(LambdaFunctionInputs):
     target_retry_attempts: int
     target_max_event_age_seconds: int
     idempotency_ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class EventWorkerSvcInputsV13(EventWorkerSvcInputs):
+    """event-worker-svc 1.3: the handler of every runtime's form, checked against the runtime."""
+
+    handler_forms: ClassVar[bool] = True
 
 
 def check(inputs: EventWorkerSvcInputs, env: Environment) -> Iterator[InputProblem]:

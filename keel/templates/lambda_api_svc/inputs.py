@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from keel.contract.problems import InputProblem
 from keel.spec.errors import MISSING
@@ -36,6 +36,13 @@ class LambdaApiSvcInputsV11(LambdaApiSvcInputs):
     """lambda-api-svc 1.1: the explicit switch for a public API on a production environment."""
 
     allow_public_on_production: bool
+
+
+@dataclass(frozen=True)
+class LambdaApiSvcInputsV14(LambdaApiSvcInputsV11):
+    """lambda-api-svc 1.4: the handler of every runtime's form, checked against the runtime."""
+
+    handler_forms: ClassVar[bool] = True
 
 
 def check_sources(inputs: LambdaApiSvcInputs, pipeline: LambdaPipelineInputs | None, *, base: Path,

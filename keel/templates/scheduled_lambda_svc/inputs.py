@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 from keel.contract.problems import InputProblem
 from keel.contract.schedule import check_schedule
@@ -20,6 +21,13 @@ class ScheduledLambdaSvcInputs(LambdaFunctionInputs):
     retry_attempts: int
     max_event_age_seconds: int
     function_retry_attempts: int
+
+
+@dataclass(frozen=True)
+class ScheduledLambdaSvcInputsV13(ScheduledLambdaSvcInputs):
+    """scheduled-lambda-svc 1.3: the handler of every runtime's form, checked against the runtime."""
+
+    handler_forms: ClassVar[bool] = True
 
 
 def check(inputs: ScheduledLambdaSvcInputs, env: Environment) -> Iterator[InputProblem]:
