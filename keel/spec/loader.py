@@ -69,7 +69,7 @@ class _Loader:
     def load(self) -> PlatformModel:
         doc = self._document()
         bad = self.context.structure(doc, PLATFORM_SCHEMA, self.file)
-        if "template_dirs" not in bad:
+        if not any(p.startswith("template_dirs") for p in bad):  # the key, or one of its entries
             self.context.template_dirs(doc.get("template_dirs") or [])
         environments = self._environments(doc, bad)
         by_name = {e.name: e for e in environments}
