@@ -51,9 +51,11 @@ def platform_registry(path: str | Path, *, registry: Registry | None = None) -> 
         context.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
         context.problems.raise_if_any()
     entries = doc.get("template_dirs") if isinstance(doc, Mapping) else None
-    if isinstance(entries, list):
-        context.template_dirs([e for e in entries if isinstance(e, str) or
-                               (isinstance(e, Mapping) and isinstance(e.get("path"), str))])
+    if entries is not None:  # judged as `keel validate` judges it, so a wrong-typed one is located, not read
+        before = len(context.problems.items)
+        context.structure(entries, PLATFORM_SCHEMA["properties"]["template_dirs"], context.file, "template_dirs")
+        if len(context.problems.items) == before:
+            context.template_dirs(entries)
     context.problems.raise_if_any()
     return context.registry
 

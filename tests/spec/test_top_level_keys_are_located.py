@@ -79,3 +79,28 @@ def test_upgrade_reports_a_wrong_typed_template_dirs_and_writes_nothing(tmp_path
     assert run.code == 2, run.err
     assert "platform.yaml:template_dirs" in run.err and "has the wrong type" in run.err
     assert (tmp_path / "platform.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("template_dirs: 5", "platform.yaml:template_dirs: has the wrong type (got 5, expected a list)"),
+    ("template_dirs: [{path: t, prefix: 5}]",
+     "platform.yaml:template_dirs[0].prefix: has the wrong type (got 5, expected a string)"),
+])
+@pytest.mark.parametrize("verb", [["outdated", "platform.yaml"], ["templates", "--platform", "platform.yaml"]])
+def test_verbs_that_read_template_dirs_judge_it_as_validate_does(tmp_path, capsys, monkeypatch, verb, line,
+                                                                 expected) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t").mkdir()
+    _platform(tmp_path, line)
+    run = keel(capsys, *verb)
+    assert run.code == 2 and expected in run.err.splitlines(), run.err
+
+
+@pytest.mark.parametrize(("line", "got"), [("environments: 5", "5"), ("services: {a: 1}", '{"a": 1}')])
+def test_outdated_names_a_wrong_typed_section(tmp_path, capsys, monkeypatch, line, got) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    _platform(tmp_path, line)
+    run = keel(capsys, "outdated", "platform.yaml")
+    key = line.split(":", 1)[0]
+    assert run.code == 2
+    assert run.err == f"keel outdated: platform.yaml:{key}: has the wrong type (got {got}, expected a list)\n"
