@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path, PurePosixPath
 
+from keel.fileio import unsafe_target, write_files
 from keel.spec import SpecError, load_platform
 from keel.templates.kubernetes_svc.manifests import InvalidManifest
 from keel.templates.kubernetes_svc.workloads import gitops_files, gitops_folders
@@ -25,17 +26,34 @@ def _owned(root: Path, folders: set[PurePosixPath]) -> set[PurePosixPath]:
         base = root / folder
         if base.is_dir():
             for path in base.glob("*.yaml"):
-                if path.read_text(encoding="utf-8").startswith(MARKER):
+                if _head(path, len(_MARKED)) == _MARKED:
                     found.add(PurePosixPath(path.relative_to(root).as_posix()))
     return found
+
+
+_MARKED = MARKER.encode()
+
+
+def _head(path: Path, size: int) -> bytes | None:
+    """The first `size` bytes of a file (None when it is no readable file): a huge or binary file that is not
+    Keel's is neither read whole nor decoded."""
+    try:
+        with path.open("rb") as file:
+            return file.read(size)
+    except OSError:
+        return None
+
+
+def _same(path: Path, text: str) -> bool:
+    data = text.encode()
+    return path.is_file() and path.stat().st_size == len(data) and _head(path, len(data)) == data
 
 
 def plan(root: Path, files: dict[PurePosixPath, str],
          folders: set[PurePosixPath]) -> tuple[list[PurePosixPath], list[PurePosixPath]]:
     """(files to write because missing or different, marked files in `folders` to remove) under `root`."""
     wanted = {p: MARKER + text for p, text in files.items()}
-    changed = [p for p, text in sorted(wanted.items())
-               if not (root / p).is_file() or (root / p).read_text(encoding="utf-8") != text]
+    changed = [p for p, text in sorted(wanted.items()) if not _same(root / p, text)]
     stale = sorted(_owned(root, folders | {p.parent for p in wanted}) - set(wanted))
     return changed, stale
 
@@ -60,10 +78,23 @@ def cmd_gitops(args: argparse.Namespace) -> int:
         if not changed and not stale:
             print(f"{len(files)} GitOps file(s) up to date.")
         return 1 if changed or stale else 0
-    for path in changed:
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(MARKER + files[path], encoding="utf-8")
+    return _write(root, {path: MARKER + files[path] for path in changed}, stale)
+
+
+def _write(root: Path, files: dict[PurePosixPath, str], stale: list[PurePosixPath]) -> int:
+    """Every path checked first (inside ROOT, not a folder, not through a symlink out of it), then every file
+    written or none, then the stale ones removed."""
+    for path in [*files, *stale]:
+        why = unsafe_target(root / path, project=root)
+        if why is not None:
+            print(f"keel gitops: {root / path}: {why}\nNothing was written.", file=sys.stderr)
+            return 2
+    try:
+        write_files({root / path: text for path, text in files.items()}, parents=True)
+    except OSError as exc:
+        print(f"keel gitops: cannot write: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
+    for path in files:
         print(f"wrote {path}")
     for path in stale:
         (root / path).unlink()

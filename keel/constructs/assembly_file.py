@@ -6,11 +6,12 @@ directory while the stack synthesizes, so the file exists exactly when the templ
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from aws_cdk import DefaultStackSynthesizer, ISynthesisSession, Stack, Token
 from constructs import Construct, IConstruct
+
+from keel.fileio import write_text
 
 
 class AssemblyFile(Construct):
@@ -32,9 +33,7 @@ class AssemblyFile(Construct):
 
     def write(self, outdir: str) -> Path:
         path = Path(outdir) / self.file_name()
-        path.write_text(self.content, encoding="utf-8")
-        if self.executable:
-            os.chmod(path, 0o755)
+        write_text(path, self.content, mode=0o755 if self.executable else None)
         return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -33,6 +34,24 @@ def registry_from(args: argparse.Namespace) -> Registry:
 
         registry = platform_registry(platform, registry=registry)
     return registry
+
+
+def refused(verb: str, targets: Sequence[tuple[str, Path]], inputs: Sequence[Path] = ()) -> bool:
+    """Print why one of `targets` ((how it was named, path)) may not be written (keel.fileio.unsafe_target),
+    or that two name the same file; True when one may not."""
+    from keel.fileio import unsafe_target
+
+    seen: dict[Path, str] = {}
+    for option, path in targets:
+        why = unsafe_target(path, inputs=inputs)
+        real = Path(os.path.realpath(path))
+        if why is None and real in seen:
+            why = f"is also {seen[real]} (expected a file of its own)"
+        if why is not None:
+            print(f"keel {verb}: {option} {path}: {why}\nNothing was written.", file=sys.stderr)
+            return True
+        seen[real] = f"{option} {path}"
+    return False
 
 
 def _registry_option(p: argparse.ArgumentParser) -> None:
@@ -73,6 +92,7 @@ def cmd_outdated(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from keel.fileio import write_text
     from keel.lifecycle.add_component import AddError, add_component
     from keel.spec import SpecError
 
@@ -86,7 +106,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(exc.render().replace("nothing was synthesized", f"{path} was not changed"), file=sys.stderr)
         return 1
-    path.write_text(text, encoding="utf-8")
+    try:
+        write_text(path, text)
+    except OSError as exc:
+        print(f"keel add: cannot write {path}: {exc}\n{path} was not changed.", file=sys.stderr)
+        return 2
     owner = f"environment {args.environment}" if args.environment else f"service {args.service}"
     print(f"{path}: added {args.kind} \"{args.name}\" to {owner}")
     return 0
@@ -113,7 +137,11 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("\n" + plan.diff() + "(dry run: nothing was written)")
         return 0
-    written = write(plan)
+    try:
+        written = write(plan)
+    except OSError as exc:
+        print(f"keel upgrade: cannot write: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
     print("Wrote " + ", ".join(str(p) for p in written) + "; `keel validate` and `make synth` show the result.")
     return 0
 
@@ -130,6 +158,8 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
     if args.out and not Path(args.out).resolve().parent.is_dir():
         print(f"keel import-proton: --out {args.out}: its folder does not exist\nNothing was written.", file=sys.stderr)
         return 2
+    if args.out and not args.suggest and refused("import-proton", _proton_targets(args), _proton_inputs(args, root)):
+        return 2
     registry = registry_from(args)
     # Proton specs record no region: --region, else the AWS CLI's own variables
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
@@ -143,9 +173,22 @@ def cmd_import_proton(args: argparse.Namespace) -> int:
         raise
 
 
+def _proton_targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    out = Path(args.out)
+    report = Path(args.report) if args.report else out.with_name(f"{out.stem}-import-report.md")
+    return [("--out", out), ("--report", report)]
+
+
+def _proton_inputs(args: argparse.Namespace, root: Path) -> list[Path]:
+    """What import-proton reads of its targets: a YAML file under DIR may be a spec (it reads every one)."""
+    real_root = root.resolve()
+    return [p for _, p in _proton_targets(args)
+            if p.suffix in (".yaml", ".yml") and p.is_file() and real_root in p.resolve().parents]
+
+
 def _finish_import_proton(args: argparse.Namespace, root: Path, registry: Registry, result: ImportResult) -> int:
     """Report, validate as written, write every file or none (starter code folders included)."""
-    from keel.lifecycle.copilot_import import write_atomically
+    from keel.fileio import write_files
     from keel.lifecycle.proton_import import (
         render_markdown,
         render_platform,
@@ -190,7 +233,7 @@ def _finish_import_proton(args: argparse.Namespace, root: Path, registry: Regist
         return 2
     report = Path(args.report) if args.report else out.with_name(f"{out.stem}-import-report.md")
     try:
-        write_atomically({out: text, report: render_markdown(result, root)})
+        write_files({out: text, report: render_markdown(result, root)})
     except OSError as exc:
         result.discard_starters()
         print(f"keel import-proton: cannot write: {exc}\nNothing was written.", file=sys.stderr)
@@ -203,16 +246,15 @@ def _finish_import_proton(args: argparse.Namespace, root: Path, registry: Regist
 
 
 def cmd_import_copilot(args: argparse.Namespace) -> int:
-    from keel.lifecycle.copilot_import import (
-        CopilotImportError,
-        import_copilot,
-        render_report_markdown,
-        write_atomically,
-    )
+    from keel.fileio import write_files
+    from keel.lifecycle.copilot_import import CopilotImportError, import_copilot, render_report_markdown
 
     root = Path(args.dir)
     if not root.is_dir():
         print(f"keel import-copilot: {root}: not a directory", file=sys.stderr)
+        return 2
+    targets = [("--out", Path(args.out))] + ([("--report", Path(args.report))] if args.report else [])
+    if refused("import-copilot", targets, [root / "copilot"]):  # it reads every file under copilot/
         return 2
     try:
         result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
@@ -229,7 +271,7 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
     if args.report:
         files[Path(args.report)] = render_report_markdown(result, root)
     try:
-        write_atomically(files)
+        write_files(files)
     except OSError as exc:
         print(f"keel import-copilot: cannot write: {exc}\nNothing was written.", file=sys.stderr)
         return 2
@@ -249,7 +291,8 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from keel.lifecycle.docs import stale_docs, write_docs
+    from keel.fileio import write_files
+    from keel.lifecycle.docs import render_docs, stale_docs
 
     registry = registry_from(args)
     out = Path(args.out)
@@ -262,7 +305,19 @@ def cmd_docs(args: argparse.Namespace) -> int:
             return 1
         print(f"{out}: up to date with the registry.")
         return 0
-    written = write_docs(registry, out)
+    pages = {out / relative: text for relative, text in render_docs(registry).items()}
+    if Path(os.path.realpath(out)).is_file():
+        print(f"keel docs: --out {out}: is a file (expected a folder for the pages)\nNothing was written.",
+              file=sys.stderr)
+        return 2
+    if refused("docs", [("page", path) for path in pages]):
+        return 2
+    try:
+        write_files(pages, parents=True)
+    except OSError as exc:
+        print(f"keel docs: cannot write: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
+    written = list(pages)
     print(f"Wrote {len(written)} page(s) to {out}/ (index.md and one page per template version).")
     return 0
 

@@ -152,16 +152,6 @@ def render_docs(registry: Registry) -> dict[str, str]:
     return pages
 
 
-def write_docs(registry: Registry, out: Path) -> list[Path]:
-    written = []
-    for relative, text in render_docs(registry).items():
-        path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
 def stale_docs(registry: Registry, out: Path) -> list[str]:
     """Pages that are missing or differ from what the registry generates (for `keel docs --check`)."""
     stale = []

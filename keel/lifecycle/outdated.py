@@ -8,6 +8,7 @@ an older pin: it shows here until it is moved forward again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,11 @@ def read_pins(platform: Path) -> list[Pin]:
         raise LifecycleError(f"{_display(platform)}: the platform file must be a mapping")
     pins: list[Pin] = []
     for section, kind in (("environments", "environment"), ("services", "service")):
-        for i, entry in enumerate(doc.get(section) or []):
+        entries = doc.get(section)
+        if entries is not None and not isinstance(entries, list):
+            got = json.dumps(entries, default=str)
+            raise LifecycleError(f"{_display(platform)}:{section}: has the wrong type (got {got}, expected a list)")
+        for i, entry in enumerate(entries or []):
             if not isinstance(entry, Mapping) or "template" not in entry:
                 continue
             name = str(entry.get("name", i))

@@ -14,15 +14,14 @@ and checked in place, and problems in them are reported with their own file and 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
+from keel.fileio import write_files
 from keel.lifecycle.compat import Change, compare_versions
 from keel.lifecycle.outdated import LifecycleError, Pin, read_pins
 from keel.spec import PlatformModel, SpecError, load_platform
@@ -198,22 +197,11 @@ def _rewrite(text: str, edits: Sequence[tuple[Pin, str]]) -> str:
 
 
 def write(plan: Plan) -> list[Path]:
-    """Write every rewritten file (atomically: a temporary file renamed over the original)."""
+    """Write every rewritten file, all or none (keel.fileio: each beside its target first, then renamed)."""
     if not plan.ok:
         raise LifecycleError("refusing to write: the upgrade check failed")
-    written = []
-    for path, text in plan.texts.items():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(path)
-    return written
+    write_files(plan.texts)
+    return list(plan.texts)
 
 
 def render_plan(plan: Plan) -> str:

@@ -298,6 +298,7 @@ def _history(args: argparse.Namespace) -> int:
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     from keel import diagram
+    from keel.fileio import unsafe_target, write_text
     from keel.spec import load_platform
 
     try:
@@ -320,8 +321,15 @@ def cmd_diagram(args: argparse.Namespace) -> int:
             return 1
         print(f"{out}: up to date with {args.platform}.")
         return 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    why = unsafe_target(out)
+    if why is not None:
+        print(f"keel diagram: --out {out}: {why}\nNothing was written.", file=sys.stderr)
+        return 2
+    try:
+        write_text(out, text, parents=True)
+    except OSError as exc:
+        print(f"keel diagram: cannot write {out}: {exc}\nNothing was written.", file=sys.stderr)
+        return 2
     print(f"Wrote {out} ({len(model.environments)} environment(s), {len(model.instances)} instance(s)).")
     return 0
 

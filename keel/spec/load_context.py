@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, ValidationError
 
 from keel.contract.naming import KEEL_NAME_MAX, KEEL_NAME_PATTERN, PROTON_OUTPUTS, SHARED, keel_name
 from keel.contract.registry import Registry, TemplateRef, TemplateVersion
@@ -58,11 +58,14 @@ class LoadContext:
         self.config_sites: dict[str, tuple[str, str]] = {}
 
     def structure(self, doc: object, schema: Mapping[str, Any], file: str, prefix: str = "") -> set[str]:
-        """Structural validation; returns the display paths of the entries that had problems."""
+        """Structural validation; returns the display paths of the entries that had problems: the entry of a
+        list (`environments[dev]`) for a problem inside one, the key itself for a top-level key's own
+        (`template_dirs: 5`), so a caller never reads a wrong-typed value."""
         bad: set[str] = set()
-        for err in sorted(Draft7Validator(schema).iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        errors = [leaf for err in Draft7Validator(schema).iter_errors(doc) for leaf in _branch_errors(err)]
+        for err in sorted(errors, key=lambda e: list(map(str, e.path))):
             for key in leaf_keys(err):
-                _, message, got, expected = describe(err, key or None)
+                _, message, got, expected = _one_of(err) or describe(err, key or None)
                 shown = named_path(doc, list(err.absolute_path))
                 if err.validator in ("additionalProperties", "required"):
                     shown = join_path(shown, key)
@@ -73,7 +76,7 @@ class LoadContext:
                     message, expected = "contains a control character", "printable text (no tab, newline or NUL)"
                 self.problems.add(file, join_path(prefix, shown) if prefix else shown, message, got, expected)
             parts = list(err.absolute_path)
-            if len(parts) >= 2:
+            if parts:
                 bad.add(named_path(doc, parts[:2]))
         return bad
 
@@ -209,6 +212,28 @@ def article(word: str) -> str:
 
 def as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _branch_errors(err: ValidationError) -> list[ValidationError]:
+    """A oneOf/anyOf error as the errors of the one branch whose type the value has (`{path: 5}` in
+    `template_dirs` is the mapping form with a wrong `path`); itself when no branch or several have it."""
+    if err.validator not in ("oneOf", "anyOf"):
+        return [err]
+    wrong_type = {e.relative_schema_path[0] for e in err.context if e.validator == "type" and not e.relative_path}
+    branches = {e.relative_schema_path[0] for e in err.context} - wrong_type
+    if len(branches) != 1:
+        return [err]
+    return [leaf for e in err.context if e.relative_schema_path[0] in branches for leaf in _branch_errors(e)]
+
+
+def _one_of(err: ValidationError) -> tuple[str, str, object, str | None] | None:
+    """A value of none of a oneOf's types, in words: `(got 5, expected a string or a mapping)`."""
+    if err.validator not in ("oneOf", "anyOf"):
+        return None
+    types = [describe(e)[3] for e in err.context if e.validator == "type" and not e.relative_path]
+    if not types or len(types) != len(err.validator_value):
+        return None
+    return "", "has the wrong type", err.instance, " or ".join(t for t in types if t)
 
 
 def named_path(doc: object, parts: Sequence[Any]) -> str:

@@ -51,9 +51,11 @@ def platform_registry(path: str | Path, *, registry: Registry | None = None) -> 
         context.problems.add(exc.file, exc.path, exc.message, exc.got, exc.expected)
         context.problems.raise_if_any()
     entries = doc.get("template_dirs") if isinstance(doc, Mapping) else None
-    if isinstance(entries, list):
-        context.template_dirs([e for e in entries if isinstance(e, str) or
-                               (isinstance(e, Mapping) and isinstance(e.get("path"), str))])
+    if entries is not None:  # judged as `keel validate` judges it, so a wrong-typed one is located, not read
+        before = len(context.problems.items)
+        context.structure(entries, PLATFORM_SCHEMA["properties"]["template_dirs"], context.file, "template_dirs")
+        if len(context.problems.items) == before:
+            context.template_dirs(entries)
     context.problems.raise_if_any()
     return context.registry
 
@@ -69,7 +71,7 @@ class _Loader:
     def load(self) -> PlatformModel:
         doc = self._document()
         bad = self.context.structure(doc, PLATFORM_SCHEMA, self.file)
-        if "template_dirs" not in bad:
+        if not any(p.startswith("template_dirs") for p in bad):  # the key, or one of its entries
             self.context.template_dirs(doc.get("template_dirs") or [])
         environments = self._environments(doc, bad)
         by_name = {e.name: e for e in environments}

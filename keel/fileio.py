@@ -1,0 +1,103 @@
+"""How every `keel` verb writes files: all or nothing, never a truncated file, never where it may not.
+
+Each file is written to a temporary file beside it, flushed to disk, then renamed over the target, so an
+error or Ctrl-C leaves the old file (or none), never half of the new one; several files are all written
+before any is renamed. `unsafe_target` says why a verb must not write a path at all. Standard library only,
+so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+
+def write_text(path: Path, text: str, *, mode: int | None = None, parents: bool = False) -> None:
+    """One file, atomically (see `write_files`)."""
+    write_files({path: text}, mode=mode, parents=parents)
+
+
+def write_files(files: Mapping[Path, str], *, mode: int | None = None, parents: bool = False) -> None:
+    """Every file or none. A target that is a symlink is written where it leads (the link stays); an existing
+    target keeps its permissions, a new one gets the umask's (or `mode`). `parents`: create missing folders
+    (else a missing one is an OSError, raised before any file is renamed)."""
+    temps: dict[Path, Path] = {}
+    try:
+        for path, text in files.items():
+            target = Path(os.path.realpath(path))
+            if parents:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            temps[target] = _write_temp(target, text.encode("utf-8"), mode)
+        for target, temp in list(temps.items()):
+            os.replace(temp, target)
+            del temps[target]  # renamed: nothing left to clean up
+            _sync_folder(target.parent)
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+
+
+def _write_temp(target: Path, data: bytes, mode: int | None) -> Path:
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for a plain write
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        keep = mode if mode is not None else (target.stat().st_mode & 0o7777 if target.is_file() else None)
+        if keep is not None:
+            os.chmod(temp, keep)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself reaches the disk (POSIX; a folder cannot be opened on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def unsafe_target(path: Path, *, project: Path | None = None, inputs: Iterable[Path] = ()) -> str | None:
+    """Why a verb must not write `path`, as `is ... (expected ...)`; None when it may.
+
+    Refused: an existing folder; a path inside a `.git` folder; a path outside `project` (by its name, or
+    through a symlink that leads out); the command's own input (a file it reads, or inside a folder it reads).
+    `project` defaults to the current folder for a path inside it, else to the path's own folder."""
+    lexical = Path(os.path.abspath(path))
+    real = Path(os.path.realpath(path))
+    if real.is_dir():
+        return "is a folder (expected a file to write)"
+    if ".git" in lexical.parts or ".git" in real.parts:
+        return "is inside a .git folder (expected a path outside the repository's own data)"
+    base = Path(os.path.abspath(project)) if project is not None else _default_project(lexical)
+    if not _within(lexical, base):
+        return f"is outside {base} (expected a path inside it)"
+    if not _within(real, Path(os.path.realpath(base))):
+        return f"leads through a symlink to {real}, outside {base} (expected a path inside it)"
+    for source in inputs:
+        source_real = Path(os.path.realpath(source))
+        if real == source_real or (_within(real, source_real) and source_real.is_dir()):
+            return f"is this command's input {source} (expected a path it does not read)"
+    return None
+
+
+def _default_project(lexical: Path) -> Path:
+    cwd = Path.cwd()
+    return cwd if _within(lexical, cwd) else lexical.parent
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
