@@ -2,14 +2,16 @@
 
 Each file is written to a temporary file beside it, flushed to disk, then renamed over the target, so an
 error or Ctrl-C leaves the old file (or none), never half of the new one; several files are all written
-before any is renamed. `unsafe_target` says why a verb must not write a path at all. Standard library only,
-so every layer may use it.
+before any is renamed, and a failed rename puts back the ones renamed before it. `unsafe_target` says why a
+verb must not write a path at all. Standard library only, so every layer may use it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -22,21 +24,46 @@ def write_text(path: Path, text: str, *, mode: int | None = None, parents: bool 
 def write_files(files: Mapping[Path, str], *, mode: int | None = None, parents: bool = False) -> None:
     """Every file or none. A target that is a symlink is written where it leads (the link stays); an existing
     target keeps its permissions, a new one gets the umask's (or `mode`). `parents`: create missing folders
-    (else a missing one is an OSError, raised before any file is renamed)."""
+    (else a missing one is an OSError, raised before any file is renamed). Of several files, the ones already
+    renamed when a later rename fails get their old content back (a link to it is kept until all are in)."""
     temps: dict[Path, Path] = {}
+    backups: dict[Path, Path] = {}
+    renamed: list[Path] = []
     try:
         for path, text in files.items():
             target = Path(os.path.realpath(path))
             if parents:
                 target.parent.mkdir(parents=True, exist_ok=True)
             temps[target] = _write_temp(target, text.encode("utf-8"), mode)
+        if len(temps) > 1:
+            backups = {target: _backup(target) for target in temps if target.is_file()}
         for target, temp in list(temps.items()):
             os.replace(temp, target)
             del temps[target]  # renamed: nothing left to clean up
-            _sync_folder(target.parent)
+            renamed.append(target)
+        for folder in {target.parent for target in renamed}:
+            _sync_folder(folder)
+    except BaseException:
+        for target in reversed(renamed):  # undo: the old file back, or no file where there was none
+            with contextlib.suppress(OSError):
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    target.unlink()
+        raise
     finally:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
+        for leftover in (*temps.values(), *backups.values()):
+            leftover.unlink(missing_ok=True)
+
+
+def _backup(target: Path) -> Path:
+    """A second name for the old file (a hard link; a copy where links are not allowed)."""
+    backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}.bak")
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+    return backup
 
 
 def _write_temp(target: Path, data: bytes, mode: int | None) -> Path:

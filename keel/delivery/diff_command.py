@@ -30,6 +30,7 @@ from keel.delivery.synth import (
     has_parallel_synth,
     synthesize_tree,
 )
+from keel.fileio import unsafe_target, write_files
 from keel.report import overrides_by_stack
 from keel.spec import SpecError, load_platform
 from keel.terminal import progress
@@ -61,6 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_diff(args: argparse.Namespace) -> int:
     if args.deployed:
         return _deployed(args)
+    if _refused_outputs(args):  # before two synths, not after them
+        return FAILED
     project_node_first()  # the synths below run jsii: on the project's Node
     try:
         allow = [*_spec_allow_list(args), *args.allow]
@@ -85,11 +88,34 @@ def cmd_diff(args: argparse.Namespace) -> int:
     report = DiffReport(base=base_label, head=head_label, stacks=stacks, gate=evaluate(stacks, allow),
                         diagram=_changed_diagram(args, stacks), overridden=overridden)
     print(render_text(report))
+    files = {}
     if args.markdown:
-        Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
+        files[Path(args.markdown)] = render_markdown(report)
     if args.json:
-        Path(args.json).write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
+        files[Path(args.json)] = json.dumps(to_json(report), indent=2) + "\n"
+    try:
+        write_files(files)  # both or neither
+    except OSError as exc:
+        print(f"keel diff: cannot write {exc.filename or ''}: {exc.strerror or exc} (nothing was written)",
+              file=sys.stderr)
+        return FAILED
     return PASSED if report.gate.passed else BLOCKED
+
+
+def _refused_outputs(args: argparse.Namespace) -> bool:
+    """--markdown and --json name files of their own, in the project, that are not folders or under .git."""
+    named = [(option, Path(value)) for option, value in (("--markdown", args.markdown), ("--json", args.json))
+             if value]
+    if len(named) == 2 and os.path.realpath(named[0][1]) == os.path.realpath(named[1][1]):
+        print(f"keel diff: --json {named[1][1]}: is also --markdown (expected a file of its own)\n"
+              "Nothing was written.", file=sys.stderr)
+        return True
+    for option, path in named:
+        why = unsafe_target(path)
+        if why is not None:
+            print(f"keel diff: {option} {path}: {why}\nNothing was written.", file=sys.stderr)
+            return True
+    return False
 
 
 def _changed_diagram(args: argparse.Namespace, stacks: tuple[StackDiff, ...]) -> str | None:

@@ -64,6 +64,37 @@ def test_writes_markdown_and_json(assemblies: tuple[Path, Path], tmp_path: Path)
     assert data["stacks"][0]["changes"][0]["reasons"] == ["BucketName"]
 
 
+def test_an_output_that_is_a_folder_or_named_twice_is_refused_before_any_synth(
+        assemblies: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert _run(*assemblies, "--markdown", str(folder)) == 2
+    assert f"--markdown {folder}: is a folder" in capsys.readouterr().err
+    same = tmp_path / "diff.out"
+    assert _run(*assemblies, "--markdown", str(same), "--json", str(same)) == 2
+    assert "is also --markdown" in capsys.readouterr().err
+    assert not same.exists()
+
+
+def test_a_failed_write_leaves_neither_file(assemblies: tuple[Path, Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    md, js = tmp_path / "diff.md", tmp_path / "diff.json"
+    md.write_text("old summary\n")
+    real = os.replace
+
+    def fail_for_json(src: str, dst: str) -> None:
+        if str(dst).endswith(".json"):
+            raise OSError(28, "No space left on device", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_for_json)
+    assert _run(*assemblies, "--markdown", str(md), "--json", str(js)) == 2
+    assert "nothing was written" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["diff.md"]
+    assert md.read_text() == "old summary\n"  # renamed before the JSON failed, then put back
+
+
 def test_the_spec_allow_list_is_applied(assemblies: tuple[Path, Path], tmp_path: Path) -> None:
     platform = tmp_path / "platform.yaml"
     platform.write_text("environments:\n  - {name: dev, template: 'vpc-env:1'}\n"
