@@ -1381,6 +1381,12 @@ def _image(v: View, o: _Instance) -> dict[str, Any] | None:
             v.report(("image", "location"), "is longer than the 200 characters image takes")
         else:
             o.put("image", v.take("image", "location"), ("image", "location"))
+    given = [x for x in ((build,) if isinstance(build, str) else (build.get("context"), build.get("dockerfile"))
+                         if isinstance(build, Mapping) else ()) if isinstance(x, str)]
+    if any(_escapes(x) for x in given):
+        v.report(("image", "build"), "leads outside the workspace (an absolute path or ..): Keel's service pipeline "
+                 "builds inside the repository only")
+        return None
     if isinstance(build, str) and build:
         v.take("image", "build")
         folder, name = posixpath.split(posixpath.normpath(build))
@@ -1977,6 +1983,10 @@ def _map_static(v: View, o: _Instance, service: str, relocate: Callable[[str], s
         if not isinstance(entry, Mapping) or not isinstance(entry.get("source"), str) or not entry["source"].strip():
             v.report(where, "a files entry is a map with a source folder")
             continue
+        if _escapes(entry["source"].strip()):
+            v.report((*where, "source"), "leads outside the workspace (an absolute path or ..): static-site-svc "
+                     "uploads folders inside the repository only")
+            continue
         if entry.get("recursive") is False:
             v.report(where, "recursive: false uploads one file; static-site-svc uploads folders (recursively)")
             continue
@@ -2023,6 +2033,13 @@ def _seconds(value: object) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _escapes(path: str) -> bool:
+    """A workspace-relative path that leaves the workspace: absolute (`/etc`, `C:`), or climbing out with `..`."""
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    return normal.startswith("/") or normal == ".." or normal.startswith("../") or re.match(r"^[A-Za-z]:", normal) \
+        is not None or "\0" in path
 
 
 def _cidr_ok(value: object, low: int, high: int) -> bool:
