@@ -23,7 +23,7 @@ from keel.cli import main
 from keel.spec import load_platform
 from keel.spec.components import load_cloudformation
 from keel.spec.yamlio import read_yaml
-from tests.spec.fuzz_strategies import TEXT_MUTATIONS, mutate, to_yaml
+from tests.spec.fuzz_strategies import TEXT_MUTATIONS, _bomb, mutate, to_yaml
 
 SHOP = Path(__file__).resolve().parent / "fixtures" / "copilot" / "shop"
 API = "copilot/api/manifest.yml"
@@ -125,15 +125,8 @@ def test_an_add_on_parameters_file_out_of_the_workspace_is_reported_unread(
 
 
 # -- add-ons: bounded as every spec file is ----------------------------------------------------------------
-def _bomb() -> str:
-    text = 'a: &a ["l","l","l","l","l","l","l","l","l"]\n'
-    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
-        text += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
-    return text
-
-
 ADD_ONS = {
-    "alias-bomb": (_bomb(), "line 5, column 8: aliases expand beyond the node budget"),
+    "alias-bomb": (_bomb(), "line 5, column 9: aliases expand beyond the node budget"),
     "deep-flow": ("x: " + "[" * 200 + "]" * 200 + "\n", "nesting is too deep"),
     "deep-block": ("".join("  " * i + f"k{i}:\n" for i in range(100)), "nesting is too deep"),
     "many-nodes": ("Resources:\n" + "".join(f"  R{i}: {{Type: AWS::SNS::Topic}}\n" for i in range(2600)),
