@@ -258,7 +258,8 @@ def cmd_import_copilot(args: argparse.Namespace) -> int:
         return 2
     try:
         result = import_copilot(root, environments=args.environment or (), connection_arn=args.connection_arn,
-                                region=args.region, registry=registry_from(args), out=Path(args.out))
+                                region=args.region, registry=registry_from(args), out=Path(args.out),
+                                report=Path(args.report) if args.report else None)
     except CopilotImportError as exc:
         print(f"keel import-copilot: {exc}\nNothing was written.", file=sys.stderr)
         return 2

@@ -31,9 +31,9 @@ from keel.lifecycle.copilot_schedule import ScheduleError, convert_schedule, par
 from keel.lifecycle.proton_import import dump_yaml
 from keel.spec import SpecError, load_platform
 from keel.spec.components import load_cloudformation
-from keel.spec.errors import MISSING, join_path, render_value
+from keel.spec.errors import MISSING, Problem, join_path, render_value
 from keel.spec.registry import default_registry
-from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.spec.yamlio import MAX_NODES, YamlReadError, read_yaml
 from keel.templates.container_inputs import TASK_SIZES
 
 Path_ = tuple[str | int, ...]
@@ -250,7 +250,11 @@ def discover(root: Path) -> tuple[str | None, list[Manifest]]:
     """The application name (from .workspace) and every manifest, in a stable order."""
     copilot = root / "copilot"
     if not copilot.is_dir():
+        if copilot.exists() or copilot.is_symlink():
+            raise CopilotImportError(f"{root}: copilot is not a folder (expected the copilot/ folder a Copilot "
+                                     "workspace root has)")
         raise CopilotImportError(f"{root}: no copilot/ folder (a Copilot workspace root has one)")
+    _inside(copilot, root)
     app = None
     workspace = copilot / ".workspace"
     if workspace.is_file():
@@ -284,10 +288,28 @@ def discover(root: Path) -> tuple[str | None, list[Manifest]]:
 
 
 def _read(file: Path, root: Path) -> object:
+    _inside(file, root)
     try:
         return read_yaml(file, display=_rel(file, root))
     except YamlReadError as exc:
-        raise CopilotImportError(str(exc)) from None
+        raise CopilotImportError(_located(exc)) from None
+
+
+def _located(exc: YamlReadError) -> str:
+    """The reader's error as one line: file, field path, message, what it got and what it expected."""
+    return Problem(exc.file, exc.path, exc.message, exc.got, exc.expected).render()
+
+
+def _inside(path: Path, root: Path) -> None:
+    """A workspace file that is a symlink leading out of the workspace is never read (nor shown in an error)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise CopilotImportError(f"{_rel(path, root)}: is a symlink that leads nowhere (a loop) (expected a path "
+                                 "inside the workspace)") from None
+    if not target.is_relative_to(root.resolve()):
+        raise CopilotImportError(f"{_rel(path, root)}: is a symlink that leads outside the workspace (expected a "
+                                 f"path inside {root})")
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -781,8 +803,9 @@ class _Importer:
             view.take("http", chosen, "access_logs")  # ecs-env always keeps access logs
         named = view.peek("http", chosen, "subnets")
         existing = spec.get("existing_vpc", {})
-        if isinstance(named, list) and named and set(named) == set(existing.get(
-                "private_subnet_ids" if chosen == "private" else "public_subnet_ids", ())):
+        tier_ids = existing.get("private_subnet_ids" if chosen == "private" else "public_subnet_ids", ())
+        if isinstance(named, list) and named and all(isinstance(n, str) for n in named) and \
+                set(named) == set(tier_ids):
             view.take("http", chosen, "subnets")  # the tier ecs-env places its load balancer in
         for path in (("security_groups", "ingress", "from_vpc"), ("ingress", "vpc")):
             if chosen == "private" and view.peek("http", "private", *path) is True:
@@ -950,7 +973,7 @@ class _Importer:
         """Copilot's add-ons (CloudFormation under its contract: parameters App, Env and Name) -> a cloudformation
         component of each of the service's instances, its template named relative to the platform file. Values
         from addons.parameters.yml go to the templates that declare them."""
-        files = sorted(f for f in addons.rglob("*") if f.is_file())
+        files = sorted(f for f in addons.rglob("*") if not f.is_dir())  # a FIFO or a dangling link is reported
         if service is None:
             reason = "environment add-ons: Keel's cloudformation components belong to a service instance, not to " \
                 "an environment" if addons.parent.name == "environments" else \
@@ -977,9 +1000,13 @@ class _Importer:
                 continue
             shown_parameters = _rel(file, self.root)
             try:
+                _inside(file, self.root)
                 doc = load_cloudformation(file)
+            except CopilotImportError as exc:
+                self.add(shown_parameters, "", file.name, str(exc).split(": ", 1)[-1])
+                continue
             except (OSError, ValueError, YAMLError) as exc:
-                self.add(shown_parameters, "", file.name, f"cannot read the add-on parameters: {exc}")
+                self.add(shown_parameters, "", file.name, f"cannot read the add-on parameters: {_reason(exc)}")
                 continue
             found = doc.get("Parameters") if isinstance(doc, Mapping) else None
             given = found if isinstance(found, Mapping) else {}
@@ -998,14 +1025,18 @@ class _Importer:
         if file.suffix.lower() not in (".yml", ".yaml", ".json"):
             self.add(shown, "", file.name, "not a CloudFormation template (.yml, .yaml or .json)")
             return set()
-        if not file.resolve().is_relative_to(self.root.resolve()):
-            self.add(shown, "", file.name, "the add-on leads outside the workspace (a symlink): Keel uses add-on "
-                     "templates inside the repository only")
+        try:
+            _inside(file, self.root)
+        except CopilotImportError:
+            self.add(shown, "", file.name, "the add-on leads outside the workspace, or nowhere (a symlink): Keel "
+                     "uses add-on templates inside the repository only")
             return set()
         try:
             doc = load_cloudformation(file)
-        except (OSError, ValueError, YAMLError):
-            doc = None  # the loader says what is wrong with it, and the component is reported
+        except (OSError, ValueError, YAMLError) as exc:
+            self.add(shown, "", file.name, f"cannot read the add-on template: {_reason(exc)}: no component was "
+                     "made of it")
+            return set()
         declared = doc.get("Parameters") if isinstance(doc, Mapping) else None
         own = {k: v for k, v in parameters.items() if isinstance(declared, Mapping) and k in declared}
         template = posixpath.normpath(os.path.relpath(file.resolve(), self.out.parent)).replace(os.sep, "/")
@@ -1082,6 +1113,15 @@ class _Importer:
     def _validated(self, platform: dict[str, Any]) -> dict[str, Any]:
         """Validate as `keel validate` does; take out what Keel still refuses, and report it."""
         virtual = self.out
+        nodes = _nodes(platform)
+        if nodes > MAX_NODES:  # Keel would refuse to read the file: say why in the workspace's terms
+            instances = sum(len(s.instances) for s in self.services)
+            raise CopilotImportError(
+                f"{_rel(virtual, self.root)}: the imported platform is too large for one platform file (got "
+                f"{len(self.environments)} environments, {len(self.services)} services and {instances} instances, "
+                f"about {nodes} YAML nodes, expected at most {MAX_NODES} nodes): every environment a manifest, a "
+                "pipeline stage, an `environments:` override or --environment names gets an instance of every "
+                "service; remove the overrides of environments that no longer exist")
         for _ in range(20):
             try:
                 load_platform(virtual, registry=self.registry, texts={virtual: dump_yaml(platform)})
@@ -1211,8 +1251,9 @@ class _Importer:
         return True
 
     def _render(self, platform: Mapping[str, Any], app: str | None) -> str:
+        shown = re.sub(r"[^\x20-\x7e]", "?", app)[:80] if app else ""  # a newline would end the comment
         header = [f"# Written by `keel import-copilot` from the Copilot workspace"
-                  f"{' of application ' + app if app else ''}.",
+                  f"{' of application ' + shown if shown else ''}.",
                   "# Every Copilot field that has no Keel equivalent is listed in the import report.",
                   "# Give each environment its account, region and availability_zones before deploying."]
         text = "\n".join(header) + "\n" + dump_yaml(dict(platform))
@@ -1221,6 +1262,30 @@ class _Importer:
                      "(keel import-copilot ... --connection-arn ARN):\n")
             text += "".join(f"# {line}\n" for line in self.delivery_comment.splitlines())
         return text
+
+
+def _nodes(node: object) -> int:
+    """YAML nodes as the spec reader counts them: every mapping, list and scalar, keys included."""
+    if isinstance(node, Mapping):
+        return 1 + sum(1 + _nodes(v) for v in node.values())
+    if isinstance(node, list):
+        return 1 + sum(_nodes(v) for v in node)
+    return 1
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file could not be read, in one line (a YAML error's line and column, never its traceback)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, YAMLError):
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        got, expected = getattr(exc, "got", None), getattr(exc, "expected", None)
+        detail = f" (got {got}, expected {expected})" if got and expected else ""
+        return f"{where}{getattr(exc, 'problem', None) or first}{detail}"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return first
 
 
 def _substitute(node: object, values: Mapping[str, str]) -> object:
@@ -1316,6 +1381,12 @@ def _image(v: View, o: _Instance) -> dict[str, Any] | None:
             v.report(("image", "location"), "is longer than the 200 characters image takes")
         else:
             o.put("image", v.take("image", "location"), ("image", "location"))
+    given = [x for x in ((build,) if isinstance(build, str) else (build.get("context"), build.get("dockerfile"))
+                         if isinstance(build, Mapping) else ()) if isinstance(x, str)]
+    if any(_escapes(x) for x in given):
+        v.report(("image", "build"), "leads outside the workspace (an absolute path or ..): Keel's service pipeline "
+                 "builds inside the repository only")
+        return None
     if isinstance(build, str) and build:
         v.take("image", "build")
         folder, name = posixpath.split(posixpath.normpath(build))
@@ -1601,12 +1672,13 @@ def _nlb(v: View, o: _Instance) -> None:
     port_text = str(nlb.get("port", ""))
     number, _, protocol = port_text.partition("/")
     container = o.spec.get("port")
-    if protocol.lower() in ("", "tcp") and number.isdigit() and (container is None or int(number) == container):
+    digits = re.fullmatch(r"[0-9]{1,5}", number) is not None  # int() refuses some digits str.isdigit() takes
+    if protocol.lower() in ("", "tcp") and digits and (container is None or int(number) == container):
         v.take("nlb", "port")
         o.put("loadbalancer_type", "network", ("nlb", "port"))
         if container is None:
             o.put("port", int(number), ("nlb", "port"))
-    elif protocol.lower() in ("", "tcp") and number.isdigit():
+    elif protocol.lower() in ("", "tcp") and digits:
         v.take("nlb", "port")
         o.put("loadbalancer_type", "network", ("nlb", "port"))
         v.report(("nlb", "port"), f"Keel's Network Load Balancer listens on the container port ({container}), "
@@ -1911,6 +1983,10 @@ def _map_static(v: View, o: _Instance, service: str, relocate: Callable[[str], s
         if not isinstance(entry, Mapping) or not isinstance(entry.get("source"), str) or not entry["source"].strip():
             v.report(where, "a files entry is a map with a source folder")
             continue
+        if _escapes(entry["source"].strip()):
+            v.report((*where, "source"), "leads outside the workspace (an absolute path or ..): static-site-svc "
+                     "uploads folders inside the repository only")
+            continue
         if entry.get("recursive") is False:
             v.report(where, "recursive: false uploads one file; static-site-svc uploads folders (recursively)")
             continue
@@ -1945,7 +2021,7 @@ def _whole(value: object) -> TypeGuard[int | float]:
         return True
     if isinstance(value, float):
         return value == int(value)
-    return isinstance(value, str) and value.strip().isdigit()
+    return isinstance(value, str) and bool(re.fullmatch(r"\s*[0-9]+\s*", value))  # int() refuses "²", a digit
 
 
 def _seconds(value: object) -> float | None:
@@ -1957,6 +2033,13 @@ def _seconds(value: object) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _escapes(path: str) -> bool:
+    """A workspace-relative path that leaves the workspace: absolute (`/etc`, `C:`), or climbing out with `..`."""
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    return normal.startswith("/") or normal == ".." or normal.startswith("../") or re.match(r"^[A-Za-z]:", normal) \
+        is not None or "\0" in path
 
 
 def _cidr_ok(value: object, low: int, high: int) -> bool:
@@ -1988,13 +2071,31 @@ def _service_name(raw: str, registry: Registry, taken: set[str]) -> str:
 
 # --- entry points ----------------------------------------------------------------------------------
 def import_copilot(root: Path, *, environments: Sequence[str] = (), connection_arn: str | None = None,
-                   region: str | None = None, registry: Registry | None = None, out: Path | None = None
-                   ) -> ImportResult:
+                   region: str | None = None, registry: Registry | None = None, out: Path | None = None,
+                   report: Path | None = None) -> ImportResult:
     """Map the workspace at `root`; raises CopilotImportError when it cannot be read at all. `out` is where the
-    platform file goes (default: the workspace root): a Static Site's folders are written relative to it."""
+    platform file goes (default: the workspace root): a Static Site's folders are written relative to it.
+    `report` (the Markdown report's file) is only checked here: never the platform file, never in copilot/."""
+    check_outputs(root, out, report)
     app, manifests = discover(root)
     importer = _Importer(root, registry or default_registry(), environments, connection_arn, region, out)
     return importer.run(app, manifests)
+
+
+def check_outputs(root: Path, out: Path | None, report: Path | None) -> None:
+    """Refused before anything is read: an output that is a folder, that is the other output, or that is inside
+    copilot/ (the next import would read it as a manifest or an add-on)."""
+    copilot = (root / "copilot").resolve()
+    for option, path in (("--out", out), ("--report", report)):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise CopilotImportError(f"{option} {path}: is a folder (expected the path of a file to write)")
+        if path.resolve().is_relative_to(copilot):
+            raise CopilotImportError(f"{option} {path}: is inside the workspace's copilot/ folder, which the import "
+                                     "reads (expected a path outside copilot/, such as the workspace root)")
+    if out is not None and report is not None and out.resolve() == report.resolve():
+        raise CopilotImportError(f"--report {report}: is the --out file too (expected another file for the report)")
 
 
 def render_report_markdown(result: ImportResult, root: Path) -> str:

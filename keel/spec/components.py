@@ -9,6 +9,7 @@ without importing aws_cdk; `keel.constructs.components` builds them.
 from __future__ import annotations
 
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from keel.contract.naming import component_name
 from keel.contract.problems import InputProblem
 from keel.contract.schema import InputSchema, load_proton_schema
 from keel.spec.paths import OutsideProject, inside_project
-from keel.spec.yamlio import MAX_FILE_BYTES, read_yaml
+from keel.spec.yamlio import _BRACKET_RUN, MAX_DEPTH, MAX_FILE_BYTES, _BoundedComposer, read_yaml
 
 SCHEMAS = Path(__file__).resolve().parent / "component_schemas"
 
@@ -326,12 +327,21 @@ _CloudFormationConstructor.add_multi_constructor("!", _intrinsic)
 
 
 def load_cloudformation(path: Path) -> object:
-    """A CloudFormation template (YAML with short intrinsic tags, or JSON), bounded as every spec file is."""
-    if path.stat().st_size > MAX_FILE_BYTES:
+    """A CloudFormation template (YAML with short intrinsic tags, or JSON), bounded as every spec file is: its
+    size before it is read, and its depth, value lengths and nodes (an alias counted as what it repeats) as it is
+    composed, so a hostile add-on is refused in well under a second, never parsed for minutes."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+        raise ValueError("is not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
         raise ValueError(f"the file is larger than {MAX_FILE_BYTES} bytes")
+    text = path.read_text(encoding="utf-8")
+    if _BRACKET_RUN.search(text):
+        raise ValueError(f"nesting is too deep (at most {MAX_DEPTH} nested mappings or lists)")
     yaml = YAML(typ="safe", pure=True)
     yaml.Constructor = _CloudFormationConstructor
-    return yaml.load(path.read_text(encoding="utf-8"))
+    yaml.Composer = _BoundedComposer  # a _LimitExceeded is a YAMLError, which every caller catches
+    return yaml.load(text)
 
 
 def _first_line(text: str) -> str:
