@@ -116,8 +116,10 @@ def unsafe_target(path: Path, *, project: Path | None = None, inputs: Iterable[P
         return f"leads through a symlink to {real}, outside {base} (expected a path inside it)"
     for source in inputs:
         source_real = Path(os.path.realpath(source))
-        if real == source_real or (_within(real, source_real) and source_real.is_dir()):
+        if real == source_real:
             return f"is this command's input {source} (expected a path it does not read)"
+        if _within(real, source_real) and source_real.is_dir():
+            return f"is inside {source}, which this command reads (expected a path it does not read)"
     return None
 
 

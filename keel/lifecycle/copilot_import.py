@@ -2120,20 +2120,6 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def write_atomically(files: Mapping[Path, str]) -> None:
-    """Every file or none: each is written beside its target first, then all are renamed into place."""
-    temps = {path: path.with_name(f".{path.name}.tmp-{os.getpid()}") for path in files}
-    try:
-        for path, tmp in temps.items():
-            tmp.write_text(files[path], encoding="utf-8")
-    except OSError:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    for path, tmp in temps.items():
-        tmp.replace(path)
-
-
 def place_manifest(manifest: Path, workspace: Path, *, folder: str | None = None) -> Path:
     """Copy one manifest file into `workspace` where Copilot keeps it, by its `type` (conformance and bench
     build workspaces from loose manifests this way): `copilot/<name>/`, `copilot/environments/<name>/` or

@@ -86,8 +86,11 @@ def test_unsafe_targets_are_named(tmp_path, monkeypatch, make, why) -> None:  # 
 
 def test_an_input_is_not_a_target(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "copilot").mkdir()
-    assert "is this command's input" in str(fileio.unsafe_target(tmp_path / "copilot" / "x",
-                                                                inputs=[tmp_path / "copilot"]))
+    assert "which this command reads" in str(fileio.unsafe_target(tmp_path / "copilot" / "x",
+                                                                 inputs=[tmp_path / "copilot"]))
+    (tmp_path / "spec.yaml").write_text("x: 1\n")
+    assert "is this command's input" in str(fileio.unsafe_target(tmp_path / "spec.yaml",
+                                                                inputs=[tmp_path / "spec.yaml"]))
     assert fileio.unsafe_target(tmp_path / "platform.yaml", inputs=[tmp_path / "copilot"]) is None
 
 
@@ -174,7 +177,7 @@ def test_import_copilot_refuses_to_write_into_the_workspace_it_reads(tmp_path, c
     shutil.copytree(COPILOT, workspace)
     before = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
     run = keel(capsys, "import-copilot", str(workspace), "--out", str(workspace / "copilot" / "x.yaml"))
-    assert run.code == 2 and "is this command's input" in run.err and run.err.endswith("Nothing was written.\n")
+    assert run.code == 2 and "which this command reads" in run.err and run.err.endswith("Nothing was written.\n")
     out = tmp_path / "platform.yaml"
     run = keel(capsys, "import-copilot", str(workspace), "--out", str(out), "--report", str(out))
     assert run.code == 2 and "--report" in run.err and "is also --out" in run.err and not out.exists()
