@@ -14,7 +14,6 @@ import functools
 import json
 import math
 import re
-import stat
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,7 +30,7 @@ from jinja2.visitor import NodeTransformer
 from keel.contract.offers import Offers
 from keel.contract.registry import Kind, ProtonFiles, Template, TemplateVersion, Version
 from keel.contract.schema import SchemaDefinitionError, load_proton_schema
-from keel.spec.yamlio import MAX_FILE_BYTES, YamlReadError, parse_cfn_yaml, read_yaml
+from keel.spec.yamlio import MAX_FILE_BYTES, YamlReadError, parse_cfn_yaml, read_text, read_yaml
 
 INPUTS = "keel.spec.proton:ProtonInputs"
 BUILDERS = {"environment": "keel.templates.proton:build_environment",
@@ -66,25 +65,8 @@ class ProtonInputs:
 
 
 def read_text_file(path: Path, *, display: str | None = None) -> str:
-    """A text file read under yamlio's size bound: a FIFO, a folder, binary or a huge file is a located error
-    (YamlReadError), never a block, a traceback or minutes of reading."""
-    shown = display or str(path)
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise YamlReadError(shown, "is not a regular file", expected="a text file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise YamlReadError(shown, "the file is too large", got=f"more than {MAX_FILE_BYTES} bytes",
-                                expected=f"at most {MAX_FILE_BYTES} bytes")
-        return data.decode("utf-8")
-    except FileNotFoundError:
-        raise YamlReadError(shown, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise YamlReadError(shown, f"is not UTF-8 text (byte {exc.start})", expected="a UTF-8 text file") from None
-    except OSError as exc:
-        raise YamlReadError(shown, f"cannot read file: {exc.strerror or type(exc).__name__}") from None
+    """A template folder's text file (Jinja, `.compatible-envs`) under yamlio's bounds (see `read_text`)."""
+    return read_text(path, display=display, what="text file")
 
 
 def _versions(folder: Path) -> list[Path]:
