@@ -651,6 +651,8 @@ def _check_template(doc: Mapping[str, Any], shown: str) -> None:
                               where)
         if not isinstance(output, Mapping) or "Value" not in output:
             raise RenderError(shown, None, "is not an output (rendered; expected a mapping with a Value)", where)
+    if "Transform" in doc:  # a macro (SAM) makes resources the template does not list: references not judged
+        return
     conditions = {str(c) for c in doc.get("Conditions") or {}}
     for section in ("Resources", "Outputs", "Conditions"):
         _check_intrinsics(doc.get(section), section, shown, names, conditions, set(resources))
