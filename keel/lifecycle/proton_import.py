@@ -34,8 +34,8 @@ from keel.lifecycle.proton_families import (
     classify,
 )
 from keel.spec import SpecError, load_platform
-from keel.spec.proton import RenderError, environment_context, render
-from keel.spec.yamlio import YamlReadError, read_yaml
+from keel.spec.proton import RenderError, environment_context, read_text_file, render
+from keel.spec.yamlio import YamlReadError, parse_yaml, read_yaml
 
 _VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -161,22 +161,21 @@ def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[s
     for schema_file in sorted(root.rglob("schema/schema.yaml")):
         version_dir = schema_file.parent.parent
         match = _VERSION_DIR.match(version_dir.name)
-        if not match:
+        if not match or len(version_dir.name) > 7:
             continue
         try:
+            _inside_dir(schema_file, root)
             raw = read_yaml(schema_file)
             schemas = load_proton_schema(raw, source=str(schema_file.relative_to(root)))
         except (SchemaDefinitionError, YamlReadError) as exc:
             errors.append(str(exc))
             continue
         kind = "environment" if "environment" in schemas else "service"
-        compatible = []
-        envs_file = version_dir / ".compatible-envs"
-        if envs_file.exists():
-            for line in envs_file.read_text(encoding="utf-8").split():
-                name, _, major = line.strip().partition(":")
-                if name and major.isdigit():
-                    compatible.append((name, int(major)))
+        if kind not in schemas:
+            errors.append(f"{_rel(schema_file, root)}:schema: names neither environment_input_type nor "
+                          "service_input_type (expected one of them)")
+            continue
+        compatible = _compatible_envs(version_dir, root, errors)
         templates.append(ProtonTemplate(
             name=version_dir.parent.name, major=int(match.group(1)), kind=kind, folder=version_dir,
             schemas=schemas, capabilities=_capabilities(version_dir, schemas, kind),
@@ -188,29 +187,94 @@ def discover(root: Path) -> tuple[list[ProtonTemplate], list[ProtonSpec], list[s
         if file.parent in infra or (file.parent / "manifest.yaml").exists():
             jinja.append(_rel(file, root))  # a template's infrastructure file, rendered by Jinja: not a spec
             continue
-        try:
-            doc = read_yaml(file)
-        except YamlReadError as exc:
-            if _JINJA.search(file.read_text(encoding="utf-8", errors="replace")):
-                jinja.append(_rel(file, root))
-            else:
-                errors.append(f"{exc.file}: {exc.message}")
-            continue
-        if isinstance(doc, Mapping) and doc.get("proton") in ("EnvironmentSpec", "ServiceSpec"):
-            specs.append(ProtonSpec(file=file, kind="environment" if doc["proton"] == "EnvironmentSpec"
-                                    else "service", doc=doc))
+        spec = _spec(file, root, errors, jinja)
+        if spec is not None:
+            specs.append(spec)
     return templates, specs, errors, jinja
+
+
+def _inside_dir(file: Path, root: Path) -> None:
+    """A file under DIR that is a symlink out of it is not read (it may be any file of the machine)."""
+    try:
+        file.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        raise YamlReadError(_rel(file, root), "leads outside the folder (a symlink?): not read",
+                            expected=f"a file inside {root}") from None
+
+
+def _compatible_envs(version_dir: Path, root: Path, errors: list[str]) -> list[tuple[str, int]]:
+    envs_file = version_dir / ".compatible-envs"
+    if not envs_file.exists() and not envs_file.is_symlink():
+        return []
+    try:
+        _inside_dir(envs_file, root)
+        text = read_text_file(envs_file, display=_rel(envs_file, root))
+    except YamlReadError as exc:
+        errors.append(f"{exc.file}: {exc.message}")
+        return []
+    compatible = []
+    for line in text.split():
+        name, _, major = line.strip().partition(":")
+        if name and re.fullmatch(r"[1-9][0-9]{0,5}", major):
+            compatible.append((name, int(major)))
+    return compatible
+
+
+def _spec(file: Path, root: Path, errors: list[str], jinja: list[str]) -> ProtonSpec | None:
+    """A Proton spec file (its shape checked, so every later step reads mappings and lists where Proton's
+    specs have them), or None: another YAML file, a Jinja file, or one that cannot be read (`errors`)."""
+    try:
+        _inside_dir(file, root)
+        text = read_text_file(file, display=_rel(file, root))
+    except YamlReadError as exc:
+        errors.append(f"{exc.file}: {exc.message}")
+        return None
+    try:
+        doc = parse_yaml(text, display=str(file))
+    except YamlReadError as exc:
+        if _JINJA.search(text):
+            jinja.append(_rel(file, root))
+        else:
+            errors.append(f"{exc.file}: {exc.message}")
+        return None
+    if not isinstance(doc, Mapping) or doc.get("proton") not in ("EnvironmentSpec", "ServiceSpec"):
+        return None
+    kind = "environment" if doc["proton"] == "EnvironmentSpec" else "service"
+    problem = _spec_shape(doc, kind)
+    if problem is not None:
+        errors.append(f"{_rel(file, root)}:{problem}")
+        return None
+    return ProtonSpec(file=file, kind=kind, doc=doc)
+
+
+def _spec_shape(doc: Mapping[str, Any], kind: str) -> str | None:
+    """`path: message (got ..., expected ...)` for the first field of the wrong kind, else None."""
+    def wrong(path: str, value: object, expected: str) -> str:
+        return f"{path}: has the wrong type (got {json.dumps(value, default=str)[:80]}, expected {expected})"
+
+    for key in ("spec", "pipeline"):
+        if doc.get(key) is not None and not isinstance(doc[key], Mapping):
+            return wrong(key, doc[key], "a mapping of inputs")
+    if kind == "environment":
+        return None
+    instances = doc.get("instances")
+    if instances is not None and not isinstance(instances, list):
+        return wrong("instances", instances, "a list of {name, environment, spec}")
+    for n, inst in enumerate(instances or []):
+        if not isinstance(inst, Mapping):
+            return wrong(f"instances[{n}]", inst, "a mapping {name, environment, spec}")
+        for key in ("name", "environment"):
+            if not isinstance(inst.get(key), str) or not inst[key]:
+                return wrong(f"instances[{n}].{key}", inst.get(key), "a name")
+        if inst.get("spec") is not None and not isinstance(inst["spec"], Mapping):
+            return wrong(f"instances[{n}].spec", inst["spec"], "a mapping of inputs")
+    return None
 
 
 def _capabilities(version_dir: Path, schemas: Mapping[str, InputSchema], kind: str) -> Capabilities:
     """Resource types and SAM event sources of the template's own infrastructure (the pipeline's excluded:
     it says how code is built, not what the service offers), read as text: they are Jinja, not YAML."""
-    text = ""
-    for name in ("infrastructure", "instance_infrastructure"):
-        folder = version_dir / name
-        if folder.is_dir():
-            text += "\n".join(f.read_text(encoding="utf-8", errors="replace")
-                              for f in sorted(folder.iterdir()) if f.is_file() and f.name != "manifest.yaml")
+    text = _infrastructure_text(version_dir)
     inputs = frozenset(schemas[kind].properties()) if kind in schemas else frozenset()
     events = frozenset(_EVENT_TYPE.findall(text))
     return Capabilities(resources=frozenset(_RESOURCE_TYPE.findall(text)), events=events, inputs=inputs,
@@ -692,9 +756,20 @@ _OUTPUT_VARIABLE = re.compile(r"^\s*([A-Z_][A-Z0-9_]*):\s*['\"]?\{\{\s*environme
 
 
 def _infrastructure_text(folder: Path) -> str:
-    return "\n".join(f.read_text(encoding="utf-8", errors="replace")
-                     for name in ("infrastructure", "instance_infrastructure") if (folder / name).is_dir()
-                     for f in sorted((folder / name).iterdir()) if f.is_file() and f.name != "manifest.yaml")
+    """The template's infrastructure files as text; one that cannot be read (binary, huge, a symlink out of the
+    version folder) counts as empty: the template then offers nothing Keel recognises, and says so."""
+    texts = []
+    for name in ("infrastructure", "instance_infrastructure"):
+        if not (folder / name).is_dir():
+            continue
+        for f in sorted((folder / name).iterdir()):
+            if f.is_file() and f.name != "manifest.yaml":
+                try:
+                    _inside_dir(f, folder)
+                    texts.append(read_text_file(f))
+                except YamlReadError:
+                    continue
+    return "\n".join(texts)
 
 
 def _data_stores(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Match, name: str,
@@ -726,8 +801,13 @@ def _data_stores(run: _Run, spec: ProtonSpec, owner: ProtonTemplate, match: Matc
             continue
         component = _slug(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", logical))
         props = resource.get("Properties") or {}
-        entry = _table(component, logical, props, gaps, notes) if kind == "dynamodb-table" else \
-            _bucket(component, logical, props, gaps, notes)
+        try:
+            entry = _table(component, logical, props, gaps, notes) if kind == "dynamodb-table" else \
+                _bucket(component, logical, props, gaps, notes)
+        except (AttributeError, TypeError, KeyError):  # a property of another shape than CloudFormation's
+            gaps.append(f"resource {logical} ({resource.get('Type')}): its properties are not of the shapes "
+                        "CloudFormation takes")
+            continue
         components.append(entry)
         outputs |= {out: (component, kind) for out, spec_ in (rendered.get("Outputs") or {}).items()
                     if _names_resource(spec_, logical)}

@@ -10,21 +10,27 @@ turns them into CloudFormation references that the stack layer binds to the envi
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
+import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
+from jinja2 import nodes
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from keel.contract.offers import Offers
 from keel.contract.registry import Kind, ProtonFiles, Template, TemplateVersion, Version
 from keel.contract.schema import SchemaDefinitionError, load_proton_schema
-from keel.spec.yamlio import YamlReadError, parse_cfn_yaml, read_yaml
+from keel.spec.yamlio import MAX_FILE_BYTES, YamlReadError, parse_cfn_yaml, read_text, read_yaml
 
 INPUTS = "keel.spec.proton:ProtonInputs"
 BUILDERS = {"environment": "keel.templates.proton:build_environment",
@@ -58,8 +64,33 @@ class ProtonInputs:
         return Offers(vpc_cidr=str(self.values.get("vpc_cidr", "")))
 
 
+def read_text_file(path: Path, *, display: str | None = None) -> str:
+    """A template folder's text file (Jinja, `.compatible-envs`) under yamlio's bounds (see `read_text`)."""
+    return read_text(path, display=display, what="text file")
+
+
+def _versions(folder: Path) -> list[Path]:
+    """The `v*` folders holding a schema: each a version, or (`v01`, `vx`) a located problem."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    return [v for v in entries if v.name.startswith("v") and v.is_dir()
+            and (v / "schema" / "schema.yaml").exists()]
+
+
 def is_proton_layout(folder: Path) -> bool:
-    return any((v / "schema" / "schema.yaml").is_file() for v in folder.glob("v*") if _VERSION_DIR.match(v.name))
+    return bool(_versions(folder))
+
+
+def _inside(file: Path, folder: Path, what: str) -> None:
+    """Every file a template folder uses stays in it: a symlink out of it (to another file of the machine)
+    is refused before it is read."""
+    try:
+        file.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        raise TemplateDirProblem(str(file), "", f"{what} leads outside its template folder (a symlink?)",
+                                 None, f"a file inside {folder}") from None
 
 
 def load_proton_template(folder: Path, *, prefix: str, origin: str) -> Template:
@@ -71,7 +102,11 @@ def load_proton_template(folder: Path, *, prefix: str, origin: str) -> Template:
                                  "lowercase letters, digits and dashes, starting with a letter")
     versions = []
     kinds: set[str] = set()
-    for vdir in sorted((v for v in folder.iterdir() if _VERSION_DIR.match(v.name)), key=lambda v: int(v.name[1:])):
+    for vdir in _versions(folder):
+        if not _VERSION_DIR.match(vdir.name) or len(vdir.name) > 7:
+            raise TemplateDirProblem(str(vdir), "", "is not a version folder", vdir.name,
+                                     "v<major>, the major version without leading zeros (v1, v2, ...)")
+    for vdir in sorted(_versions(folder), key=lambda v: int(v.name[1:])):
         version = _load_version(vdir, name=name, prefix=prefix)
         kinds.add(version.kind)
         versions.append(version)
@@ -85,6 +120,8 @@ def load_proton_template(folder: Path, *, prefix: str, origin: str) -> Template:
 
 def _load_version(vdir: Path, *, name: str, prefix: str) -> TemplateVersion:
     schema_file = vdir / "schema" / "schema.yaml"
+    _inside(vdir, vdir.parent, "the version folder")
+    _inside(schema_file, vdir, "schema.yaml")
     try:
         schemas = load_proton_schema(read_yaml(schema_file), source=str(schema_file), closed=False)
     except SchemaDefinitionError as exc:
@@ -96,24 +133,10 @@ def _load_version(vdir: Path, *, name: str, prefix: str) -> TemplateVersion:
         raise TemplateDirProblem(str(schema_file), "schema", "names neither environment_input_type nor "
                                  "service_input_type", None, "one of them")
     infra_dir = vdir / ("infrastructure" if kind == "environment" else "instance_infrastructure")
-    infrastructure = _manifest_file(infra_dir)
+    infrastructure = _manifest_file(infra_dir, vdir)
     pipeline_dir = vdir / "pipeline_infrastructure"
-    pipeline = _manifest_file(pipeline_dir) if (pipeline_dir / "manifest.yaml").is_file() else None
-    compatible: list[tuple[str, int]] = []
-    envs_file = vdir / ".compatible-envs"
-    if kind == "service":
-        if not envs_file.is_file():
-            raise TemplateDirProblem(str(vdir), ".compatible-envs", "file not found", None,
-                                     "a .compatible-envs file listing environment templates as name:major")
-        for n, line in enumerate(envs_file.read_text(encoding="utf-8").splitlines()):
-            entry = line.strip()
-            if not entry or entry.startswith("#"):
-                continue
-            env_name, _, major = entry.partition(":")
-            if not major.isdigit() or not env_name:
-                raise TemplateDirProblem(str(envs_file), f"line {n + 1}", "is not an environment template",
-                                         entry, "name:major, e.g. fargate-env:1")
-            compatible.append((prefix + env_name, int(major)))
+    pipeline = _manifest_file(pipeline_dir, vdir) if (pipeline_dir / "manifest.yaml").exists() else None
+    compatible = _compatible_envs(vdir, prefix) if kind == "service" else []
     root = schemas[kind]
     description = str(root.json_schema.get("description", "") or "").strip()
     return TemplateVersion(
@@ -121,17 +144,50 @@ def _load_version(vdir: Path, *, name: str, prefix: str) -> TemplateVersion:
         schema_file=schema_file, schemas=schemas, inputs=INPUTS, builder=BUILDERS[kind],
         pipeline_inputs=INPUTS if "pipeline" in schemas else None, compatible_environments=tuple(compatible),
         proton=ProtonFiles(infrastructure=infrastructure, pipeline=pipeline,
-                           acknowledgements=_acknowledgements(vdir / ACKNOWLEDGEMENTS_FILE)))
+                           acknowledgements=_acknowledgements(vdir / ACKNOWLEDGEMENTS_FILE, vdir)))
 
 
-def _manifest_file(folder: Path) -> Path:
+_COMPATIBLE = re.compile(r"^([a-z][a-z0-9-]*):([1-9][0-9]{0,5})$")
+
+
+def _compatible_envs(vdir: Path, prefix: str) -> list[tuple[str, int]]:
+    """`.compatible-envs`: one `name:major` a line (blank lines and # comments aside), at least one."""
+    envs_file = vdir / ".compatible-envs"
+    if not envs_file.exists() and not envs_file.is_symlink():
+        raise TemplateDirProblem(str(vdir), ".compatible-envs", "file not found", None,
+                                 "a .compatible-envs file listing environment templates as name:major")
+    _inside(envs_file, vdir, ".compatible-envs")
+    try:
+        text = read_text_file(envs_file)
+    except YamlReadError as exc:
+        raise TemplateDirProblem(exc.file, "", exc.message, None, exc.expected) from None
+    compatible: list[tuple[str, int]] = []
+    for n, line in enumerate(text.splitlines()):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        match = _COMPATIBLE.match(entry)
+        if match is None:
+            raise TemplateDirProblem(str(envs_file), f"line {n + 1}", "is not an environment template",
+                                     entry[:80], "name:major, e.g. fargate-env:1")
+        compatible.append((prefix + match.group(1), int(match.group(2))))
+    if not compatible:
+        raise TemplateDirProblem(str(envs_file), "", "lists no environment template", None,
+                                 "one name:major a line, e.g. fargate-env:1")
+    return compatible
+
+
+def _manifest_file(folder: Path, vdir: Path) -> Path:
     manifest = folder / "manifest.yaml"
+    if manifest.exists():
+        _inside(manifest, vdir, "manifest.yaml")
     try:
         doc = read_yaml(manifest)
     except YamlReadError as exc:
         raise TemplateDirProblem(exc.file, exc.path, exc.message, exc.got if exc.path else None,
                                  exc.expected or "a Proton manifest.yaml") from None
-    templates = doc.get("infrastructure", {}).get("templates") if isinstance(doc, Mapping) else None
+    infrastructure = doc.get("infrastructure") if isinstance(doc, Mapping) else None
+    templates = infrastructure.get("templates") if isinstance(infrastructure, Mapping) else None
     if not isinstance(templates, list) or len(templates) != 1 or not isinstance(templates[0], Mapping):
         raise TemplateDirProblem(str(manifest), "infrastructure.templates", "expected one template entry",
                                  templates, "[{file: cloudformation.yaml, rendering_engine: jinja, "
@@ -143,18 +199,21 @@ def _manifest_file(folder: Path) -> Path:
                                  "template (Keel runs those; Terraform and CodeBuild provisioning it does not)",
                                  {k: entry.get(k) for k in ("rendering_engine", "template_language")},
                                  "rendering_engine: jinja, template_language: cloudformation")
-    file = folder / str(entry.get("file", ""))
-    if not file.is_file() or file.resolve().parent != folder.resolve():
-        raise TemplateDirProblem(str(manifest), "infrastructure.templates[0].file", "file not found in the folder",
-                                 entry.get("file"), f"a file in {folder}")
+    given = entry.get("file")
+    file = folder / given if isinstance(given, str) and given and "\0" not in given else None
+    if file is None or not file.is_file() or file.resolve().parent != folder.resolve():
+        raise TemplateDirProblem(str(manifest), "infrastructure.templates[0].file",
+                                 "is not a file of the folder (no path out of it, no symlink out)",
+                                 given, f"the name of a file in {folder}")
     return file
 
 
-def _acknowledgements(file: Path) -> tuple[tuple[str, str, str], ...]:
+def _acknowledgements(file: Path, vdir: Path) -> tuple[tuple[str, str, str], ...]:
     """`acknowledgements: [{rule: AwsSolutions-IAM5, resource: TaskRole, reason: ...}]`; `resource` is a logical
     ID of the rendered template (omitted: every resource of the stack); each needs a reason."""
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         return ()
+    _inside(file, vdir, ACKNOWLEDGEMENTS_FILE)
     try:
         doc = read_yaml(file)
     except YamlReadError as exc:
@@ -163,20 +222,23 @@ def _acknowledgements(file: Path) -> tuple[tuple[str, str, str], ...]:
     if not isinstance(entries, list):
         raise TemplateDirProblem(str(file), "acknowledgements", "expected a list", entries,
                                  "acknowledgements: [{rule: ..., resource: ..., reason: ...}]")
-    out = []
-    for n, entry in enumerate(entries):
-        where = f"acknowledgements[{n}]"
-        if not isinstance(entry, Mapping) or not re.fullmatch(r"[A-Za-z0-9.]+-[A-Za-z0-9]+(\[.+\])?",
-                                                               str(entry.get("rule", ""))):
-            raise TemplateDirProblem(str(file), f"{where}.rule", "is not a cdk-nag rule id",
-                                     entry.get("rule") if isinstance(entry, Mapping) else entry,
-                                     "e.g. AwsSolutions-IAM5")
-        reason = str(entry.get("reason", "") or "").strip()
-        if len(reason) < 10:
-            raise TemplateDirProblem(str(file), f"{where}.reason", "every acknowledgement needs its reason",
-                                     entry.get("reason"), "a specific, true reason (10 characters or more)")
-        out.append((str(entry["rule"]), str(entry.get("resource", "") or ""), reason))
-    return tuple(out)
+    return tuple(_acknowledgement(str(file), f"acknowledgements[{n}]", entry) for n, entry in enumerate(entries))
+
+
+def _acknowledgement(file: str, where: str, entry: object) -> tuple[str, str, str]:
+    if not isinstance(entry, Mapping):
+        raise TemplateDirProblem(file, where, "is not an acknowledgement", entry, "{rule: ..., resource: ..., "
+                                 "reason: ...}")
+    rule, resource, reason = entry.get("rule"), entry.get("resource"), entry.get("reason")
+    if not isinstance(rule, str) or not re.fullmatch(r"[A-Za-z0-9.]+-[A-Za-z0-9]+(\[[^\]\n]+\])?", rule):
+        raise TemplateDirProblem(file, f"{where}.rule", "is not a cdk-nag rule id", rule, "e.g. AwsSolutions-IAM5")
+    if resource not in (None, "") and not (isinstance(resource, str) and re.fullmatch(r"[A-Za-z0-9]+", resource)):
+        raise TemplateDirProblem(file, f"{where}.resource", "is not a logical ID", resource,
+                                 "the logical ID of a resource of the rendered template (letters and digits)")
+    if not isinstance(reason, str) or len(reason.strip()) < 10:
+        raise TemplateDirProblem(file, f"{where}.reason", "every acknowledgement needs its reason", reason,
+                                 "a specific, true reason (10 characters or more)")
+    return rule, resource or "", reason.strip()
 
 
 # -- rendering -----------------------------------------------------------------------------------------------
@@ -208,17 +270,138 @@ class Rendered:
 
 
 class RenderError(Exception):
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file, self.line, self.message = file, line, message
+    def __init__(self, file: str, line: int | None, message: str, path: str = "") -> None:
+        self.file, self.line, self.message, self.path = file, line, message, path
         super().__init__(f"{file}:{line}: {message}")
 
     @property
     def where(self) -> str:
-        return f"line {self.line}" if self.line else ""
+        return f"line {self.line}" if self.line else self.path
 
 
-def _env() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+#: What one render may do: steps (loop iterations and calls), seconds, and the size of any value or of the
+#: output (a CloudFormation template is at most a megabyte). Real templates use a tiny part of each.
+MAX_RENDER_STEPS = 1_000_000
+MAX_RENDER_SECONDS = 10.0
+MAX_VALUE_CHARS = MAX_FILE_BYTES
+_FORMAT_WIDTH = re.compile(r"[0-9]{7,}|%[^a-zA-Z%]*\*")
+
+
+_T = TypeVar("_T")
+
+
+class RenderBound(jinja2.exceptions.SecurityError):
+    """A render that would run too long or build too large a value: refused, as the sandbox refuses unsafe code."""
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox with a budget: every loop iteration and call is a step, checked against the step and
+    time budget; `*`, `**`, `%` and `+` are checked before they compute, filters and `~` after."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+        self.steps = 0
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_RENDER_STEPS:
+            raise RenderBound(f"the template takes more than {MAX_RENDER_STEPS} steps (loop iterations and calls)")
+        if self.steps % 64 == 0 and time.monotonic() > self.deadline:
+            raise RenderBound(f"the template takes more than {MAX_RENDER_SECONDS:g} seconds to render")
+
+    def call(self, context: Context, obj: object, /, *args: object, **kwargs: object) -> object:
+        self.step()
+        _check_arguments(obj, args, kwargs)
+        return keel_sized(super().call(context, obj, *args, **kwargs))
+
+    def call_binop(self, context: Context, operator: str, left: object, right: object) -> object:
+        _check_binop(operator, left, right)
+        return keel_sized(super().call_binop(context, operator, left, right))
+
+    def keel_iter(self, iterable: Iterable[_T]) -> Iterator[_T]:
+        for item in iterable:
+            self.step()
+            yield item
+
+
+def keel_sized(value: _T) -> _T:
+    if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_VALUE_CHARS:
+        raise RenderBound(f"a value grows beyond {MAX_VALUE_CHARS} characters or items")
+    return value
+
+
+def _length(value: object) -> int | None:
+    return len(value) if isinstance(value, (str, list, tuple)) else None
+
+
+def _check_binop(operator: str, left: object, right: object) -> None:
+    too_big = RenderBound(f"`{operator}` would build a value beyond {MAX_VALUE_CHARS} characters or items")
+    if operator == "*":
+        for seq, n in ((left, right), (right, left)):
+            size = _length(seq)
+            if size is not None and isinstance(n, int) and size * n > MAX_VALUE_CHARS:
+                raise too_big
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 4096:
+            raise too_big
+    elif operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        if abs(left) > 1 and right * math.log2(abs(left)) > 4096:
+            raise too_big
+    elif operator == "%" and isinstance(left, str) and _FORMAT_WIDTH.search(left):
+        raise RenderBound("a % format with a width or precision of millions (or *) is refused")
+    elif operator == "+" and (_length(left) or 0) + (_length(right) or 0) > MAX_VALUE_CHARS:
+        raise too_big
+
+
+def _check_arguments(func: object, args: tuple[object, ...], kwargs: Mapping[str, object]) -> None:
+    """A call (`'x'.ljust(n)`, `'{:>n}'.format(1)`, a filter) asked for millions of characters is refused."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_VALUE_CHARS:
+            raise RenderBound(f"an argument of {value} is beyond what a template needs (at most {MAX_VALUE_CHARS})")
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, str) and _FORMAT_WIDTH.search(owner):
+        raise RenderBound("a format with a width or precision of millions is refused")
+
+
+def _guarded(f: Callable[..., object]) -> Callable[..., object]:
+    """A filter, under the same argument and size bounds as calls."""
+    @functools.wraps(f)
+    def filtered(*args: object, **kwargs: object) -> object:
+        _check_arguments(f, args[1:], kwargs)
+        if f is jinja2.filters.do_format and args and isinstance(args[0], str) and _FORMAT_WIDTH.search(args[0]):
+            raise RenderBound("a format with a width or precision of millions is refused")
+        return keel_sized(f(*args, **kwargs))
+    return filtered
+
+
+class _Bound(NodeTransformer):
+    """Every `for` iterates through `environment.keel_iter` (a step each), every `~` and filter result goes
+    through `keel_sized`: a name the template cannot shadow (an environment attribute)."""
+
+    def _wrap(self, node: nodes.Node, name: str) -> nodes.Expr:
+        return nodes.Call(nodes.EnvironmentAttribute(name), [node], [], None, None, lineno=node.lineno)
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        self.generic_visit(node)
+        node.iter = self._wrap(node.iter, "keel_iter")
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Expr:
+        self.generic_visit(node)
+        return self._wrap(node, "keel_sized")
+
+    def visit_Filter(self, node: nodes.Filter) -> nodes.Expr:
+        self.generic_visit(node)
+        return self._wrap(node, "keel_sized") if node.node is not None else node
+
+
+def _env() -> _BoundedEnvironment:
+    env = _BoundedEnvironment()
+    env.keel_sized = keel_sized  # type: ignore[attr-defined]
+    env.filters = {name: _guarded(f) for name, f in env.filters.items()}
+    env.globals.pop("lipsum", None)  # placeholder text, and a loop of millions in one call
     env.filters.update({
         "proton_cfn_ecs_task_definition_formatted_env_vars": _ecs_env_vars,
         "proton_cfn_ecs_task_definition_formatted_secrets": _ecs_secrets,
@@ -257,8 +440,18 @@ def _list_marker(items: list[Any]) -> str:
 
 
 def _expand_lists(text: str) -> str:
+    """A marker the template itself wrote (not JSON a filter made) is left as it is, for the YAML parse to judge."""
+    def items_of(match: re.Match[str]) -> list[Any] | None:
+        try:
+            items = json.loads(match.group(2 if match.re is _LIST_LINE else 1))
+        except ValueError:
+            return None
+        return items if isinstance(items, list) else None
+
     def block(match: re.Match[str]) -> str:
-        indent, items = match.group(1), json.loads(match.group(2))
+        indent, items = match.group(1), items_of(match)
+        if items is None:
+            return match.group(0)
         lines = []
         for item in items:
             if isinstance(item, Mapping):
@@ -268,7 +461,7 @@ def _expand_lists(text: str) -> str:
                 lines.append(f"{indent}- {json.dumps(item)}")
         return "\n".join(lines)
     text = _LIST_LINE.sub(block, text)
-    return _LIST.sub(lambda m: m.group(1), text)
+    return _LIST.sub(lambda m: m.group(1) if items_of(m) is not None else m.group(0), text)
 
 
 def _ecs_env_vars(outputs: object, raw: bool = True) -> str:
@@ -363,28 +556,151 @@ def service_context(*, service: str, instance: str, inputs: Mapping[str, Any], p
 
 
 def render(file: Path, context: Mapping[str, Any], *, display: str | None = None) -> Rendered:
-    """Render with Proton's filters in a sandbox; an undefined variable or a bad value raises RenderError
-    naming the template file and line."""
+    """Render with Proton's filters in a bounded sandbox; an undefined variable, a bad value, an error the
+    template's own code raises or a render beyond the bounds raises RenderError naming the template file and
+    line."""
     shown = display or str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RenderError(shown, None, f"cannot read the template: {exc}") from None
-    env = _env()
-    try:
-        rendered = _expand_lists(env.from_string(text).render(context))
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(shown, exc.lineno, f"Jinja syntax: {exc.message}") from None
-    except (jinja2.UndefinedError, FilterError, jinja2.exceptions.SecurityError, TypeError) as exc:
-        kind = "undefined variable" if isinstance(exc, jinja2.UndefinedError) else "cannot render"
-        raise RenderError(shown, _template_line(exc), f"{kind}: {exc}") from None
+        text = read_text_file(file, display=shown)
+    except YamlReadError as exc:
+        raise RenderError(shown, None, f"cannot read the template: {exc.message}") from None
+    rendered = _expand_lists(_render_text(text, context, shown))
     try:
         doc = parse_cfn_yaml(rendered, display=f"{shown} (rendered)")
     except YamlReadError as exc:
         raise RenderError(shown, None, f"the rendered template is not YAML: {exc.message}") from None
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("Resources"), Mapping):
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("Resources"), Mapping) or not doc["Resources"]:
         raise RenderError(shown, None, "the rendered template has no Resources mapping")
+    _check_template(doc, shown)
     return Rendered(file=shown, template=doc)
+
+
+def _render_text(text: str, context: Mapping[str, Any], shown: str) -> str:
+    env = _env()
+    try:
+        template = env.from_string(_Bound().visit(env.parse(text)))
+        out: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise RenderBound(f"the rendered template grows beyond {MAX_FILE_BYTES} characters")
+            env.step()
+            out.append(chunk)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(shown, exc.lineno, f"Jinja syntax: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(shown, _template_line(exc), f"undefined variable: {exc}") from None
+    except RecursionError:
+        raise RenderError(shown, None, "cannot render: nested or recursive too deeply") from None
+    except (RenderBound, OverflowError) as exc:
+        raise RenderError(shown, _template_line(exc), f"cannot render: {exc}") from None
+    except Exception as exc:  # the template's own code raised it (1/0, a filter's ValueError, ...)
+        raise RenderError(shown, _template_line(exc), f"cannot render: {exc} ({type(exc).__name__})") from None
+    return "".join(out)
+
+
+# -- the rendered template's shape: what CloudFormation (and CfnInclude) would refuse at deploy or synth ----
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
+_SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
+#: Intrinsic -> (what its argument must be, in words; a check of it).
+_SHAPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "Ref": ("a logical ID or parameter name", lambda a: isinstance(a, str)),
+    "Fn::GetAtt": ("[LogicalId, Attribute] or \"LogicalId.Attribute\"", lambda a: (
+        isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)) or (isinstance(a, str) and "." in a)),
+    "Fn::Sub": ("a string, or [string, {variables}]", lambda a: isinstance(a, str) or (
+        isinstance(a, list) and 1 <= len(a) <= 2 and isinstance(a[0], str)
+        and (len(a) == 1 or isinstance(a[1], Mapping)))),
+    "Fn::Join": ("[delimiter, [values]]", lambda a: isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
+                 and isinstance(a[1], (list, Mapping))),
+    "Fn::Select": ("[index, [values]]", lambda a: isinstance(a, list) and len(a) == 2),
+    "Fn::Split": ("[delimiter, string]", lambda a: isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)),
+    "Fn::If": ("[condition, value if true, value if false]", lambda a: isinstance(a, list) and len(a) == 3
+               and isinstance(a[0], str)),
+    "Fn::FindInMap": ("[map, top-level key, second-level key]", lambda a: isinstance(a, list) and 3 <= len(a) <= 4),
+    "Fn::Equals": ("[value, value]", lambda a: isinstance(a, list) and len(a) == 2),
+    "Fn::And": ("a list of 2 to 10 conditions", lambda a: isinstance(a, list) and 2 <= len(a) <= 10),
+    "Fn::Or": ("a list of 2 to 10 conditions", lambda a: isinstance(a, list) and 2 <= len(a) <= 10),
+    "Fn::Not": ("[condition]", lambda a: isinstance(a, list) and len(a) == 1),
+    "Fn::Cidr": ("[ip block, count, cidr bits]", lambda a: isinstance(a, list) and len(a) == 3),
+    "Fn::GetAZs": ("a region (or \"\")", lambda a: isinstance(a, (str, Mapping))),
+}
+
+
+def _check_template(doc: Mapping[str, Any], shown: str) -> None:
+    """Sections, logical IDs, resources and outputs, intrinsic functions and what they reference, checked at
+    `keel validate` (CfnInclude would fail the synth with a stack trace; CloudFormation the deploy)."""
+    for section in ("Parameters", "Mappings", "Conditions", "Outputs", "Rules", "Metadata"):
+        if section in doc and not isinstance(doc[section], Mapping):
+            raise RenderError(shown, None, "is not a mapping (rendered)", section)
+    resources: Mapping[Any, Any] = doc["Resources"]
+    names = {str(n) for n in resources} | {str(n) for n in doc.get("Parameters") or {}}
+    for lid, resource in resources.items():
+        where = f"Resources.{lid}"
+        if not isinstance(lid, str) or not _LOGICAL_ID.match(lid):
+            raise RenderError(shown, None, f"is not a logical ID (got {lid!r}, expected letters and digits)", where)
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str):
+            raise RenderError(shown, None, "is not a resource (rendered; expected a mapping with a Type string)",
+                              where)
+        if not isinstance(resource.get("Properties", {}), Mapping):
+            raise RenderError(shown, None, "is not a mapping (rendered)", f"{where}.Properties")
+    for name, output in (doc.get("Outputs") or {}).items():
+        where = f"Outputs.{name}"
+        if not isinstance(name, str) or not _LOGICAL_ID.match(name):
+            raise RenderError(shown, None, f"is not an output name (got {name!r}, expected letters and digits)",
+                              where)
+        if not isinstance(output, Mapping) or "Value" not in output:
+            raise RenderError(shown, None, "is not an output (rendered; expected a mapping with a Value)", where)
+    if "Transform" in doc:  # a macro (SAM) makes resources the template does not list: references not judged
+        return
+    conditions = {str(c) for c in doc.get("Conditions") or {}}
+    for section in ("Resources", "Outputs", "Conditions"):
+        _check_intrinsics(doc.get(section), section, shown, names, conditions, set(resources))
+
+
+def _check_intrinsics(node: object, path: str, shown: str, names: set[str], conditions: set[str],
+                      resources: set[Any]) -> None:
+    if isinstance(node, list):
+        for n, item in enumerate(node):
+            _check_intrinsics(item, f"{path}[{n}]", shown, names, conditions, resources)
+        return
+    if not isinstance(node, Mapping):
+        return
+    if len(node) == 1:
+        ((key, arg),) = node.items()
+        if key in _SHAPES:
+            _check_intrinsic(str(key), arg, f"{path}.{key}", shown, names, conditions, resources)
+    for key, value in node.items():
+        _check_intrinsics(value, f"{path}.{key}", shown, names, conditions, resources)
+
+
+def _check_intrinsic(key: str, arg: Any, where: str, shown: str,  # noqa: ANN401 - raw YAML, shape checked first
+                     names: set[str], conditions: set[str], resources: set[Any]) -> None:
+    expected, fits = _SHAPES[key]
+    if not fits(arg):
+        raise RenderError(shown, None, f"{key} has the wrong shape (got {json.dumps(arg, default=str)[:80]}, "
+                          f"expected {expected})", where)
+    missing: str | None = None
+    if key == "Ref" and isinstance(arg, str) and not _known(arg, names):
+        missing = arg
+    elif key == "Fn::GetAtt":
+        target = arg.split(".", 1)[0] if isinstance(arg, str) else arg[0]
+        missing = None if target in resources or "__keel_" in target else target
+    elif key == "Fn::Sub":
+        sub = arg if isinstance(arg, list) else [arg]
+        text, variables = sub[0], (sub[1] if len(sub) > 1 else {})
+        missing = next((v for v in (m.group(1).split(".", 1)[0].strip() for m in _SUB_VAR.finditer(text))
+                        if not _known(v, names) and v not in variables), None)
+    elif key == "Fn::If" and arg[0] not in conditions:
+        raise RenderError(shown, None, f"Fn::If names no condition of the template (got {arg[0]!r}, expected one "
+                          f"of: {', '.join(sorted(conditions)) or 'none: the template has no Conditions'})", where)
+    if missing is not None:
+        raise RenderError(shown, None, f"{key} refers to nothing the template defines (got {missing!r}, expected a "
+                          "resource, a parameter or an AWS:: pseudo parameter)", where)
+
+
+def _known(name: str, names: set[str]) -> bool:
+    return name in names or name.startswith("AWS::") or "__keel_" in name
 
 
 def _template_line(exc: BaseException) -> int | None:

@@ -120,10 +120,17 @@ class _BoundedComposer(Composer):
 
 def read_yaml(path: Path, *, display: str | None = None) -> YamlValue:
     shown = display or str(path)
+    return parse_yaml(read_text(path, display=shown), display=shown)
+
+
+def read_text(path: Path, *, display: str | None = None, what: str = "YAML file") -> str:
+    """A user's text file, under the size bound: a FIFO, a folder, binary or a huge file is a YamlReadError
+    naming it (also for the Jinja and `.compatible-envs` files of a Proton template folder)."""
+    shown = display or str(path)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
-            raise YamlReadError(shown, "is not a regular file", expected="a YAML file")
+            raise YamlReadError(shown, "is not a regular file", expected=f"a {what}")
         size = info.st_size
         if size > MAX_FILE_BYTES:
             raise YamlReadError(shown, "the file is too large", got=f"{size} bytes",
@@ -133,14 +140,13 @@ def read_yaml(path: Path, *, display: str | None = None) -> YamlValue:
         if len(data) > MAX_FILE_BYTES:
             raise YamlReadError(shown, "the file is too large", got=f"more than {MAX_FILE_BYTES} bytes",
                                 expected=f"at most {MAX_FILE_BYTES} bytes")
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise YamlReadError(shown, "file not found") from None
     except UnicodeDecodeError as exc:
-        raise YamlReadError(shown, f"is not UTF-8 text (byte {exc.start})", expected="a UTF-8 YAML file") from None
+        raise YamlReadError(shown, f"is not UTF-8 text (byte {exc.start})", expected=f"a UTF-8 {what}") from None
     except OSError as exc:
         raise YamlReadError(shown, f"cannot read file: {exc.strerror or type(exc).__name__}") from None
-    return parse_yaml(text, display=shown)
 
 
 def read_packaged_yaml(path: Path) -> YamlValue:
