@@ -336,8 +336,8 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="Lambda worker on an SQS queue", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and (c.has("AWS::SQS::Queue") or "SQS" in c.events),
-        target="event-worker-svc", major=1, minor=2, function=True, hears_environment=True,
-        minor_for="the runtimes of every Lambda language (issue 15)",
+        target="event-worker-svc", major=1, minor=3, function=True, hears_environment=True,
+        minor_for="the runtimes and handlers of every Lambda language (issue 15)",
         rules=(*_LAMBDA_RULES,), pipeline_rules=_LAMBDA_PIPELINE,
         notes=("Keel's worker queue is fed by a rule on the environment's event bus (event_sources, "
                "detail_types); Proton's was fed by the environment's SNS topic: the services publish to the bus "
@@ -345,15 +345,15 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="scheduled Lambda function", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and c.scheduled and not c.has(*_API),
-        target="scheduled-lambda-svc", major=1, minor=2, function=True,
-        minor_for="the runtimes of every Lambda language (issue 15)",
+        target="scheduled-lambda-svc", major=1, minor=3, function=True,
+        minor_for="the runtimes and handlers of every Lambda language (issue 15)",
         rules=(*_LAMBDA_RULES, InputRule("schedule", ("schedule_expression",)),
                InputRule("schedule_rate", ("schedule_expression",))), pipeline_rules=_LAMBDA_PIPELINE),
     Family(
         name="HTTP API on a Lambda function", kind="service",
         offers=lambda c: c.has(*_FUNCTION) and (c.has(*_API) or bool({"Api", "HttpApi"} & c.events)),
-        target="lambda-api-svc", major=1, minor=3, function=True,
-        minor_for="the runtimes of every Lambda language (issue 15)",
+        target="lambda-api-svc", major=1, minor=4, function=True,
+        minor_for="the runtimes and handlers of every Lambda language (issue 15)",
         rules=(InputRule("lambda_timeout", ("lambda_timeout",), convert=_api_timeout),  # before the shared rule
                *_LAMBDA_RULES,
                InputRule("resource_name", ("routes",), convert=_crud_routes),
