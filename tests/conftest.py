@@ -25,7 +25,9 @@ busy alone while the other has nothing left to do.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import os
 import sys
 import types
 from pathlib import Path
@@ -58,3 +60,12 @@ kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the order within each group stays random
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("early") is None)
+
+
+def pytest_sessionfinish() -> None:
+    """An xdist worker, its results sent, exits at once: its interpreter's teardown (freeing every app the tests
+    built, then waiting for jsii's Node process to free its heap) took seconds a worker, after the last test."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        from keel.delivery.synth_worker import leave
+
+        atexit.register(leave, 0)  # registered last, so it runs first, at exit

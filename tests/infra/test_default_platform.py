@@ -11,7 +11,7 @@ import pytest
 from keel.cdk_context import ROOT
 from tests.infra.conftest import Synthesized, cfn_lint, environment_read, mask_hashes, open_findings, synthesize
 
-pytestmark = pytest.mark.early  # cfn-lint of the default platform
+pytestmark = pytest.mark.early  # the default platform synthesized with cdk-nag on; cfn-lint under heavy
 
 
 def test_one_stack_per_environment_and_per_service_instance(platform: Synthesized) -> None:
@@ -53,6 +53,7 @@ def test_templates_match_snapshots(platform: Synthesized, snapshot) -> None:  # 
         assert mask_hashes(platform.json(stack)) == snapshot(name=stack)
 
 
+@pytest.mark.heavy  # ~16 s of CPU, the longest test of make test: make conformance (CI runs both)
 def test_cfn_lint_finds_nothing(platform: Synthesized) -> None:
     result = cfn_lint(platform.outdir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -163,7 +163,7 @@ def mutation_never_crashes(data: st.DataObject, root: Path) -> None:
 SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=6, deadline=None, suppress_health_check=SLOW)
 @given(data=st.data())
 def test_a_mutated_proton_fixture_validates_or_is_refused_with_its_place(data: st.DataObject, tmp_path: Path) -> None:
     mutation_never_crashes(data, tmp_path / "p")

@@ -67,7 +67,7 @@ def test_the_new_minors_declare_the_union_pattern_of_the_forms_table() -> None:
         assert (prop["pattern"], prop["minLength"], prop["maxLength"]) == (ANY_HANDLER, 1, 128)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(set(FORMS) - {"provided"})).flatmap(lambda name: st.tuples(
     st.just(name), st.from_regex(FORMS[name].pattern, fullmatch=True).filter(lambda h: len(h) <= 128))))
 def test_the_union_pattern_accepts_every_form(case: tuple[str, str]) -> None:
@@ -76,7 +76,7 @@ def test_the_union_pattern_accepts_every_form(case: tuple[str, str]) -> None:
     assert re.search(ANY_HANDLER, handler), (name, handler)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.from_regex(RELEASED_PATTERN, fullmatch=True).filter(lambda h: len(h) <= 128))
 def test_the_union_pattern_accepts_every_handler_the_released_pattern_accepted(handler: str) -> None:
     assert re.search(ANY_HANDLER, handler)
